@@ -1,0 +1,131 @@
+"""The one entry point every adapter uses: ``check(source) -> list[Finding]``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Iterable
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .findings import Finding, ModregError
+from .model import FileModel, build_model
+from .rules import Reporter, Rule, all_rules
+from .settings import Config
+
+log = logging.getLogger("flake8_modreg")
+
+#: Substrings without which a file cannot hold a torch Module or MindSpore Cell
+#: we could recognise (TorchFix's cheap prefilter, before any parse).
+_PREFILTER = ("torch", "mindspore", "lightning", "transformers", "mmengine", "mmcv")
+#: libcst's parser and visitors recurse; deep nesting that ``ast`` accepts can
+#: exhaust the default limit.  This is raised for the duration of a check.
+_RECURSION_LIMIT = 8000
+
+
+def _needles(config: Config) -> tuple[str, ...]:
+    extra = tuple(b.rsplit(".", 1)[-1] for b in config.module_bases)
+    return _PREFILTER + extra
+
+
+def might_contain_modules(source: str | bytes, config: Config) -> bool:
+    if isinstance(source, bytes):
+        return any(n.encode() in source for n in _needles(config))
+    return any(n in source for n in _needles(config))
+
+
+def parse(source: str | bytes) -> cst.Module:
+    """Parse with libcst; any failure becomes one :class:`ModregError`."""
+    if isinstance(source, str) and source.startswith("\ufeff"):
+        source = source[1:]
+    old = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(max(old, _RECURSION_LIMIT))
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else "invalid syntax"
+        raise ModregError(f"syntax error at {e.raw_line}:{e.raw_column}: {msg}", line=e.raw_line, col=e.raw_column) from None
+    except RecursionError:
+        raise ModregError("too deeply nested to analyse") from None
+    except (UnicodeDecodeError, LookupError, SyntaxError) as e:  # bad encoding / coding cookie
+        raise ModregError(f"cannot decode source: {e}") from None
+    except ValueError as e:  # e.g. NUL bytes
+        raise ModregError(f"cannot parse source: {e}") from None
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def enabled_rules(config: Config) -> list[type[Rule]]:
+    return [r for r in all_rules() if config.enabled(r.code, r.default_enabled)]
+
+
+def analyse(model: FileModel, rules: Iterable[type[Rule]], config: Config) -> Reporter:
+    reporter = Reporter()
+    strict = config.strict or os.environ.get("MODREG_STRICT") == "1"
+    for rule_cls in rules:
+        rule = rule_cls()
+        reporter._rule = rule
+        try:
+            rule.check(model, reporter)
+        except Exception as e:  # one broken rule must not take the others down
+            if strict:
+                raise
+            log.warning("internal error in %s (%s): %s: %s", rule_cls.code, rule_cls.name, type(e).__name__, e)
+    return reporter
+
+
+def check(
+    source: str | bytes,
+    *,
+    path: str | None = None,
+    config: Config | None = None,
+) -> list[Finding]:
+    """Check one file's source and return its findings, sorted by position.
+
+    ``source`` may be ``bytes`` (the encoding is then read from a BOM or a
+    PEP 263 cookie) or ``str``.  Raises :class:`ModregError` (one line) when
+    the source cannot be parsed; never anything else.
+    """
+    config = config or Config()
+    if not might_contain_modules(source, config):
+        return []
+    rules = enabled_rules(config)
+    if not rules:
+        return []
+    module = parse(source)
+    old = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(max(old, _RECURSION_LIMIT))
+        model = build_model(module, config.module_bases)
+        reporter = analyse(model, rules, config)
+        if not reporter.reports:
+            return []
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    except RecursionError:
+        raise ModregError("too deeply nested to analyse") from None
+    finally:
+        sys.setrecursionlimit(old)
+    seen = set()
+    findings = []
+    for r in reporter.reports:
+        rng = positions[r.node]
+        rule = r.rule
+        f = Finding(
+            code=rule.code,
+            name=rule.name,
+            message=rule.message.format(**r.fmt),
+            fix_hint=rule.fix_hint.format(**r.fmt),
+            line=rng.start.line,
+            col=rng.start.column,
+            end_line=rng.end.line,
+            end_col=rng.end.column,
+        )
+        key = (f.code, f.line, f.col)
+        if key not in seen:
+            seen.add(key)
+            findings.append(f)
+    findings.sort(key=Finding.sort_key)
+    return findings
+

@@ -1,0 +1,53 @@
+"""What the checker reports."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Applicability(enum.Enum):
+    """Fix safety, with ruff's meanings."""
+
+    NONE = "none"  # no automatic fix
+    SAFE = "safe"  # keeps the program's meaning apart from the bug it removes
+    UNSAFE = "unsafe"  # right in intent, but may change behaviour beyond the bug (e.g. state_dict keys)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem at one place.
+
+    ``line``/``end_line`` are 1-based; ``col``/``end_col`` are 0-based code
+    points (what flake8 expects before it adds 1, and what libcst produces).
+    """
+
+    code: str
+    name: str
+    message: str
+    fix_hint: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    @property
+    def text(self) -> str:
+        """The one-line form used by flake8: code, problem, remedy."""
+        return f"{self.code} {self.message}: {self.fix_hint}"
+
+    def sort_key(self) -> tuple[int, int, str]:
+        return (self.line, self.col, self.code)
+
+
+class ModregError(Exception):
+    """The input cannot be checked (it does not parse, or is nested too deep).
+
+    ``str()`` is always a single line.
+    """
+
+    def __init__(self, message: str, *, line: int | None = None, col: int | None = None) -> None:
+        message = " ".join(str(message).split())
+        super().__init__(message)
+        self.line = line
+        self.col = col

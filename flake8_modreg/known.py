@@ -1,0 +1,175 @@
+"""Name tables for torch and MindSpore.
+
+The bulk of the public names comes from ``_known_data.py``, generated from the
+real packages by ``scripts/gen_known.py``; this module adds the few facts that
+are about meaning rather than existence (which call makes a tensor, which
+container registers its items, which third-party bases are Modules).
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import _known_data
+
+TORCH_VERSION: str = _known_data.TORCH["version"]
+TORCH_NN_MODULES: frozenset[str] = frozenset(_known_data.TORCH["nn_modules"])
+TORCH_NN_NAMES: frozenset[str] = frozenset(_known_data.TORCH["nn_names"])
+
+_MS = _known_data.MINDSPORE or {}
+MINDSPORE_VERSION: str | None = _MS.get("version")
+#: Cells of ``mindspore.nn``; a curated floor is used until the generator has
+#: seen a real MindSpore install.
+MINDSPORE_NN_CELLS: frozenset[str] = frozenset(
+    _MS.get("nn_cells")
+    or (
+        "Cell CellList SequentialCell CellDict Dense Conv1d Conv2d Conv3d Conv1dTranspose Conv2dTranspose "
+        "Conv3dTranspose BatchNorm1d BatchNorm2d BatchNorm3d LayerNorm GroupNorm InstanceNorm2d ReLU ReLU6 "
+        "GELU Sigmoid Tanh Softmax LogSoftmax Dropout Dropout2d Embedding LSTM GRU RNN LSTMCell GRUCell "
+        "MaxPool1d MaxPool2d AvgPool1d AvgPool2d AdaptiveAvgPool2d AdaptiveMaxPool2d Flatten Identity "
+        "MultiheadAttention Transformer TransformerEncoder TransformerEncoderLayer PReLU LeakyReLU ELU SiLU "
+        "HSwish HSigmoid Momentum Adam AdamWeightDecay SGD WithLossCell TrainOneStepCell "
+        "SoftmaxCrossEntropyWithLogits MSELoss L1Loss LossBase"
+    ).split()
+)
+
+# --- qualified names -------------------------------------------------------
+
+TORCH_MODULE = "torch.nn.Module"
+MINDSPORE_CELL = "mindspore.nn.Cell"
+
+TORCH_PARAMETER = frozenset({"torch.nn.Parameter", "torch.nn.UninitializedParameter"})
+TORCH_BUFFER = frozenset({"torch.nn.Buffer", "torch.nn.UninitializedBuffer"})
+MINDSPORE_PARAMETER = frozenset({"mindspore.Parameter"})
+
+#: Containers that register what they hold.
+TORCH_REGISTERING = frozenset(
+    f"torch.nn.{n}" for n in ("ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Sequential")
+)
+MINDSPORE_REGISTERING = frozenset(
+    {"mindspore.nn.CellList", "mindspore.nn.CellDict", "mindspore.nn.SequentialCell", "mindspore.ParameterTuple"}
+)
+
+#: Third-party bases that are torch Modules.
+THIRD_PARTY_TORCH_BASES = frozenset(
+    {
+        "pytorch_lightning.LightningModule",
+        "pytorch_lightning.core.LightningModule",
+        "pytorch_lightning.core.module.LightningModule",
+        "lightning.LightningModule",
+        "lightning.pytorch.LightningModule",
+        "lightning.pytorch.core.LightningModule",
+        "lightning.pytorch.core.module.LightningModule",
+        "transformers.PreTrainedModel",
+        "transformers.modeling_utils.PreTrainedModel",
+        "mmengine.model.BaseModule",
+        "mmengine.model.base_module.BaseModule",
+        "mmengine.model.BaseModel",
+        "mmcv.runner.BaseModule",
+        "torch.jit.ScriptModule",
+    }
+)
+
+#: ``torch.<name>(...)`` calls that return a new tensor.
+TORCH_TENSOR_FACTORIES = frozenset(
+    "torch." + n
+    for n in (
+        "tensor as_tensor asarray from_numpy zeros ones empty full rand randn randint randperm "
+        "arange range linspace logspace eye zeros_like ones_like empty_like full_like rand_like "
+        "randn_like randint_like normal bernoulli multinomial stack cat concat tril triu diag "
+        "Tensor FloatTensor DoubleTensor HalfTensor BFloat16Tensor LongTensor IntTensor ShortTensor "
+        "ByteTensor CharTensor BoolTensor"
+    ).split()
+)
+TORCH_VARIABLE = frozenset({"torch.autograd.Variable", "torch.autograd.variable.Variable"})
+
+#: Tensor methods whose result is again a plain tensor.
+TENSOR_METHODS = frozenset(
+    "to cuda cpu float double half bfloat16 long int short bool byte char type type_as clone detach "
+    "contiguous view view_as reshape reshape_as expand expand_as repeat unsqueeze squeeze permute "
+    "transpose t flatten fill_ zero_ normal_ uniform_ add mul sub div pow exp log sqrt abs neg "
+    "masked_fill sum mean max min".split()
+)
+
+#: Names whose classes are never Modules, even as bases.
+NEUTRAL_BASES = frozenset(
+    {"object", "typing.Generic", "typing.Protocol", "abc.ABC", "typing_extensions.Protocol", "enum.Enum"}
+)
+
+_TORCH_NN_PRIVATE = re.compile(r"^torch\.nn\.(?:modules|parallel)\.(?:[a-z_0-9]+\.)*(?P<name>\w+)$")
+_MS_NN_PRIVATE = re.compile(r"^mindspore\.nn\.(?:layer|cell|wrap|loss|optim)\.?(?:[a-z_0-9]+\.)*(?P<name>\w+)$")
+_ALIASES = {
+    "torch.nn.parameter.Parameter": "torch.nn.Parameter",
+    "torch.nn.parameter.Buffer": "torch.nn.Buffer",
+    "torch.nn.parameter.UninitializedParameter": "torch.nn.UninitializedParameter",
+    "torch.nn.parameter.UninitializedBuffer": "torch.nn.UninitializedBuffer",
+    "torch.Tensor": "torch.Tensor",
+    "mindspore.common.Parameter": "mindspore.Parameter",
+    "mindspore.common.parameter.Parameter": "mindspore.Parameter",
+    "mindspore.common.ParameterTuple": "mindspore.ParameterTuple",
+    "mindspore.common.parameter.ParameterTuple": "mindspore.ParameterTuple",
+    "mindspore.nn.Parameter": "mindspore.Parameter",
+    "mindspore.nn.ParameterTuple": "mindspore.ParameterTuple",
+    "mindspore.common.Tensor": "mindspore.Tensor",
+    "mindspore.common.tensor.Tensor": "mindspore.Tensor",
+    "mindspore.nn.Tensor": "mindspore.Tensor",
+}
+
+
+def normalize(qualified: str) -> str:
+    """Map private spellings of public names to the public name."""
+    if qualified in _ALIASES:
+        return _ALIASES[qualified]
+    m = _TORCH_NN_PRIVATE.match(qualified)
+    if m:
+        return "torch.nn." + m.group("name")
+    m = _MS_NN_PRIVATE.match(qualified)
+    if m and m.group("name")[:1].isupper():
+        return "mindspore.nn." + m.group("name")
+    return qualified
+
+
+def _class_like(name: str) -> bool:
+    return name.lstrip("_")[:1].isupper()
+
+
+def torch_module_class(qualified: str) -> bool:
+    """Is ``qualified`` (normalized) a torch Module class?"""
+    if not qualified.startswith("torch.nn.") or qualified.count(".") != 2:
+        return False
+    name = qualified[len("torch.nn.") :]
+    if name in TORCH_NN_MODULES:
+        return True
+    if name in TORCH_NN_NAMES:  # a known name that is not a Module (Parameter, Buffer, init, ...)
+        return False
+    # A private base such as _ConvNd, or a layer newer than our table.
+    return _class_like(name)
+
+
+def mindspore_cell_class(qualified: str) -> bool:
+    if not qualified.startswith("mindspore.nn.") or qualified.count(".") != 2:
+        return False
+    name = qualified[len("mindspore.nn.") :]
+    if name in MINDSPORE_NN_CELLS:
+        return True
+    if _MS.get("nn_names") and name in _MS["nn_names"]:
+        return False
+    return _class_like(name) and name not in {"Parameter", "ParameterTuple", "Tensor"}
+
+
+def framework_of_class(qualified: str) -> str | None:
+    """'torch' or 'mindspore' when ``qualified`` names a Module/Cell class."""
+    if qualified in THIRD_PARTY_TORCH_BASES or torch_module_class(qualified):
+        return "torch"
+    if mindspore_cell_class(qualified):
+        return "mindspore"
+    return None
+
+
+def forward_providing(qualified: str) -> bool:
+    """Does this framework base define its own forward/construct?
+
+    ``nn.Module``/``nn.Cell`` and the third-party model bases do not (calling
+    them raises); layers and containers such as ``nn.Sequential`` do.
+    """
+    return qualified not in {TORCH_MODULE, MINDSPORE_CELL} and qualified not in THIRD_PARTY_TORCH_BASES

@@ -1,0 +1,839 @@
+"""The per-file model: one libcst pass records facts, rules read them.
+
+``build_model(module, config)`` walks the tree once with a plain
+``CSTVisitor`` (no metadata providers) and records
+
+* the import alias table (:class:`~flake8_modreg.imports.ImportTable`);
+* every class, its bases and, per method, what it assigns to ``self``, what
+  it appends to ``self`` containers, which ``self.<method>(...)`` it calls,
+  its local bindings, calls, returns and yields;
+* module-level bindings (``layer_list = [...]`` used by a class later).
+
+``finalize`` then decides which classes are torch Modules or MindSpore Cells
+(with a human-readable reason chain) and answers "what kind of value is this
+expression?" on demand, memoised per node.  Rules are small predicates over
+this model; none of them walks the tree again.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Sequence
+
+import libcst as cst
+from libcst.helpers import get_full_name_for_node
+
+from . import known
+from .imports import ImportTable
+
+#: Builtin or typing bases that never make a class a Module.
+_NEUTRAL_NAMES = frozenset(
+    "object Exception BaseException ValueError RuntimeError TypeError dict list tuple set str int float "
+    "bytes NamedTuple TypedDict Generic Protocol ABC Enum IntEnum".split()
+)
+_REGISTER_CALLS = frozenset(
+    {"add_module", "register_module", "register_parameter", "register_buffer", "insert_param_to_cell", "insert_child_to_cell"}
+)
+
+
+_UNKNOWN = cst.Name("__unknown__")  # the value of a binding we cannot follow
+
+
+class Tag(enum.Enum):
+    """What a value is, as far as registration goes."""
+
+    LAYER = "layer"  # an instance of a Module/Cell class (torch.nn.Linear(), a Module class of this file)
+    PARAMETER = "parameter"  # nn.Parameter(...) / mindspore.Parameter(...)
+    BUFFER = "buffer"  # torch.nn.Buffer(...): registered on assignment (torch >= 2.5)
+    TENSOR = "tensor"  # a plain torch tensor
+    GRAD_TENSOR = "grad-tensor"  # a plain torch tensor made with requires_grad=True
+    MS_TENSOR = "ms-tensor"  # a plain MindSpore tensor
+    REGISTERED = "registered-container"  # ModuleList, ModuleDict, ParameterList, CellList, ParameterTuple, ...
+    LIST = "list"  # a plain list or tuple (elements in ``elems``)
+    DICT = "dict"  # a plain dict (values in ``elems``)
+    SELF = "self-attribute"  # self.x, getattr(self, ...), or a local registered with add_module/setattr
+    NONE = "none"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Kind:
+    tag: Tag
+    framework: str | None = None
+    elems: frozenset["Kind"] = frozenset()
+
+    def holds(self, tag: Tag) -> bool:
+        """Does this plain container hold (at any depth) an element of ``tag``?"""
+        return any(e.tag is tag or (e.tag in (Tag.LIST, Tag.DICT) and e.holds(tag)) for e in self.elems)
+
+    def frameworks(self) -> set[str]:
+        out = {self.framework} if self.framework else set()
+        for e in self.elems:
+            out |= e.frameworks()
+        return out
+
+
+OTHER = Kind(Tag.OTHER)
+NONE = Kind(Tag.NONE)
+SELF = Kind(Tag.SELF)
+
+
+@dataclass
+class Scope:
+    """Bindings of one function (or of the module)."""
+
+    parent: "Scope | None"
+    params: set[str] = field(default_factory=set)
+    #: name -> [(order, mode, expr)], mode "value" (x = expr) or "elem" (for x in expr)
+    bindings: dict[str, list[tuple[int, str, cst.BaseExpression]]] = field(default_factory=dict)
+    #: name -> [(mode, expr)]: elements added to a local container (append/insert/x[k] = v: "elem"; extend/+=: "iter")
+    adds: dict[str, list[tuple[str, cst.BaseExpression]]] = field(default_factory=dict)
+    #: locals passed to add_module/setattr(self, ...)/register_*: registered under another name
+    registered: set[str] = field(default_factory=set)
+
+    def bind(self, name: str, order: int, mode: str, expr: cst.BaseExpression) -> None:
+        self.bindings.setdefault(name, []).append((order, mode, expr))
+
+
+@dataclass
+class MethodFacts:
+    name: str
+    node: cst.FunctionDef
+    params: list[str]
+    decorators: list[str]
+    self_name: str | None
+    scope: Scope
+    is_async: bool = False
+    returns_value: bool = False
+    yields: bool = False
+    calls: list[cst.Call] = field(default_factory=list)
+
+    @property
+    def is_static(self) -> bool:
+        return any(d.rsplit(".", 1)[-1] == "staticmethod" for d in self.decorators)
+
+    @property
+    def is_classmethod(self) -> bool:
+        return any(d.rsplit(".", 1)[-1] == "classmethod" for d in self.decorators)
+
+
+@dataclass
+class SelfAssign:
+    """``self.<attr> = <value>`` directly inside a method."""
+
+    method: str
+    attr: str
+    value: cst.BaseExpression
+    node: cst.CSTNode  # the Assign/AnnAssign: where findings point
+    order: int
+    scope: Scope
+
+
+@dataclass
+class SelfMutation:
+    """``self.<attr>.append(v)`` / ``.extend`` / ``.insert`` / ``self.<attr>[k] = v`` / ``self.<attr> += v``."""
+
+    method: str
+    attr: str
+    op: str  # "elem" (one element added) or "iter" (an iterable's elements added)
+    value: cst.BaseExpression
+    node: cst.CSTNode
+    order: int
+    scope: Scope
+
+
+@dataclass
+class SelfCall:
+    """``self.<name>(...)`` (and ``setattr(self, ...)`` as name ``setattr``)."""
+
+    method: str
+    name: str
+    node: cst.Call
+    order: int
+
+    def literal_arg(self, index: int = 0) -> str | None:
+        args = [a for a in self.node.args if a.keyword is None]
+        if len(args) > index and isinstance(args[index].value, cst.SimpleString):
+            return args[index].value.evaluated_value if isinstance(args[index].value.evaluated_value, str) else None
+        return None
+
+
+@dataclass
+class ClassFacts:
+    name: str
+    node: cst.ClassDef
+    bases: list[str]  # dotted names of the bases ("" when not a name)
+    parent: "ClassFacts | None"
+    framework: str | None = None  # "torch" or "mindspore" once finalized
+    reason: str = ""
+    methods: dict[str, MethodFacts] = field(default_factory=dict)
+    self_assigns: list[SelfAssign] = field(default_factory=list)
+    mutations: list[SelfMutation] = field(default_factory=list)
+    self_calls: list[SelfCall] = field(default_factory=list)
+    #: attributes whose elements are each registered another way (for x in self.attr: self.add_module(..., x))
+    elements_registered: set[str] = field(default_factory=set)
+    local_bases: list["ClassFacts"] = field(default_factory=list)
+    framework_bases: list[str] = field(default_factory=list)  # qualified framework bases reached
+    unknown_bases: bool = False  # some base is neither framework, neutral nor local
+
+    @property
+    def is_module(self) -> bool:
+        return self.framework is not None
+
+    def registered_names(self) -> set[str]:
+        """Attributes registered by name with register_buffer/register_parameter/add_module/setattr."""
+        out = set()
+        for c in self.self_calls:
+            if c.name in _REGISTER_CALLS or c.name == "setattr":
+                name = c.literal_arg(1 if c.name == "setattr" else 0)
+                if name:
+                    out.add(name)
+        return out
+
+    def dynamic_registration(self, names: Iterable[str] = _REGISTER_CALLS) -> bool:
+        """Is any of these registration calls made with a non-literal name?"""
+        names = set(names)
+        return any(c.name in names and c.literal_arg(1 if c.name == "setattr" else 0) is None for c in self.self_calls)
+
+    def ancestors(self) -> Iterator["ClassFacts"]:
+        seen = {id(self)}
+        stack = list(self.local_bases)
+        while stack:
+            c = stack.pop()
+            if id(c) in seen:
+                continue
+            seen.add(id(c))
+            yield c
+            stack.extend(c.local_bases)
+
+    def defines(self, method: str) -> bool:
+        """Defined here or in a same-file base."""
+        return method in self.methods or any(method in a.methods for a in self.ancestors())
+
+    def may_inherit(self, method: str) -> bool:
+        """Could a base we cannot see, or a framework layer base, provide ``method``?"""
+        for c in (self, *self.ancestors()):
+            if c.unknown_bases or any(known.forward_providing(b) for b in c.framework_bases):
+                return True
+        return False
+
+
+class _Visitor(cst.CSTVisitor):
+    def __init__(self, model: "FileModel") -> None:
+        super().__init__()
+        self.m = model
+        self.order = 0
+        # One stack of frames; each frame is ("class", ClassFacts) or ("func", MethodFacts|None, Scope)
+        self.frames: list[tuple] = []
+        self.fors: list[tuple[set[str], cst.BaseExpression]] = []
+        self.compound_depth = 0
+
+    # -- helpers -----------------------------------------------------------
+    def _tick(self) -> int:
+        self.order += 1
+        return self.order
+
+    def _scope(self) -> Scope | None:
+        """The innermost function scope, the module scope at top level, None in a class body."""
+        if not self.frames:
+            return self.m.module_scope
+        top = self.frames[-1]
+        return top[2] if top[0] == "func" else None
+
+    def _method(self) -> tuple[ClassFacts, MethodFacts] | None:
+        """(class, method) when directly inside a method (not a nested def)."""
+        if len(self.frames) >= 2 and self.frames[-1][0] == "func" and self.frames[-2][0] == "class":
+            meth = self.frames[-1][1]
+            if meth is not None and meth.self_name:
+                return self.frames[-2][1], meth
+        return None
+
+    def _self_attr(self, node: cst.BaseExpression, self_name: str) -> str | None:
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == self_name:
+            return node.attr.value
+        return None
+
+    # -- imports -------------------------------------------------------------
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = get_full_name_for_node(alias.name)
+            if not full:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.m.imports.bind(alias.asname.name.value, full)
+            else:
+                head = full.split(".", 1)[0]
+                self.m.imports.bind(head, head)
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        mod = get_full_name_for_node(node.module) if node.module is not None else ""
+        dots = "." * len(node.relative)
+        base = dots + (mod or "")
+        if isinstance(node.names, cst.ImportStar):
+            self.m.star_imports.append(base)
+            return
+        for alias in node.names:
+            name = get_full_name_for_node(alias.name)
+            if not name:
+                continue
+            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
+            sep = "" if base.endswith(".") else "."
+            self.m.imports.bind(local, f"{base}{sep}{name}" if base else name)
+
+    # -- scopes --------------------------------------------------------------
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        bases = []
+        for arg in node.bases:
+            value = arg.value
+            if isinstance(value, cst.Subscript):  # Generic[T], Base[int]
+                value = value.value
+            bases.append(dotted_name(value) or "")
+        parent = next((f[1] for f in reversed(self.frames) if f[0] == "class"), None)
+        facts = ClassFacts(node.name.value, node, bases, parent)
+        self.m.classes.append(facts)
+        self.frames.append(("class", facts))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.frames.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        enclosing = self._scope() if self.frames and self.frames[-1][0] == "func" else self.m.module_scope
+        scope = Scope(parent=enclosing)
+        p = node.params
+        positional = [x.name.value for x in (*p.posonly_params, *p.params)]
+        scope.params.update(positional)
+        scope.params.update(x.name.value for x in p.kwonly_params)
+        for star in (p.star_arg, p.star_kwarg):
+            if isinstance(star, cst.Param):
+                scope.params.add(star.name.value)
+        meth = None
+        if self.frames and self.frames[-1][0] == "class":
+            cls: ClassFacts = self.frames[-1][1]
+            decorators = [get_full_name_for_node(d.decorator) or "" for d in node.decorators]
+            decorators = [
+                get_full_name_for_node(d.decorator.func) or "" if isinstance(d.decorator, cst.Call) else dec
+                for d, dec in zip(node.decorators, decorators)
+            ]
+            static = any(d.rsplit(".", 1)[-1] == "staticmethod" for d in decorators)
+            self_name = positional[0] if positional and not static else None
+            meth = MethodFacts(
+                node.name.value, node, positional, decorators, self_name, scope, is_async=node.asynchronous is not None
+            )
+            # The first definition wins for facts; a later redefinition (property setter) is kept apart.
+            cls.methods.setdefault(node.name.value, meth)
+        self.frames.append(("func", meth, scope))
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.frames.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False  # nothing inside a lambda is a statement we model
+
+    # -- statements ------------------------------------------------------------
+    def visit_For(self, node: cst.For) -> None:
+        names = _target_names(node.target)
+        self.fors.append((names, node.iter))
+        scope = self._scope()
+        if scope is not None:
+            order = self._tick()
+            for n in names:
+                if isinstance(node.target, cst.Name):
+                    scope.bind(n, order, "elem", node.iter)
+                else:
+                    scope.bind(n, order, "value", _UNKNOWN)
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self.fors.pop()
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if node.value is not None:
+            f = self._func()
+            if f is not None:
+                f.returns_value = True
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        f = self._func()
+        if f is not None:
+            f.yields = True
+
+    def _func(self) -> MethodFacts | None:
+        for f in reversed(self.frames):
+            if f[0] == "func":
+                return f[1]
+            return None
+        return None
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        order = self._tick()
+        for t in node.targets:
+            self._assign(t.target, node.value, node, order)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._assign(node.target, node.value, node, self._tick())
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        order = self._tick()
+        if not isinstance(node.operator, cst.AddAssign):
+            return
+        ctx = self._method()
+        if ctx is not None:
+            cls, meth = ctx
+            attr = self._self_attr(node.target, meth.self_name)
+            if attr is not None:
+                cls.mutations.append(SelfMutation(meth.name, attr, "iter", node.value, node, order, meth.scope))
+                return
+        scope = self._scope()
+        if scope is not None and isinstance(node.target, cst.Name):
+            scope.adds.setdefault(node.target.value, []).append(("iter", node.value))
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        scope = self._scope()
+        if scope is not None and isinstance(node.target, cst.Name):
+            scope.bind(node.target.value, self._tick(), "value", node.value)
+
+    def _assign(self, target: cst.BaseExpression, value: cst.BaseExpression, node: cst.CSTNode, order: int) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(target.elements):
+                for t, v in zip(target.elements, value.elements):
+                    if not isinstance(t, cst.StarredElement) and not isinstance(v, cst.StarredElement):
+                        self._assign(t.value, v.value, node, order)
+            else:
+                scope = self._scope()
+                for n in _target_names(target):
+                    if scope is not None:
+                        scope.bind(n, order, "value", _UNKNOWN)
+            return
+        ctx = self._method()
+        if ctx is not None:
+            cls, meth = ctx
+            attr = self._self_attr(target, meth.self_name)
+            if attr is not None:
+                cls.self_assigns.append(SelfAssign(meth.name, attr, value, node, order, meth.scope))
+                return
+            if isinstance(target, cst.Subscript):
+                attr = self._self_attr(target.value, meth.self_name)
+                if attr is not None:
+                    cls.mutations.append(SelfMutation(meth.name, attr, "elem", value, node, order, meth.scope))
+                    return
+        scope = self._scope()
+        if scope is None:
+            return
+        if isinstance(target, cst.Name):
+            scope.bind(target.value, order, "value", value)
+            if scope is self.m.module_scope and self.compound_depth == 0 and target.value in self.m.imports:
+                if not (isinstance(value, cst.Name) and value.value == "None"):
+                    self.m.imports.rebind(target.value)
+        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            scope.adds.setdefault(target.value.value, []).append(("elem", value))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        order = self._tick()
+        f = self._func()
+        if f is not None:
+            f.calls.append(node)
+        func = node.func
+        ctx = self._method()
+        scope = self._scope()
+        args = [a for a in node.args if a.keyword is None]
+        if isinstance(func, cst.Name) and func.value == "setattr" and ctx is not None and len(args) >= 3:
+            cls, meth = ctx
+            if isinstance(args[0].value, cst.Name) and args[0].value.value == meth.self_name:
+                cls.self_calls.append(SelfCall(meth.name, "setattr", node, order))
+                self._registered(cls, meth, scope, args[2].value)
+            return
+        if not isinstance(func, cst.Attribute):
+            return
+        method = func.attr.value
+        if ctx is not None:
+            cls, meth = ctx
+            if isinstance(func.value, cst.Name) and func.value.value == meth.self_name:
+                cls.self_calls.append(SelfCall(meth.name, method, node, order))
+                if method in _REGISTER_CALLS and len(args) >= 2:
+                    self._registered(cls, meth, scope, args[1].value)
+                return
+            attr = self._self_attr(func.value, meth.self_name)
+            if attr is not None and method in ("append", "extend", "insert", "update", "setdefault"):
+                value = _mutation_value(method, args)
+                if value is not None:
+                    op = "iter" if method in ("extend", "update") else "elem"
+                    cls.mutations.append(SelfMutation(meth.name, attr, op, value, node, order, meth.scope))
+                return
+        if scope is not None and isinstance(func.value, cst.Name) and method in ("append", "extend", "insert", "setdefault"):
+            value = _mutation_value(method, args)
+            if value is not None:
+                scope.adds.setdefault(func.value.value, []).append(("iter" if method == "extend" else "elem", value))
+
+    def _registered(self, cls: ClassFacts, meth: MethodFacts, scope: Scope | None, value: cst.BaseExpression) -> None:
+        """``value`` is registered under some name: remember locals and loops over self containers."""
+        if not isinstance(value, cst.Name) or scope is None:
+            return
+        scope.registered.add(value.value)
+        for names, it in self.fors:
+            if value.value in names:
+                for sub in _walk_expr(it):
+                    if isinstance(sub, cst.Attribute) and isinstance(sub.value, cst.Name):
+                        if sub.value.value == meth.self_name:
+                            cls.elements_registered.add(sub.attr.value)
+                    elif isinstance(sub, cst.Name):
+                        scope.registered.add(sub.value)
+
+    # compound statements at module level make rebinding conditional
+    def _enter_compound(self, node: cst.CSTNode) -> None:
+        if not self.frames:
+            self.compound_depth += 1
+
+    def _leave_compound(self, node: cst.CSTNode) -> None:
+        if not self.frames:
+            self.compound_depth -= 1
+
+    visit_If = visit_Try = visit_With = visit_While = _enter_compound  # type: ignore[assignment]
+    leave_If = leave_Try = leave_With = leave_While = _leave_compound  # type: ignore[assignment]
+
+
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a chain of names, else None (``f().x`` is not a dotted name)."""
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+def _mutation_value(method: str, args: Sequence[cst.Arg]) -> cst.BaseExpression | None:
+    if method in ("append", "extend", "update") and len(args) == 1:
+        return args[0].value
+    if method in ("insert", "setdefault") and len(args) == 2:
+        return args[1].value
+    return None
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        out: set[str] = set()
+        for e in target.elements:
+            out |= _target_names(e.value)
+        return out
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return set()
+
+
+def _walk_expr(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
+
+
+class FileModel:
+    """Everything the rules need to know about one file."""
+
+    def __init__(self, module: cst.Module, module_bases: Sequence[str] = ()) -> None:
+        self.module = module
+        self.imports = ImportTable()
+        self.module_scope = Scope(parent=None)
+        self.classes: list[ClassFacts] = []
+        self.star_imports: list[str] = []
+        self.module_bases = tuple(module_bases)
+        self._kinds: dict[int, Kind] = {}
+        self._by_name: dict[str, ClassFacts] = {}
+
+    # -- building ---------------------------------------------------------------
+    def _finalize(self) -> None:
+        for c in self.classes:
+            self._by_name[c.name] = c  # last definition of a name wins, as at run time
+        for c in self.classes:
+            c.local_bases = [self._by_name[b] for b in c.bases if b in self._by_name and b not in self.imports and self._by_name[b] is not c]
+        uses_ms = any(q.split(".")[0] == "mindspore" for q in self.imports.names().values())
+        uses_torch = any(q.split(".")[0] == "torch" for q in self.imports.names().values())
+        configured_fw = "mindspore" if uses_ms and not uses_torch else "torch"
+        pending = list(self.classes)
+        for c in pending:
+            for dotted in c.bases:
+                q = self.imports.qualify(dotted)
+                fw = known.framework_of_class(q) if q else None
+                if fw:
+                    c.framework_bases.append(q)
+                    if c.framework is None:
+                        c.framework, c.reason = fw, f'{c.name} <- {q} via "{dotted}"'
+                elif dotted and (dotted in self.module_bases or (q and q in self.module_bases)):
+                    c.framework_bases.append(q or dotted)
+                    if c.framework is None:
+                        c.framework, c.reason = configured_fw, f'{c.name} <- {dotted} (configured module-bases)'
+                elif q and q in known.NEUTRAL_BASES:
+                    continue
+                elif dotted in self._by_name and dotted not in self.imports:
+                    continue  # resolved by the fixpoint below
+                elif dotted in _NEUTRAL_NAMES and dotted not in self.imports:
+                    continue
+                else:
+                    c.unknown_bases = True
+        # Fixpoint through same-file bases, then the evidence heuristic for
+        # classes whose base is imported from elsewhere, until nothing changes.
+        changed = True
+        while changed:
+            changed = False
+            for c in self.classes:
+                if c.framework is None:
+                    for b in c.local_bases:
+                        if b.framework is not None:
+                            c.framework, c.reason = b.framework, f"{c.name} <- {b.reason}"
+                            changed = True
+                            break
+            if changed:
+                continue
+            for c in self.classes:
+                if c.framework is None and (c.unknown_bases or any(a.unknown_bases for a in c.ancestors())):
+                    fw = self._evidence(c)
+                    if fw:
+                        c.framework = fw
+                        c.reason = f"{c.name} <- ? (base {', '.join(b for b in c.bases if b)} not in this file; evidence: defines forward/construct and assigns {fw} layers to self)"
+                        changed = True
+
+    def _evidence(self, c: ClassFacts) -> str | None:
+        if not ({"forward", "construct"} & c.methods.keys()):
+            return None
+        fws = set()
+        for a in c.self_assigns:
+            k = self.kind_of(a.value, a.scope, a.order)
+            if k.tag is Tag.LAYER and k.framework:
+                fws.add(k.framework)
+        return fws.pop() if len(fws) == 1 else None
+
+    # -- queries ------------------------------------------------------------------
+    @property
+    def modules(self) -> list[ClassFacts]:
+        """Classes that are torch Modules or MindSpore Cells."""
+        return [c for c in self.classes if c.framework is not None]
+
+    def class_named(self, name: str) -> ClassFacts | None:
+        return self._by_name.get(name)
+
+    def qualify(self, node: cst.BaseExpression) -> str | None:
+        return self.imports.qualify(dotted_name(node))
+
+    def alias(self, qualified: str) -> str:
+        """How this file would spell ``qualified`` (``nn.ModuleList`` when ``nn`` is torch.nn)."""
+        return self.imports.alias_for(qualified)
+
+    def self_kind(self, cls: ClassFacts, assign: SelfAssign) -> Kind:
+        return self.kind_of(assign.value, assign.scope, assign.order)
+
+    def kind_of(self, expr: cst.BaseExpression, scope: Scope | None, order: int | None = None) -> Kind:
+        """What ``expr`` evaluates to, for registration purposes."""
+        key = id(expr)
+        if key in self._kinds:
+            return self._kinds[key]
+        self._kinds[key] = OTHER  # cycle guard
+        k = self._kind(expr, scope, order, frozenset())
+        self._kinds[key] = k
+        return k
+
+    def _kind(self, e: cst.BaseExpression, scope: Scope | None, order: int | None, shadow: frozenset[str]) -> Kind:
+        if isinstance(e, cst.Call):
+            return self._call_kind(e, scope, order, shadow)
+        if isinstance(e, (cst.List, cst.Tuple, cst.Set)):
+            elems = set()
+            for el in e.elements:
+                k = self._sub(el.value, scope, order, shadow)
+                if isinstance(el, cst.StarredElement):
+                    elems |= set(k.elems) if k.tag in (Tag.LIST, Tag.DICT) else {OTHER}
+                else:
+                    elems.add(k)
+            return Kind(Tag.LIST, elems=frozenset(elems))
+        if isinstance(e, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            inner = shadow | _comp_targets(e.for_in)
+            return Kind(Tag.LIST, elems=frozenset({self._sub(e.elt, scope, order, inner)}))
+        if isinstance(e, cst.Dict):
+            elems = set()
+            for el in e.elements:
+                if isinstance(el, cst.DictElement):
+                    elems.add(self._sub(el.value, scope, order, shadow))
+                else:  # **other
+                    k = self._sub(el.value, scope, order, shadow)
+                    elems |= set(k.elems) if k.tag is Tag.DICT else {OTHER}
+            return Kind(Tag.DICT, elems=frozenset(elems))
+        if isinstance(e, cst.DictComp):
+            inner = shadow | _comp_targets(e.for_in)
+            return Kind(Tag.DICT, elems=frozenset({self._sub(e.value, scope, order, inner)}))
+        if isinstance(e, cst.BinaryOperation):
+            left = self._sub(e.left, scope, order, shadow)
+            right = self._sub(e.right, scope, order, shadow)
+            if isinstance(e.operator, cst.Multiply):  # [Block()] * n
+                for a in (left, right):
+                    if a.tag is Tag.LIST:
+                        return a
+            if isinstance(e.operator, cst.Add) and left.tag is Tag.LIST and right.tag is Tag.LIST:
+                return Kind(Tag.LIST, elems=left.elems | right.elems)
+            for a in (left, right):
+                if a.tag in (Tag.GRAD_TENSOR, Tag.TENSOR, Tag.MS_TENSOR):
+                    return Kind(a.tag, a.framework)
+            return OTHER
+        if isinstance(e, cst.Subscript):
+            base = self._sub(e.value, scope, order, shadow)
+            if base.tag in (Tag.TENSOR, Tag.GRAD_TENSOR, Tag.MS_TENSOR, Tag.SELF):
+                return base
+            return OTHER
+        if isinstance(e, cst.IfExp):
+            ks = {self._sub(e.body, scope, order, shadow), self._sub(e.orelse, scope, order, shadow)} - {NONE}
+            return ks.pop() if len(ks) == 1 else OTHER
+        if isinstance(e, cst.Name):
+            return self._name_kind(e.value, scope, order, shadow)
+        if isinstance(e, cst.Attribute):
+            if isinstance(e.value, cst.Name) and e.value.value == "self":
+                return SELF
+            return OTHER
+        return OTHER
+
+    def _sub(self, e, scope, order, shadow) -> Kind:
+        if not shadow:
+            return self.kind_of(e, scope, order)
+        return self._kind(e, scope, order, shadow)
+
+    def _name_kind(self, name: str, scope: Scope | None, order: int | None, shadow: frozenset[str]) -> Kind:
+        if name in shadow:
+            return OTHER
+        if name == "None":
+            return NONE
+        s = scope
+        while s is not None:
+            if name in s.registered:
+                return SELF
+            if name in s.bindings:
+                return self._binding_kind(name, s, order if s is scope else None)
+            if name in s.params:
+                return OTHER
+            s = s.parent
+        return OTHER
+
+    def _binding_kind(self, name: str, s: Scope, order: int | None) -> Kind:
+        bindings = s.bindings[name]
+        chosen = None
+        if order is not None:
+            before = [b for b in bindings if b[0] < order]
+            chosen = before[-1] if before else None
+        if chosen is None:
+            chosen = bindings[-1]
+        _, mode, expr = chosen
+        k = self.kind_of(expr, s, chosen[0])
+        if mode == "elem":
+            if k.tag in (Tag.LIST, Tag.DICT):
+                return next(iter(k.elems)) if len(k.elems) == 1 else OTHER
+            return SELF if k.tag in (Tag.SELF, Tag.REGISTERED) else OTHER
+        if k.tag in (Tag.LIST, Tag.DICT) and name in s.adds:
+            elems = set(k.elems)
+            for mode2, v in s.adds[name]:
+                vk = self.kind_of(v, s)
+                if mode2 == "elem":
+                    elems.add(vk)
+                else:
+                    elems |= set(vk.elems) if vk.tag in (Tag.LIST, Tag.DICT) else {OTHER}
+            return Kind(k.tag, elems=frozenset(elems))
+        return k
+
+    def _call_kind(self, e: cst.Call, scope: Scope | None, order: int | None, shadow: frozenset[str]) -> Kind:
+        func = e.func
+        dotted = dotted_name(func)
+        q = self.imports.qualify(dotted) if dotted else None
+        if q is not None:
+            if q in known.TORCH_TENSOR_FACTORIES or q in known.TORCH_VARIABLE:
+                return Kind(Tag.GRAD_TENSOR if _requires_grad(e) else Tag.TENSOR, "torch")
+            if q in known.TORCH_PARAMETER:
+                return Kind(Tag.PARAMETER, "torch")
+            if q in known.MINDSPORE_PARAMETER:
+                return Kind(Tag.PARAMETER, "mindspore")
+            if q in known.TORCH_BUFFER:
+                return Kind(Tag.BUFFER, "torch")
+            if q in known.TORCH_REGISTERING:
+                return Kind(Tag.REGISTERED, "torch")
+            if q in known.MINDSPORE_REGISTERING:
+                return Kind(Tag.REGISTERED, "mindspore")
+            if q == "mindspore.Tensor" or q.startswith(("mindspore.ops.", "mindspore.numpy.")):
+                return Kind(Tag.MS_TENSOR, "mindspore")
+            fw = known.framework_of_class(q)
+            if fw:
+                return Kind(Tag.LAYER, fw)
+            if q == "copy.deepcopy" and e.args:
+                return self._sub(e.args[0].value, scope, order, shadow)
+            if q in ("collections.OrderedDict",):
+                return self._dict_call(e, scope, order, shadow)
+            return OTHER
+        if isinstance(func, cst.Name) and func.value not in self.imports:
+            name = func.value
+            local = self._by_name.get(name)
+            if local is not None and local.framework:
+                return Kind(Tag.LAYER, local.framework)
+            if name in ("list", "tuple") and scope_free(name, scope):
+                if not e.args:
+                    return Kind(Tag.LIST)
+                inner = self._sub(e.args[0].value, scope, order, shadow)
+                return Kind(Tag.LIST, elems=inner.elems) if inner.tag in (Tag.LIST, Tag.DICT) else Kind(Tag.LIST, elems=frozenset({OTHER}))
+            if name in ("dict", "OrderedDict") and scope_free(name, scope):
+                return self._dict_call(e, scope, order, shadow)
+            if name == "getattr" and e.args and isinstance(e.args[0].value, cst.Name) and e.args[0].value.value == "self":
+                return SELF
+            return OTHER
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            base = self._sub(func.value, scope, order, shadow)
+            if base.tag in (Tag.TENSOR, Tag.GRAD_TENSOR):
+                if method == "requires_grad_":
+                    return Kind(Tag.GRAD_TENSOR, "torch")
+                if method == "detach":
+                    return Kind(Tag.TENSOR, "torch")
+                if method in known.TENSOR_METHODS:
+                    return Kind(base.tag, "torch")
+            if base.tag is Tag.MS_TENSOR and method in known.TENSOR_METHODS:
+                return base
+        return OTHER
+
+    def _dict_call(self, e: cst.Call, scope, order, shadow) -> Kind:
+        elems = set()
+        for a in e.args:
+            if a.keyword is not None:
+                elems.add(self._sub(a.value, scope, order, shadow))
+            else:
+                k = self._sub(a.value, scope, order, shadow)
+                elems |= set(k.elems) if k.tag in (Tag.DICT, Tag.LIST) else {OTHER}
+        return Kind(Tag.DICT, elems=frozenset(elems))
+
+
+def scope_free(name: str, scope: Scope | None) -> bool:
+    """Is ``name`` unbound in ``scope`` and its parents (so a builtin)?"""
+    s = scope
+    while s is not None:
+        if name in s.bindings or name in s.params:
+            return False
+        s = s.parent
+    return True
+
+
+def _requires_grad(call: cst.Call) -> bool:
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value == "requires_grad":
+            return isinstance(a.value, cst.Name) and a.value.value == "True"
+    return False
+
+
+def _comp_targets(for_in: cst.CompFor | None) -> frozenset[str]:
+    out: set[str] = set()
+    while for_in is not None:
+        out |= _target_names(for_in.target)
+        for_in = for_in.inner_for_in
+    return frozenset(out)
+
+
+def build_model(module: cst.Module, module_bases: Sequence[str] = ()) -> FileModel:
+    """One pass over ``module``; the result answers every rule's questions."""
+    model = FileModel(module, module_bases)
+    module.visit(_Visitor(model))
+    model._finalize()
+    return model

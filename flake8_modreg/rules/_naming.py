@@ -1,0 +1,21 @@
+"""Shared by MRG301/302: a Module/Cell that defines the other framework's entry point."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..model import ClassFacts, FileModel, MethodFacts
+
+
+def wrong_entry_point(model: FileModel, framework: str, defined: str, missing: str) -> Iterator[tuple[ClassFacts, MethodFacts]]:
+    """Classes of ``framework`` that define ``defined`` while ``missing`` exists nowhere we can see.
+
+    Silent when a base we cannot see (imported from another file), or a
+    framework layer base (``nn.Sequential``, ``nn.Dense``), may provide ``missing``.
+    """
+    for cls in model.modules:
+        if cls.framework != framework or defined not in cls.methods:
+            continue
+        if cls.defines(missing) or cls.may_inherit(missing):
+            continue
+        yield cls, cls.methods[defined]

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from ..model import FileModel, Tag
+from ._base import Invalid, Probe, Reporter, Rule, Valid
+from ._containers import plain_containers
+
+
+class LayersInPlainDict(Rule):
+    """
+    ## What it does
+    Finds sub-modules of a torch `nn.Module` or MindSpore `nn.Cell` kept in a
+    plain `dict` attribute: a dict display or comprehension, `dict(...)`,
+    `OrderedDict(...)`, or an empty dict filled with `self.d[key] = Layer()`.
+
+    ## Why is this bad?
+    A plain dict hides its layers from registration, exactly like a plain
+    list: their weights are not in `.parameters()` (never trained), not in
+    `state_dict()` (not saved), and `.to(device)`/`.eval()` skip them, with no
+    error anywhere.
+
+    ## Example
+    ```python
+    class Heads(nn.Module):
+        def __init__(self, tasks):
+            super().__init__()
+            self.heads = {t: nn.Linear(16, 1) for t in tasks}
+    ```
+
+    ## Use instead
+    ```python
+    class Heads(nn.Module):
+        def __init__(self, tasks):
+            super().__init__()
+            self.heads = nn.ModuleDict({t: nn.Linear(16, 1) for t in tasks})
+    ```
+    MindSpore: `nn.CellDict` (present in MindSpore 2.10, checked against the
+    installed package; older releases lack it: there, register each cell with
+    `self.insert_child_to_cell(key, cell)` or use `nn.CellList`).
+
+    ## Fix safety
+    No automatic fix yet. Wrapping changes `state_dict` keys, so old
+    checkpoints stop loading with `strict=True`. `nn.ModuleDict` also requires
+    string keys.
+
+    ## References
+    - [torch.nn.ModuleDict](https://pytorch.org/docs/stable/generated/torch.nn.ModuleDict.html)
+    - [mindspore.nn.CellDict](https://www.mindspore.cn/docs/en/master/api_python/nn/mindspore.nn.CellDict.html)
+    """
+
+    code = "MRG102"
+    name = "layers-in-plain-dict"
+    message = "sub-modules in plain dict 'self.{attr}' are not registered"
+    fix_hint = "wrap it in {wrapper}(...)"
+
+    invalid = (
+        Invalid(
+            """
+            import torch.nn as nn
+
+            class Heads(nn.Module):
+                def __init__(self, tasks=("cls", "box")):
+                    super().__init__()
+                    self.heads = {t: nn.Linear(16, 1) for t in tasks}
+
+                def forward(self, x):
+                    return {t: h(x) for t, h in self.heads.items()}
+            """,
+            at=[(6, 8)],
+            title="a dict comprehension",
+            probe=Probe(
+                cls="Heads",
+                attr="heads",
+                twin="""
+                import torch.nn as nn
+
+                class Heads(nn.Module):
+                    def __init__(self, tasks=("cls", "box")):
+                        super().__init__()
+                        self.heads = nn.ModuleDict({t: nn.Linear(16, 1) for t in tasks})
+
+                    def forward(self, x):
+                        return {t: h(x) for t, h in self.heads.items()}
+                """,
+            ),
+        ),
+        Invalid(
+            """
+            from collections import OrderedDict
+            import torch
+
+            class Encoder(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.stages = {}
+                    self.stages["stem"] = torch.nn.Conv2d(3, 8, 3)
+                    self.stages["head"] = torch.nn.Conv2d(8, 8, 3)
+                    self.norms = OrderedDict(a=torch.nn.LayerNorm(8))
+
+                def forward(self, x):
+                    return self.stages["head"](self.stages["stem"](x))
+            """,
+            at=[(7, 8), (10, 8)],
+            title="an empty dict filled by key, and an OrderedDict",
+        ),
+        Invalid(
+            """
+            import mindspore.nn as nn
+
+            class Net(nn.Cell):
+                def __init__(self):
+                    super().__init__()
+                    self.experts = dict(a=nn.Dense(4, 4), b=nn.Dense(4, 4))
+
+                def construct(self, x):
+                    return self.experts["a"](x) + self.experts["b"](x)
+            """,
+            at=[(6, 8)],
+            title="MindSpore: the hint is nn.CellDict",
+        ),
+    )
+
+    valid = (
+        Valid(
+            """
+            import torch.nn as nn
+
+            class Net(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.encoder = nn.Linear(4, 4)
+                    self.by_name = {"encoder": self.encoder}
+                    self.sizes = {"in": 4, "out": 4}
+                    self.heads = nn.ModuleDict({"a": nn.Linear(4, 1)})
+                    self.cache = {}
+
+                def forward(self, x):
+                    return self.heads["a"](self.by_name["encoder"](x))
+            """,
+            why="aliases of registered attributes, plain data, a ModuleDict and an empty cache dict",
+        ),
+    )
+
+    def check(self, model: FileModel, report: Reporter) -> None:
+        for pc in plain_containers(model):
+            if pc.kind.tag is Tag.DICT and pc.kind.holds(Tag.LAYER):
+                qual = "mindspore.nn.CellDict" if pc.cls.framework == "mindspore" else "torch.nn.ModuleDict"
+                report(pc.assign.node, attr=pc.assign.attr, wrapper=model.alias(qual))
