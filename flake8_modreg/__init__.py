@@ -5,7 +5,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .core import check
-from .findings import Applicability, Finding, ModregError
+from .findings import Applicability, Finding, Fix, ModregError
 from .settings import Config
 
-__all__ = ["Applicability", "Config", "Finding", "ModregError", "__version__", "check"]
+__all__ = ["Applicability", "Config", "Finding", "Fix", "ModregError", "__version__", "check"]

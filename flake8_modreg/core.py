@@ -45,8 +45,12 @@ def parse(source: str | bytes) -> cst.Module:
         sys.setrecursionlimit(max(old, _RECURSION_LIMIT))
         return cst.parse_module(source)
     except cst.ParserSyntaxError as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else "invalid syntax"
-        raise ModregError(f"syntax error at {e.raw_line}:{e.raw_column}: {msg}", line=e.raw_line, col=e.raw_column) from None
+        detail = next((ln.split(": ", 2)[-1] for ln in str(e).splitlines() if "error at" in ln), "invalid syntax")
+        if len(detail) > 100:
+            detail = detail[:97] + "..."
+        raise ModregError(
+            f"syntax error at line {e.raw_line}, column {e.raw_column + 1}: {detail}", line=e.raw_line, col=e.raw_column
+        ) from None
     except RecursionError:
         raise ModregError("too deeply nested to analyse") from None
     except (UnicodeDecodeError, LookupError, SyntaxError) as e:  # bad encoding / coding cookie
@@ -121,6 +125,7 @@ def check(
             col=rng.start.column,
             end_line=rng.end.line,
             end_col=rng.end.column,
+            fix=r.fix,
         )
         key = (f.code, f.line, f.col)
         if key not in seen:

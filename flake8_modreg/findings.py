@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 class Applicability(enum.Enum):
@@ -12,6 +13,21 @@ class Applicability(enum.Enum):
     NONE = "none"  # no automatic fix
     SAFE = "safe"  # keeps the program's meaning apart from the bug it removes
     UNSAFE = "unsafe"  # right in intent, but may change behaviour beyond the bug (e.g. state_dict keys)
+
+
+@dataclass(frozen=True)
+class Fix:
+    """An automatic fix: libcst node replacements plus imports to add.
+
+    ``replacements`` map nodes of the parsed module (by identity) to new
+    nodes; ``imports`` are ``(module, obj, asname)`` triples for libcst's
+    ``AddImportsVisitor``.  The fixer applies them in one transformer.
+    """
+
+    replacements: tuple[tuple[Any, Any], ...]
+    applicability: Applicability
+    title: str = ""
+    imports: tuple[tuple[str, str | None, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -30,6 +46,7 @@ class Finding:
     col: int
     end_line: int
     end_col: int
+    fix: Fix | None = field(default=None, compare=False, repr=False)
 
     @property
     def text(self) -> str:

@@ -49,7 +49,7 @@ class Config:
         if self.select == ("ALL",):
             return True
         if self.select is None:
-            sel = len(code) if default_enabled else -1
+            sel = 3 if default_enabled else -1  # the implicit default selection is "MRG"
         else:
             sel = best(self.select)
         sel = max(sel, best(self.extend_select))

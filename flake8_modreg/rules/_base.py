@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 
-from ..findings import Applicability
+from ..findings import Applicability, Fix
 
 if TYPE_CHECKING:
     from ..model import FileModel
@@ -89,6 +89,7 @@ class Report:
     rule: "Rule"
     node: cst.CSTNode
     fmt: dict[str, Any] = field(default_factory=dict)
+    fix: Fix | None = None
 
 
 class Reporter:
@@ -98,16 +99,21 @@ class Reporter:
         self.reports: list[Report] = []
         self._rule: Rule | None = None
 
-    def __call__(self, node: cst.CSTNode, **fmt: Any) -> None:
+    def __call__(self, node: cst.CSTNode, *, fix: Fix | None = None, **fmt: Any) -> None:
+        """Report ``node`` for the running rule; ``fmt`` fills its message and hint."""
         assert self._rule is not None
-        self.reports.append(Report(self._rule, node, fmt))
+        self.reports.append(Report(self._rule, node, fmt, fix))
 
 
 class Rule:
     code: ClassVar[str]
     name: ClassVar[str]
+    #: one line for tables: what the rule finds
+    summary: ClassVar[str]
     message: ClassVar[str]
     fix_hint: ClassVar[str]
+    #: the remedy in general terms, for tables (defaults to ``fix_hint``, which may have placeholders)
+    fix_summary: ClassVar[str | None] = None
     fix_safety: ClassVar[Applicability] = Applicability.NONE
     frameworks: ClassVar[frozenset[str]] = frozenset({"torch", "mindspore"})
     default_enabled: ClassVar[bool] = True
@@ -117,7 +123,7 @@ class Rule:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         where = f"{cls.__module__}.{cls.__qualname__}"
-        for attr in ("code", "name", "message", "fix_hint", "valid", "invalid"):
+        for attr in ("code", "name", "summary", "message", "fix_hint", "valid", "invalid"):
             if not hasattr(cls, attr):
                 raise TypeError(f"{where}: rule lacks {attr!r}")
         if not _CODE.match(cls.code):
@@ -130,6 +136,8 @@ class Rule:
         for section in REQUIRED_SECTIONS:
             if f"## {section}" not in doc:
                 raise TypeError(f"{where}: docstring lacks the section '## {section}'")
+        if "{" in cls.fix_hint and not cls.fix_summary:
+            raise TypeError(f"{where}: a fix_hint with placeholders needs a plain fix_summary for the docs")
         if not cls.valid or not cls.invalid:
             raise TypeError(f"{where}: needs at least one valid and one invalid example")
         has_fixed = any(i.fixed is not None for i in cls.invalid)

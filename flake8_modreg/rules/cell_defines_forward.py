@@ -41,6 +41,7 @@ class CellDefinesForward(Rule):
 
     code = "MRG302"
     name = "cell-defines-forward"
+    summary = "A MindSpore Cell with torch's `forward` and no `construct`"
     frameworks = frozenset({"mindspore"})
     message = "MindSpore Cell '{cls}' defines torch's 'forward' but no 'construct': calling it raises"
     fix_hint = "rename 'forward' to 'construct'"

@@ -46,6 +46,7 @@ class GradTensorNotParameter(Rule):
 
     code = "MRG202"
     name = "grad-tensor-not-parameter"
+    summary = "A `requires_grad=True` tensor stored instead of an `nn.Parameter`"
     frameworks = frozenset({"torch"})
     message = "tensor 'self.{attr}' requires grad but is not a Parameter: the optimizer never sees it"
     fix_hint = "wrap it: nn.Parameter(...) (requires_grad=True is the default)"

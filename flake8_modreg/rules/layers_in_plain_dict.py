@@ -49,8 +49,10 @@ class LayersInPlainDict(Rule):
 
     code = "MRG102"
     name = "layers-in-plain-dict"
+    summary = "Layers kept in a plain `dict` attribute"
     message = "sub-modules in plain dict 'self.{attr}' are not registered"
     fix_hint = "wrap it in {wrapper}(...)"
+    fix_summary = "wrap it in `nn.ModuleDict(...)` (MindSpore: `nn.CellDict`)"
 
     invalid = (
         Invalid(

@@ -58,8 +58,10 @@ class LayersInPlainList(Rule):
 
     code = "MRG101"
     name = "layers-in-plain-list"
+    summary = "Layers kept in a plain `list`/`tuple` attribute"
     message = "sub-modules in plain {container} 'self.{attr}' are not registered"
     fix_hint = "wrap it in {wrapper}(...)"
+    fix_summary = "wrap it in `nn.ModuleList(...)` (MindSpore: `nn.CellList`)"
 
     invalid = (
         Invalid(

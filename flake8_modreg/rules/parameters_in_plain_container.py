@@ -46,8 +46,10 @@ class ParametersInPlainContainer(Rule):
 
     code = "MRG103"
     name = "parameters-in-plain-container"
+    summary = "Parameters kept in a plain `list`/`tuple`/`dict` attribute"
     message = "Parameters in plain {container} 'self.{attr}' are not registered"
     fix_hint = "wrap it in {wrapper}(...)"
+    fix_summary = "wrap it in `nn.ParameterList`/`nn.ParameterDict` (MindSpore: `ParameterTuple`)"
 
     invalid = (
         Invalid(

@@ -56,9 +56,11 @@ class TensorAsPlainAttribute(Rule):
 
     code = "MRG201"
     name = "tensor-as-plain-attribute"
+    summary = "A tensor stored as a plain attribute in `__init__`"
     frameworks = frozenset({"torch"})
     message = "tensor 'self.{attr}' is a plain attribute: not in state_dict() and not moved by .to()"
     fix_hint = "use self.register_buffer('{attr}', ...) (persistent=False for caches) or nn.Parameter(...)"
+    fix_summary = "`self.register_buffer(name, ...)`, `nn.Buffer(...)` or `nn.Parameter(...)`"
 
     invalid = (
         Invalid(

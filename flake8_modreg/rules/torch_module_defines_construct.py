@@ -43,6 +43,7 @@ class TorchModuleDefinesConstruct(Rule):
 
     code = "MRG301"
     name = "torch-module-defines-construct"
+    summary = "A torch Module with MindSpore's `construct` and no `forward`"
     frameworks = frozenset({"torch"})
     message = "torch Module '{cls}' defines MindSpore's 'construct' but no 'forward': calling it raises"
     fix_hint = "rename 'construct' to 'forward'"

@@ -1,0 +1,80 @@
+"""The flake8 adapter: a thin shell around :func:`flake8_modreg.check`.
+
+* ``tree`` is requested only so that flake8 runs the plugin once per file
+  (flake8 classifies plugins by their parameter names); it is not used.
+* The source comes from flake8's ``lines``, never from re-reading the file,
+  so ``flake8 -`` (stdin, as editors run it) works and the BOM is already gone.
+* Columns are 0-based code points; flake8 adds 1 itself.
+* ``# noqa`` is left to flake8 entirely (so ``--disable-noqa`` works).
+* A file that does not parse yields nothing: flake8 reports E999 itself, and
+  an exception escaping a plugin would abort the user's whole run.
+* When the user's selection leaves every MRG code out (``--select E,W,F``),
+  the plugin does no work at all: installing it must not tax other runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import logging
+from typing import Any, ClassVar, Iterator
+
+from . import __version__
+from .core import check
+from .findings import ModregError
+from .rules import all_rules
+from .settings import Config
+
+log = logging.getLogger("flake8_modreg")
+
+
+class Plugin:
+    name = "flake8-modreg"
+    version = __version__
+
+    #: set by ``parse_options``: the codes the user's flake8 run can report
+    _config: ClassVar[Config] = Config(select=("ALL",))
+
+    def __init__(self, tree: ast.AST, lines: list[str], filename: str = "stdin") -> None:
+        self.lines = lines
+        self.filename = filename
+
+    @staticmethod
+    def add_options(manager: Any) -> None:
+        manager.add_option(
+            "--modreg-module-bases",
+            default="",
+            parse_from_config=True,
+            comma_separated_list=True,
+            help="Extra base classes (dotted or plain names) whose subclasses are torch Modules, "
+            "e.g. mylib.BaseModel. (Default: none)",
+        )
+        off = sorted({r.code[:4] for r in all_rules() if not r.default_enabled} | {"MRG9"})
+        manager.extend_default_ignore(off)
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        codes: tuple[str, ...] = tuple(r.code for r in all_rules())
+        try:
+            from flake8.style_guide import Decision, DecisionEngine
+
+            engine = DecisionEngine(options)
+            codes = tuple(c for c in codes if engine.decision_for(c) is Decision.Selected)
+        except Exception as e:  # an older/newer flake8 internals change: run everything
+            log.debug("flake8-modreg: cannot read flake8's selection (%s); running all rules", e)
+        bases = getattr(options, "modreg_module_bases", None) or ()
+        cls._config = Config.make(select=codes, module_bases=bases)
+
+    def run(self) -> Iterator[tuple[int, int, str, type]]:
+        config = self._config
+        if not config.select:
+            return
+        try:
+            findings = check("".join(self.lines), path=self.filename, config=config)
+        except ModregError:
+            return  # flake8 reports E999 for real syntax errors
+        except Exception as e:  # never abort the user's flake8 run
+            log.warning("flake8-modreg: internal error on %s: %s: %s", self.filename, type(e).__name__, e)
+            return
+        for f in findings:
+            yield f.line, f.col, f.text, type(self)

@@ -1,0 +1,216 @@
+"""The per-file model: imports, which classes are Modules/Cells and why, value kinds."""
+
+import textwrap
+
+import libcst as cst
+import pytest
+
+from flake8_modreg.model import Tag, build_model
+
+
+def model_of(src, bases=()):
+    return build_model(cst.parse_module(textwrap.dedent(src)), bases)
+
+
+def kinds(src, cls="Net"):
+    m = model_of(src)
+    c = m.class_named(cls)
+    return {a.attr: m.self_kind(c, a) for a in c.self_assigns}
+
+
+@pytest.mark.parametrize(
+    "imports,base",
+    [
+        ("import torch.nn as nn", "nn.Module"),
+        ("from torch import nn", "nn.Module"),
+        ("from torch.nn import Module", "Module"),
+        ("from torch.nn import Module as M", "M"),
+        ("import torch", "torch.nn.Module"),
+        ("import torch.nn", "torch.nn.Module"),
+        ("from torch.nn.modules.module import Module", "Module"),
+        ("from torch import nn", "nn.Sequential"),
+        ("from torch.nn.modules.conv import _ConvNd", "_ConvNd"),
+        ("import pytorch_lightning as pl", "pl.LightningModule"),
+        ("from lightning.pytorch import LightningModule", "LightningModule"),
+        ("from transformers import PreTrainedModel", "PreTrainedModel"),
+        ("from mmengine.model import BaseModule", "BaseModule"),
+        ("try:\n    import torch.nn as nn\nexcept ImportError:\n    nn = None", "nn.Module"),
+    ],
+)
+def test_torch_module_bases(imports, base):
+    m = model_of(f"{imports}\nclass Net({base}):\n    pass\n")
+    assert m.class_named("Net").framework == "torch"
+
+
+@pytest.mark.parametrize(
+    "imports,base",
+    [
+        ("from mindspore import nn", "nn.Cell"),
+        ("import mindspore.nn as nn", "nn.Cell"),
+        ("import mindspore as ms", "ms.nn.Cell"),
+        ("import mindspore", "mindspore.nn.Cell"),
+        ("from mindspore.nn import Cell", "Cell"),
+        ("from mindspore import nn", "nn.SequentialCell"),
+        ("from mindspore.nn.cell import Cell", "Cell"),
+    ],
+)
+def test_mindspore_cell_bases(imports, base):
+    m = model_of(f"{imports}\nclass Net({base}):\n    pass\n")
+    assert m.class_named("Net").framework == "mindspore"
+
+
+def test_reason_chain_through_same_file_bases_in_any_order():
+    m = model_of(
+        """
+        import torch.nn as nn
+        class Net(Backbone):
+            pass
+        class Backbone(nn.Module):
+            pass
+        """
+    )
+    assert m.class_named("Net").reason == 'Net <- Backbone <- torch.nn.Module via "nn.Module"'
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "import torch\nclass Net:\n    pass\n",
+        "import torch\nclass Net(object):\n    pass\n",
+        "from torch.utils.data import Dataset\nclass Net(Dataset):\n    pass\n",
+        "import torch.nn as nn\nnn = object()\nclass Net(nn.Module):\n    pass\n",
+        "try:\n    import torch.nn as nn\nexcept ImportError:\n    from mindspore import nn\nclass Net(nn.Module):\n    pass\n",
+    ],
+    ids=["no-base", "object", "dataset", "rebound-alias", "ambiguous-alias"],
+)
+def test_not_modules(src):
+    assert model_of(src).class_named("Net").framework is None
+
+
+def test_evidence_heuristic_for_imported_bases():
+    m = model_of(
+        """
+        import torch.nn as nn
+        from mindspore import nn as msnn
+        from .base import Backbone, Other
+
+        class WithEvidence(Backbone):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(2, 2)
+            def forward(self, x):
+                return self.fc(x)
+
+        class NoForward(Backbone):
+            def __init__(self):
+                self.fc = nn.Linear(2, 2)
+
+        class NoLayers(Other):
+            def forward(self, x):
+                return x
+
+        class MsEvidence(Other):
+            def __init__(self):
+                self.d = msnn.Dense(2, 2)
+            def construct(self, x):
+                return self.d(x)
+
+        class Child(WithEvidence):
+            pass
+        """
+    )
+    assert m.class_named("WithEvidence").framework == "torch"
+    assert "evidence" in m.class_named("WithEvidence").reason
+    assert m.class_named("NoForward").framework is None
+    assert m.class_named("NoLayers").framework is None
+    assert m.class_named("MsEvidence").framework == "mindspore"
+    assert m.class_named("Child").framework == "torch"
+
+
+def test_configured_module_bases():
+    src = "from mylib import BaseModel\nimport torch\nclass Net(BaseModel):\n    pass\n"
+    assert model_of(src).class_named("Net").framework is None
+    assert model_of(src, ("mylib.BaseModel",)).class_named("Net").framework == "torch"
+    assert model_of(src, ("BaseModel",)).class_named("Net").framework == "torch"
+
+
+def test_value_kinds():
+    k = kinds(
+        """
+        import torch
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = nn.Linear(2, 2)
+                self.b = nn.Parameter(torch.ones(1))
+                self.c = torch.zeros(3)
+                self.d = torch.zeros(3, requires_grad=True)
+                self.e = nn.ModuleList()
+                self.f = [nn.Linear(2, 2)]
+                self.g = {"x": nn.Linear(2, 2)}
+                self.h = None
+                self.i = 3
+                self.j = self.a
+                self.k = nn.Buffer(torch.ones(1))
+                self.l = torch.ones(2).float().cuda()
+        """
+    )
+    assert {a: v.tag for a, v in k.items()} == {
+        "a": Tag.LAYER,
+        "b": Tag.PARAMETER,
+        "c": Tag.TENSOR,
+        "d": Tag.GRAD_TENSOR,
+        "e": Tag.REGISTERED,
+        "f": Tag.LIST,
+        "g": Tag.DICT,
+        "h": Tag.NONE,
+        "i": Tag.OTHER,
+        "j": Tag.SELF,
+        "k": Tag.BUFFER,
+        "l": Tag.TENSOR,
+    }
+    assert k["f"].holds(Tag.LAYER) and k["g"].holds(Tag.LAYER)
+
+
+def test_local_bindings_follow_order():
+    k = kinds(
+        """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                layers = [nn.Linear(2, 2)]
+                self.a = layers
+                layers = nn.Sequential(*layers)
+                self.b = layers
+        """
+    )
+    assert k["a"].tag is Tag.LIST and k["b"].tag is Tag.REGISTERED
+
+
+def test_import_table_alias_for():
+    m = model_of("import torch.nn as nn\nfrom torch.nn import ModuleDict\n")
+    assert m.alias("torch.nn.ModuleList") == "nn.ModuleList"
+    assert m.alias("torch.nn.ModuleDict") == "ModuleDict"
+    assert m.alias("mindspore.nn.CellList") == "mindspore.nn.CellList"
+
+
+def test_methods_facts():
+    m = model_of(
+        """
+        import torch.nn as nn
+        class Net(nn.Module):
+            @staticmethod
+            def forward(x):
+                def inner():
+                    return 1
+                inner()
+            async def construct(self):
+                yield 1
+        """
+    )
+    c = m.class_named("Net")
+    fwd, cons = c.methods["forward"], c.methods["construct"]
+    assert fwd.is_static and fwd.self_name is None and not fwd.returns_value
+    assert cons.is_async and cons.yields and cons.self_name == "self"
