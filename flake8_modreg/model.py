@@ -108,6 +108,8 @@ class MethodFacts:
     returns_value: bool = False
     yields: bool = False
     calls: list[cst.Call] = field(default_factory=list)
+    #: the first ``super().__init__(...)`` / ``super(C, self).__init__(...)`` / ``Base.__init__(self, ...)``, with its order
+    super_init: tuple[cst.Call, int] | None = None
 
     @property
     def is_static(self) -> bool:
@@ -157,6 +159,25 @@ class SelfCall:
         if len(args) > index and isinstance(args[index].value, cst.SimpleString):
             return args[index].value.evaluated_value if isinstance(args[index].value.evaluated_value, str) else None
         return None
+
+
+@dataclass
+class CallSite:
+    """Every call in the file, with the scope it runs in (module or function) and its order."""
+
+    node: cst.Call
+    scope: Scope | None  # None in a class body
+    order: int
+    cls: "ClassFacts | None" = None  # set when directly inside a method of this class
+    method: "MethodFacts | None" = None
+
+
+@dataclass
+class NameRef:
+    """A dotted name (``nn.Paramter``, ``torch.nn.functional.relu``) or an imported name, as written."""
+
+    node: cst.CSTNode  # the outermost Attribute, or the ImportAlias
+    dotted: str  # as written (``nn.Paramter``) or, for imports, the imported qualified name
 
 
 @dataclass
@@ -279,7 +300,9 @@ class _Visitor(cst.CSTVisitor):
                 continue
             local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
             sep = "" if base.endswith(".") else "."
-            self.m.imports.bind(local, f"{base}{sep}{name}" if base else name)
+            qualified = f"{base}{sep}{name}" if base else name
+            self.m.imports.bind(local, qualified)
+            self.m.name_refs.append(NameRef(alias, qualified))
 
     # -- scopes --------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -329,6 +352,14 @@ class _Visitor(cst.CSTVisitor):
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False  # nothing inside a lambda is a statement we model
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        dotted = dotted_name(node)
+        if dotted is None:
+            return True
+        if not dotted.startswith(("self.", "cls.")):
+            self.m.name_refs.append(NameRef(node, dotted))
+        return False  # the inner chain is part of this one
 
     # -- statements ------------------------------------------------------------
     def visit_For(self, node: cst.For) -> None:
@@ -436,6 +467,9 @@ class _Visitor(cst.CSTVisitor):
         func = node.func
         ctx = self._method()
         scope = self._scope()
+        self.m.calls.append(CallSite(node, scope, order, ctx[0] if ctx else None, ctx[1] if ctx else None))
+        if ctx is not None and ctx[1].super_init is None and _is_super_init(node, ctx[1].self_name):
+            ctx[1].super_init = (node, order)
         args = [a for a in node.args if a.keyword is None]
         if isinstance(func, cst.Name) and func.value == "setattr" and ctx is not None and len(args) >= 3:
             cls, meth = ctx
@@ -492,6 +526,18 @@ class _Visitor(cst.CSTVisitor):
     leave_If = leave_Try = leave_With = leave_While = _leave_compound  # type: ignore[assignment]
 
 
+def _is_super_init(call: cst.Call, self_name: str | None) -> bool:
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and func.attr.value == "__init__"):
+        return False
+    recv = func.value
+    if isinstance(recv, cst.Call) and isinstance(recv.func, cst.Name) and recv.func.value == "super":
+        return True
+    # Base.__init__(self, ...) / nn.Module.__init__(self)
+    first = call.args[0].value if call.args and call.args[0].keyword is None else None
+    return dotted_name(recv) is not None and isinstance(first, cst.Name) and first.value == self_name
+
+
 def dotted_name(node: cst.BaseExpression) -> str | None:
     """``a.b.c`` for a chain of names, else None (``f().x`` is not a dotted name)."""
     parts = []
@@ -542,6 +588,10 @@ class FileModel:
         self.module_scope = Scope(parent=None)
         self.classes: list[ClassFacts] = []
         self.star_imports: list[str] = []
+        #: every call of the file, in order
+        self.calls: list[CallSite] = []
+        #: outermost dotted attribute chains whose head is an imported name, and ``from X import Y`` names
+        self.name_refs: list[NameRef] = []
         self.module_bases = tuple(module_bases)
         self._kinds: dict[int, Kind] = {}
         self._by_name: dict[str, ClassFacts] = {}

@@ -214,3 +214,39 @@ def test_methods_facts():
     fwd, cons = c.methods["forward"], c.methods["construct"]
     assert fwd.is_static and fwd.self_name is None and not fwd.returns_value
     assert cons.is_async and cons.yields and cons.self_name == "self"
+
+
+def test_super_init_calls_and_name_refs():
+    m = model_of(
+        """
+        import torch.nn as nn
+        from torch.nn import Paramter
+        class A(nn.Module):
+            def __init__(self):
+                self.x = 1
+                super().__init__()
+        class B(nn.Module):
+            def __init__(self):
+                nn.Module.__init__(self)
+        class C(A):
+            def __init__(self):
+                super(C, self).__init__()
+        class D(nn.Module):
+            def __init__(self):
+                self.fc = nn.Linaer(2, 2)
+        net = A()
+        net.get_parameters()
+        """
+    )
+    a, b, c, d = (m.class_named(n) for n in "ABCD")
+    init = a.methods["__init__"]
+    assert init.super_init is not None and init.super_init[1] > a.self_assigns[0].order
+    assert b.methods["__init__"].super_init is not None
+    assert c.methods["__init__"].super_init is not None
+    assert d.methods["__init__"].super_init is None
+    refs = {r.dotted for r in m.name_refs}
+    assert {"nn.Module", "nn.Linaer", "torch.nn.Paramter", "net.get_parameters"} <= refs
+    assert not any(r.startswith("self.") for r in refs)
+    module_calls = [c for c in m.calls if c.scope is m.module_scope]
+    assert [type(c.node.func).__name__ for c in module_calls] == ["Name", "Attribute"]
+    assert all(c.cls is d for c in m.calls if c.method is d.methods["__init__"])
