@@ -17,7 +17,9 @@ this model; none of them walks the tree again.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Sequence
 
@@ -881,9 +883,70 @@ def _comp_targets(for_in: cst.CompFor | None) -> frozenset[str]:
     return frozenset(out)
 
 
+#: Fields that hold only whitespace, punctuation or flags: never walked.
+_SKIP_FIELD = re.compile(
+    r"^(?:whitespace_\w+|leading_lines|lines_after_decorators|header|footer|lpar|rpar|lbracket|rbracket|"
+    r"lbrace|rbrace|comma|dot|equal|semicolon|colon|trailing_whitespace|indent|default_indent|default_newline|"
+    r"has_trailing_newline|encoding|asynchronous|star|operator|first_newline|empty_lines|newline)$"
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(t: type) -> tuple[str, ...]:
+    names = [f.name for f in dataclasses.fields(t) if not _SKIP_FIELD.match(f.name)]
+    if "decorators" in names:  # walk in source order: decorators come before the def/class body
+        names.remove("decorators")
+        names.insert(0, "decorators")
+    out = _CHILD_FIELDS[t] = tuple(names)
+    return out
+
+
+def walk(visitor: cst.CSTVisitor, root: cst.CSTNode) -> None:
+    """Call ``visitor``'s ``visit_<Node>``/``leave_<Node>`` methods over ``root``, in source order.
+
+    The same protocol as ``root.visit(visitor)`` for a read-only visitor
+    (``visit_X`` returning False skips the children), but without libcst's
+    rebuilding of every node on the way back up, which read-only visitors
+    pay for too, and iterative, so deep nesting cannot exhaust the stack.
+    """
+    visits: dict[type, object] = {}
+    leaves: dict[type, object] = {}
+    fields_of = _CHILD_FIELDS
+    node_type = cst.CSTNode
+    stack: list = [root]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        item = pop()
+        if item.__class__ is tuple:
+            item[0](item[1])
+            continue
+        t = item.__class__
+        try:
+            visit = visits[t]
+            leave = leaves[t]
+        except KeyError:
+            visit = visits[t] = getattr(visitor, "visit_" + t.__name__, None)
+            leave = leaves[t] = getattr(visitor, "leave_" + t.__name__, None)
+        if leave is not None:
+            push((leave, item))
+        if visit is not None and visit(item) is False:
+            continue
+        names = fields_of.get(t) or _child_fields(t)
+        children = []
+        for name in names:
+            v = getattr(item, name)
+            if isinstance(v, node_type):
+                children.append(v)
+            elif v.__class__ in (tuple, list):
+                children.extend(x for x in v if isinstance(x, node_type))
+        if children:
+            children.reverse()
+            extend(children)
+
+
 def build_model(module: cst.Module, module_bases: Sequence[str] = ()) -> FileModel:
     """One pass over ``module``; the result answers every rule's questions."""
     model = FileModel(module, module_bases)
-    module.visit(_Visitor(model))
+    walk(_Visitor(model), module)
     model._finalize()
     return model
