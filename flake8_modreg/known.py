@@ -116,6 +116,27 @@ _ALIASES = {
 }
 
 
+_TORCH_NAMES = frozenset(_known_data.TORCH["torch_names"])
+_FUNCTIONAL_NAMES = frozenset(_known_data.TORCH["functional_names"])
+#: torch.<fn> that take tensors but do not return a new tensor
+_NOT_TENSOR_FUNCTIONS = frozenset(
+    "is_tensor is_storage is_floating_point is_complex is_nonzero numel equal allclose save load "
+    "broadcast_shapes result_type can_cast promote_types is_same_size get_default_dtype".split()
+)
+
+
+def torch_function_of_tensors(qualified: str) -> bool:
+    """``torch.exp``-like functions: given a tensor, they return a tensor."""
+    head, _, name = qualified.rpartition(".")
+    if head == "torch":
+        names = _TORCH_NAMES
+    elif head == "torch.nn.functional":
+        names = _FUNCTIONAL_NAMES
+    else:
+        return False
+    return name in names and name[:1].islower() and name not in _NOT_TENSOR_FUNCTIONS
+
+
 def normalize(qualified: str) -> str:
     """Map private spellings of public names to the public name."""
     if qualified in _ALIASES:

@@ -93,6 +93,10 @@ class Scope:
     adds: dict[str, list[tuple[str, cst.BaseExpression]]] = field(default_factory=dict)
     #: locals passed to add_module/setattr(self, ...)/register_*: registered under another name
     registered: set[str] = field(default_factory=set)
+    #: the class when this is a method's scope
+    owner: "ClassFacts | None" = None
+    #: the values of this function's ``return <expr>`` statements (nested defs excluded)
+    returns: list[cst.BaseExpression] = field(default_factory=list)
 
     def bind(self, name: str, order: int, mode: str, expr: cst.BaseExpression) -> None:
         self.bindings.setdefault(name, []).append((order, mode, expr))
@@ -345,8 +349,11 @@ class _Visitor(cst.CSTVisitor):
             meth = MethodFacts(
                 node.name.value, node, positional, decorators, self_name, scope, is_async=node.asynchronous is not None
             )
+            scope.owner = cls
             # The first definition wins for facts; a later redefinition (property setter) is kept apart.
             cls.methods.setdefault(node.name.value, meth)
+        elif not self.frames:
+            self.m.functions.setdefault(node.name.value, scope)
         self.frames.append(("func", meth, scope))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -384,6 +391,8 @@ class _Visitor(cst.CSTVisitor):
             f = self._func()
             if f is not None:
                 f.returns_value = True
+            if self.frames and self.frames[-1][0] == "func":
+                self.frames[-1][2].returns.append(node.value)
 
     def visit_Yield(self, node: cst.Yield) -> None:
         f = self._func()
@@ -592,6 +601,8 @@ class FileModel:
         self.star_imports: list[str] = []
         #: every call of the file, in order
         self.calls: list[CallSite] = []
+        #: module-level functions: name -> scope (with their return values)
+        self.functions: dict[str, Scope] = {}
         #: outermost dotted attribute chains whose head is an imported name, and ``from X import Y`` names
         self.name_refs: list[NameRef] = []
         self.module_bases = tuple(module_bases)
@@ -813,6 +824,13 @@ class FileModel:
             fw = known.framework_of_class(q)
             if fw:
                 return Kind(Tag.LAYER, fw)
+            if known.torch_function_of_tensors(q):  # torch.exp(t), torch.outer(a, b), F.normalize(t)
+                args = [self._sub(x.value, scope, order, shadow) for x in e.args if x.keyword is None]
+                tags = {x.tag for x in args}
+                if Tag.GRAD_TENSOR in tags:
+                    return Kind(Tag.GRAD_TENSOR, "torch")
+                if Tag.TENSOR in tags:
+                    return Kind(Tag.TENSOR, "torch")
             if q == "copy.deepcopy" and e.args:
                 return self._sub(e.args[0].value, scope, order, shadow)
             if q in ("collections.OrderedDict",):
@@ -823,6 +841,8 @@ class FileModel:
             local = self._by_name.get(name)
             if local is not None and local.framework:
                 return Kind(Tag.LAYER, local.framework)
+            if name in self.functions and scope_free(name, scope):
+                return self._returns_kind(self.functions[name])
             if name in ("list", "tuple") and scope_free(name, scope):
                 if not e.args:
                     return Kind(Tag.LIST)
@@ -835,6 +855,9 @@ class FileModel:
             return OTHER
         if isinstance(func, cst.Attribute):
             method = func.attr.value
+            helper = self._helper_scope(func, scope)
+            if helper is not None:
+                return self._returns_kind(helper)
             base = self._sub(func.value, scope, order, shadow)
             if base.tag in (Tag.TENSOR, Tag.GRAD_TENSOR):
                 if method == "requires_grad_":
@@ -845,6 +868,35 @@ class FileModel:
                     return Kind(base.tag, "torch")
             if base.tag is Tag.MS_TENSOR and method in known.TENSOR_METHODS:
                 return base
+        return OTHER
+
+    def _helper_scope(self, func: cst.Attribute, scope: Scope | None) -> Scope | None:
+        """``self.helper(...)`` / ``Class.helper(...)``: the scope of a method of a class of this file."""
+        if not isinstance(func.value, cst.Name):
+            return None
+        name = func.value.value
+        owners: list[ClassFacts] = []
+        if name in ("self", "cls"):
+            s = scope
+            while s is not None and s.owner is None:
+                s = s.parent
+            owners = [s.owner] if s is not None else []
+        elif name in self._by_name and name not in self.imports:
+            owners = [self._by_name[name]]
+        for owner in owners:
+            for c in (owner, *owner.ancestors()):
+                meth = c.methods.get(func.attr.value)
+                if meth is not None:
+                    return meth.scope
+        return None
+
+    def _returns_kind(self, scope: Scope) -> Kind:
+        """What a same-file helper returns, when all its returns agree (``None`` ignored)."""
+        kinds = {self.kind_of(r, scope) for r in scope.returns} - {NONE}
+        if len(kinds) == 1:
+            k = kinds.pop()
+            if k.tag is not Tag.SELF:
+                return k
         return OTHER
 
     def _dict_call(self, e: cst.Call, scope, order, shadow) -> Kind:

@@ -250,3 +250,46 @@ def test_super_init_calls_and_name_refs():
     module_calls = [c for c in m.calls if c.scope is m.module_scope]
     assert [type(c.node.func).__name__ for c in module_calls] == ["Name", "Attribute"]
     assert all(c.cls is d for c in m.calls if c.method is d.methods["__init__"])
+
+
+def test_same_file_helpers_are_followed():
+    k = kinds(
+        """
+        import math
+        import torch
+        import torch.nn as nn
+
+        def sinusoid(n, d):
+            return torch.zeros(n, d)
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.a = sinusoid(4, 4)
+                self.b = self.get_embedding(4, 4)
+                self.c = Net.get_embedding(4, 4)
+                self.d = [self._make_block(i) for i in range(2)]
+                self.e = self._maybe(True)
+                self.f = self.recurse()
+
+            @staticmethod
+            def get_embedding(n, d):
+                emb = math.log(10000) / (d // 2 - 1)
+                return torch.exp(torch.arange(d // 2) * -emb)
+
+            def _make_block(self, i):
+                return nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+
+            def _maybe(self, flag):
+                if flag:
+                    return torch.ones(1)
+                return 3
+
+            def recurse(self):
+                return self.recurse()
+        """
+    )
+    assert k["a"].tag is Tag.TENSOR and k["b"].tag is Tag.TENSOR and k["c"].tag is Tag.TENSOR
+    assert k["d"].tag is Tag.LIST and k["d"].holds(Tag.REGISTERED)
+    assert k["e"].tag is Tag.OTHER  # the returns disagree
+    assert k["f"].tag is Tag.OTHER  # recursion stops
