@@ -6,6 +6,7 @@ __version__ = "0.1.0"
 
 from .core import check
 from .findings import Applicability, Finding, Fix, ModregError
+from .fixer import FixResult, fix
 from .settings import Config
 
-__all__ = ["Applicability", "Config", "Finding", "Fix", "ModregError", "__version__", "check"]
+__all__ = ["Applicability", "Config", "Finding", "Fix", "ModregError", "__version__", "check", "fix", "FixResult"]

@@ -92,12 +92,25 @@ def check(
     PEP 263 cookie) or ``str``.  Raises :class:`ModregError` (one line) when
     the source cannot be parsed; never anything else.
     """
+    return check_module(source, path=path, config=config)[1]
+
+
+def check_module(
+    source: str | bytes,
+    *,
+    path: str | None = None,
+    config: Config | None = None,
+) -> tuple[cst.Module | None, list[Finding]]:
+    """Like :func:`check`, also returning the parsed module (``None`` when skipped).
+
+    The findings' fixes refer to nodes of that module by identity.
+    """
     config = config or Config()
     if not might_contain_modules(source, config):
-        return []
+        return None, []
     rules = enabled_rules(config)
     if not rules:
-        return []
+        return None, []
     module = parse(source)
     old = sys.getrecursionlimit()
     try:
@@ -105,7 +118,7 @@ def check(
         model = build_model(module, config.module_bases)
         reporter = analyse(model, rules, config)
         if not reporter.reports:
-            return []
+            return module, []
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     except RecursionError:
         raise ModregError("too deeply nested to analyse") from None
@@ -132,5 +145,4 @@ def check(
             seen.add(key)
             findings.append(f)
     findings.sort(key=Finding.sort_key)
-    return findings
-
+    return module, findings

@@ -57,9 +57,11 @@ def render_rule(rule: type[Rule]) -> str:
 
 
 def render_table(link_prefix: str) -> str:
-    rows = ["| Code | Name | What it finds | Fix |", "| --- | --- | --- | --- |"]
+    rows = ["| Code | Name | What it finds | Fix (🛠 = autofix) |", "| --- | --- | --- | --- |"]
     for rule in all_rules():
         fix = rule.fix_summary or rule.fix_hint
+        mark = {Applicability.SAFE: " 🛠", Applicability.UNSAFE: " 🛠 (unsafe)"}.get(rule.fix_safety, "")
+        fix += mark
         flag = "" if rule.default_enabled else " (off by default)"
         rows.append(
             f"| [{rule.code}]({link_prefix}{rule.code}.md) | `{rule.name}`{flag} | {rule.summary} | {fix} |"

@@ -365,7 +365,9 @@ class _Visitor(cst.CSTVisitor):
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         dotted = dotted_name(node)
         if dotted is None:
+            self.m.attr_names.add(node.attr.value)
             return True
+        self.m.attr_names.update(dotted.split(".")[1:])
         if not dotted.startswith(("self.", "cls.")):
             self.m.name_refs.append(NameRef(node, dotted))
         return False  # the inner chain is part of this one
@@ -605,6 +607,8 @@ class FileModel:
         self.functions: dict[str, Scope] = {}
         #: outermost dotted attribute chains whose head is an imported name, and ``from X import Y`` names
         self.name_refs: list[NameRef] = []
+        #: every attribute name accessed anywhere in the file (``x.construct`` -> "construct")
+        self.attr_names: set[str] = set()
         self.module_bases = tuple(module_bases)
         self._kinds: dict[int, Kind] = {}
         self._by_name: dict[str, ClassFacts] = {}

@@ -6,7 +6,8 @@ Adding a rule module adds its cases here automatically.
 import libcst as cst
 import pytest
 
-from flake8_modreg import Config, check
+from flake8_modreg import Applicability, Config, check
+from flake8_modreg.fixer import fix
 from flake8_modreg.rules import all_rules
 
 STRICT = Config(strict=True, select=("ALL",))
@@ -29,6 +30,29 @@ def test_invalid_example_fires_exactly_where_marked(rule, case):
     got = {(f.code, f.line, f.col) for f in check(case.code, config=STRICT)}
     want = {(rule.code, line, col) for line, col in case.at} | set(case.also)
     assert got == want
+
+FIXABLE = [
+    pytest.param(rule, case, id=f"{rule.code}-fix-{i}")
+    for rule in all_rules()
+    if rule.fix_safety is not Applicability.NONE
+    for i, case in enumerate(rule.invalid)
+]
+
+
+@pytest.mark.parametrize("rule,case", FIXABLE)
+def test_fix_gives_exactly_the_fixed_example(rule, case):
+    """ruff's harness: the fix gives the expected text, re-parses, converges and removes the finding."""
+    only = Config(strict=True, select=(rule.code,))
+    result = fix(case.code, config=only, unsafe=True)
+    expected = case.fixed if case.fixed is not None else case.code
+    assert result.source == expected
+    if case.fixed is None:
+        return  # the example shows where no fix is offered
+    cst.parse_module(result.source)
+    assert fix(result.source, config=only, unsafe=True).applied == []  # idempotent
+    assert [(f.line, f.col) for f in check(result.source, config=only) if f.fix is not None] == []
+    if rule.fix_safety is Applicability.UNSAFE:
+        assert fix(case.code, config=only).source == case.code  # needs --unsafe-fixes
 
 
 @pytest.mark.parametrize("rule,case", VALID)

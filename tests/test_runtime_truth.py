@@ -93,3 +93,21 @@ def test_tensor_attribute_is_left_behind_by_to(torch):
     model = ns["MyModel"]().double()
     assert model.my_buffer.dtype == torch.float64
     assert model.my_tensor.dtype == torch.float32
+
+
+FIXED_PROBES = [
+    pytest.param(rule, case, id=f"{rule.code}-fixed-{i}")
+    for rule in all_rules()
+    for i, case in enumerate(rule.invalid)
+    if case.probe is not None and case.fixed is not None
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("rule,case", FIXED_PROBES)
+def test_autofixed_example_really_registers_its_state(torch, rule, case):
+    """The text our fix produces, run under torch, holds the state where it belongs."""
+    model = _instantiate(torch, case.fixed, case.probe.cls)
+    for where in case.probe.where:
+        tensors = _tensors(torch, getattr(model, case.probe.attr), where)
+        assert tensors and all(_present(torch, model, tensors, where)), f"{rule.code}: fixed code still misses {where}()"

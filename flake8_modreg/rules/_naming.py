@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from ..findings import Applicability, Fix
 from ..model import ClassFacts, FileModel, MethodFacts
 
 
@@ -19,3 +20,16 @@ def wrong_entry_point(model: FileModel, framework: str, defined: str, missing: s
         if cls.defines(missing) or cls.may_inherit(missing):
             continue
         yield cls, cls.methods[defined]
+
+
+def rename_fix(model: FileModel, meth: MethodFacts, new: str) -> Fix | None:
+    """Rename a method that cannot run under its current name.
+
+    Offered only when nothing in the file accesses an attribute of the old
+    name (``self.construct(x)``, ``super().construct(x)``), which the rename
+    would break.
+    """
+    if meth.name in model.attr_names:
+        return None
+    name = meth.node.name
+    return Fix(((name, name.with_changes(value=new)),), Applicability.SAFE, title=f"rename '{meth.name}' to '{new}'")

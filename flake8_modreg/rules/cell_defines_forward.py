@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from ..findings import Applicability
 from ..model import FileModel
 from ._base import Invalid, Reporter, Rule, Valid
-from ._naming import wrong_entry_point
+from ._naming import rename_fix, wrong_entry_point
 
 
 class CellDefinesForward(Rule):
@@ -33,7 +34,10 @@ class CellDefinesForward(Rule):
     ```
 
     ## Fix safety
-    No automatic fix yet. Renaming is safe: the method could never run.
+    The fix renames `forward` to `construct` and is **safe**: under its old name the
+    method could never run, so nothing that worked before changes. It is not
+    offered when the file accesses an attribute named `forward` anywhere
+    (`self.forward(x)`, `super().forward(x)`), which the rename would break.
 
     ## References
     - [mindspore.nn.Cell](https://www.mindspore.cn/docs/en/master/api_python/nn/mindspore.nn.Cell.html)
@@ -45,6 +49,7 @@ class CellDefinesForward(Rule):
     frameworks = frozenset({"mindspore"})
     message = "MindSpore Cell '{cls}' defines torch's 'forward' but no 'construct': calling it raises"
     fix_hint = "rename 'forward' to 'construct'"
+    fix_safety = Applicability.SAFE
 
     invalid = (
         Invalid(
@@ -60,6 +65,17 @@ class CellDefinesForward(Rule):
                     return self.dense(x)
             """,
             at=[(8, 8)],
+            fixed="""
+            import mindspore.nn as nn
+
+            class Net(nn.Cell):
+                def __init__(self):
+                    super().__init__()
+                    self.dense = nn.Dense(4, 2)
+
+                def construct(self, x):
+                    return self.dense(x)
+            """,
             title="a Cell ported from torch",
         ),
     )
@@ -96,4 +112,4 @@ class CellDefinesForward(Rule):
 
     def check(self, model: FileModel, report: Reporter) -> None:
         for cls, meth in wrong_entry_point(model, "mindspore", "forward", "construct"):
-            report(meth.node.name, cls=cls.name)
+            report(meth.node.name, fix=rename_fix(model, meth, 'construct'), cls=cls.name)

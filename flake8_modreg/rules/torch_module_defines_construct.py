@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from ..findings import Applicability
 from ..model import FileModel
 from ._base import Invalid, Reporter, Rule, Valid
-from ._naming import wrong_entry_point
+from ._naming import rename_fix, wrong_entry_point
 
 
 class TorchModuleDefinesConstruct(Rule):
@@ -35,7 +36,10 @@ class TorchModuleDefinesConstruct(Rule):
     ```
 
     ## Fix safety
-    No automatic fix yet. Renaming is safe: the method could never run.
+    The fix renames `construct` to `forward` and is **safe**: under its old name the
+    method could never run, so nothing that worked before changes. It is not
+    offered when the file accesses an attribute named `construct` anywhere
+    (`self.construct(x)`, `super().construct(x)`), which the rename would break.
 
     ## References
     - [torch.nn.Module.forward](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.forward)
@@ -47,6 +51,7 @@ class TorchModuleDefinesConstruct(Rule):
     frameworks = frozenset({"torch"})
     message = "torch Module '{cls}' defines MindSpore's 'construct' but no 'forward': calling it raises"
     fix_hint = "rename 'construct' to 'forward'"
+    fix_safety = Applicability.SAFE
 
     invalid = (
         Invalid(
@@ -71,6 +76,26 @@ class TorchModuleDefinesConstruct(Rule):
                 return self.build_block(x)
             """,
             at=[(17, 6)],
+            fixed="""
+            import torch.nn as nn
+
+            class ConvBN(nn.Module):
+              def __init__(self):
+                super(ConvBN, self).__init__()
+                self.conv = nn.Conv2d(3, 64, 3)
+                self.bn = nn.BatchNorm2d(64)
+              def forward(self, x):
+                x = self.conv(x)
+                x = self.bn(x)
+                return x
+
+            class MyNet(nn.Module):
+              def __init__(self):
+                super(MyNet, self).__init__()
+                self.build_block = nn.Sequential(ConvBN(), nn.ReLU())
+              def forward(self, x):
+                return self.build_block(x)
+            """,
             title="the seeds' torch half: MyNet keeps MindSpore's construct",
         ),
         Invalid(
@@ -85,7 +110,32 @@ class TorchModuleDefinesConstruct(Rule):
                     return x
             """,
             at=[(7, 14)],
+            fixed="""
+            from torch import nn
+
+            class Base(nn.Module):
+                pass
+
+            class Net(Base):
+                async def forward(self, x):
+                    return x
+            """,
             title="through a base of the same file",
+        ),
+        Invalid(
+            """
+            from torch import nn
+
+            class Net(nn.Module):
+                def construct(self, x):
+                    return x
+
+                def run(self, x):
+                    return self.construct(x)
+            """,
+            at=[(4, 8)],
+            fixed=None,
+            title="no automatic rename while something calls `construct` by name",
         ),
     )
 
@@ -133,4 +183,4 @@ class TorchModuleDefinesConstruct(Rule):
 
     def check(self, model: FileModel, report: Reporter) -> None:
         for cls, meth in wrong_entry_point(model, "torch", "construct", "forward"):
-            report(meth.node.name, cls=cls.name)
+            report(meth.node.name, fix=rename_fix(model, meth, 'forward'), cls=cls.name)
