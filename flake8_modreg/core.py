@@ -8,10 +8,10 @@ import sys
 from typing import Iterable
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from .findings import Finding, ModregError
 from .model import FileModel, build_model
+from .positions import node_positions
 from .rules import Reporter, Rule, all_rules
 from .settings import Config
 
@@ -119,7 +119,7 @@ def check_module(
         reporter = analyse(model, rules, config)
         if not reporter.reports:
             return module, []
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = node_positions(module, {id(r.node): r.node for r in reporter.reports}.values())
     except RecursionError:
         raise ModregError("too deeply nested to analyse") from None
     finally:
