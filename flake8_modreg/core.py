@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
+import tokenize
 from typing import Iterable
 
 import libcst as cst
@@ -34,6 +36,16 @@ def might_contain_modules(source: str | bytes, config: Config) -> bool:
     if isinstance(source, bytes):
         return any(n.encode() in source for n in _needles(config))
     return any(n in source for n in _needles(config))
+
+
+def decode(source: bytes) -> str:
+    """Decode file bytes as Python does (BOM, PEP 263 cookie, else UTF-8); one-line error otherwise."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        text = source.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as e:
+        raise ModregError(f"cannot decode source: {' '.join(str(e).split())}") from None
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 def parse(source: str | bytes) -> cst.Module:
