@@ -107,11 +107,11 @@ def module_files(draw):
     if framework == "torch":
         header = "import torch\nimport torch.nn as nn\n\n\nclass Block(nn.Module):\n    def forward(self, x):\n        return x\n"
         base_choices = ["nn.Module", "Block", "nn.Sequential"]
-        entry = "forward"
+        entry, other, root, slip_code = "forward", "construct", "Module", "MRG301"
     else:
         header = "import mindspore\nfrom mindspore import nn\n\n\nclass Block(nn.Cell):\n    def construct(self, x):\n        return x\n"
         base_choices = ["nn.Cell", "Block"]
-        entry = "construct"
+        entry, other, root, slip_code = "construct", "forward", "Cell", "MRG302"
     lines = header.splitlines()
     expected = set()
     for c in range(n_classes):
@@ -126,7 +126,11 @@ def module_files(draw):
             if code is not None:
                 expected.add((code, len(lines) + 1, 8))
             lines += ["        " + ln if j == 0 else "    " + ln for j, ln in enumerate(stmt.split("\n"))]
-        lines += ["", f"    def {entry}(self, x):", "        return x"]
+        slip = draw(st.booleans()) and draw(st.booleans())  # a quarter: the other framework's entry point
+        name = other if slip else entry
+        if slip and base in (f"nn.{root}",):
+            expected.add((slip_code, len(lines) + 2, 8))
+        lines += ["", f"    def {name}(self, x):", "        return x"]
         lines += draw(st.sampled_from(EXTRAS)).split("\n")
     return "\n".join(lines) + "\n", expected
 
@@ -137,3 +141,32 @@ def test_generated_modules_get_exactly_the_expected_findings(case):
     findings = check(source, config=Config(strict=True))
     _assert_sane(source, findings)
     assert {(f.code, f.line, f.col) for f in findings} == expected, source
+
+
+def _changed_lines(before: str, after: str) -> list[tuple[int, int, list[str]]]:
+    """(first, last) 1-based line ranges of ``before`` that differ, with the inserted text."""
+    import difflib
+
+    a, b = before.splitlines(), after.splitlines()
+    out = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag != "equal":
+            out.append((i1 + 1, i2, b[j1:j2]))
+    return out
+
+
+@given(module_files())
+def test_fixes_reparse_converge_and_touch_only_what_they_fix(case):
+    """Issue 7: fixed text re-parses, a second fix is a no-op, text outside the fixed statements is unchanged."""
+    from flake8_modreg.fixer import fix
+
+    source, _ = case
+    result = fix(source, config=Config(strict=True), unsafe=True)
+    cst.parse_module(result.source)
+    assert fix(result.source, config=Config(strict=True), unsafe=True).source == result.source
+    spans = [(f.line, f.end_line) for f in result.applied]
+    for first, last, inserted in _changed_lines(source, result.source):
+        if last < first:  # a pure insertion: only imports may be added
+            assert all(ln.startswith(("import ", "from ")) for ln in inserted), inserted
+            continue
+        assert any(lo <= first and last <= hi for lo, hi in spans), (first, last, spans, result.source)
