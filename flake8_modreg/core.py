@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import tokenize
+from dataclasses import dataclass
 from typing import Iterable
 
 import libcst as cst
@@ -27,15 +28,32 @@ _PREFILTER = ("torch", "mindspore", "lightning", "transformers", "mmengine", "mm
 _RECURSION_LIMIT = 8000
 
 
-def _needles(config: Config) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class FileContext:
+    """What a project-wide run knows about one file beyond its text.
+
+    ``module_name`` (``pkg.models.head``) resolves relative imports;
+    ``bases`` maps absolute qualified names of classes defined in *other*
+    files of the run to the framework they belong to (see ``project.py``).
+    """
+
+    module_name: str | None = None
+    is_package: bool = False
+    bases: tuple[tuple[str, str], ...] = ()
+
+
+def _needles(config: Config, context: FileContext | None = None) -> tuple[str, ...]:
     extra = tuple(b.rsplit(".", 1)[-1] for b in config.module_bases)
+    if context is not None:
+        extra += tuple(q.rsplit(".", 1)[-1] for q, _ in context.bases)
     return _PREFILTER + extra
 
 
-def might_contain_modules(source: str | bytes, config: Config) -> bool:
+def might_contain_modules(source: str | bytes, config: Config, context: FileContext | None = None) -> bool:
+    needles = _needles(config, context)
     if isinstance(source, bytes):
-        return any(n.encode() in source for n in _needles(config))
-    return any(n in source for n in _needles(config))
+        return any(n.encode() in source for n in needles)
+    return any(n in source for n in needles)
 
 
 def decode(source: bytes) -> str:
@@ -112,25 +130,45 @@ def check_module(
     *,
     path: str | None = None,
     config: Config | None = None,
+    context: FileContext | None = None,
 ) -> tuple[cst.Module | None, list[Finding]]:
     """Like :func:`check`, also returning the parsed module (``None`` when skipped).
 
     The findings' fixes refer to nodes of that module by identity.
     """
+    module, _model, findings = run(source, path=path, config=config, context=context)
+    return module, findings
+
+
+def run(
+    source: str | bytes,
+    *,
+    path: str | None = None,
+    config: Config | None = None,
+    context: FileContext | None = None,
+    need_model: bool = False,
+) -> tuple[cst.Module | None, FileModel | None, list[Finding]]:
+    """The whole pipeline: prefilter, parse, model, rules, positions.
+
+    With ``need_model`` the file is parsed and modelled even when the
+    prefilter would skip it or no rule is enabled (a project-wide run wants
+    the class summary of every file that has classes).
+    """
     config = config or Config()
-    if not might_contain_modules(source, config):
-        return None, []
+    if not need_model and not might_contain_modules(source, config, context):
+        return None, None, []
     rules = enabled_rules(config)
-    if not rules:
-        return None, []
+    if not rules and not need_model:
+        return None, None, []
     module = parse(source)
     old = sys.getrecursionlimit()
+    ctx = context or FileContext()
     try:
         sys.setrecursionlimit(max(old, _RECURSION_LIMIT))
-        model = build_model(module, config.module_bases)
+        model = build_model(module, config.module_bases, dict(ctx.bases), ctx.module_name, ctx.is_package)
         reporter = analyse(model, rules, config)
         if not reporter.reports:
-            return module, []
+            return module, model, []
         positions = node_positions(module, {id(r.node): r.node for r in reporter.reports}.values())
     except RecursionError:
         raise ModregError("too deeply nested to analyse") from None
@@ -157,4 +195,4 @@ def check_module(
             seen.add(key)
             findings.append(f)
     findings.sort(key=Finding.sort_key)
-    return module, findings
+    return module, model, findings

@@ -21,7 +21,7 @@ import dataclasses
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -203,6 +203,7 @@ class ClassFacts:
     local_bases: list["ClassFacts"] = field(default_factory=list)
     framework_bases: list[str] = field(default_factory=list)  # qualified framework bases reached
     unknown_bases: bool = False  # some base is neither framework, neutral nor local
+    evidence: bool = False  # the framework was guessed from the class body (unknown imported base)
 
     @property
     def is_module(self) -> bool:
@@ -595,8 +596,20 @@ def _walk_expr(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 class FileModel:
     """Everything the rules need to know about one file."""
 
-    def __init__(self, module: cst.Module, module_bases: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        module_bases: Sequence[str] = (),
+        project_bases: Mapping[str, str] | None = None,
+        module_name: str | None = None,
+        is_package: bool = False,
+    ) -> None:
         self.module = module
+        #: classes of other files known to be Modules/Cells: absolute qualified name -> framework
+        self.project_bases: Mapping[str, str] = project_bases or {}
+        #: this file's dotted module name (``pkg.models.head``) when known, for relative imports
+        self.module_name = module_name
+        self.is_package = is_package
         self.imports = ImportTable()
         self.module_scope = Scope(parent=None)
         self.classes: list[ClassFacts] = []
@@ -631,6 +644,11 @@ class FileModel:
                     c.framework_bases.append(q)
                     if c.framework is None:
                         c.framework, c.reason = fw, f'{c.name} <- {q} via "{dotted}"'
+                elif q and self.project_bases and self.absolute(q) in self.project_bases:
+                    qa = self.absolute(q)
+                    c.framework_bases.append(qa)
+                    if c.framework is None:
+                        c.framework, c.reason = self.project_bases[qa], f'{c.name} <- {qa} via "{dotted}" (another file of the project)'
                 elif dotted and (dotted in self.module_bases or (q and q in self.module_bases)):
                     c.framework_bases.append(q or dotted)
                     if c.framework is None:
@@ -661,7 +679,7 @@ class FileModel:
                 if c.framework is None and (c.unknown_bases or any(a.unknown_bases for a in c.ancestors())):
                     fw = self._evidence(c)
                     if fw:
-                        c.framework = fw
+                        c.framework, c.evidence = fw, True
                         c.reason = f"{c.name} <- ? (base {', '.join(b for b in c.bases if b)} not in this file; evidence: defines forward/construct and assigns {fw} layers to self)"
                         changed = True
 
@@ -676,6 +694,18 @@ class FileModel:
         return fws.pop() if len(fws) == 1 else None
 
     # -- queries ------------------------------------------------------------------
+    def absolute(self, qualified: str) -> str:
+        """Resolve a relative qualified name (``..base.Head``) against this file's module name."""
+        if not qualified.startswith(".") or self.module_name is None:
+            return qualified
+        level = len(qualified) - len(qualified.lstrip("."))
+        parts = self.module_name.split(".")
+        keep = len(parts) - level + (1 if self.is_package else 0)
+        if keep < 0:
+            return qualified
+        rest = qualified[level:]
+        return ".".join([*parts[:keep], rest] if rest else parts[:keep])
+
     @property
     def modules(self) -> list[ClassFacts]:
         """Classes that are torch Modules or MindSpore Cells."""
@@ -1000,9 +1030,15 @@ def walk(visitor: cst.CSTVisitor, root: cst.CSTNode) -> None:
             extend(children)
 
 
-def build_model(module: cst.Module, module_bases: Sequence[str] = ()) -> FileModel:
+def build_model(
+    module: cst.Module,
+    module_bases: Sequence[str] = (),
+    project_bases: Mapping[str, str] | None = None,
+    module_name: str | None = None,
+    is_package: bool = False,
+) -> FileModel:
     """One pass over ``module``; the result answers every rule's questions."""
-    model = FileModel(module, module_bases)
+    model = FileModel(module, module_bases, project_bases, module_name, is_package)
     walk(_Visitor(model), module)
     model._finalize()
     return model

@@ -1,0 +1,28 @@
+import torch
+from torch import nn
+
+from proj import Backbone
+from ...util.plain import Stage
+from ..base import Mixin
+
+
+class Head(Backbone):
+    def __init__(self):
+        super().__init__()
+        self.blocks = [nn.Linear(2, 2), nn.Linear(2, 2)]  # MRG101: 8
+        self.table = torch.zeros(3)  # MRG201: 8
+
+
+class DeepHead(Stage):
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.ones(1)  # MRG201: 8
+
+    def construct(self, x):  # silent: Backbone (another file) defines forward
+        return x
+
+
+class NotAModule(Mixin):
+    def __init__(self):
+        self.blocks = [nn.Linear(2, 2)]
+        self.table = torch.zeros(3)
