@@ -696,15 +696,7 @@ class FileModel:
     # -- queries ------------------------------------------------------------------
     def absolute(self, qualified: str) -> str:
         """Resolve a relative qualified name (``..base.Head``) against this file's module name."""
-        if not qualified.startswith(".") or self.module_name is None:
-            return qualified
-        level = len(qualified) - len(qualified.lstrip("."))
-        parts = self.module_name.split(".")
-        keep = len(parts) - level + (1 if self.is_package else 0)
-        if keep < 0:
-            return qualified
-        rest = qualified[level:]
-        return ".".join([*parts[:keep], rest] if rest else parts[:keep])
+        return absolutize(qualified, self.module_name, self.is_package)
 
     @property
     def modules(self) -> list[ClassFacts]:
@@ -1028,6 +1020,19 @@ def walk(visitor: cst.CSTVisitor, root: cst.CSTNode) -> None:
         if children:
             children.reverse()
             extend(children)
+
+
+def absolutize(qualified: str, module_name: str | None, is_package: bool) -> str:
+    """``..base.Head`` in module ``pkg.models.head`` -> ``pkg.base.Head`` (unchanged if absolute or unknown)."""
+    if not qualified.startswith(".") or module_name is None:
+        return qualified
+    level = len(qualified) - len(qualified.lstrip("."))
+    parts = module_name.split(".")
+    keep = len(parts) - level + (1 if is_package else 0)
+    if keep < 0:
+        return qualified
+    rest = qualified[level:]
+    return ".".join([*parts[:keep], rest] if rest else parts[:keep])
 
 
 def build_model(

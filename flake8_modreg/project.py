@@ -6,29 +6,31 @@ The flake8 plugin sees one file at a time, so ``class Head(BaseHead)`` with
 ``module-bases``.  ``modreg check`` sees every file it is given and resolves
 such bases itself:
 
-1. every file is checked as usual; the run also keeps a small
-   :class:`FileSummary` per file (its dotted module name, its classes with
-   their bases as absolute qualified names, and its imports, which are what
+1. a cheap :func:`ast_summary` of every file (Python's own ``ast``, about
+   0.07x a libcst parse): its dotted module name, its top-level classes with
+   their bases as absolute qualified names, and its imports (which is what
    ``__init__.py`` re-exports are made of);
 2. :class:`ProjectIndex` resolves, to a fixpoint, which classes derive from
    a Module/Cell through any chain of files (relative and absolute imports,
-   re-exports through ``__init__.py``);
-3. files holding a class that only now turns out to be a Module (or was one
-   only by the evidence guess) are checked again with those bases known
-   (:meth:`ProjectIndex.context_for`).  Usually a small fraction of files.
+   re-exports through ``__init__.py``, files without any framework import);
+3. every file is then checked once, with the bases other files define
+   (:meth:`ProjectIndex.context_for`): one libcst parse per file, as in a
+   per-file run.
 """
 
 from __future__ import annotations
 
+import ast
 import os
-import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .core import FileContext, might_contain_modules, run
+from .core import FileContext, run
 from .findings import Finding, ModregError
-from .model import FileModel
+from . import known
+from .model import absolutize
 from .settings import Config
 
 _MAX_HOPS = 16
@@ -54,8 +56,7 @@ def module_name_for(path: str | os.PathLike[str]) -> tuple[str, bool]:
 class ClassSummary:
     qualname: str
     bases: list[str]  # absolute qualified names ("" when a base is not a name)
-    framework: str | None  # known from this file alone (not by the evidence guess)
-    guessed: str | None = None  # the evidence guess, if any
+    framework: str | None  # known from this file alone (framework or configured bases)
 
 
 @dataclass
@@ -66,26 +67,6 @@ class FileSummary:
     classes: list[ClassSummary] = field(default_factory=list)
     #: imported names of the module: local name -> absolute qualified name (re-exports)
     exports: dict[str, str] = field(default_factory=dict)
-
-
-def summarize(model: FileModel, path: str, module: str, is_package: bool) -> FileSummary:
-    out = FileSummary(path, module, is_package)
-    local_names = {c.name for c in model.classes}
-    for local, q in model.imports.names().items():
-        out.exports[local] = model.absolute(q)
-    for c in model.classes:
-        if c.parent is not None:
-            continue  # nested classes are not importable by a plain name
-        bases = []
-        for b in c.bases:
-            if b and b in local_names and b not in model.imports:
-                bases.append(f"{module}.{b}")
-            else:
-                q = model.imports.qualify(b) if b else None
-                bases.append(model.absolute(q) if q else "")
-        known = c.framework if not c.evidence else None
-        out.classes.append(ClassSummary(f"{module}.{c.name}", bases, known, c.framework if c.evidence else None))
-    return out
 
 
 class ProjectIndex:
@@ -143,7 +124,7 @@ class ProjectIndex:
                 if not b or b.startswith(s.module + "."):
                     continue  # same-file bases are resolved by the file's own model
                 fw = self.framework_of(b)
-                if fw and fw != c.guessed:  # a right evidence guess needs no second look
+                if fw:
                     bases[b] = fw
         if not bases:
             return None
@@ -153,41 +134,113 @@ class ProjectIndex:
         return set(self.frameworks)
 
 
-#: a class statement with something in its parentheses: a file without one cannot
-#: hold a class that derives from another file's Module
-_CLASS_WITH_BASES = re.compile(rb"^[ \t]*class\s+\w+\s*\(\s*[^)\s]", re.M)
+def _bind_imports(body: list[ast.stmt], table: dict[str, str], module: str, is_package: bool) -> None:
+    for node in body:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    table[a.asname] = a.name
+                else:
+                    head = a.name.split(".", 1)[0]
+                    table[head] = head
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            for a in node.names:
+                if a.name == "*":
+                    continue
+                sep = "" if base.endswith(".") else "."
+                q = f"{base}{sep}{a.name}" if base else a.name
+                table[a.asname or a.name] = absolutize(q, module, is_package)
+        elif isinstance(node, (ast.If, ast.Try)):
+            _bind_imports(node.body, table, module, is_package)
+            _bind_imports(node.orelse, table, module, is_package)
+            for h in getattr(node, "handlers", []):
+                _bind_imports(h.body, table, module, is_package)
+            _bind_imports(getattr(node, "finalbody", []), table, module, is_package)
+
+
+def _classes(body: list[ast.stmt]) -> Iterable[ast.ClassDef]:
+    for node in body:
+        if isinstance(node, ast.ClassDef):
+            yield node
+        elif isinstance(node, (ast.If, ast.Try)):
+            yield from _classes(node.body)
+            yield from _classes(node.orelse)
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Subscript):
+        node = node.value
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def ast_summary(path: str, source: bytes, module_bases: tuple[str, ...] = ()) -> FileSummary | None:
+    """The classes and imports of one file, from Python's ``ast`` (``None`` if it does not parse)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    module, is_package = module_name_for(path)
+    out = FileSummary(path, module, is_package)
+    _bind_imports(tree.body, out.exports, module, is_package)
+    classes = list(_classes(tree.body))
+    local = {c.name for c in classes}
+    for c in classes:
+        bases = []
+        framework = None
+        for b in c.bases:
+            dotted = _dotted(b)
+            if not dotted:
+                bases.append("")
+                continue
+            head, sep, rest = dotted.partition(".")
+            if head in local and head not in out.exports:
+                q = f"{module}.{dotted}"
+            elif head in out.exports:
+                q = known.normalize(out.exports[head] + sep + rest)
+            else:
+                q = dotted
+            bases.append(q)
+            fw = known.framework_of_class(q)
+            if fw is None and (dotted in module_bases or q in module_bases):
+                fw = "torch"
+            framework = framework or fw
+        out.classes.append(ClassSummary(f"{module}.{c.name}", bases, framework))
+    return out
+
+
+def summaries(paths: Iterable[str], read: Callable[[str], bytes], module_bases: tuple[str, ...] = ()) -> list[FileSummary]:
+    out = []
+    for p in paths:
+        try:
+            s = ast_summary(p, read(p), module_bases)
+        except OSError:
+            s = None
+        if s is not None and (s.classes or s.is_package):
+            out.append(s)
+    return out
 
 
 @dataclass
 class FileOutcome:
     path: str
     findings: list[Finding] = field(default_factory=list)
-    summary: FileSummary | None = None
     error: str | None = None  # one line: why the file could not be checked
 
 
-def first_pass(path: str, source: bytes, config: Config) -> FileOutcome:
-    """Check one file and keep its class summary (for :class:`ProjectIndex`)."""
+def check_file(path: str, source: bytes, config: Config, context: FileContext | None) -> FileOutcome:
+    """Check one file of a project run (``context`` from :meth:`ProjectIndex.context_for`)."""
     try:
-        if might_contain_modules(source, config):
-            _module, model, findings = run(source, path=path, config=config, context=_own_context(path), need_model=True)
-        elif _CLASS_WITH_BASES.search(source) or (path.endswith("__init__.py") and b"import" in source):
-            _module, model, findings = run(source, path=path, config=config, context=_own_context(path), need_model=True)
-        else:
-            return FileOutcome(path)
-    except ModregError as e:
-        return FileOutcome(path, error=str(e))
-    summary = None
-    if model is not None and (model.classes or model.is_package):
-        module, is_package = module_name_for(path)
-        summary = summarize(model, path, module, is_package)
-    return FileOutcome(path, findings, summary)
-
-
-def second_pass(path: str, source: bytes, config: Config, context: FileContext) -> FileOutcome:
-    """Check a file again with the bases other files define."""
-    try:
-        return FileOutcome(path, run(source, path=path, config=config, context=context)[2])
+        return FileOutcome(path, run(source, path=path, config=config, context=context or _own_context(path))[2])
     except ModregError as e:
         return FileOutcome(path, error=str(e))
 
@@ -206,11 +259,5 @@ def check_project(
     """Check ``paths`` as one project (serially): the reference the CLI's parallel run must equal."""
     config = config or Config()
     paths = list(paths)
-    sources = {p: read(p) for p in paths}
-    outcomes = {p: first_pass(p, sources[p], config) for p in paths}
-    index = ProjectIndex(o.summary for o in outcomes.values() if o.summary is not None)
-    for p in paths:
-        ctx = index.context_for(p)
-        if ctx is not None:
-            outcomes[p] = second_pass(p, sources[p], config, ctx)
-    return outcomes
+    index = ProjectIndex(summaries(paths, read, config.module_bases))
+    return {p: check_file(p, read(p), config, index.context_for(p)) for p in paths}

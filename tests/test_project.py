@@ -44,14 +44,13 @@ def test_the_per_file_view_misses_them():
 
 
 def test_index_follows_reexports_and_chains():
-    from flake8_modreg.project import first_pass
+    from flake8_modreg.project import summaries
 
-    summaries = [o.summary for p in FILES if (o := first_pass(p, Path(p).read_bytes(), Config())).summary]
-    index = ProjectIndex(summaries)
+    index = ProjectIndex(summaries(FILES, lambda p: Path(p).read_bytes()))
     assert index.resolve("proj.Backbone") == "proj.models.base.Backbone"
     assert index.framework_of("proj.util.plain.Stage") == "torch"  # via Middle, through a file with no torch import
     assert index.framework_of("proj.models.heads.head.DeepHead") == "torch"
     assert index.framework_of("proj.models.base.Mixin") is None
     assert index.framework_of("proj.models.heads.head.NotAModule") is None
-    # only the file that needs it is checked twice
+    # only these files get knowledge from other files
     assert [Path(p).name for p in FILES if index.context_for(p)] == ["head.py", "plain.py"]  # and the torch-free file whose class is a Module through Middle
