@@ -38,3 +38,28 @@ def test_mrg303_misspelled_forward_and_init_really_break(torch):
     fixed = _exec(case.fixed)
     assert fixed["Head"]()(torch.zeros(1, 4)).shape == (1, 4)
     assert len(list(fixed["Head"]().parameters())) == 2
+
+
+def test_mrg304_forward_without_self_really_breaks(torch):
+    case = _rule("MRG304").invalid[0]
+    net = _exec(case.code)["myNet"]()
+    with pytest.raises(TypeError, match="positional argument"):
+        net(torch.zeros(1, 5, 8, 8))
+    assert _exec(case.fixed)["myNet"]()(torch.zeros(1, 5, 8, 8)).shape == (1, 5, 6, 6)
+
+
+def test_mrg304_static_forward_runs_eagerly_but_not_under_jit_or_fx(torch, tmp_path, monkeypatch):
+    """Why a staticmethod forward is reported although eager torch calls it fine."""
+    import importlib
+
+    (tmp_path / "modreg_static_example.py").write_text(_rule("MRG304").invalid[2].code)
+    monkeypatch.syspath_prepend(str(tmp_path))  # TorchScript needs the source in a real file
+    flat = importlib.import_module("modreg_static_example").Flatten()
+    x = torch.zeros(2, 3, 4)
+    assert flat(x).shape == (2, 12)
+    with pytest.raises(RuntimeError, match="flatten"):  # the module itself is passed as `x`
+        torch.jit.script(flat)
+    import torch.fx
+
+    with pytest.raises((TypeError, AttributeError)):
+        torch.fx.symbolic_trace(flat)
