@@ -63,3 +63,13 @@ def test_mrg304_static_forward_runs_eagerly_but_not_under_jit_or_fx(torch, tmp_p
 
     with pytest.raises((TypeError, AttributeError)):
         torch.fx.symbolic_trace(flat)
+
+
+def test_mrg305_forward_without_return_gives_none(torch):
+    ns = _exec(_rule("MRG305").invalid[1].code)
+    x = torch.zeros(1, 4)
+    assert ns["Net"]()(x) is None
+    assert ns["Show"]()(x) is None
+    # in nn.Sequential the next layer receives None
+    with pytest.raises((TypeError, AttributeError)):
+        torch.nn.Sequential(ns["Act"](), torch.nn.Linear(4, 2))(x)
