@@ -73,3 +73,22 @@ def test_mrg305_forward_without_return_gives_none(torch):
     # in nn.Sequential the next layer receives None
     with pytest.raises((TypeError, AttributeError)):
         torch.nn.Sequential(ns["Act"](), torch.nn.Linear(4, 2))(x)
+
+
+def test_mrg306_direct_forward_skips_the_submodule_hooks(torch):
+    case = _rule("MRG306").invalid[0]
+    x = torch.ones(1, 4)
+    for code, expected in ((case.code, 0), (case.fixed, 3)):
+        net = _exec(code)["Net"]()
+        fired = []
+        for sub in (*net.layers, net.head):
+            sub.register_forward_hook(lambda mod, inp, out: fired.append(type(mod).__name__))
+        out = net(x)
+        assert out.shape == (1, 2)
+        assert len(fired) == expected, code
+    # same numbers either way while no hook changes the output
+    torch.manual_seed(0)
+    a = _exec(case.code)["Net"]()
+    torch.manual_seed(0)
+    b = _exec(case.fixed)["Net"]()
+    assert torch.equal(a(x), b(x))
