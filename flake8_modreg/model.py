@@ -235,6 +235,8 @@ class ClassFacts:
     unknown_bases: bool = False  # some base is neither framework, neutral nor local
     #: names bound by assignment in the class body (``forward = _forward_impl``)
     class_attrs: set[str] = field(default_factory=set)
+    #: defined inside a function (its methods may use the enclosing function's names, ``self`` included)
+    in_function: bool = False
 
     @property
     def is_module(self) -> bool:
@@ -352,6 +354,7 @@ class _Visitor(cst.CSTVisitor):
             bases.append(dotted_name(value) or "")
         parent = next((f[1] for f in reversed(self.frames) if f[0] == "class"), None)
         facts = ClassFacts(node.name.value, node, bases, parent)
+        facts.in_function = any(f[0] == "func" for f in self.frames)
         self.m.classes.append(facts)
         self.frames.append(("class", facts))
 

@@ -390,3 +390,21 @@ def test_binding_of_and_descendants():
     assert m.binding_of("a", scope) is None and m.binding_of("self", scope) is None and m.binding_of("nope", scope) is None
     assert [c.name for c in m.descendants(a)] == ["B", "C"]
     assert m.descendants(m.class_named("C")) == []
+    assert not a.in_function
+
+
+def test_classes_defined_inside_functions():
+    m = model_of(
+        """
+        import torch.nn as nn
+        class Outer:
+            class Inner(nn.Module):
+                pass
+            def test(self):
+                class Local(nn.Module):
+                    def forward(self_, x):
+                        self.check(x)
+                        return x
+        """
+    )
+    assert [c.name for c in m.classes if c.in_function] == ["Local"]

@@ -20,17 +20,6 @@ def _root(node: cst.BaseExpression) -> str | None:
     return node.value if isinstance(node, cst.Name) else None
 
 
-def _is_abstract(model: FileModel, cls: ClassFacts) -> bool:
-    """A base meant to be completed elsewhere: subclassed in this file, abstract methods, ABC."""
-    if model.descendants(cls):
-        return True
-    if any(d.rsplit(".", 1)[-1] in _ABSTRACT for m in cls.methods.values() for d in m.decorators):
-        return True
-    if any(b.rsplit(".", 1)[-1] == "ABC" for b in cls.bases):
-        return True
-    return any(k.keyword is not None and k.keyword.value == "metaclass" for k in cls.node.keywords)
-
-
 def _side_effects(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> bool:
     """Does the method store its results instead of returning them (an EMA update, a feature cache)?"""
     if any(a.method == meth.name for a in cls.self_assigns) or any(m.method == meth.name for m in cls.mutations):
@@ -63,9 +52,11 @@ class ForwardReturnsNothing(Rule):
     Not reported, because the `None` result is deliberate:
     - a body that ends in `raise` (`raise NotImplementedError`: an abstract or
       disabled entry point);
-    - a `pass`/`...`/docstring-only body in a class that other classes of the
-      file derive from, or in an abstract class (ABC, a metaclass, abstract
-      methods), and any `@abstractmethod` or `@overload`;
+    - a `pass`/`...`/docstring-only body, anywhere: a placeholder, not a
+      forgotten `return` (an abstract base, a `torch.jit.interface`, a blank
+      module to trace -- torch's own `export/_unlift.py` and
+      `ao/ns/fx/n_shadows_utils.py` have such forwards on purpose), and any
+      `@abstractmethod` or `@overload`;
     - a method that stores its results instead of returning them: it assigns or
       appends to `self` (`self.cache = x`, `self.features.append(x)`), calls an
       in-place tensor method (`self.avg.mul_(m).add_(x)`), stores into an
@@ -150,13 +141,9 @@ class ForwardReturnsNothing(Rule):
             class Show(nn.Module):
                 def forward(self, x):
                     print(x.shape)
-
-            class Stub(nn.Module):
-                def forward(self, x):
-                    pass
             """,
-            at=[(8, 8), (12, 8), (16, 8), (20, 8)],
-            title="a dropped result, a debug print layer, a `pass` stub nothing derives from",
+            at=[(8, 8), (12, 8), (16, 8)],
+            title="a dropped result, a result computed and lost, a debug print layer",
         ),
         Invalid(
             """
@@ -214,8 +201,12 @@ class ForwardReturnsNothing(Rule):
                 def forward(self, xs):
                     for x in xs:
                         yield x * 2
+
+            class GuardsFn(nn.Module):
+                def forward(self, *args):
+                    pass
             """,
-            why="raises, a stub completed by a subclass, an abstract method, a generator",
+            why="raises, placeholder stubs (one completed by a subclass, one used as a blank module), an abstract method, a generator",
         ),
         Valid(
             """
@@ -278,9 +269,6 @@ class ForwardReturnsNothing(Rule):
                 continue
             if any(d.rsplit(".", 1)[-1] in _ABSTRACT for d in meth.decorators):
                 continue
-            if meth.is_stub:
-                if _is_abstract(model, cls):
-                    continue
-            elif _side_effects(model, cls, meth):
+            if meth.is_stub or _side_effects(model, cls, meth):
                 continue
             report(meth.node.name, method=meth.name, cls=cls.name, unit="module" if cls.framework == "torch" else "cell")

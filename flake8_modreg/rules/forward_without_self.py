@@ -38,7 +38,10 @@ class ForwardWithoutSelf(Rule):
 
     A first parameter with another name is accepted when the class's other
     methods use the same name for the instance (`def forward(this, x)` next to
-    `def __init__(this)`); `def forward(*args)` and `@classmethod` are left alone.
+    `def __init__(this)`) or when it contains `self` (`self_`, `_self`: renamed on
+    purpose, typically in a Module defined inside a test method so that the
+    body can still reach the enclosing `self`); `def forward(*args)` and
+    `@classmethod` are left alone.
 
     ## Why is this bad?
     The framework calls `forward` as a bound method, so the module itself is
@@ -78,7 +81,8 @@ class ForwardWithoutSelf(Rule):
     or when its body uses attributes of `self` while no parameter is called
     `self` (the author's intent is written in the body; every call that reached
     a `self.…` raised `NameError`, or `TypeError` for the extra argument). It is
-    not offered otherwise (`def forward(x): return x * 2`: which parameter was
+    not offered in a class defined inside a function, where `self.…` may be the
+    enclosing method's `self`, and not otherwise (`def forward(x): return x * 2`: which parameter was
     meant as the input is a guess), nor for a `@staticmethod`, where the right
     change (drop the decorator and add `self`, or keep a stateless function)
     is the author's choice.
@@ -176,10 +180,17 @@ class ForwardWithoutSelf(Rule):
                 @staticmethod
                 def forward(x):
                     return x.flatten(1)
+
+            def scaled(self):
+                class Local(nn.Module):
+                    def forward(x):
+                        return self.scale * x
+                return Local()
             """,
-            at=[(7, 8), (12, 8)],
+            at=[(7, 8), (12, 8), (17, 12)],
             fixed=None,
-            title="no fix: the body does not say which parameter is the input; a staticmethod",
+            title="no fix: the body does not say which parameter is the input; a staticmethod; "
+            "a class inside a function, whose `self` is the enclosing one",
         ),
     )
 
@@ -206,6 +217,25 @@ class ForwardWithoutSelf(Rule):
                     return x * 2
             """,
             why="the class names the instance `this` throughout; `*args` takes it; a classmethod is bound too",
+        ),
+        Valid(
+            """
+            import torch
+
+            class TestDtypes:
+                def test_mixed_precision(self):
+                    class MyModel(torch.nn.Module):
+                        def __init__(self) -> None:
+                            super().__init__()
+                            self.m = torch.nn.Linear(1, 5)
+
+                        def forward(self_, x):
+                            self.assertEqual(x.dtype, torch.float16)
+                            return self_.m(x)
+
+                    return MyModel()
+            """,
+            why="`self_` renamed on purpose so the body reaches the test's `self` (torch's own test suite)",
         ),
         Valid(
             """
@@ -259,10 +289,11 @@ class ForwardWithoutSelf(Rule):
                 )
                 continue
             first = meth.params[0]
-            if first == "self" or first in _instance_names(cls, meth):
-                continue
+            if "self" in first or first in _instance_names(cls, meth):
+                continue  # self_ / _self: renamed on purpose, usually to reach an enclosing `self`
             all_params = {x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)}
-            fix = _insert_self(meth) if meth.uses_self_attr and "self" not in all_params else None
+            # in a class defined inside a function, `self.` in the body may be the enclosing method's self
+            fix = _insert_self(meth) if meth.uses_self_attr and "self" not in all_params and not cls.in_function else None
             report(
                 meth.node.name,
                 fix=fix,
