@@ -12,8 +12,8 @@ _LISTS = frozenset({"torch.nn.ModuleList", "mindspore.nn.CellList"}) | _SEQUENTI
 _DICTS = frozenset({"torch.nn.ModuleDict", "mindspore.nn.CellDict"})
 
 
-def _self_attr(node: cst.BaseExpression, self_name: str | None) -> str | None:
-    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == self_name:
+def _self_attr(node: cst.BaseExpression, self_names: frozenset[str]) -> str | None:
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in self_names:
         return node.attr.value
     return None
 
@@ -45,35 +45,38 @@ class _Attrs:
 
 
 def _is_submodule(model: FileModel, site: CallSite, recv: cst.BaseExpression, attrs: _Attrs) -> bool:
-    self_name = site.method.self_name
-    attr = _self_attr(recv, self_name)
+    meth = site.method
+    selves = frozenset({meth.selves})
+    if meth.selves != "self" and "self" not in meth.scope.params and not site.cls.in_function:
+        selves |= {"self"}  # def forward(x): ... self.layers (MRG304): the instance is still meant as `self`
+    attr = _self_attr(recv, selves)
     if attr is not None:  # self.fc.forward(x)
         return attrs.module(attr)
     if isinstance(recv, cst.Subscript):  # self.blocks[0].forward(x)
-        attr = _self_attr(recv.value, self_name)
+        attr = _self_attr(recv.value, selves)
         return attr is not None and attrs.elements(attr, "item")
-    if not isinstance(recv, cst.Name) or recv.value == self_name:
+    if not isinstance(recv, cst.Name) or recv.value in selves:
         return False
     bound = model.binding_of(recv.value, site.scope, site.order)
     if bound is None:
         return False
     mode, expr = bound
     if mode == "elem":  # for layer in self.layers / self.heads.values() / self.children()
-        attr = _self_attr(expr, self_name)
+        attr = _self_attr(expr, selves)
         if attr is not None:
             return attrs.elements(attr, "iter")
         if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and not expr.args:
             method, owner = expr.func.attr.value, expr.func.value
-            if isinstance(owner, cst.Name) and owner.value == self_name:
+            if isinstance(owner, cst.Name) and owner.value in selves:
                 return method in ("children", "modules", "cells")
-            attr = _self_attr(owner, self_name)
+            attr = _self_attr(owner, selves)
             return attr is not None and method == "values" and attrs.elements(attr, "values")
         return False
-    attr = _self_attr(expr, self_name)  # fc = self.fc
+    attr = _self_attr(expr, selves)  # fc = self.fc
     if attr is not None:
         return attrs.module(attr)
     if isinstance(expr, cst.Subscript):
-        attr = _self_attr(expr.value, self_name)
+        attr = _self_attr(expr.value, selves)
         return attr is not None and attrs.elements(attr, "item")
     return model.kind_of(expr, site.scope, site.order).tag is Tag.LAYER
 
