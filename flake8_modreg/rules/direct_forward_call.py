@@ -46,8 +46,8 @@ class _Attrs:
 
 def _is_submodule(model: FileModel, site: CallSite, recv: cst.BaseExpression, attrs: _Attrs) -> bool:
     meth = site.method
-    selves = frozenset({meth.selves})
-    if meth.selves != "self" and "self" not in meth.scope.params and not site.cls.in_function:
+    selves = frozenset({meth.self_name})
+    if meth.self_name != "self" and "self" not in meth.scope.params and not site.cls.in_function:
         selves |= {"self"}  # def forward(x): ... self.layers (MRG304): the instance is still meant as `self`
     attr = _self_attr(recv, selves)
     if attr is not None:  # self.fc.forward(x)
