@@ -48,6 +48,7 @@ def test_mrg304_forward_without_self_really_breaks(torch):
     assert _exec(case.fixed)["myNet"]()(torch.zeros(1, 5, 8, 8)).shape == (1, 5, 6, 6)
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 def test_mrg304_static_forward_runs_eagerly_but_not_under_jit_or_fx(torch, tmp_path, monkeypatch):
     """Why a staticmethod forward is reported although eager torch calls it fine."""
     import importlib
