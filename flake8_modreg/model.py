@@ -116,6 +116,36 @@ class MethodFacts:
     calls: list[cst.Call] = field(default_factory=list)
     #: the first ``super().__init__(...)`` / ``super(C, self).__init__(...)`` / ``Base.__init__(self, ...)``, with its order
     super_init: tuple[cst.Call, int] | None = None
+    #: an attribute of the name ``self`` is read or written in the body (``self.x``; nested defs included,
+    #: lambdas not), whatever the first parameter is called
+    uses_self_attr: bool = False
+
+    def statements(self) -> list[cst.CSTNode]:
+        """The body's statements in order (small statements of a line flattened), docstring included."""
+        body = self.node.body
+        if isinstance(body, cst.SimpleStatementSuite):
+            return list(body.body)
+        out: list[cst.CSTNode] = []
+        for stmt in body.body:
+            out.extend(stmt.body if isinstance(stmt, cst.SimpleStatementLine) else (stmt,))
+        return out
+
+    @property
+    def is_stub(self) -> bool:
+        """The body is only ``pass``, ``...`` and/or a docstring."""
+        for s in self.statements():
+            if isinstance(s, cst.Pass):
+                continue
+            if isinstance(s, cst.Expr) and isinstance(s.value, (cst.Ellipsis, cst.SimpleString, cst.ConcatenatedString)):
+                continue
+            return False
+        return True
+
+    @property
+    def ends_in_raise(self) -> bool:
+        """The last statement of the body is a ``raise`` (falling off the end is impossible)."""
+        stmts = self.statements()
+        return bool(stmts) and isinstance(stmts[-1], cst.Raise)
 
     @property
     def is_static(self) -> bool:
@@ -204,6 +234,10 @@ class ClassFacts:
     framework_bases: list[str] = field(default_factory=list)  # qualified framework bases reached
     unknown_bases: bool = False  # some base is neither framework, neutral nor local
     evidence: bool = False  # the framework was guessed from the class body (unknown imported base)
+    #: names bound by assignment in the class body (``forward = _forward_impl``)
+    class_attrs: set[str] = field(default_factory=set)
+    #: defined inside a function (its methods may use the enclosing function's names, ``self`` included)
+    in_function: bool = False
 
     @property
     def is_module(self) -> bool:
@@ -321,6 +355,7 @@ class _Visitor(cst.CSTVisitor):
             bases.append(dotted_name(value) or "")
         parent = next((f[1] for f in reversed(self.frames) if f[0] == "class"), None)
         facts = ClassFacts(node.name.value, node, bases, parent)
+        facts.in_function = any(f[0] == "func" for f in self.frames)
         self.m.classes.append(facts)
         self.frames.append(("class", facts))
 
@@ -369,6 +404,13 @@ class _Visitor(cst.CSTVisitor):
             self.m.attr_names.add(node.attr.value)
             return True
         self.m.attr_names.update(dotted.split(".")[1:])
+        if dotted.startswith("self."):
+            for f in reversed(self.frames):  # the innermost method, through nested defs
+                if f[0] == "class":
+                    break
+                if f[1] is not None:
+                    f[1].uses_self_attr = True
+                    break
         if not dotted.startswith(("self.", "cls.")):
             self.m.name_refs.append(NameRef(node, dotted))
         return False  # the inner chain is part of this one
@@ -450,6 +492,8 @@ class _Visitor(cst.CSTVisitor):
                     if scope is not None:
                         scope.bind(n, order, "value", _UNKNOWN)
             return
+        if self.frames and self.frames[-1][0] == "class" and isinstance(target, cst.Name):
+            self.frames[-1][1].class_attrs.add(target.value)
         ctx = self._method()
         if ctx is not None:
             cls, meth = ctx
@@ -705,6 +749,30 @@ class FileModel:
 
     def class_named(self, name: str) -> ClassFacts | None:
         return self._by_name.get(name)
+
+    def binding_of(self, name: str, scope: Scope | None, order: int | None = None) -> tuple[str, cst.BaseExpression] | None:
+        """How ``name`` is bound where ``scope`` runs at ``order``: ``(mode, expr)``.
+
+        ``mode`` is ``"value"`` (``name = expr``) or ``"elem"`` (``for name in expr``);
+        the last binding before ``order`` in the nearest scope that binds the
+        name (its last one in an enclosing scope).  None for parameters,
+        unknown values (tuple targets) and unbound names.
+        """
+        s = scope
+        while s is not None:
+            if name in s.bindings:
+                bindings = s.bindings[name]
+                before = [b for b in bindings if order is None or s is not scope or b[0] < order]
+                _, mode, expr = (before or bindings)[-1]
+                return None if expr is _UNKNOWN else (mode, expr)
+            if name in s.params:
+                return None
+            s = s.parent
+        return None
+
+    def descendants(self, cls: ClassFacts) -> list[ClassFacts]:
+        """Classes of this file that derive from ``cls`` (directly or not)."""
+        return [c for c in self.classes if any(a is cls for a in c.ancestors())]
 
     def qualify(self, node: cst.BaseExpression) -> str | None:
         return self.imports.qualify(dotted_name(node))

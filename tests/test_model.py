@@ -293,3 +293,118 @@ def test_same_file_helpers_are_followed():
     assert k["d"].tag is Tag.LIST and k["d"].holds(Tag.REGISTERED)
     assert k["e"].tag is Tag.OTHER  # the returns disagree
     assert k["f"].tag is Tag.OTHER  # recursion stops
+
+
+def test_returns_and_yields_ignore_nested_defs_lambdas_and_classes():
+    m = model_of(
+        """
+        import torch.nn as nn
+        class Net(nn.Module):
+            def forward(self, x):
+                def inner():
+                    return x
+                def gen():
+                    yield x
+                class Local:
+                    def get(self):
+                        return 1
+                f = lambda: x
+                y = [v for v in x]
+            def a(self):
+                if self:
+                    return
+                return None
+            def b(self):
+                while True:
+                    yield
+        """
+    )
+    c = m.class_named("Net")
+    fwd = c.methods["forward"]
+    assert not fwd.returns_value and not fwd.yields
+    assert m.class_named("Local").methods["get"].returns_value
+    assert c.methods["a"].returns_value  # `return None` is written out: a deliberate value
+    assert c.methods["b"].yields
+
+
+def test_method_body_shapes_and_self_attribute_use():
+    m = model_of(
+        '''
+        import torch.nn as nn
+        class Net(nn.Module):
+            forward = None
+            extra: int = 1
+            def s1(self): pass
+            def s2(self):
+                """Doc."""
+                ...
+            def s3(self): "doc"; pass
+            def r1(self, x):
+                """Doc."""
+                raise NotImplementedError
+            def r2(self, x):
+                if x:
+                    raise ValueError
+                return x
+            def u1(x):
+                for layer in self.layers:
+                    x = layer(x)
+            def u2(x):
+                def inner():
+                    return self.layers[0]
+            def u3(x):
+                return x
+        '''
+    )
+    c = m.class_named("Net")
+    meth = c.methods
+    assert [n for n in meth if meth[n].is_stub] == ["s1", "s2", "s3"]
+    assert [n for n in meth if meth[n].ends_in_raise] == ["r1"]
+    assert [n for n in meth if meth[n].uses_self_attr] == ["u1", "u2"]
+    assert c.class_attrs == {"forward", "extra"}
+
+
+def test_binding_of_and_descendants():
+    m = model_of(
+        """
+        import torch.nn as nn
+        class A(nn.Module):
+            def forward(self, x):
+                for layer in self.layers:
+                    x = layer(x)
+                fc = self.fc
+                a, b = x
+                return fc(x)
+        class B(A):
+            pass
+        class C(B):
+            pass
+        """
+    )
+    a = m.class_named("A")
+    scope = a.methods["forward"].scope
+    mode, expr = m.binding_of("layer", scope)
+    assert mode == "elem" and cst.Module([]).code_for_node(expr) == "self.layers"
+    mode, expr = m.binding_of("fc", scope)
+    assert mode == "value" and cst.Module([]).code_for_node(expr) == "self.fc"
+    assert m.binding_of("a", scope) is None and m.binding_of("self", scope) is None and m.binding_of("nope", scope) is None
+    assert [c.name for c in m.descendants(a)] == ["B", "C"]
+    assert m.descendants(m.class_named("C")) == []
+    assert not a.in_function
+
+
+def test_classes_defined_inside_functions():
+    m = model_of(
+        """
+        import torch.nn as nn
+        class Outer:
+            class Inner(nn.Module):
+                pass
+            def test(self):
+                class Local(nn.Module):
+                    def forward(self_, x):
+                        self.check(x)
+                        return x
+        """
+    )
+    assert [c.name for c in m.classes if c.in_function] == ["Local"]

@@ -1,0 +1,274 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from ..model import ClassFacts, FileModel, MethodFacts
+from ._base import Invalid, Reporter, Rule, Valid
+from ._entry import entry_points
+
+_ABSTRACT = ("abstractmethod", "abstractproperty", "overload")
+#: calls that store their argument somewhere else: a forward made of them returns nothing on purpose
+_STORE_CALLS = frozenset(
+    "append extend insert update add put put_nowait write send emit log setdefault "
+    "register_buffer register_parameter add_module insert_param_to_cell".split()
+)
+
+
+def _root(node: cst.BaseExpression) -> str | None:
+    while isinstance(node, (cst.Attribute, cst.Subscript, cst.Call)):
+        node = node.func if isinstance(node, cst.Call) else node.value
+    return node.value if isinstance(node, cst.Name) else None
+
+
+def _side_effects(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> bool:
+    """Does the method store its results instead of returning them (an EMA update, a feature cache)?"""
+    if any(a.method == meth.name for a in cls.self_assigns) or any(m.method == meth.name for m in cls.mutations):
+        return True
+    chain = (cls, *cls.ancestors())
+    for site in model.calls:
+        if site.method is not meth or not isinstance(site.node.func, cst.Attribute):
+            continue
+        func = site.node.func
+        name = func.attr.value
+        if name.endswith("_") and not name.startswith("_"):
+            return True  # an in-place tensor operation: x.add_(...), nn.init.normal_(...)
+        root = _root(func.value)
+        if name in _STORE_CALLS and (root is None or root not in meth.scope.bindings):
+            return True  # stored into self, an argument or a global, not into a local
+        if root == meth.self_name and isinstance(func.value, cst.Name):
+            helper = next((c.methods[name] for c in chain if name in c.methods), None)
+            if helper is not None and not helper.returns_value:
+                return True  # delegates to a procedure of the class
+    return False
+
+
+class ForwardReturnsNothing(Rule):
+    """
+    ## What it does
+    Finds a torch `forward` or MindSpore `construct` that never returns a value:
+    no `return <expr>` and no `yield` on any path (a `return` inside a nested
+    function or lambda does not count).
+
+    Not reported, because the `None` result is deliberate:
+    - a body that ends in `raise` (`raise NotImplementedError`: an abstract or
+      disabled entry point);
+    - a `pass`/`...`/docstring-only body, anywhere: a placeholder, not a
+      forgotten `return` (an abstract base, a `torch.jit.interface`, a blank
+      module to trace -- torch's own `export/_unlift.py` and
+      `ao/ns/fx/n_shadows_utils.py` have such forwards on purpose), and any
+      `@abstractmethod` or `@overload`;
+    - a method that stores its results instead of returning them: it assigns or
+      appends to `self` (`self.cache = x`, `self.features.append(x)`), calls an
+      in-place tensor method (`self.avg.mul_(m).add_(x)`), stores into an
+      argument or global (`outputs.append(x)`), or delegates to a method of the
+      class that itself returns nothing. Such forwards exist (EMA updaters,
+      feature collectors); when in doubt the rule stays silent.
+
+    ## Why is this bad?
+    Calling the module returns `None`. Nothing raises there: the next layer or
+    the loss then fails with a confusing `TypeError: ... 'NoneType'`, or, in
+    `nn.Sequential`, every layer after it receives `None`. The usual cause is a
+    forgotten `return x` after a loop (`for layer in self.layers: x = layer(x)`).
+
+    ## Example
+    ```python
+    class Net(nn.Module):
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+    ```
+
+    ## Use instead
+    ```python
+    class Net(nn.Module):
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return x
+    ```
+
+    ## Fix safety
+    No automatic fix: which value the method should return is the author's
+    decision (the last assigned name is a guess).
+
+    ## References
+    - [torch.nn.Module.forward](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.forward)
+    - [mindspore.nn.Cell.construct](https://www.mindspore.cn/docs/en/master/api_python/nn/mindspore.nn.Cell.html)
+    """
+
+    code = "MRG305"
+    name = "forward-returns-nothing"
+    summary = "`forward`/`construct` that never returns a value"
+    message = "'{method}' of '{cls}' never returns a value: calling the {unit} gives None"
+    fix_hint = "return its output (`return x`)"
+
+    invalid = (
+        Invalid(
+            """
+            import torch.nn as nn
+
+            layer_list = [nn.Conv2d(5, 5, 3), nn.BatchNorm2d(5), nn.Linear(5, 2)]
+
+            class myNet(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.layers = layer_list
+
+                def forward(x):
+                    for layer in self.layers:
+                        x = layer(x)
+            """,
+            at=[(10, 8)],
+            also=(("MRG101", 8, 8), ("MRG304", 10, 8)),
+            title="the seed: `def forward(x)` without a return gives MRG304 and MRG305",
+        ),
+        Invalid(
+            """
+            import torch.nn as nn
+
+            class Net(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.fc = nn.Linear(4, 2)
+
+                def forward(self, x):
+                    x = self.fc(x)
+
+            class Act(nn.Module):
+                def forward(self, x):
+                    x.relu()
+
+            class Show(nn.Module):
+                def forward(self, x):
+                    print(x.shape)
+            """,
+            at=[(8, 8), (12, 8), (16, 8)],
+            title="a dropped result, a result computed and lost, a debug print layer",
+        ),
+        Invalid(
+            """
+            import mindspore.nn as nn
+
+            class Net(nn.Cell):
+                def __init__(self):
+                    super().__init__()
+                    self.dense = nn.Dense(4, 2)
+
+                def construct(self, x, skip=False):
+                    if skip:
+                        return
+                    out = self.dense(x)
+
+                    def head():
+                        return out
+
+                    fn = lambda: out
+            """,
+            at=[(8, 8)],
+            title="MindSpore: a bare `return`, and returns only in a nested def and a lambda",
+        ),
+    )
+
+    valid = (
+        Valid(
+            """
+            import abc
+            import torch.nn as nn
+
+            class Base(nn.Module):
+                def forward(self, x):
+                    raise NotImplementedError
+
+            class Disabled(nn.Module):
+                def forward(self, x):
+                    '''Use encode() instead.'''
+                    raise RuntimeError("call encode()")
+
+            class Template(nn.Module):
+                def forward(self, x):
+                    ...
+
+            class Impl(Template):
+                def forward(self, x):
+                    return x
+
+            class Abstract(nn.Module, abc.ABC):
+                @abc.abstractmethod
+                def forward(self, x):
+                    pass
+
+            class Gen(nn.Module):
+                def forward(self, xs):
+                    for x in xs:
+                        yield x * 2
+
+            class GuardsFn(nn.Module):
+                def forward(self, *args):
+                    pass
+            """,
+            why="raises, placeholder stubs (one completed by a subclass, one used as a blank module), an abstract method, a generator",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class EMA(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.register_buffer("avg", torch.zeros(4))
+
+                @torch.no_grad()
+                def forward(self, x):
+                    self.avg.mul_(0.9).add_(x.mean(0), alpha=0.1)
+
+            class Cache(nn.Module):
+                def forward(self, x):
+                    self.last = x.detach()
+
+            class Collect(nn.Module):
+                def forward(self, x, outputs):
+                    outputs.append(x)
+
+            class Update(nn.Module):
+                def forward(self, x):
+                    self._update(x)
+
+                def _update(self, x):
+                    self.seen = x
+            """,
+            why="forwards that store their results on purpose: in-place updates, self attributes, arguments, a procedure",
+        ),
+        Valid(
+            """
+            import typing
+            import mindspore.nn as nn
+            import torch.nn as tnn
+
+            class Net(nn.Cell):
+                def construct(self, x):
+                    self.forward(x)
+                    return x
+
+                def forward(self, x):
+                    print(x)
+
+            class Typed(tnn.Module):
+                @typing.overload
+                def forward(self, x: int) -> int: ...
+                def forward(self, x):
+                    return x
+            """,
+            why="`forward` is only a helper in a Cell; `@overload` stubs",
+        ),
+    )
+
+    def check(self, model: FileModel, report: Reporter) -> None:
+        for cls, meth in entry_points(model):
+            if meth.returns_value or meth.yields or meth.is_async or meth.ends_in_raise:
+                continue
+            if any(d.rsplit(".", 1)[-1] in _ABSTRACT for d in meth.decorators):
+                continue
+            if meth.is_stub or _side_effects(model, cls, meth):
+                continue
+            report(meth.node.name, method=meth.name, cls=cls.name, unit="module" if cls.framework == "torch" else "cell")

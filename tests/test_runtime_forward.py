@@ -1,0 +1,95 @@
+"""Ground truth for the forward/construct slips (MRG303-306), under real PyTorch.
+
+Each test runs a rule's own INVALID example (and its ``fixed`` text) so the
+documented claim and the executed code are the same text.
+"""
+
+import pytest
+
+from flake8_modreg.rules import all_rules
+
+pytestmark = pytest.mark.torch
+
+
+def _rule(code):
+    return next(r for r in all_rules() if r.code == code)
+
+
+def _exec(code):
+    ns = {"__name__": "modreg_runtime"}
+    exec(compile(code, "<example>", "exec"), ns)
+    return ns
+
+
+def test_mrg303_misspelled_forward_and_init_really_break(torch):
+    case = _rule("MRG303").invalid[0]
+    with pytest.raises(NotImplementedError, match="forward"):
+        _exec(case.code)["Net"]()(torch.zeros(1, 4))
+    assert _exec(case.fixed)["Net"]()(torch.zeros(1, 4)).shape == (1, 2)
+
+    case = _rule("MRG303").invalid[1]
+    ns = _exec(case.code)
+    with pytest.raises(TypeError):  # Module.__init__ gets the argument meant for the misspelled __init__
+        ns["Block"](4)
+    head = ns["Head"]()  # `_init_` never runs: an empty module, no parameters
+    assert list(head.parameters()) == []
+    with pytest.raises(AttributeError):
+        head.fc
+    fixed = _exec(case.fixed)
+    assert fixed["Head"]()(torch.zeros(1, 4)).shape == (1, 4)
+    assert len(list(fixed["Head"]().parameters())) == 2
+
+
+def test_mrg304_forward_without_self_really_breaks(torch):
+    case = _rule("MRG304").invalid[0]
+    net = _exec(case.code)["myNet"]()
+    with pytest.raises(TypeError, match="positional argument"):
+        net(torch.zeros(1, 5, 8, 8))
+    assert _exec(case.fixed)["myNet"]()(torch.zeros(1, 5, 8, 8)).shape == (1, 5, 6, 6)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_mrg304_static_forward_runs_eagerly_but_not_under_jit_or_fx(torch, tmp_path, monkeypatch):
+    """Why a staticmethod forward is reported although eager torch calls it fine."""
+    import importlib
+
+    (tmp_path / "modreg_static_example.py").write_text(_rule("MRG304").invalid[2].code)
+    monkeypatch.syspath_prepend(str(tmp_path))  # TorchScript needs the source in a real file
+    flat = importlib.import_module("modreg_static_example").Flatten()
+    x = torch.zeros(2, 3, 4)
+    assert flat(x).shape == (2, 12)
+    with pytest.raises(RuntimeError, match="flatten"):  # the module itself is passed as `x`
+        torch.jit.script(flat)
+    import torch.fx
+
+    with pytest.raises((TypeError, AttributeError)):
+        torch.fx.symbolic_trace(flat)
+
+
+def test_mrg305_forward_without_return_gives_none(torch):
+    ns = _exec(_rule("MRG305").invalid[1].code)
+    x = torch.zeros(1, 4)
+    assert ns["Net"]()(x) is None
+    assert ns["Show"]()(x) is None
+    # in nn.Sequential the next layer receives None
+    with pytest.raises((TypeError, AttributeError)):
+        torch.nn.Sequential(ns["Act"](), torch.nn.Linear(4, 2))(x)
+
+
+def test_mrg306_direct_forward_skips_the_submodule_hooks(torch):
+    case = _rule("MRG306").invalid[0]
+    x = torch.ones(1, 4)
+    for code, expected in ((case.code, 0), (case.fixed, 3)):
+        net = _exec(code)["Net"]()
+        fired = []
+        for sub in (*net.layers, net.head):
+            sub.register_forward_hook(lambda mod, inp, out: fired.append(type(mod).__name__))
+        out = net(x)
+        assert out.shape == (1, 2)
+        assert len(fired) == expected, code
+    # same numbers either way while no hook changes the output
+    torch.manual_seed(0)
+    a = _exec(case.code)["Net"]()
+    torch.manual_seed(0)
+    b = _exec(case.fixed)["Net"]()
+    assert torch.equal(a(x), b(x))
