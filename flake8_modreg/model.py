@@ -898,11 +898,12 @@ class FileModel:
         if isinstance(e, cst.Attribute):
             if self_name is None or not (isinstance(e.value, cst.Name) and e.value.value == self_name):
                 return None
-            found = set()
+            found: dict[tuple, tuple[str, ClassFacts | None] | None] = {}
             for a in cls.self_assigns:
                 if a.attr == e.attr.value and self.kind_of(a.value, a.scope, a.order).tag is not Tag.NONE:
-                    found.add(self._instance_of(a.value, a.scope, a.order, cls, depth + 1))
-            return found.pop() if len(found) == 1 else None
+                    r = self._instance_of(a.value, a.scope, a.order, cls, depth + 1)
+                    found[(r[0], id(r[1])) if r else None] = r
+            return next(iter(found.values())) if len(found) == 1 else None
         if isinstance(e, cst.Name):
             s = scope
             while s is not None:

@@ -1,0 +1,58 @@
+"""Shared by MRG501/502: one framework's API used on the other framework's Module/Cell."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from ..model import ClassFacts, FileModel, Tag, dotted_name
+
+_LABEL = {"torch": "torch nn.Module", "mindspore": "MindSpore Cell"}
+
+
+def foreign_method_calls(
+    model: FileModel, framework: str, methods: dict[str, str]
+) -> Iterator[tuple[cst.Call, str, str]]:
+    """``x.<method>(...)`` where ``x`` is an instance of a ``framework`` Module/Cell lacking ``method``.
+
+    Yields (call, method, what ``x`` is).  ``x`` is ``self`` in a method, a
+    ``self.attr`` holding a sub-module, or a local bound to ``MyNet()``/a
+    library layer.  Silent when the class (or a same-file base) defines the
+    method itself, or when some base is not in the file (it might).
+    """
+    for site in model.calls:
+        func = site.node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in methods:
+            continue
+        inst = model.instance_of(func.value, site.scope, site.order, site.cls)
+        if inst is None or inst[0] != framework:
+            continue
+        cls = inst[1]
+        if cls is not None and _may_define(cls, func.attr.value):
+            continue
+        yield site.node, func.attr.value, (f"'{cls.name}'" if cls is not None else "a library layer")
+
+
+def _may_define(cls: ClassFacts, method: str) -> bool:
+    return cls.defines(method) or any(c.unknown_bases for c in (cls, *cls.ancestors()))
+
+
+def foreign_layers(model: FileModel, framework: str, foreign: str):
+    """``self.x = <foreign framework layer or container>`` in a ``framework`` Module/Cell."""
+    for cls in model.modules:
+        if cls.framework != framework:
+            continue
+        for a in cls.self_assigns:
+            k = model.self_kind(cls, a)
+            if k.tag in (Tag.LAYER, Tag.REGISTERED) and k.framework == foreign:
+                callee = _callee(a.value)
+                yield cls, a, model.qualify(callee) or dotted_name(callee) or "a layer"
+
+
+def _callee(value: cst.BaseExpression) -> cst.BaseExpression:
+    return value.func if isinstance(value, cst.Call) else value
+
+
+def label(framework: str) -> str:
+    return _LABEL[framework]
