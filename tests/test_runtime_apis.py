@@ -71,3 +71,42 @@ def test_mrg204_seed_shape_loses_the_parameter_but_to_cpu_keeps_it(torch):
     assert "gain" not in names  # .double() converted: lost
     assert "bias" in names  # .to("cpu") on a CPU tensor converted nothing: kept (on a GPU it would be lost)
     assert not m.gain.is_leaf
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("method", sorted(known.MINDSPORE_ONLY_CELL_METHODS))
+def test_mrg502_mindspore_methods_do_not_exist_on_torch_modules(torch, method):
+    import inspect
+
+    modules = [getattr(torch.nn, n) for n in dir(torch.nn) if inspect.isclass(getattr(torch.nn, n))]
+    modules = [c for c in modules if issubclass(c, torch.nn.Module)]
+    assert not hasattr(torch.nn.Module, method)
+    assert [c.__name__ for c in modules if hasattr(c, method)] == []
+    with pytest.raises(AttributeError):
+        getattr(torch.nn.Linear(2, 2), method)
+
+
+def _torch_only(code):
+    return "mindspore" not in code and "mylib" not in code
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(
+    "i", [i for i, c in enumerate(_rule("MRG502").invalid) if _torch_only(c.code)]
+)
+def test_mrg502_invalid_examples_raise_attribute_error(torch, i):
+    """Torch-only invalid programs of MRG502 (the others hold MindSpore cells: tests/test_mindspore_truth.py)."""
+    case = _rule("MRG502").invalid[i]
+    with pytest.raises(AttributeError):
+        exec(compile(case.code, f"<MRG502 invalid {i}>", "exec"), {"__name__": "modreg_probe"})
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(
+    "rule,i",
+    [(code, i) for code in ("MRG501", "MRG502") for i, c in enumerate(_rule(code).valid) if _torch_only(c.code)],
+)
+def test_torch_only_valid_lookalikes_run(torch, rule, i):
+    """The torch-only VALID examples of MRG501/502 run under real torch without error."""
+    case = _rule(rule).valid[i]
+    exec(compile(case.code, f"<{rule} valid {i}>", "exec"), {"__name__": "modreg_probe"})
