@@ -141,7 +141,7 @@ def test_mrg203_plain_tensor_is_not_cast_by_cell_to(ms):
 def test_register_buffer_is_in_state_dict_but_not_in_save_checkpoint(ms):
     """What MRG203's docs say about register_buffer in MindSpore 2.10."""
     code = _rule("MRG203").invalid[1].probe.twin
-    net = _run(code, "<twin>")["Embed"]()
+    net = _run(code, "<twin>")["Memory"]()
     assert "mask" in dict(net.named_buffers())
     assert "mask" in net.state_dict()
     assert "mask" not in _checkpoint_keys(ms, net)
@@ -198,3 +198,30 @@ def test_mrg503_without_weight_decay_statistics_stay(ms):
     ns = _run(_rule("MRG503").valid[0].code, "<MRG503 valid>")
     assert len(ns["opt2"].parameters) == 6
     assert _one_step(ms, ns["net"], ns["opt2"]) == pytest.approx(1.0)
+
+
+def test_mrg203_updated_state_is_lost_from_the_checkpoint(ms):
+    import numpy as np
+
+    net = _run(_rule("MRG203").invalid[0].code, "<MRG203>")["RunningNorm"]()
+    net(ms.Tensor(np.ones((3, 4)), ms.float32))  # PyNative: construct runs as Python
+    assert float(net.running_mean.asnumpy()[0]) == pytest.approx(0.1)
+    assert int(net.count.asnumpy()) == 1
+    assert not {"running_mean", "running_var", "count"} & set(net.parameters_dict())
+
+
+def test_assigning_a_tensor_to_a_buffer_name_raises_in_2_10(ms):
+    """MRG203's docs: unlike torch, MindSpore 2.10 refuses `self.buf = Tensor(...)` for a registered buffer."""
+    import numpy as np
+
+    class Net(ms.nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("buf", ms.Tensor(np.zeros(2), ms.float32))
+
+        def construct(self, x):
+            return x
+
+    net = Net()
+    with pytest.raises(TypeError, match="Buffer"):
+        net.buf = ms.Tensor(np.ones(2), ms.float32)

@@ -2,63 +2,59 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..model import FileModel, Tag
+from ..model import ClassFacts, FileModel, Tag
 from ._base import Invalid, Probe, Reporter, Rule, Valid
 from ._tensors import plain_tensors
 
-_SCALAR_MAKERS = frozenset({"mindspore.Tensor", "mindspore.tensor"})
+_ASSIGN_OPS = frozenset({"mindspore.ops.assign", "mindspore.ops.assign_add", "mindspore.ops.assign_sub"})
 
 
-def _scalar_expr(e: cst.BaseExpression, model: FileModel) -> bool:
-    """A number-valued expression: literals, names, attributes, arithmetic, math.*/int()/float()."""
-    if isinstance(e, (cst.Integer, cst.Float, cst.Name, cst.Attribute)):
-        return True
-    if isinstance(e, cst.UnaryOperation):
-        return _scalar_expr(e.expression, model)
-    if isinstance(e, cst.BinaryOperation):
-        return _scalar_expr(e.left, model) and _scalar_expr(e.right, model)
-    if isinstance(e, cst.Call):
-        q = model.qualify(e.func)
-        name = e.func.value if isinstance(e.func, cst.Name) else None
-        return ((q or "").startswith("math.") or name in ("int", "float")) and all(
-            _scalar_expr(a.value, model) for a in e.args
-        )
-    return False
-
-
-def _scalar_constant(value: cst.BaseExpression, model: FileModel) -> bool:
-    """``Tensor(0.5, mstype.float32)``, ``Tensor(1 / math.sqrt(d))``: a scalar constant."""
-    if not isinstance(value, cst.Call) or model.qualify(value.func) not in _SCALAR_MAKERS:
-        return False
-    args = [a for a in value.args if a.keyword is None or a.keyword.value in ("input_data", "data")]
-    return bool(args) and _scalar_expr(args[0].value, model)
+def _updated(model: FileModel, cls: ClassFacts) -> set[str]:
+    """Attributes written after ``__init__``: reassigned, mutated, or ``ops.assign``-ed in any other method."""
+    out = {a.attr for a in cls.self_assigns if a.method != "__init__"}
+    out |= {m.attr for m in cls.mutations if m.method != "__init__"}
+    for site in model.calls:
+        if site.cls is not cls or site.method is None or not site.node.args:
+            continue
+        if model.qualify(site.node.func) in _ASSIGN_OPS:
+            target = site.node.args[0].value
+            if (
+                isinstance(target, cst.Attribute)
+                and isinstance(target.value, cst.Name)
+                and target.value.value == site.method.self_name
+            ):
+                out.add(target.attr.value)
+    return out
 
 
 class MsTensorAsPlainAttribute(Rule):
     """
     ## What it does
-    Finds a MindSpore tensor created in `__init__` of an `nn.Cell` and stored
-    as a plain attribute: `self.x = Tensor(...)`, `mindspore.tensor(...)`,
-    `ops.zeros/ones/full/randn/...(...)`, `mindspore.numpy.*(...)`, or a
-    tensor computed from one of these (`ops.exp(t)`, `t.astype(...)`).
+    Finds state of a MindSpore `nn.Cell` kept in a plain tensor: a tensor
+    created in `__init__` (`Tensor(...)`, `mindspore.tensor(...)`,
+    `ops.zeros/ones/full/randn/...(...)`, `mindspore.numpy.*(...)`, or one
+    computed from these: `ops.exp(t)`, `t.astype(...)`) and stored as a plain
+    attribute that another method then updates (`self.x = ...`,
+    `self.x += ...`, `self.x[i] = ...`, `ops.assign(self.x, ...)`).
 
     ## Why is this bad?
     MindSpore has one kind of persistent state: `Parameter`. A plain tensor
     attribute is not in `get_parameters()`/`parameters_dict()` and not in the
-    checkpoint `mindspore.save_checkpoint(net, ...)` writes, so state kept in it
-    (running statistics, a step counter, a loaded embedding table) is silently
-    lost on save/load; and `Cell.to(mindspore.float16)` casts Parameters and
-    buffers but leaves it behind (measured with MindSpore 2.10:
-    `Float16` for the Parameter, `Float32` for the plain tensor).
-    This is exactly how MindSpore keeps BatchNorm's `moving_mean` and
-    `moving_variance`: as `Parameter(..., requires_grad=False)`.
+    checkpoint `mindspore.save_checkpoint(net, ...)` writes, so the values it
+    accumulates (running statistics, a step counter, an online-updated table)
+    are silently lost on save/load, and `Cell.to(mindspore.float16)` leaves it
+    behind (measured with MindSpore 2.10: `Float16` for a Parameter, `Float32`
+    for the plain tensor). This is exactly why MindSpore keeps BatchNorm's
+    `moving_mean` and `moving_variance` as `Parameter(..., requires_grad=False)`.
 
-    Not reported: names registered with `self.register_buffer(...)` or
-    `self.insert_param_to_cell(...)`, Parameters, operators such as
-    `ops.ReLU()` (a primitive, not a tensor), tensors built in `construct`, and
-    scalar constants (`Tensor(0.5, mstype.float32)`,
-    `Tensor(1 / math.sqrt(d))`), which MindSpore code conventionally keeps as
-    attributes for graph mode and which `__init__` recreates anyway.
+    Constants are not reported: tensors that only `__init__` writes
+    (`self.eps = Tensor(np.array([eps]))`, masks, padding tables) are
+    recreated by `__init__` and need no checkpoint, and MindSpore code
+    (MindSpore's own `nn` package included: 9 such attributes, all constants)
+    keeps them as attributes for graph mode. Also silent: names registered with
+    `self.register_buffer(...)`/`self.insert_param_to_cell(...)`, Parameters,
+    operators such as `ops.ReLU()` (a primitive, not a tensor), and tensors
+    built in `construct`.
 
     ## Example
     ```python
@@ -66,6 +62,10 @@ class MsTensorAsPlainAttribute(Rule):
         def __init__(self):
             super().__init__()
             self.running_mean = Tensor(np.zeros(4), mindspore.float32)
+
+        def construct(self, x):
+            self.running_mean = 0.9 * self.running_mean + 0.1 * x.mean(0)
+            return x - self.running_mean
     ```
 
     ## Use instead
@@ -74,22 +74,27 @@ class MsTensorAsPlainAttribute(Rule):
         def __init__(self):
             super().__init__()
             self.running_mean = Parameter(Tensor(np.zeros(4), mindspore.float32), requires_grad=False)
+
+        def construct(self, x):
+            ops.assign(self.running_mean, 0.9 * self.running_mean + 0.1 * x.mean(0))
+            return x - self.running_mean
     ```
     `Parameter(..., requires_grad=False)` is in `get_parameters()` and in
-    checkpoints, and the optimizer must then be given `trainable_params()`
-    (see MRG503). MindSpore 2.10 also has `Cell.register_buffer(name, tensor)`
-    (older MindSpore lacked it): a buffer is in `buffers()`, `state_dict()` and
+    checkpoints; give the optimizer `trainable_params()` then (see MRG503).
+    MindSpore 2.10 also has `Cell.register_buffer(name, tensor)` (older
+    MindSpore lacked it): a buffer is in `buffers()` and `state_dict()` and
     is cast by `Cell.to()`, but `save_checkpoint(net, ...)` does not write it
-    (measured; `save_checkpoint(net.state_dict(), ...)` does). For a derived
-    constant, `register_buffer(name, t, persistent=False)` is the closest
-    match to torch's non-persistent buffer.
+    (measured; `save_checkpoint(net.state_dict(), ...)` does), and assigning a
+    new Tensor to a buffer's name raises `TypeError` in 2.10 (measured), so
+    update buffers in place.
 
     ## Fix safety
     No automatic fix. Wrapping the tensor in
     `Parameter(..., requires_grad=False)` would be unsafe: it adds a
-    checkpoint key (old checkpoints then lack it and `load_checkpoint` reports
-    it as not loaded), and a `get_parameters()`-fed optimizer starts updating it
-    with weight decay (MRG503).
+    checkpoint key (old checkpoints lack it and `load_checkpoint` reports it
+    as not loaded), a `get_parameters()`-fed optimizer with weight decay
+    starts changing it (MRG503), and reassigning a Parameter attribute in
+    `construct` must become `ops.assign(...)`.
 
     ## References
     - [mindspore.Parameter](https://www.mindspore.cn/docs/en/master/api_python/mindspore/mindspore.Parameter.html)
@@ -99,9 +104,9 @@ class MsTensorAsPlainAttribute(Rule):
 
     code = "MRG203"
     name = "ms-tensor-as-plain-attribute"
-    summary = "A MindSpore tensor stored as a plain attribute of a Cell"
+    summary = "State of a Cell (updated after `__init__`) kept in a plain MindSpore tensor"
     frameworks = frozenset({"mindspore"})
-    message = "MindSpore tensor 'self.{attr}' is a plain attribute: not in get_parameters() nor in checkpoints"
+    message = "MindSpore tensor 'self.{attr}' holds updated state as a plain attribute: not in get_parameters() nor in checkpoints"
     fix_hint = "use Parameter(..., requires_grad=False) (how BatchNorm keeps moving_mean) or self.register_buffer('{attr}', ...)"
     fix_summary = "`Parameter(Tensor(...), requires_grad=False)` or `self.register_buffer(name, ...)`"
 
@@ -117,13 +122,17 @@ class MsTensorAsPlainAttribute(Rule):
                     super().__init__()
                     self.running_mean = Tensor(np.zeros(dim), mindspore.float32)
                     self.running_var = ops.ones((dim,), mindspore.float32)
-                    self.count = mindspore.tensor([0.0])
+                    self.count = mindspore.tensor(0)
+                    self.eps = Tensor(np.array([1e-5]), mindspore.float32)
 
                 def construct(self, x):
-                    return (x - self.running_mean) / ops.sqrt(self.running_var + 1e-5)
+                    self.running_mean = 0.9 * self.running_mean + 0.1 * x.mean(0)
+                    ops.assign(self.running_var, 0.9 * self.running_var + 0.1 * x.var(0))
+                    self.count += 1
+                    return (x - self.running_mean) / ops.sqrt(self.running_var + self.eps)
             """,
             at=[(8, 8), (9, 8), (10, 8)],
-            title="running statistics kept as plain tensors",
+            title="running statistics kept as plain tensors (the constant eps is not reported)",
             probe=Probe(
                 cls="RunningNorm",
                 attr="running_mean",
@@ -138,10 +147,14 @@ class MsTensorAsPlainAttribute(Rule):
                         super().__init__()
                         self.running_mean = Parameter(Tensor(np.zeros(dim), mindspore.float32), requires_grad=False)
                         self.running_var = Parameter(ops.ones((dim,), mindspore.float32), requires_grad=False)
-                        self.count = Parameter(mindspore.tensor([0.0]), requires_grad=False)
+                        self.count = Parameter(mindspore.tensor(0), requires_grad=False)
+                        self.eps = Tensor(np.array([1e-5]), mindspore.float32)
 
                     def construct(self, x):
-                        return (x - self.running_mean) / ops.sqrt(self.running_var + 1e-5)
+                        ops.assign(self.running_mean, 0.9 * self.running_mean + 0.1 * x.mean(0))
+                        ops.assign(self.running_var, 0.9 * self.running_var + 0.1 * x.var(0))
+                        ops.assign_add(self.count, mindspore.tensor(1))
+                        return (x - self.running_mean) / ops.sqrt(self.running_var + self.eps)
                 """,
             ),
         ),
@@ -151,20 +164,23 @@ class MsTensorAsPlainAttribute(Rule):
             import mindspore.numpy as mnp
             from mindspore import ops
 
-            class Embed(ms.nn.Cell):
+            class Memory(ms.nn.Cell):
                 def __init__(self, n=8, d=4):
                     super().__init__()
                     table = mnp.randn(n, d)
-                    self.table = ops.tanh(table)
+                    self.table = ops.tanh(table).astype(ms.float32)
                     self.mask = mnp.ones((n,)).astype(ms.int32)
+
+                def write(self, idx, value):
+                    self.table[idx] = value
 
                 def construct(self, idx):
                     return self.table[idx] * self.mask[idx].expand_dims(-1)
             """,
-            at=[(9, 8), (10, 8)],
-            title="mindspore.numpy, through a local, an ops function and a method",
+            at=[(9, 8)],
+            title="mindspore.numpy through a local, an ops function and a method; written in another method",
             probe=Probe(
-                cls="Embed",
+                cls="Memory",
                 attr="table",
                 framework="mindspore",
                 twin="""
@@ -172,12 +188,15 @@ class MsTensorAsPlainAttribute(Rule):
                 import mindspore.numpy as mnp
                 from mindspore import ops
 
-                class Embed(ms.nn.Cell):
+                class Memory(ms.nn.Cell):
                     def __init__(self, n=8, d=4):
                         super().__init__()
                         table = mnp.randn(n, d)
-                        self.table = ms.Parameter(ops.tanh(table), requires_grad=False)
+                        self.table = ms.Parameter(ops.tanh(table).astype(ms.float32), requires_grad=False)
                         self.register_buffer("mask", mnp.ones((n,)).astype(ms.int32))
+
+                    def write(self, idx, value):
+                        self.table[idx] = value
 
                     def construct(self, idx):
                         return self.table[idx] * self.mask[idx].expand_dims(-1)
@@ -196,22 +215,25 @@ class MsTensorAsPlainAttribute(Rule):
             from mindspore import dtype as mstype
 
             class Attention(nn.Cell):
-                def __init__(self, dim=4):
+                def __init__(self, dim=4, beta1=0.9):
                     super().__init__()
                     self.moving_mean = Parameter(Tensor(np.zeros(dim), mindspore.float32), requires_grad=False)
                     self.register_buffer("mask", ops.ones((dim, dim)))
                     self.insert_param_to_cell("bias", Parameter(ops.zeros(dim), name="bias"))
                     self.scale = Tensor(1.0 / math.sqrt(dim), mstype.float32)
-                    self.eps = Tensor(1e-5)
+                    self.beta1 = Tensor(np.array([beta1]).astype(np.float32))
+                    self.causal = Tensor(np.triu(np.ones((dim, dim)), 1), mstype.bool_)
                     self.softmax = ops.Softmax(-1)
                     self.matmul = ops.BatchMatMul()
 
                 def construct(self, q, k):
                     noise = ops.zeros_like(q)
-                    return self.softmax(self.matmul(q, k) * self.scale) + noise + self.moving_mean + self.mask
+                    ops.assign(self.moving_mean, self.beta1 * self.moving_mean)
+                    scores = self.softmax(self.matmul(q, k) * self.scale)
+                    return scores + noise + self.moving_mean + self.mask + self.bias
             """,
-            why="a Parameter (requires_grad=False), a registered buffer and param, scalar constants, "
-            "ops primitives, and construct locals",
+            why="a Parameter updated with ops.assign, a registered buffer and param, constants only __init__ "
+            "writes, ops primitives, and construct locals",
         ),
         Valid(
             """
@@ -223,6 +245,9 @@ class MsTensorAsPlainAttribute(Rule):
                 def __init__(self):
                     self.data = Tensor(np.ones((10, 2)))
 
+                def add(self, i, v):
+                    self.data[i] = v
+
                 def __getitem__(self, i):
                     return self.data[i]
             """,
@@ -231,6 +256,9 @@ class MsTensorAsPlainAttribute(Rule):
     )
 
     def check(self, model: FileModel, report: Reporter) -> None:
-        for _cls, a in plain_tensors(model, Tag.MS_TENSOR, framework="mindspore"):
-            if not _scalar_constant(a.value, model):
+        updated: dict[int, set[str]] = {}
+        for cls, a in plain_tensors(model, Tag.MS_TENSOR, framework="mindspore"):
+            if id(cls) not in updated:
+                updated[id(cls)] = _updated(model, cls)
+            if a.attr in updated[id(cls)]:
                 report(a.node, attr=a.attr)
