@@ -873,6 +873,26 @@ class FileModel:
                 return base
         return OTHER
 
+    def binding_of(
+        self, name: str, scope: Scope | None, order: int | None = None
+    ) -> tuple[cst.BaseExpression, Scope, int] | None:
+        """The value ``name = <value>`` that ``name`` holds at ``order`` in ``scope`` (or an enclosing scope).
+
+        Returns (value, the scope it is bound in, its order), or None for a
+        parameter, a loop variable, an unpackable target or an unbound name.
+        """
+        s = scope
+        while s is not None:
+            if name in s.bindings:
+                bindings = s.bindings[name]
+                before = [b for b in bindings if order is None or s is not scope or b[0] < order]
+                order_, mode, expr = before[-1] if before else bindings[-1]
+                return (expr, s, order_) if mode == "value" and expr is not _UNKNOWN else None
+            if name in s.params:
+                return None
+            s = s.parent
+        return None
+
     def instance_of(
         self, expr: cst.BaseExpression, scope: Scope | None, order: int | None = None, cls: ClassFacts | None = None
     ) -> tuple[str, ClassFacts | None] | None:
@@ -905,19 +925,8 @@ class FileModel:
                     found[(r[0], id(r[1])) if r else None] = r
             return next(iter(found.values())) if len(found) == 1 else None
         if isinstance(e, cst.Name):
-            s = scope
-            while s is not None:
-                if e.value in s.bindings:
-                    bindings = s.bindings[e.value]
-                    before = [b for b in bindings if order is None or s is not scope or b[0] < order]
-                    chosen = before[-1] if before else bindings[-1]
-                    if chosen[1] != "value":
-                        return None
-                    return self._instance_of(chosen[2], s, chosen[0], cls, depth + 1)
-                if e.value in s.params:
-                    return None
-                s = s.parent
-            return None
+            b = self.binding_of(e.value, scope, order)
+            return self._instance_of(b[0], b[1], b[2], cls, depth + 1) if b is not None else None
         if isinstance(e, cst.Call):
             func = e.func
             if isinstance(func, cst.Name) and func.value not in self.imports:

@@ -16,7 +16,7 @@ def foreign_method_calls(
 ) -> Iterator[tuple[cst.Call, str, str]]:
     """``x.<method>(...)`` where ``x`` is an instance of a ``framework`` Module/Cell lacking ``method``.
 
-    Yields (call, method, what ``x`` is).  ``x`` is ``self`` in a method, a
+    Yields (call, method, what ``x`` is: "torch nn.Module 'Net'" or "a torch.nn layer").  ``x`` is ``self`` in a method, a
     ``self.attr`` holding a sub-module, or a local bound to ``MyNet()``/a
     library layer.  Silent when the class (or a same-file base) defines the
     method itself, or when some base is not in the file (it might).
@@ -31,7 +31,8 @@ def foreign_method_calls(
         cls = inst[1]
         if cls is not None and _may_define(cls, func.attr.value):
             continue
-        yield site.node, func.attr.value, (f"'{cls.name}'" if cls is not None else "a library layer")
+        what = f"{_LABEL[framework]} '{cls.name}'" if cls is not None else f"a {framework}.nn layer"
+        yield site.node, func.attr.value, what
 
 
 def _may_define(cls: ClassFacts, method: str) -> bool:
@@ -56,3 +57,25 @@ def _callee(value: cst.BaseExpression) -> cst.BaseExpression:
 
 def label(framework: str) -> str:
     return _LABEL[framework]
+
+
+#: the other framework's container or layer for a foreign one
+EQUIVALENT = {
+    "torch.nn.ModuleList": "nn.CellList",
+    "torch.nn.Sequential": "nn.SequentialCell",
+    "torch.nn.ModuleDict": "nn.CellDict",
+    "torch.nn.Linear": "nn.Dense",
+    "torch.nn.ParameterList": "mindspore.ParameterTuple",
+    "mindspore.nn.CellList": "nn.ModuleList",
+    "mindspore.nn.SequentialCell": "nn.Sequential",
+    "mindspore.nn.CellDict": "nn.ModuleDict",
+    "mindspore.nn.Dense": "nn.Linear",
+    "mindspore.ParameterTuple": "nn.ParameterList",
+}
+
+
+def layer_hint(name: str, home: str) -> str:
+    """How to replace foreign layer ``name`` in a ``home`` ("torch"/"mindspore") Module/Cell."""
+    use = EQUIVALENT.get(name, "the torch.nn layer" if home == "torch" else "the mindspore.nn layer")
+    lost = "parameters() nor in state_dict()" if home == "torch" else "get_parameters() nor in checkpoints"
+    return f"use {use}; it is not in {lost}"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from .. import known
 from ..model import FileModel
 from ._base import Invalid, Reporter, Rule, Valid
-from ._mixups import foreign_layers, foreign_method_calls
+from ._mixups import foreign_layers, foreign_method_calls, layer_hint
 
 
 class MindsporeApiOnModule(Rule):
@@ -84,7 +84,7 @@ class MindsporeApiOnModule(Rule):
     name = "mindspore-api-on-module"
     summary = "MindSpore-only methods, cells or containers used on a torch Module"
     frameworks = frozenset({"torch"})
-    message = "MindSpore-only {what} used on torch Module {module}"
+    message = "MindSpore-only {what} used on {module}"
     fix_hint = "torch: {hint}"
     fix_summary = "the torch equivalent (`parameters()`, `named_parameters()`, `nn.Sequential`, `nn.ModuleList`, ...)"
 
@@ -233,19 +233,5 @@ class MindsporeApiOnModule(Rule):
         for call, method, what in foreign_method_calls(model, "torch", methods):
             report(call, what=f"method '.{method}()'", module=what, hint=methods[method])
         for cls, a, name in foreign_layers(model, "torch", "mindspore"):
-            report(a.node, what=f"cell '{name}'", module=f"'{cls.name}'", hint=_cell_hint(name))
+            report(a.node, what=f"cell '{name}'", module=f"torch nn.Module '{cls.name}'", hint=layer_hint(name, "torch"))
 
-
-_CELL_MAP = {
-    "mindspore.nn.CellList": "nn.ModuleList",
-    "mindspore.nn.SequentialCell": "nn.Sequential",
-    "mindspore.nn.CellDict": "nn.ModuleDict",
-    "mindspore.nn.Dense": "nn.Linear",
-    "mindspore.ParameterTuple": "nn.ParameterList",
-}
-
-
-def _cell_hint(name: str) -> str:
-    if name in _CELL_MAP:
-        return f"use {_CELL_MAP[name]}; a MindSpore cell in a torch Module is not in parameters() nor in state_dict()"
-    return "use the torch.nn layer; a MindSpore cell in a torch Module is not in parameters() nor in state_dict()"

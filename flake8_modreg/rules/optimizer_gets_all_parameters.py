@@ -30,16 +30,8 @@ def _all_params(
                 return f"{_code(recv.func.value)}.parameters_dict().values()", _code(recv.func.value)
         return None
     if isinstance(e, cst.Name):
-        s = scope
-        while s is not None:
-            if e.value in s.bindings:
-                bindings = s.bindings[e.value]
-                before = [b for b in bindings if s is not scope or b[0] < order]
-                chosen = before[-1] if before else bindings[-1]
-                return _all_params(model, chosen[2], s, chosen[0], depth + 1) if chosen[1] == "value" else None
-            if e.value in s.params:
-                return None
-            s = s.parent
+        b = model.binding_of(e.value, scope, order)
+        return _all_params(model, b[0], b[1], b[2], depth + 1) if b is not None else None
     return None
 
 
@@ -224,7 +216,8 @@ class OptimizerGetsAllParameters(Rule):
                 continue
             groups = params
             if isinstance(groups, cst.Name):
-                groups = _binding(groups, site.scope, site.order)
+                b = model.binding_of(groups.value, site.scope, site.order)
+                groups = b[0] if b is not None else None
             if isinstance(groups, cst.List):
                 for el in groups.elements:
                     if not isinstance(el.value, cst.Dict):
@@ -236,14 +229,3 @@ class OptimizerGetsAllParameters(Rule):
                         report(call, opt=q.rsplit(".", 1)[-1], source=src[0], owner=src[1])
                         break
 
-
-def _binding(name: cst.Name, scope: Scope | None, order: int) -> cst.BaseExpression | None:
-    s = scope
-    while s is not None:
-        if name.value in s.bindings:
-            bindings = s.bindings[name.value]
-            before = [b for b in bindings if s is not scope or b[0] < order]
-            chosen = before[-1] if before else bindings[-1]
-            return chosen[2] if chosen[1] == "value" else None
-        s = s.parent
-    return None

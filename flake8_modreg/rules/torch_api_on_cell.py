@@ -3,7 +3,7 @@ from __future__ import annotations
 from .. import known
 from ..model import FileModel
 from ._base import Invalid, Reporter, Rule, Valid
-from ._mixups import foreign_layers, foreign_method_calls
+from ._mixups import foreign_layers, foreign_method_calls, layer_hint
 
 
 class TorchApiOnCell(Rule):
@@ -93,7 +93,7 @@ class TorchApiOnCell(Rule):
     name = "torch-api-on-cell"
     summary = "torch-only methods, layers or containers used on a MindSpore Cell"
     frameworks = frozenset({"mindspore"})
-    message = "torch-only {what} used on MindSpore Cell {cell}"
+    message = "torch-only {what} used on {cell}"
     fix_hint = "MindSpore: {hint}"
     fix_summary = "the MindSpore equivalent (`get_parameters()`/`trainable_params()`, `cells()`, `nn.CellList`, ...)"
 
@@ -267,19 +267,5 @@ class TorchApiOnCell(Rule):
         for call, method, what in foreign_method_calls(model, "mindspore", methods):
             report(call, what=f"method '.{method}()'", cell=what, hint=methods[method])
         for cls, a, name in foreign_layers(model, "mindspore", "torch"):
-            report(a.node, what=f"layer '{name}'", cell=f"'{cls.name}'", hint=_layer_hint(name))
+            report(a.node, what=f"layer '{name}'", cell=f"MindSpore Cell '{cls.name}'", hint=layer_hint(name, "mindspore"))
 
-
-_LAYER_MAP = {
-    "torch.nn.ModuleList": "nn.CellList",
-    "torch.nn.Sequential": "nn.SequentialCell",
-    "torch.nn.ModuleDict": "nn.CellDict",
-    "torch.nn.Linear": "nn.Dense",
-    "torch.nn.ParameterList": "mindspore.ParameterTuple",
-}
-
-
-def _layer_hint(name: str) -> str:
-    if name in _LAYER_MAP:
-        return f"use {_LAYER_MAP[name]}; a torch layer in a Cell is not in get_parameters() nor in checkpoints"
-    return "use the mindspore.nn layer; a torch layer in a Cell is not in get_parameters() nor in checkpoints"
