@@ -407,3 +407,29 @@ def test_instance_of_refuses_a_class_name_defined_for_both_frameworks():
 
 def libcst_code(node):
     return cst.Module([]).code_for_node(node)
+
+
+def test_binding_of_follows_order_and_enclosing_scopes():
+    m = model_of(
+        """
+        import torch
+        net = 1
+        net = torch.nn.Linear(2, 2)
+        def f(p):
+            a, b = 1, 2
+            for x in range(3):
+                pass
+            g(net, p, a, x)
+        def g(*args):
+            pass
+        """
+    )
+    site = next(s for s in m.calls if libcst_code(s.node.func) == "g")
+    args = {libcst_code(a.value): a.value for a in site.node.args}
+    b = m.binding_of("net", site.scope, site.order)
+    assert b is not None and libcst_code(b[0]) == "torch.nn.Linear(2, 2)" and b[1] is m.module_scope
+    assert m.binding_of("p", site.scope, site.order) is None  # a parameter
+    assert libcst_code(m.binding_of("a", site.scope, site.order)[0]) == "1"  # unpacked pairwise
+    assert m.binding_of("x", site.scope, site.order) is None  # a loop variable
+    assert m.binding_of("nothing", site.scope, site.order) is None
+    assert set(args) == {"net", "p", "a", "x"}
