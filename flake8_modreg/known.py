@@ -194,3 +194,109 @@ def forward_providing(qualified: str) -> bool:
     them raises); layers and containers such as ``nn.Sequential`` do.
     """
     return qualified not in {TORCH_MODULE, MINDSPORE_CELL} and qualified not in THIRD_PARTY_TORCH_BASES
+
+
+# --- MindSpore tensors, optimizers and the torch <-> MindSpore method split ---
+
+#: ``mindspore.<name>`` / ``mindspore.ops.<name>`` / ``mindspore.numpy.<name>`` calls that create a tensor
+#: from a shape or from data.  ``mindspore.ops.ReLU()``-style primitives (upper case) are operators, not tensors.
+MINDSPORE_TENSOR_FACTORIES = frozenset(
+    {"mindspore.Tensor", "mindspore.tensor", "mindspore.from_numpy"}
+    | {
+        "mindspore.ops." + n
+        for n in (
+            "zeros ones zeros_like ones_like full full_like fill fills eye arange range linspace logspace rand "
+            "randn randint rand_like randn_like randint_like randperm normal uniform standard_normal "
+            "standard_laplace multinomial bernoulli cat concat stack tril triu diag scalar_to_tensor "
+            "tuple_to_array"
+        ).split()
+    }
+    | {
+        "mindspore.numpy." + n
+        for n in (
+            "array asarray asfarray copy zeros ones empty full eye identity arange linspace logspace geomspace "
+            "rand randn randint zeros_like ones_like empty_like full_like tri tril triu diag diagflat "
+            "concatenate stack"
+        ).split()
+    }
+)
+#: ``mindspore.ops``/``mindspore.numpy`` functions (lower case) that, given a tensor, return something else.
+_MS_NOT_TENSOR_FUNCTIONS = frozenset(
+    "shape dyn_shape rank dtype size numel is_tensor is_floating_point is_complex is_nonzero isconstant typeof "
+    "grad value_and_grad vmap jvp vjp jacfwd jacrev jet derivative linearize constexpr primitive "
+    "prim_attr_register custom_info_register op_info_register print_ depend deepcopy partial hastype "
+    "all_gather_object broadcast_object_list scatter_object_list send_object_list recv_object_list "
+    "get_rank get_world_size get_group_rank get_backend".split()
+)
+#: MindSpore Tensor methods (beyond ``TENSOR_METHODS``) whose result is again a plain tensor.
+MS_TENSOR_METHODS = frozenset("astype expand_dims copy".split())
+_MS_OPS_NAMES = frozenset(_MS.get("ops_names") or ())
+
+
+def mindspore_function_of_tensors(qualified: str) -> bool:
+    """``mindspore.ops.exp``-like functions: given a tensor, they return a tensor."""
+    head, _, name = qualified.rpartition(".")
+    if not name[:1].islower() or name in _MS_NOT_TENSOR_FUNCTIONS:
+        return False
+    if head == "mindspore.ops":
+        return name in _MS_OPS_NAMES if _MS_OPS_NAMES else True
+    return head == "mindspore.numpy"
+
+
+#: MindSpore optimizers (``mindspore.nn.Optimizer`` subclasses) that take ``params`` first; generated.
+#: ``LARS`` and ``OptTFTWrapper`` wrap another optimizer and are left out.
+MINDSPORE_OPTIMIZERS = frozenset(
+    "mindspore.nn." + n
+    for n in (
+        _MS.get("nn_optimizers")
+        or "ASGD AdaMax Adadelta Adagrad Adam AdamWeightDecay FTRL Lamb LazyAdam Momentum ProximalAdagrad RMSProp Rprop SGD".split()
+    )
+    if n not in ("LARS", "OptTFTWrapper")
+)
+
+#: torch ``nn.Module`` methods that MindSpore 2.10's ``nn.Cell`` (and every ``mindspore.nn`` Cell class) lacks.
+#: Measured: ``hasattr(mindspore.nn.Cell, name) is False`` -- ``tests/test_mindspore_truth.py`` re-checks.
+#: Not listed, because Cell 2.10 has them: register_buffer, buffers, named_buffers, state_dict,
+#: load_state_dict, to, apply, register_forward_hook, register_forward_pre_hook.
+TORCH_ONLY_MODULE_METHODS: dict[str, str] = {
+    "parameters": "get_parameters() (trainable_params() for an optimizer)",
+    "named_parameters": "parameters_and_names()",
+    "children": "cells()",
+    "named_children": "name_cells().items()",
+    "modules": "cells_and_names() (the cells)",
+    "named_modules": "cells_and_names()",
+    "add_module": "insert_child_to_cell(name, cell)",
+    "register_module": "insert_child_to_cell(name, cell)",
+    "register_parameter": "insert_param_to_cell(name, param)",
+    "get_submodule": "a chain of attribute lookups, or cells_and_names()",
+    "get_parameter": "parameters_dict()[name]",
+    "zero_grad": "nothing: MindSpore computes fresh gradients each step (no accumulation in .grad)",
+    "train": "set_train(True)",
+    "eval": "set_train(False)",
+    "requires_grad_": "set_grad() for the cell, or p.requires_grad = ... on its Parameters",
+    "cuda": "mindspore.set_device(...) (placement is global in MindSpore)",
+    "cpu": "mindspore.set_device('CPU') (placement is global in MindSpore)",
+    "half": "to(mindspore.float16) or to_float(mindspore.float16)",
+    "float": "to(mindspore.float32)",
+    "double": "to(mindspore.float64)",
+    "bfloat16": "to(mindspore.bfloat16)",
+}
+
+#: MindSpore ``nn.Cell`` methods that torch's ``nn.Module`` (and every ``torch.nn`` Module class) lacks.
+#: Measured on torch 2.13: ``hasattr(torch.nn.Module, name) is False`` (``tests/test_runtime_apis.py``).
+MINDSPORE_ONLY_CELL_METHODS: dict[str, str] = {
+    "get_parameters": "parameters()",
+    "trainable_params": "[p for p in m.parameters() if p.requires_grad]",
+    "untrainable_params": "[p for p in m.parameters() if not p.requires_grad] -- and buffers() for what MindSpore keeps as untrainable Parameters (BatchNorm statistics)",
+    "parameters_and_names": "named_parameters()",
+    "parameters_dict": "dict(named_parameters()) (or state_dict(), which also has the buffers)",
+    "cells": "children()",
+    "name_cells": "dict(named_children())",
+    "cells_and_names": "named_modules()",
+    "insert_child_to_cell": "add_module(name, module)",
+    "insert_param_to_cell": "register_parameter(name, param)",
+    "set_train": "train(mode)",
+    "to_float": "half()/to(dtype), or torch.autocast",
+    "set_grad": "requires_grad_()",
+    "update_parameters_name": "nothing: torch names parameters by attribute path",
+}

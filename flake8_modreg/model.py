@@ -913,8 +913,11 @@ class FileModel:
                 return Kind(Tag.REGISTERED, "torch")
             if q in known.MINDSPORE_REGISTERING:
                 return Kind(Tag.REGISTERED, "mindspore")
-            if q == "mindspore.Tensor" or q.startswith(("mindspore.ops.", "mindspore.numpy.")):
+            if q in known.MINDSPORE_TENSOR_FACTORIES:
                 return Kind(Tag.MS_TENSOR, "mindspore")
+            if known.mindspore_function_of_tensors(q):  # ops.exp(t), mnp.sqrt(t); ops.ReLU() is an operator
+                args = [self._sub(x.value, scope, order, shadow) for x in e.args if x.keyword is None]
+                return Kind(Tag.MS_TENSOR, "mindspore") if any(x.tag is Tag.MS_TENSOR for x in args) else OTHER
             fw = known.framework_of_class(q)
             if fw:
                 return Kind(Tag.LAYER, fw)
@@ -960,9 +963,79 @@ class FileModel:
                     return Kind(Tag.TENSOR, "torch")
                 if method in known.TENSOR_METHODS:
                     return Kind(base.tag, "torch")
-            if base.tag is Tag.MS_TENSOR and method in known.TENSOR_METHODS:
+            if base.tag is Tag.MS_TENSOR and (method in known.TENSOR_METHODS or method in known.MS_TENSOR_METHODS):
                 return base
         return OTHER
+
+    def value_binding(
+        self, name: str, scope: Scope | None, order: int | None = None
+    ) -> tuple[cst.BaseExpression, Scope, int] | None:
+        """The value ``name = <value>`` that ``name`` holds at ``order`` in ``scope`` (or an enclosing scope).
+
+        Returns (value, the scope it is bound in, its order), or None for a
+        parameter, a loop variable, an unpackable target or an unbound name.
+        """
+        s = scope
+        while s is not None:
+            if name in s.bindings:
+                bindings = s.bindings[name]
+                before = [b for b in bindings if order is None or s is not scope or b[0] < order]
+                order_, mode, expr = before[-1] if before else bindings[-1]
+                return (expr, s, order_) if mode == "value" and expr is not _UNKNOWN else None
+            if name in s.params:
+                return None
+            s = s.parent
+        return None
+
+    def instance_of(
+        self, expr: cst.BaseExpression, scope: Scope | None, order: int | None = None, cls: ClassFacts | None = None
+    ) -> tuple[str, ClassFacts | None] | None:
+        """The framework, and the same-file class if any, of the Module/Cell instance ``expr`` evaluates to.
+
+        ``cls`` is the class whose method ``expr`` is in: ``self`` then is an
+        instance of it, and ``self.attr`` one of what is assigned to ``attr``.
+        Library layers (``nn.Dense(...)``) give ``(framework, None)``.  None
+        when unknown, or when the answer is ambiguous (a class name defined
+        twice with different frameworks, attributes assigned different kinds).
+        """
+        return self._instance_of(expr, scope, order, cls, 0)
+
+    def _instance_of(self, e, scope, order, cls, depth):
+        if depth > 8:
+            return None
+        meth = None
+        if cls is not None and scope is not None and scope.owner is cls:
+            meth = next((m for m in cls.methods.values() if m.scope is scope), None)
+        self_name = meth.self_name if meth is not None and not meth.is_classmethod else None
+        if isinstance(e, cst.Name) and self_name == e.value:
+            return (cls.framework, cls) if cls.framework else None
+        if isinstance(e, cst.Attribute):
+            if self_name is None or not (isinstance(e.value, cst.Name) and e.value.value == self_name):
+                return None
+            found: dict[tuple, tuple[str, ClassFacts | None] | None] = {}
+            for a in cls.self_assigns:
+                if a.attr == e.attr.value and self.kind_of(a.value, a.scope, a.order).tag is not Tag.NONE:
+                    r = self._instance_of(a.value, a.scope, a.order, cls, depth + 1)
+                    found[(r[0], id(r[1])) if r else None] = r
+            return next(iter(found.values())) if len(found) == 1 else None
+        if isinstance(e, cst.Name):
+            b = self.value_binding(e.value, scope, order)
+            return self._instance_of(b[0], b[1], b[2], cls, depth + 1) if b is not None else None
+        if isinstance(e, cst.Call):
+            func = e.func
+            if isinstance(func, cst.Name) and func.value not in self.imports:
+                if not scope_free(func.value, scope):
+                    return None
+                same = [c for c in self.classes if c.name == func.value]
+                fws = {c.framework for c in same}
+                if same and len(fws) == 1 and None not in fws:
+                    return same[-1].framework, same[-1]
+                return None
+            q = self.qualify(func)
+            fw = known.framework_of_class(q) if q else None
+            if fw:
+                return fw, None
+        return None
 
     def _helper_scope(self, func: cst.Attribute, scope: Scope | None) -> Scope | None:
         """``self.helper(...)`` / ``Class.helper(...)``: the scope of a method of a class of this file."""

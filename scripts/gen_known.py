@@ -52,9 +52,13 @@ def mindspore_section() -> dict | None:
     cells = sorted(
         n for n in _public(nn) if inspect.isclass(getattr(nn, n)) and issubclass(getattr(nn, n), nn.Cell)
     )
+    optimizers = sorted(
+        n for n in cells if issubclass(getattr(nn, n), nn.Optimizer) and n != "Optimizer"
+    )
     return {
         "version": ms.__version__,
         "nn_cells": cells,
+        "nn_optimizers": optimizers,
         "nn_names": _public(nn),
         "ops_names": _public(ms.ops),
         "mindspore_names": _public(ms),

@@ -408,3 +408,143 @@ def test_classes_defined_inside_functions():
         """
     )
     assert [c.name for c in m.classes if c.in_function] == ["Local"]
+
+
+def test_mindspore_tensor_kinds():
+    k = kinds(
+        """
+        import numpy as np
+        import mindspore as ms
+        import mindspore.numpy as mnp
+        from mindspore import nn, ops, Tensor
+        class Net(nn.Cell):
+            def __init__(self):
+                super().__init__()
+                t = ops.zeros((2,))
+                self.a = Tensor(np.ones(2))
+                self.b = ops.ones((2,))
+                self.c = mnp.arange(3)
+                self.d = ops.exp(t)
+                self.e = t.astype(ms.float16)
+                self.f = ops.ReLU()
+                self.g = ops.shape(t)
+                self.h = ops.value_and_grad(self.f)
+                self.i = ms.Parameter(t)
+                self.j = ms.tensor([1.0])
+        """
+    )
+    assert {a: v.tag for a, v in k.items()} == {
+        "a": Tag.MS_TENSOR,
+        "b": Tag.MS_TENSOR,
+        "c": Tag.MS_TENSOR,
+        "d": Tag.MS_TENSOR,
+        "e": Tag.MS_TENSOR,
+        "f": Tag.OTHER,  # an operator (primitive), not a tensor
+        "g": Tag.OTHER,
+        "h": Tag.OTHER,
+        "i": Tag.PARAMETER,
+        "j": Tag.MS_TENSOR,
+    }
+
+
+def test_instance_of_resolves_self_attributes_and_locals():
+    m = model_of(
+        """
+        import torch.nn as tnn
+        from mindspore import nn
+        from lib import make
+
+        class Block(nn.Cell):
+            def construct(self, x):
+                return x
+
+        class TBlock(tnn.Module):
+            def forward(self, x):
+                return x
+
+        class Net(nn.Cell):
+            def __init__(self):
+                super().__init__()
+                self.block = Block()
+                self.fc = nn.Dense(2, 2)
+                self.maybe = None
+                self.maybe = TBlock()
+                self.mixed = Block()
+                self.mixed = make()
+
+            def construct(self, x):
+                self.block(x); self.fc(x); self.maybe(x); self.mixed(x); self(x)
+                return x
+
+        net = Net()
+        t = TBlock()
+        net(t)
+        t = make()
+        t(1)
+        """
+    )
+    got = {}
+    for site in m.calls:
+        func = site.node.func
+        key = libcst_code(func)
+        r = m.instance_of(func, site.scope, site.order, site.cls)
+        got[key] = (r[0], r[1].name if r[1] else None) if r else None
+    assert got["self.block"] == ("mindspore", "Block")
+    assert got["self.fc"] == ("mindspore", None)
+    assert got["self.maybe"] == ("torch", "TBlock")  # a None default does not make it ambiguous
+    assert got["self.mixed"] is None  # Block() or an unknown make(): unknown
+    assert got["self"] == ("mindspore", "Net")
+    assert got["net"] == ("mindspore", "Net")
+    assert got["t"] is None  # the later binding (make()) wins at that point
+
+
+def test_instance_of_refuses_a_class_name_defined_for_both_frameworks():
+    m = model_of(
+        """
+        import torch
+        import mindspore
+
+        class MyNet(mindspore.nn.Cell):
+            def construct(self, x):
+                return x
+
+        net = MyNet()
+        net(1)
+
+        class MyNet(torch.nn.Module):
+            def forward(self, x):
+                return x
+        """
+    )
+    site = next(s for s in m.calls if libcst_code(s.node.func) == "net")
+    assert m.instance_of(site.node.func, site.scope, site.order, site.cls) is None
+
+
+def libcst_code(node):
+    return cst.Module([]).code_for_node(node)
+
+
+def test_value_binding_follows_order_and_enclosing_scopes():
+    m = model_of(
+        """
+        import torch
+        net = 1
+        net = torch.nn.Linear(2, 2)
+        def f(p):
+            a, b = 1, 2
+            for x in range(3):
+                pass
+            g(net, p, a, x)
+        def g(*args):
+            pass
+        """
+    )
+    site = next(s for s in m.calls if libcst_code(s.node.func) == "g")
+    args = {libcst_code(a.value): a.value for a in site.node.args}
+    b = m.value_binding("net", site.scope, site.order)
+    assert b is not None and libcst_code(b[0]) == "torch.nn.Linear(2, 2)" and b[1] is m.module_scope
+    assert m.value_binding("p", site.scope, site.order) is None  # a parameter
+    assert libcst_code(m.value_binding("a", site.scope, site.order)[0]) == "1"  # unpacked pairwise
+    assert m.value_binding("x", site.scope, site.order) is None  # a loop variable
+    assert m.value_binding("nothing", site.scope, site.order) is None
+    assert set(args) == {"net", "p", "a", "x"}

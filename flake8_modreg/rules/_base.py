@@ -45,7 +45,11 @@ class Probe:
     attr: str
     twin: str
     #: which collection must (not) contain the state: "parameters" or "state_dict"
+    #: (MindSpore: "parameters" is get_parameters(), "state_dict" the keys save_checkpoint(cell) writes)
     where: tuple[str, ...] = ("parameters", "state_dict")
+    #: the framework that runs the probe: "torch" (tests/test_runtime_truth.py) or "mindspore"
+    #: (tests/test_mindspore_truth.py, opt-in)
+    framework: str = "torch"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "twin", _clean(self.twin))

@@ -9,8 +9,8 @@ from ..model import ClassFacts, FileModel, SelfAssign, Tag
 _STATE_TAGS = (Tag.PARAMETER, Tag.BUFFER, Tag.LAYER, Tag.REGISTERED)
 
 
-def plain_tensors(model: FileModel, tag: Tag) -> Iterator[tuple[ClassFacts, SelfAssign]]:
-    """``self.x = <tensor of kind tag>`` in ``__init__`` of a torch Module.
+def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Iterator[tuple[ClassFacts, SelfAssign]]:
+    """``self.x = <tensor of kind tag>`` in ``__init__`` of a torch Module (or MindSpore Cell).
 
     Silent when the name is a buffer (``register_buffer("x", ...)`` anywhere in
     the class: torch then keeps the assignment a buffer), a Parameter, Buffer
@@ -18,9 +18,9 @@ def plain_tensors(model: FileModel, tag: Tag) -> Iterator[tuple[ClassFacts, Self
     under computed names (we cannot tell which).
     """
     for cls in model.modules:
-        if cls.framework != "torch":
+        if cls.framework != framework:
             continue
-        if cls.dynamic_registration({"register_buffer", "register_parameter", "setattr"}):
+        if cls.dynamic_registration({"register_buffer", "register_parameter", "setattr", "insert_param_to_cell"}):
             continue
         registered = cls.registered_names()
         for a in cls.self_assigns:

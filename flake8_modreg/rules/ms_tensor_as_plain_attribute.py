@@ -1,0 +1,264 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from ..model import ClassFacts, FileModel, Tag
+from ._base import Invalid, Probe, Reporter, Rule, Valid
+from ._tensors import plain_tensors
+
+_ASSIGN_OPS = frozenset({"mindspore.ops.assign", "mindspore.ops.assign_add", "mindspore.ops.assign_sub"})
+
+
+def _updated(model: FileModel, cls: ClassFacts) -> set[str]:
+    """Attributes written after ``__init__``: reassigned, mutated, or ``ops.assign``-ed in any other method."""
+    out = {a.attr for a in cls.self_assigns if a.method != "__init__"}
+    out |= {m.attr for m in cls.mutations if m.method != "__init__"}
+    for site in model.calls:
+        if site.cls is not cls or site.method is None or not site.node.args:
+            continue
+        if model.qualify(site.node.func) in _ASSIGN_OPS:
+            target = site.node.args[0].value
+            if (
+                isinstance(target, cst.Attribute)
+                and isinstance(target.value, cst.Name)
+                and target.value.value == site.method.self_name
+            ):
+                out.add(target.attr.value)
+    return out
+
+
+class MsTensorAsPlainAttribute(Rule):
+    """
+    ## What it does
+    Finds state of a MindSpore `nn.Cell` kept in a plain tensor: a tensor
+    created in `__init__` (`Tensor(...)`, `mindspore.tensor(...)`,
+    `ops.zeros/ones/full/randn/...(...)`, `mindspore.numpy.*(...)`, or one
+    computed from these: `ops.exp(t)`, `t.astype(...)`) and stored as a plain
+    attribute that another method then updates (`self.x = ...`,
+    `self.x += ...`, `self.x[i] = ...`, `ops.assign(self.x, ...)`).
+
+    ## Why is this bad?
+    MindSpore has one kind of persistent state: `Parameter`. A plain tensor
+    attribute is not in `get_parameters()`/`parameters_dict()` and not in the
+    checkpoint `mindspore.save_checkpoint(net, ...)` writes, so the values it
+    accumulates (running statistics, a step counter, an online-updated table)
+    are silently lost on save/load, and `Cell.to(mindspore.float16)` leaves it
+    behind (measured with MindSpore 2.10: `Float16` for a Parameter, `Float32`
+    for the plain tensor). This is exactly why MindSpore keeps BatchNorm's
+    `moving_mean` and `moving_variance` as `Parameter(..., requires_grad=False)`.
+
+    Constants are not reported: tensors that only `__init__` writes
+    (`self.eps = Tensor(np.array([eps]))`, masks, padding tables) are
+    recreated by `__init__` and need no checkpoint, and MindSpore code
+    (MindSpore's own `nn` package included: 9 such attributes, all constants)
+    keeps them as attributes for graph mode. Also silent: names registered with
+    `self.register_buffer(...)`/`self.insert_param_to_cell(...)`, Parameters,
+    operators such as `ops.ReLU()` (a primitive, not a tensor), and tensors
+    built in `construct`.
+
+    ## Example
+    ```python
+    class Net(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.running_mean = Tensor(np.zeros(4), mindspore.float32)
+
+        def construct(self, x):
+            self.running_mean = 0.9 * self.running_mean + 0.1 * x.mean(0)
+            return x - self.running_mean
+    ```
+
+    ## Use instead
+    ```python
+    class Net(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.running_mean = Parameter(Tensor(np.zeros(4), mindspore.float32), requires_grad=False)
+
+        def construct(self, x):
+            ops.assign(self.running_mean, 0.9 * self.running_mean + 0.1 * x.mean(0))
+            return x - self.running_mean
+    ```
+    `Parameter(..., requires_grad=False)` is in `get_parameters()` and in
+    checkpoints; give the optimizer `trainable_params()` then (see MRG503).
+    MindSpore 2.10 also has `Cell.register_buffer(name, tensor)` (older
+    MindSpore lacked it): a buffer is in `buffers()` and `state_dict()` and
+    is cast by `Cell.to()`, but `save_checkpoint(net, ...)` does not write it
+    (measured; `save_checkpoint(net.state_dict(), ...)` does), and assigning a
+    new Tensor to a buffer's name raises `TypeError` in 2.10 (measured), so
+    update buffers in place.
+
+    ## Fix safety
+    No automatic fix. Wrapping the tensor in
+    `Parameter(..., requires_grad=False)` would be unsafe: it adds a
+    checkpoint key (old checkpoints lack it and `load_checkpoint` reports it
+    as not loaded), a `get_parameters()`-fed optimizer with weight decay
+    starts changing it (MRG503), and reassigning a Parameter attribute in
+    `construct` must become `ops.assign(...)`.
+
+    ## References
+    - [mindspore.Parameter](https://www.mindspore.cn/docs/en/master/api_python/mindspore/mindspore.Parameter.html)
+    - [mindspore.nn.Cell.register_buffer](https://www.mindspore.cn/docs/en/master/api_python/nn/mindspore.nn.Cell.html)
+    - [mindspore.nn.BatchNorm2d (moving_mean, moving_variance)](https://www.mindspore.cn/docs/en/master/api_python/nn/mindspore.nn.BatchNorm2d.html)
+    """
+
+    code = "MRG203"
+    name = "ms-tensor-as-plain-attribute"
+    summary = "State of a Cell (updated after `__init__`) kept in a plain MindSpore tensor"
+    frameworks = frozenset({"mindspore"})
+    message = "MindSpore tensor 'self.{attr}' holds updated state as a plain attribute: not in get_parameters() nor in checkpoints"
+    fix_hint = "use Parameter(..., requires_grad=False) (how BatchNorm keeps moving_mean) or self.register_buffer('{attr}', ...)"
+    fix_summary = "`Parameter(Tensor(...), requires_grad=False)` or `self.register_buffer(name, ...)`"
+
+    invalid = (
+        Invalid(
+            """
+            import numpy as np
+            import mindspore
+            from mindspore import nn, ops, Tensor
+
+            class RunningNorm(nn.Cell):
+                def __init__(self, dim=4):
+                    super().__init__()
+                    self.running_mean = Tensor(np.zeros(dim), mindspore.float32)
+                    self.running_var = ops.ones((dim,), mindspore.float32)
+                    self.count = mindspore.tensor(0)
+                    self.eps = Tensor(np.array([1e-5]), mindspore.float32)
+
+                def construct(self, x):
+                    self.running_mean = 0.9 * self.running_mean + 0.1 * x.mean(0)
+                    ops.assign(self.running_var, 0.9 * self.running_var + 0.1 * x.var(0))
+                    self.count += 1
+                    return (x - self.running_mean) / ops.sqrt(self.running_var + self.eps)
+            """,
+            at=[(8, 8), (9, 8), (10, 8)],
+            title="running statistics kept as plain tensors (the constant eps is not reported)",
+            probe=Probe(
+                cls="RunningNorm",
+                attr="running_mean",
+                framework="mindspore",
+                twin="""
+                import numpy as np
+                import mindspore
+                from mindspore import nn, ops, Tensor, Parameter
+
+                class RunningNorm(nn.Cell):
+                    def __init__(self, dim=4):
+                        super().__init__()
+                        self.running_mean = Parameter(Tensor(np.zeros(dim), mindspore.float32), requires_grad=False)
+                        self.running_var = Parameter(ops.ones((dim,), mindspore.float32), requires_grad=False)
+                        self.count = Parameter(mindspore.tensor(0), requires_grad=False)
+                        self.eps = Tensor(np.array([1e-5]), mindspore.float32)
+
+                    def construct(self, x):
+                        ops.assign(self.running_mean, 0.9 * self.running_mean + 0.1 * x.mean(0))
+                        ops.assign(self.running_var, 0.9 * self.running_var + 0.1 * x.var(0))
+                        ops.assign_add(self.count, mindspore.tensor(1))
+                        return (x - self.running_mean) / ops.sqrt(self.running_var + self.eps)
+                """,
+            ),
+        ),
+        Invalid(
+            """
+            import mindspore as ms
+            import mindspore.numpy as mnp
+            from mindspore import ops
+
+            class Memory(ms.nn.Cell):
+                def __init__(self, n=8, d=4):
+                    super().__init__()
+                    table = mnp.randn(n, d)
+                    self.table = ops.tanh(table).astype(ms.float32)
+                    self.mask = mnp.ones((n,)).astype(ms.int32)
+
+                def write(self, idx, value):
+                    self.table[idx] = value
+
+                def construct(self, idx):
+                    return self.table[idx] * self.mask[idx].expand_dims(-1)
+            """,
+            at=[(9, 8)],
+            title="mindspore.numpy through a local, an ops function and a method; written in another method",
+            probe=Probe(
+                cls="Memory",
+                attr="table",
+                framework="mindspore",
+                twin="""
+                import mindspore as ms
+                import mindspore.numpy as mnp
+                from mindspore import ops
+
+                class Memory(ms.nn.Cell):
+                    def __init__(self, n=8, d=4):
+                        super().__init__()
+                        table = mnp.randn(n, d)
+                        self.table = ms.Parameter(ops.tanh(table).astype(ms.float32), requires_grad=False)
+                        self.register_buffer("mask", mnp.ones((n,)).astype(ms.int32))
+
+                    def write(self, idx, value):
+                        self.table[idx] = value
+
+                    def construct(self, idx):
+                        return self.table[idx] * self.mask[idx].expand_dims(-1)
+                """,
+            ),
+        ),
+    )
+
+    valid = (
+        Valid(
+            """
+            import math
+            import numpy as np
+            import mindspore
+            from mindspore import nn, ops, Tensor, Parameter
+            from mindspore import dtype as mstype
+
+            class Attention(nn.Cell):
+                def __init__(self, dim=4, beta1=0.9):
+                    super().__init__()
+                    self.moving_mean = Parameter(Tensor(np.zeros(dim), mindspore.float32), requires_grad=False)
+                    self.register_buffer("mask", ops.ones((dim, dim)))
+                    self.insert_param_to_cell("bias", Parameter(ops.zeros(dim), name="bias"))
+                    self.scale = Tensor(1.0 / math.sqrt(dim), mstype.float32)
+                    self.beta1 = Tensor(np.array([beta1]).astype(np.float32))
+                    self.causal = Tensor(np.triu(np.ones((dim, dim)), 1), mstype.bool_)
+                    self.softmax = ops.Softmax(-1)
+                    self.matmul = ops.BatchMatMul()
+
+                def construct(self, q, k):
+                    noise = ops.zeros_like(q)
+                    ops.assign(self.moving_mean, self.beta1 * self.moving_mean)
+                    scores = self.softmax(self.matmul(q, k) * self.scale)
+                    return scores + noise + self.moving_mean + self.mask + self.bias
+            """,
+            why="a Parameter updated with ops.assign, a registered buffer and param, constants only __init__ "
+            "writes, ops primitives, and construct locals",
+        ),
+        Valid(
+            """
+            import numpy as np
+            import torch
+            from mindspore import Tensor
+
+            class Points(torch.utils.data.Dataset):
+                def __init__(self):
+                    self.data = Tensor(np.ones((10, 2)))
+
+                def add(self, i, v):
+                    self.data[i] = v
+
+                def __getitem__(self, i):
+                    return self.data[i]
+            """,
+            why="not a Cell: tensors on a dataset are fine",
+        ),
+    )
+
+    def check(self, model: FileModel, report: Reporter) -> None:
+        updated: dict[int, set[str]] = {}
+        for cls, a in plain_tensors(model, Tag.MS_TENSOR, framework="mindspore"):
+            if id(cls) not in updated:
+                updated[id(cls)] = _updated(model, cls)
+            if a.attr in updated[id(cls)]:
+                report(a.node, attr=a.attr)

@@ -1,0 +1,227 @@
+"""Ground truth under real MindSpore for MRG203, MRG501 and MRG503 (opt-in).
+
+MindSpore is an ~800 MB wheel, so CI does not install it; these tests skip
+when ``mindspore`` is not importable.  Run them in a separate venv::
+
+    python3 -m venv .msvenv
+    .msvenv/bin/pip install mindspore==2.10.0 "numpy<2"
+    .msvenv/bin/pip install -e . pytest
+    .msvenv/bin/python -m pytest -m mindspore -q
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import tempfile
+
+import pytest
+
+from flake8_modreg import known
+from flake8_modreg.rules import all_rules
+
+pytestmark = pytest.mark.mindspore
+
+
+_mindspore = pytest.importorskip(
+    "mindspore",
+    reason='mindspore is not importable: these opt-in ground-truth tests need `pip install mindspore==2.10.0 "numpy<2"` '
+    "in a separate venv (see the README)",
+)
+
+
+@pytest.fixture(scope="module")
+def ms():
+    _mindspore.set_seed(0)
+    return _mindspore
+
+
+def _rule(code):
+    return next(r for r in all_rules() if r.code == code)
+
+
+def _run(code: str, name: str) -> dict:
+    ns = {"__name__": "modreg_probe"}
+    exec(compile(code, name, "exec"), ns)
+    return ns
+
+
+def _mindspore_only(code: str) -> bool:
+    return "torch" not in code and "mylib" not in code
+
+
+# -- the method tables --------------------------------------------------------------
+
+
+def _cell_classes(ms):
+    nn = ms.nn
+    return [getattr(nn, n) for n in dir(nn) if inspect.isclass(getattr(nn, n)) and issubclass(getattr(nn, n), nn.Cell)]
+
+
+@pytest.mark.parametrize("method", sorted(known.TORCH_ONLY_MODULE_METHODS))
+def test_torch_only_methods_are_missing_from_every_cell(ms, method):
+    assert not hasattr(ms.nn.Cell, method)
+    assert [c.__name__ for c in _cell_classes(ms) if hasattr(c, method)] == []
+
+
+@pytest.mark.parametrize(
+    "method",
+    "register_buffer buffers named_buffers state_dict load_state_dict to apply get_parameters trainable_params "
+    "untrainable_params parameters_and_names parameters_dict insert_child_to_cell insert_param_to_cell cells "
+    "cells_and_names name_cells set_train".split(),
+)
+def test_methods_mrg501_does_not_flag_exist_on_cell(ms, method):
+    assert hasattr(ms.nn.Cell, method)
+
+
+@pytest.mark.parametrize("method", sorted(known.MINDSPORE_ONLY_CELL_METHODS))
+def test_mrg502_methods_are_real_cell_methods(ms, method):
+    """The hint maps a real MindSpore method (not a misspelling) to torch."""
+    assert hasattr(ms.nn.Cell, method)
+
+
+def test_optimizer_names_match_mindspore(ms):
+    nn = ms.nn
+    for q in known.MINDSPORE_OPTIMIZERS:
+        cls = getattr(nn, q.rsplit(".", 1)[-1])
+        assert issubclass(cls, nn.Optimizer), q
+
+
+# -- MRG203 -----------------------------------------------------------------------
+
+PROBED = [
+    pytest.param(rule, case, id=f"{rule.code}-invalid-{i}")
+    for rule in all_rules()
+    for i, case in enumerate(rule.invalid)
+    if case.probe is not None and case.probe.framework == "mindspore"
+]
+
+
+def _checkpoint_keys(ms, net) -> set[str]:
+    if not list(net.get_parameters()):
+        return set()  # load_checkpoint refuses an empty checkpoint
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "net.ckpt")
+        ms.save_checkpoint(net, path)
+        return set(ms.load_checkpoint(path))
+
+
+def _held(ms, net, attr, where) -> bool:
+    value = getattr(net, attr)
+    if where == "parameters":
+        return any(p is value for p in net.get_parameters())
+    return attr in _checkpoint_keys(ms, net)
+
+
+def test_mrg203_has_mindspore_probes():
+    assert any(p.values[0].code == "MRG203" for p in PROBED)
+
+
+@pytest.mark.parametrize("rule,case", PROBED)
+def test_reported_tensor_is_not_cell_state(ms, rule, case):
+    probe = case.probe
+    net = _run(case.code, f"<{rule.code}>")[probe.cls]()
+    twin = _run(probe.twin, f"<{rule.code} twin>")[probe.cls]()
+    assert isinstance(getattr(net, probe.attr), ms.Tensor)
+    for where in probe.where:
+        assert not _held(ms, net, probe.attr, where), f"{probe.attr} is in {where} after all"
+        assert _held(ms, twin, probe.attr, where), f"the twin lacks {probe.attr} in {where}"
+
+
+def test_mrg203_plain_tensor_is_not_cast_by_cell_to(ms):
+    case = _rule("MRG203").invalid[0]
+    net = _run(case.code, "<MRG203>")["RunningNorm"]()
+    twin = _run(case.probe.twin, "<MRG203 twin>")["RunningNorm"]()
+    net.to(ms.float16)
+    twin.to(ms.float16)
+    assert net.running_mean.dtype == ms.float32
+    assert twin.running_mean.dtype == ms.float16
+
+
+def test_register_buffer_is_in_state_dict_but_not_in_save_checkpoint(ms):
+    """What MRG203's docs say about register_buffer in MindSpore 2.10."""
+    code = _rule("MRG203").invalid[1].probe.twin
+    net = _run(code, "<twin>")["Memory"]()
+    assert "mask" in dict(net.named_buffers())
+    assert "mask" in net.state_dict()
+    assert "mask" not in _checkpoint_keys(ms, net)
+    assert "table" in _checkpoint_keys(ms, net)
+
+
+# -- MRG501 -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "i", [i for i, c in enumerate(_rule("MRG501").invalid) if _mindspore_only(c.code)]
+)
+def test_mrg501_invalid_examples_raise_attribute_error(ms, i):
+    with pytest.raises(AttributeError):
+        _run(_rule("MRG501").invalid[i].code, f"<MRG501 invalid {i}>")
+
+
+@pytest.mark.parametrize(
+    "rule,i",
+    [(code, i) for code in ("MRG501", "MRG502", "MRG503") for i, c in enumerate(_rule(code).valid) if _mindspore_only(c.code)],
+)
+def test_mindspore_only_valid_lookalikes_run(ms, rule, i):
+    _run(_rule(rule).valid[i].code, f"<{rule} valid {i}>")
+
+
+# -- MRG503 -----------------------------------------------------------------------
+
+
+def _one_step(ms, net, opt):
+    import numpy as np
+
+    step = ms.nn.TrainOneStepCell(ms.nn.WithLossCell(net, ms.nn.MSELoss()), opt)
+    step.set_train(True)
+    net.set_train(False)  # keep BatchNorm from updating its own statistics: only the optimizer acts
+    x = ms.Tensor(np.random.randn(8, 4).astype(np.float32))
+    step(x, ms.Tensor(np.zeros((8, 4), np.float32)))
+    return float(net.bn.moving_variance.asnumpy()[0])
+
+
+def test_mrg503_weight_decay_changes_batchnorm_statistics(ms):
+    ns = _run(_rule("MRG503").invalid[0].code, "<MRG503>")
+    assert len(ns["opt"].parameters) == 6  # fc weight/bias, bn gamma/beta, moving_mean, moving_variance
+    assert _one_step(ms, ns["net"], ns["opt"]) == pytest.approx(0.95)
+
+
+def test_mrg503_trainable_params_leave_statistics_alone(ms):
+    ns = _run(_rule("MRG503").valid[0].code, "<MRG503 valid>")
+    assert len(ns["opt"].parameters) == 4
+    assert _one_step(ms, ns["net"], ns["opt"]) == pytest.approx(1.0)
+
+
+def test_mrg503_without_weight_decay_statistics_stay(ms):
+    """Why the rule is silent without weight decay: the statistics get zero gradients."""
+    ns = _run(_rule("MRG503").valid[0].code, "<MRG503 valid>")
+    assert len(ns["opt2"].parameters) == 6
+    assert _one_step(ms, ns["net"], ns["opt2"]) == pytest.approx(1.0)
+
+
+def test_mrg203_updated_state_is_lost_from_the_checkpoint(ms):
+    import numpy as np
+
+    net = _run(_rule("MRG203").invalid[0].code, "<MRG203>")["RunningNorm"]()
+    net(ms.Tensor(np.ones((3, 4)), ms.float32))  # PyNative: construct runs as Python
+    assert float(net.running_mean.asnumpy()[0]) == pytest.approx(0.1)
+    assert int(net.count.asnumpy()) == 1
+    assert not {"running_mean", "running_var", "count"} & set(net.parameters_dict())
+
+
+def test_assigning_a_tensor_to_a_buffer_name_raises_in_2_10(ms):
+    """MRG203's docs: unlike torch, MindSpore 2.10 refuses `self.buf = Tensor(...)` for a registered buffer."""
+    import numpy as np
+
+    class Net(ms.nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("buf", ms.Tensor(np.zeros(2), ms.float32))
+
+        def construct(self, x):
+            return x
+
+    net = Net()
+    with pytest.raises(TypeError, match="Buffer"):
+        net.buf = ms.Tensor(np.ones(2), ms.float32)
