@@ -260,3 +260,29 @@ async def test_actions_for_a_stale_diagnostic_are_not_offered(client, tmp_path, 
     change_doc(client, uri, "\n" + BUGGY, 2)  # the finding moved down one line; the client still holds the old one
     await wait_for_version(client, uri, 2)
     assert list(await actions_for(client, uri, mrg301)) == []
+
+
+async def test_unanalysable_documents_never_kill_the_server(client, tmp_path):
+    await start_session(client, str(tmp_path))
+    odd = {
+        "empty.py": "",
+        "nul.py": "import torch\x00\n",
+        "deep.py": "import torch\nx = " + "(" * 400 + "1" + ")" * 400 + "\n",
+        "indent.py": "import torch\n\tif x:\n  y\n",
+    }
+    for name, text in odd.items():
+        open_doc(client, (tmp_path / name).as_uri(), text)
+    for name in odd:
+        assert await wait_for_version(client, (tmp_path / name).as_uri(), 1) == []
+    uri = (tmp_path / "net.py").as_uri()
+    open_doc(client, uri, BUGGY)
+    assert len(await wait_for_version(client, uri, 1)) == 2
+    assert not [m for m in client.log_messages if m.type == lsp.MessageType.Error]
+
+
+async def test_quick_fix_keeps_crlf_line_endings(client, tmp_path, uri):
+    text = BUGGY.replace("\n", "\r\n")
+    diags = await diagnostics_for(client, tmp_path, uri, text)
+    mrg301 = next(d for d in diags if d.code == "MRG301")
+    action = (await actions_for(client, uri, mrg301))[0]
+    assert apply_text_edits(text, edits_of(action.edit, uri)) == text.replace("def construct", "def forward")
