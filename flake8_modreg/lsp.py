@@ -279,7 +279,7 @@ def analyse(text: str, *, version: int | None, path: str | None, config: Config,
         if findings:
             findings = Noqa(split_lines(text[bom:])).filter(findings)
         result.module, result.findings = module, findings
-        result.diagnostics = [to_diagnostic(f, i, version, lines, codec, bom) for i, f in enumerate(findings)]
+        result.diagnostics = [to_diagnostic(f, lines, codec, bom) for f in findings]
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -287,15 +287,15 @@ def analyse(text: str, *, version: int | None, path: str | None, config: Config,
     return result
 
 
-def to_diagnostic(f: Finding, index: int, version: int | None, lines: Sequence[str], codec: Any, bom: int = 0) -> Any:
+def to_diagnostic(f: Finding, lines: Sequence[str], codec: Any, bom: int = 0) -> Any:
+    """An LSP diagnostic for ``f``; ``lines`` are the document's, ``codec`` converts code points to client units."""
     col = f.col + (bom if f.line == 1 else 0)
     end_col = f.end_col + (bom if f.end_line == 1 else 0)
     rng = codec.range_to_client_units(
         lines, lsp.Range(start=lsp.Position(f.line - 1, col), end=lsp.Position(f.end_line - 1, end_col))
     )
-    data: dict[str, Any] = {"version": version, "index": index}
-    if f.fix is not None and f.fix.applicability is not Applicability.NONE:
-        data["fix"] = f.fix.applicability.value
+    fixable = f.fix is not None and f.fix.applicability is not Applicability.NONE
+    data = {"fix": f.fix.applicability.value} if fixable else None  # type: ignore[union-attr]
     return lsp.Diagnostic(
         range=rng,
         message=f"{f.message}: {f.fix_hint}",
