@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import libcst as cst
+from flake8.defaults import NOQA_INLINE_REGEXP
 
 from . import __version__
 from .core import check_module
@@ -123,8 +124,6 @@ def noqa_edit(noqa: Noqa, line: int, code: str) -> LineEdit | None:
         return None
     first, last = noqa.span(line)
     text = "".join(lines[first - 1 : last])
-    from flake8.defaults import NOQA_INLINE_REGEXP
-
     m = NOQA_INLINE_REGEXP.search(text)
     if m is not None and m.group("codes") is not None:
         offset = m.start("codes") + len(m.group("codes").rstrip(", \t\r\n\f\v"))
