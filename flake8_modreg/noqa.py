@@ -31,10 +31,13 @@ class Noqa:
         self.lines = list(lines)
         self.file_ignored = any(defaults.NOQA_FILE.match(line) for line in self.lines)
         self._mapping: dict[int, str] | None = None
+        self._spans: dict[int, tuple[int, int]] = {}
 
     @classmethod
     def from_source(cls, source: str) -> "Noqa":
-        return cls(source.splitlines(keepends=True))
+        # Lines as flake8 reads a file (universal newlines): ``str.splitlines``
+        # would also break at form feeds and U+2028, shifting line numbers.
+        return cls(io.StringIO(source, newline=None).readlines())
 
     def _line_mapping(self) -> dict[int, str]:
         if self._mapping is not None:
@@ -53,6 +56,7 @@ class Noqa:
                 joined = "".join(self.lines[lo - 1 : hi])
                 for n in range(lo, hi + 1):
                     ret[n] = joined
+                    self._spans[n] = (lo, hi)
                 lo, hi = len(self.lines) + 2, -1
         self._mapping = ret
         return ret
@@ -63,6 +67,11 @@ class Noqa:
         if line in mapping:
             return mapping[line]
         return self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+
+    def span(self, line: int) -> tuple[int, int]:
+        """The first and last line (1-based) of the range searched for ``line``'s ``# noqa``."""
+        self._line_mapping()
+        return self._spans.get(line, (line, line))
 
     def suppresses(self, code: str, line: int) -> bool:
         if self.file_ignored:

@@ -178,3 +178,26 @@ def test_crlf_and_bom_through_flake8(tmp_path, newline):
     path.write_bytes(b"\xef\xbb\xbf" + BUGGY.replace("\n", newline).encode("utf-8"))
     rows = parse(flake8("--select", "MRG", str(path)).stdout.replace(str(path), "p"))
     assert rows == [(10, 9, "MRG101"), (11, 9, "MRG201"), (13, 9, "MRG301")]
+
+
+def test_stdin_as_editors_call_it_uses_the_display_name_for_project_config(tmp_path):
+    """Editors (vscode-flake8, python-lsp-server, efm) pipe the unsaved buffer to `flake8 -` with
+    `--stdin-display-name <path>` from the project root: the project's config applies, and
+    per-file-ignores match the display name, not "stdin"."""
+    (tmp_path / ".flake8").write_text("[flake8]\nselect = MRG\nper-file-ignores =\n    legacy/*.py: MRG301\n", encoding="utf-8")
+    fmt = "--format=%(path)s:%(row)d:%(col)d: %(code)s %(text)s"
+
+    def run(display):
+        proc = subprocess.run(
+            [sys.executable, "-m", "flake8", fmt, "--stdin-display-name", display, "-"],
+            input=BUGGY, capture_output=True, text=True, encoding="utf-8", cwd=tmp_path,
+            env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        )
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return proc
+
+    new = run("models/net.py")
+    assert new.returncode == 1
+    assert new.stdout.splitlines()[0].startswith("models/net.py:10:9: MRG101 ")
+    assert parse(new.stdout) == [(10, 9, "MRG101"), (11, 9, "MRG201"), (13, 9, "MRG301")]
+    assert parse(run("legacy/net.py").stdout) == [(10, 9, "MRG101"), (11, 9, "MRG201")]

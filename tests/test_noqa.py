@@ -75,3 +75,9 @@ def test_keep_callback(text):
     findings = check(text)
     kept = {f.line for f in findings if keep_unsuppressed(f, text)}
     assert 8 not in kept and 11 in kept
+
+
+def test_form_feeds_and_unicode_separators_do_not_shift_lines(tmp_path):
+    source = SOURCE.replace("import torch.nn as nn\n", "import torch.nn as nn  # \x0c \u2028 odd separators\n", 1)
+    ours = sorted((str(f.line), f.code) for f in Noqa.from_source(source).filter(check(source)))
+    assert ours == _flake8(tmp_path, source)

@@ -1,0 +1,796 @@
+"""The language server: ``python -m flake8_modreg.lsp`` (``modreg lsp`` once the CLI lands).
+
+A thin adapter over :func:`flake8_modreg.core.check_module` on pygls, over stdio.
+
+* **Diagnostics** on open and save (at once) and on change (debounced: the
+  analysis starts ``--debounce-ms`` after the last change, default 150), for
+  Python documents; cleared on close.  Source ``modreg``; ``code`` is the rule
+  code with ``codeDescription.href`` its docs page; the range covers the
+  reported node; severity Warning, or Error for rules whose code cannot run
+  (:data:`CANNOT_RUN`).  The core's columns are code points; they are
+  converted to the position encoding negotiated with the client (UTF-16
+  unless the client offers UTF-8 or UTF-32 first) by pygls' position codec.
+  ``# noqa`` is honoured exactly as flake8 reads it (:mod:`flake8_modreg.noqa`).
+* **Scheduling.**  Analyses run on one worker thread, never overlap and never
+  queue: a change only (re)arms the document's debounce timer; a change that
+  arrives while an analysis runs makes that analysis stale (its result is
+  dropped, never published for the wrong text) and one analysis of the latest
+  text follows.  A burst of 100 edits costs one analysis.
+* **Half-typed code.**  When the text does not parse, the server publishes an
+  empty list for that version: no MRG diagnostic may point at a line that has
+  moved.  The syntax error itself is the Python language server's business.
+* **Code actions.**  A finding's own fix ("quick fix", the rule's fix title),
+  computed by applying that one :class:`~flake8_modreg.findings.Fix` to the
+  module the analysis parsed; "Fix all modreg issues in file" (safe fixes
+  only, via :func:`flake8_modreg.fixer.fix`, skipping what ``# noqa``
+  silences); "Disable MRG### for this line" (``# noqa: MRG###``, or the code
+  added to an existing ``# noqa: ...`` list).  Edits are minimal ``TextEdit``s
+  and are computed lazily (``codeAction/resolve``) when the client can.
+* **Configuration**: ``select``, ``ignore``, ``extend-select`` and
+  ``module-bases`` from ``[tool.modreg]`` of the workspace root's
+  ``pyproject.toml``, re-read when it changes.
+* **Never a traceback to the client**: a handler error becomes one line in the
+  editor's LSP log (``window/logMessage``).
+
+Documents are synchronised in full: pygls' incremental sync splits lines with
+``str.splitlines``, which also breaks at form feeds and ``\\u2028`` where LSP
+clients do not, and would corrupt such files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import concurrent.futures
+import dataclasses
+import gc
+import logging
+import os
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import libcst as cst
+from flake8.defaults import NOQA_INLINE_REGEXP
+
+from . import __version__
+from .core import check_module
+from .docs import DOCS_URL
+from .findings import Applicability, Finding, ModregError
+from .fixer import apply_fixes, fix
+from .noqa import Noqa, keep_unsuppressed
+from .settings import Config
+
+try:  # the server needs the optional `lsp` extra
+    from lsprotocol import types as lsp
+    from pygls.lsp.server import LanguageServer
+
+    _MISSING: ImportError | None = None
+except ImportError as e:  # pragma: no cover - reported by main()
+    lsp = None  # type: ignore[assignment]
+    LanguageServer = object  # type: ignore[assignment,misc]
+    _MISSING = e
+
+log = logging.getLogger("flake8_modreg.lsp")
+
+SOURCE = "modreg"
+#: findings that mean the code cannot run at all: published as errors
+CANNOT_RUN = frozenset({"MRG301", "MRG302", "MRG304", "MRG404"})
+FIX_ALL_KIND = "source.fixAll.modreg"
+PYTHON_SUFFIXES = (".py", ".pyi", ".pyw")
+DEFAULT_DEBOUNCE_MS = 150
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+# ---------------------------------------------------------------------------
+# Text helpers (pure)
+# ---------------------------------------------------------------------------
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their endings, split where LSP clients and libcst split (``\\r\\n``, ``\\r``, ``\\n``).
+
+    Unlike ``str.splitlines``, form feeds and ``\\u2028`` stay inside their line.
+    """
+    return _LINE.findall(text)
+
+
+@dataclasses.dataclass(frozen=True)
+class LineEdit:
+    """Replace ``[start, end)`` (0-based code points) of 0-based ``line`` with ``text``."""
+
+    line: int
+    start: int
+    end: int
+    text: str
+
+
+def noqa_edit(noqa: Noqa, line: int, code: str) -> LineEdit | None:
+    """The edit that makes flake8 (and this server) ignore ``code`` reported on 1-based ``line``.
+
+    * no ``# noqa`` where flake8 looks: append ``  # noqa: CODE`` to the last
+      line of that range (so never inside a multi-line string or after a
+      backslash), after any comment already there;
+    * ``# noqa: X, Y``: add ``, CODE`` after the last listed code;
+    * a blanket ``# noqa``, or one that already covers the code: ``None``.
+    """
+    lines = noqa.lines
+    if not 0 < line <= len(lines) or noqa.suppresses(code, line):
+        return None
+    first, last = noqa.span(line)
+    text = "".join(lines[first - 1 : last])
+    m = NOQA_INLINE_REGEXP.search(text)
+    if m is not None and m.group("codes") is not None:
+        offset = m.start("codes") + len(m.group("codes").rstrip(", \t\r\n\f\v"))
+        n = first  # the physical line holding that offset
+        while n < last and offset >= len(lines[n - 1]):
+            offset -= len(lines[n - 1])
+            n += 1
+        return LineEdit(n - 1, offset, offset, f", {code}")
+    content = lines[last - 1].rstrip("\r\n")
+    kept = content.rstrip()
+    return LineEdit(last - 1, len(kept), len(content), f"  # noqa: {code}")
+
+
+def minimal_edit(old: str, new: str) -> tuple[int, int, str] | None:
+    """``(start, end, text)``: the one replacement of ``old[start:end]`` that gives ``new``.
+
+    Trims the common prefix and suffix, never splitting a ``\\r\\n``.
+    """
+    if old == new:
+        return None
+    n = min(len(old), len(new))
+    p = 0
+    while p < n and old[p] == new[p]:
+        p += 1
+    if p and old[p - 1] == "\r" and p < len(old) and old[p] == "\n":
+        p -= 1
+    s = 0
+    while s < n - p and old[-1 - s] == new[-1 - s]:
+        s += 1
+    end = len(old) - s
+    if s and end > 0 and old[end - 1] == "\r" and old[end] == "\n":
+        end += 1
+        s -= 1
+    return p, end, new[p : len(new) - s]
+
+
+def _offset_position(starts: list[int], offset: int) -> tuple[int, int]:
+    """0-based (line, code-point column) of a text offset, given the lines' start offsets."""
+    i = max(bisect.bisect_right(starts, offset) - 1, 0)
+    return i, offset - starts[i]
+
+
+# ---------------------------------------------------------------------------
+# Configuration.  TEMPORARY: a tiny `[tool.modreg]` loader, to be replaced by
+# the CLI's loader (settings/config module) when both branches are merged.
+# ---------------------------------------------------------------------------
+
+#: the keys of ``[tool.modreg]`` read here, and the Config fields they set
+CONFIG_KEYS = {"select": "select", "ignore": "ignore", "extend-select": "extend_select", "module-bases": "module_bases"}
+
+
+def read_config(root: str | os.PathLike[str] | None) -> tuple[Config, list[str]]:
+    """``Config`` from ``[tool.modreg]`` of ``root/pyproject.toml``, plus warnings (never raises)."""
+    if root is None:
+        return Config(), []
+    path = Path(root) / "pyproject.toml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config(), []
+    except (OSError, UnicodeDecodeError) as e:
+        return Config(), [f"cannot read {path}: {e}"]
+    try:
+        try:
+            import tomllib
+        except ImportError:  # Python < 3.11
+            import tomli as tomllib  # type: ignore[no-redef]
+        table = tomllib.loads(text).get("tool", {}).get("modreg", {})
+    except ImportError:
+        return Config(), [f"cannot read {path}: no TOML parser (pip install tomli)"]
+    except Exception as e:  # TOMLDecodeError
+        return Config(), [f"cannot parse {path}: {' '.join(str(e).split())}"]
+    if not isinstance(table, dict):
+        return Config(), [f"{path}: [tool.modreg] is not a table"]
+    warnings: list[str] = []
+    kw: dict[str, Any] = {}
+    for key, field in CONFIG_KEYS.items():
+        value = table.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            warnings.append(f"{path}: [tool.modreg] {key} must be a list of strings; ignored")
+            continue
+        kw[field] = value
+    return Config.make(**kw), warnings
+
+
+class _ConfigCache:
+    """``read_config`` per root, re-read when ``pyproject.toml`` changes (mtime, size)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[object, Config]] = {}
+
+    def get(self, root: str | None) -> Config:
+        if root is None:
+            return Config()
+        try:
+            st = os.stat(os.path.join(root, "pyproject.toml"))
+            stamp: object = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        hit = self._seen.get(root)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        config, warnings = read_config(root)
+        for w in warnings:
+            log.warning("%s", w)
+        self._seen[root] = (stamp, config)
+        return config
+
+
+# ---------------------------------------------------------------------------
+# Analysis (runs on the worker thread)
+# ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Analysis:
+    """One analysis of one version of a document."""
+
+    version: int | None
+    text: str
+    lines: list[str]
+    #: the parsed module (the findings' fixes refer to its nodes), or None
+    module: cst.Module | None = None
+    #: findings that ``# noqa`` does not silence
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    diagnostics: list[Any] = dataclasses.field(default_factory=list)
+    #: why nothing could be analysed (a syntax error), or None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def analyse(text: str, *, version: int | None, path: str | None, config: Config, codec: Any) -> Analysis:
+    """Check ``text``; turn the findings ``# noqa`` keeps into LSP diagnostics."""
+    t0 = time.perf_counter()
+    lines = split_lines(text)
+    result = Analysis(version, text, lines)
+    bom = 1 if text.startswith("\ufeff") else 0  # the core drops a BOM; the editor's text may keep it
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # libcst builds ~100k nodes per 1,000 lines: collections during the parse cost 10-30%
+    try:
+        module, findings = check_module(text[bom:], path=path, config=config)
+    except ModregError as e:
+        result.error = str(e)
+    except Exception as e:  # a bug of ours: one line in the log, no diagnostics, server alive
+        log.error("internal error while checking %s: %s: %s", path, type(e).__name__, " ".join(str(e).split()))
+        result.error = f"internal error: {type(e).__name__}"
+    else:
+        if findings:
+            findings = Noqa(split_lines(text[bom:])).filter(findings)
+        result.module, result.findings = module, findings
+        result.diagnostics = [to_diagnostic(f, lines, codec, bom) for f in findings]
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def to_diagnostic(f: Finding, lines: Sequence[str], codec: Any, bom: int = 0) -> Any:
+    """An LSP diagnostic for ``f``; ``lines`` are the document's, ``codec`` converts code points to client units."""
+    col = f.col + (bom if f.line == 1 else 0)
+    end_col = f.end_col + (bom if f.end_line == 1 else 0)
+    rng = codec.range_to_client_units(
+        lines, lsp.Range(start=lsp.Position(f.line - 1, col), end=lsp.Position(f.end_line - 1, end_col))
+    )
+    fixable = f.fix is not None and f.fix.applicability is not Applicability.NONE
+    data = {"fix": f.fix.applicability.value} if fixable else None  # type: ignore[union-attr]
+    return lsp.Diagnostic(
+        range=rng,
+        message=f"{f.message}: {f.fix_hint}",
+        severity=lsp.DiagnosticSeverity.Error if f.code in CANNOT_RUN else lsp.DiagnosticSeverity.Warning,
+        code=f.code,
+        code_description=lsp.CodeDescription(href=DOCS_URL.format(code=f.code)),
+        source=SOURCE,
+        data=data,
+    )
+
+
+def single_fix_text(analysis: Analysis, finding: Finding) -> str | None:
+    """The document text with only ``finding``'s fix applied, or None if that would not parse."""
+    assert analysis.module is not None and finding.fix is not None
+    new = apply_fixes(analysis.module, [finding.fix]).code
+    try:
+        cst.parse_module(new)
+    except Exception:
+        log.warning("the fix of %s at line %d would break the syntax; not offered", finding.code, finding.line)
+        return None
+    return ("\ufeff" + new) if analysis.text.startswith("\ufeff") else new
+
+
+def fix_all_text(text: str, *, path: str | None, config: Config) -> str | None:
+    """The document text with every safe fix applied (what ``# noqa`` silences is left alone)."""
+    try:
+        result = fix(text, path=path, config=config, keep=keep_unsuppressed)
+    except ModregError as e:
+        log.info("no fix-all for %s: %s", path, e)
+        return None
+    return result.source if isinstance(result.source, str) else None
+
+
+# ---------------------------------------------------------------------------
+# The server
+# ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Doc:
+    """Scheduling state and the last result for one open document."""
+
+    timer: Any = None
+    running: bool = False
+    dirty: bool = False
+    last_change: float = 0.0
+    #: the last published analysis (whose version may be older than the text)
+    last: Analysis | None = None
+
+
+class _LspLogHandler(logging.Handler):
+    """Log records to the client as ``window/logMessage``, one line each."""
+
+    def __init__(self, server: "ModregServer") -> None:
+        super().__init__()
+        self.server = server
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            level = record.levelno
+            kind = (
+                lsp.MessageType.Error
+                if level >= logging.ERROR
+                else lsp.MessageType.Warning
+                if level >= logging.WARNING
+                else lsp.MessageType.Info
+                if level >= logging.INFO
+                else lsp.MessageType.Log
+            )
+            self.server.send_log(kind, " ".join(record.getMessage().split()))
+        except Exception:  # logging must never raise
+            pass
+
+
+def _guard(default: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Handlers never raise: an error is logged as one line and ``default`` returned."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await fn(*args, **kwargs)
+            except Exception as e:
+                log.error("internal error in %s: %s: %s", fn.__name__, type(e).__name__, e)
+                return default
+
+        wrapper.__name__ = fn.__name__
+        return wrapper
+
+    return wrap
+
+
+class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
+    def __init__(self, *, debounce: float = DEFAULT_DEBOUNCE_MS / 1000) -> None:
+        super().__init__("modreg", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
+        self.debounce = debounce
+        self.docs: dict[str, _Doc] = {}
+        self.configs = _ConfigCache()
+        self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="modreg-analysis")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._register()
+
+    # -- plumbing ---------------------------------------------------------
+
+    def _register(self) -> None:
+        def on(method: str, handler: Callable[..., Any], options: Any = None) -> None:
+            async def fn(params: Any) -> Any:  # pygls tags handlers; a bound method cannot carry attributes
+                return await handler(params)
+
+            self.feature(method, options)(fn)
+
+        on(lsp.INITIALIZED, self._initialized)
+        on(lsp.TEXT_DOCUMENT_DID_OPEN, self._did_open)
+        on(lsp.TEXT_DOCUMENT_DID_CHANGE, self._did_change)
+        on(lsp.TEXT_DOCUMENT_DID_SAVE, self._did_save, lsp.SaveOptions(include_text=False))
+        on(lsp.TEXT_DOCUMENT_DID_CLOSE, self._did_close)
+        on(
+            lsp.TEXT_DOCUMENT_CODE_ACTION,
+            self._code_action,
+            lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL_KIND], resolve_provider=True),
+        )
+        on(lsp.CODE_ACTION_RESOLVE, self._resolve_code_action)
+        on(lsp.SHUTDOWN, self._shutdown)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # pygls' default pops up "Error in server" in the editor; a log line is enough
+        log.error("server error (%s): %s", getattr(source, "__name__", source), " ".join(str(error).split()))
+
+    def send_log(self, kind: Any, message: str) -> None:
+        """``window/logMessage`` from any thread (the protocol writer belongs to the loop)."""
+        params = lsp.LogMessageParams(type=kind, message=message)
+        loop = self._loop
+        if loop is None or threading.get_ident() == self._loop_thread:
+            self.window_log_message(params)
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self.window_log_message, params)
+
+    def _bind_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+            self._loop_thread = threading.get_ident()
+        return self._loop
+
+    def _root_for(self, path: str | None) -> str | None:
+        from pygls.uris import to_fs_path
+
+        ws = self.workspace
+        roots = [p for p in (to_fs_path(f.uri) for f in ws.folders.values()) if p]
+        if path:
+            inside = [r for r in roots if os.path.abspath(path).startswith(os.path.join(os.path.abspath(r), ""))]
+            if inside:
+                return max(inside, key=len)
+        return ws.root_path or (roots[0] if roots else None)
+
+    def _is_python(self, uri: str) -> bool:
+        doc = self.workspace.get_text_document(uri)
+        return doc.language_id == "python" or (doc.path or uri).endswith(PYTHON_SUFFIXES)
+
+    def _publish(self, uri: str, diagnostics: list[Any], version: int | None = None) -> None:
+        self.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
+        )
+
+    # -- lifecycle --------------------------------------------------------
+
+    @_guard(None)
+    async def _initialized(self, params: Any) -> None:
+        self._bind_loop()
+        log.info(
+            "modreg %s language server; position encoding %s; debounce %d ms",
+            __version__,
+            getattr(self.workspace.position_encoding, "value", self.workspace.position_encoding),
+            round(self.debounce * 1000),
+        )
+
+    @_guard(None)
+    async def _shutdown(self, params: Any) -> None:
+        for doc in self.docs.values():
+            if doc.timer is not None:
+                doc.timer.cancel()
+        self.docs.clear()
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
+    # -- document events --------------------------------------------------
+
+    @_guard(None)
+    async def _did_open(self, params: Any) -> None:
+        self._bind_loop()
+        uri = params.text_document.uri
+        old = self.docs.pop(uri, None)
+        if old is not None and old.timer is not None:
+            old.timer.cancel()
+        self.docs[uri] = _Doc()
+        self._changed(uri, 0.0)
+
+    @_guard(None)
+    async def _did_change(self, params: Any) -> None:
+        self._bind_loop()
+        self._changed(params.text_document.uri, self.debounce)
+
+    @_guard(None)
+    async def _did_save(self, params: Any) -> None:
+        self._bind_loop()
+        uri = params.text_document.uri
+        if uri.endswith("/pyproject.toml"):  # the configuration may have changed
+            for other in list(self.docs):
+                self._changed(other, 0.0)
+        self._changed(uri, 0.0)
+
+    @_guard(None)
+    async def _did_close(self, params: Any) -> None:
+        uri = params.text_document.uri
+        doc = self.docs.pop(uri, None)
+        if doc is not None and doc.timer is not None:
+            doc.timer.cancel()
+        self._publish(uri, [])
+
+    # -- scheduling -------------------------------------------------------
+
+    def _changed(self, uri: str, delay: float) -> None:
+        """The text of ``uri`` changed: (re)arm its timer; a running analysis is now stale."""
+        doc = self.docs.get(uri)
+        if doc is None:
+            return
+        loop = self._bind_loop()
+        doc.dirty = True
+        doc.last_change = loop.time()
+        if doc.timer is not None:
+            doc.timer.cancel()
+            doc.timer = None
+        if not doc.running:
+            doc.timer = loop.call_later(delay, self._start, uri, doc)
+        # else: _finished() re-arms the timer for the latest text
+
+    def _start(self, uri: str, doc: _Doc) -> None:
+        doc.timer = None
+        if self.docs.get(uri) is not doc or doc.running:
+            return
+        try:
+            doc.dirty = False
+            if not self._is_python(uri):
+                return
+            text_doc = self.workspace.get_text_document(uri)
+            text, version, path = text_doc.source, text_doc.version, text_doc.path
+            config = self.configs.get(self._root_for(path))
+            codec = self.workspace.position_codec
+            doc.running = True
+            fut = self._bind_loop().run_in_executor(
+                self._worker, lambda: analyse(text, version=version, path=path, config=config, codec=codec)
+            )
+            fut.add_done_callback(lambda f: self._finished(uri, doc, f))
+        except Exception as e:  # e.g. the worker was shut down
+            doc.running = False
+            log.error("internal error before checking %s: %s: %s", uri, type(e).__name__, e)
+
+    def _finished(self, uri: str, doc: _Doc, fut: Any) -> None:
+        doc.running = False
+        try:
+            if self.docs.get(uri) is not doc or fut.cancelled():
+                return  # closed (or reopened) meanwhile, or shutting down
+            exc = fut.exception()
+            if exc is not None:
+                log.error("internal error while checking %s: %s: %s", uri, type(exc).__name__, exc)
+                return
+            result: Analysis = fut.result()
+            outcome = f"{len(result.diagnostics)} finding(s)" if result.error is None else result.error
+            log.debug("analysed %s v%s in %.1f ms: %s", uri, result.version, result.seconds * 1000, outcome)
+            if doc.dirty:
+                return  # the text changed meanwhile: never publish for the wrong text
+            doc.last = result
+            self._publish(uri, result.diagnostics, result.version)
+        except Exception as e:
+            log.error("internal error after checking %s: %s: %s", uri, type(e).__name__, e)
+        finally:
+            if self.docs.get(uri) is doc and doc.dirty and doc.timer is None:
+                assert self._loop is not None
+                delay = max(0.0, doc.last_change + self.debounce - self._loop.time())
+                doc.timer = self._loop.call_later(delay, self._start, uri, doc)
+
+    # -- code actions -----------------------------------------------------
+
+    async def _in_worker(self, fn: Callable[[], Any]) -> Any:
+        return await self._bind_loop().run_in_executor(self._worker, fn)
+
+    async def _current(self, uri: str) -> Analysis:
+        """The analysis of the document's current text (the published one when it is current)."""
+        text_doc = self.workspace.get_text_document(uri)
+        doc = self.docs.get(uri)
+        if doc is not None and doc.last is not None and doc.last.version == text_doc.version and doc.last.text == text_doc.source:
+            return doc.last
+        text, version, path = text_doc.source, text_doc.version, text_doc.path
+        config = self.configs.get(self._root_for(path))
+        codec = self.workspace.position_codec
+        return await self._in_worker(lambda: analyse(text, version=version, path=path, config=config, codec=codec))
+
+    def _workspace_edit(self, uri: str, version: int | None, edits: list[Any]) -> Any:
+        caps = self.client_capabilities
+        ws = caps.workspace
+        if ws and ws.workspace_edit and ws.workspace_edit.document_changes:
+            return lsp.WorkspaceEdit(
+                document_changes=[
+                    lsp.TextDocumentEdit(
+                        text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
+                        edits=edits,
+                    )
+                ]
+            )
+        return lsp.WorkspaceEdit(changes={uri: edits})
+
+    def _replacement(self, old: str, new: str) -> Any | None:
+        """The minimal ``TextEdit`` (client units) turning ``old`` into ``new``."""
+        change = minimal_edit(old, new)
+        if change is None:
+            return None
+        start, end, text = change
+        lines = split_lines(old)
+        starts, acc = [], 0
+        for ln in lines:
+            starts.append(acc)
+            acc += len(ln)
+        starts.append(acc)  # the (possibly empty) line after the last line ending
+        lines.append("")
+        (l1, c1), (l2, c2) = _offset_position(starts, start), _offset_position(starts, end)
+        rng = self.workspace.position_codec.range_to_client_units(
+            lines, lsp.Range(start=lsp.Position(l1, c1), end=lsp.Position(l2, c2))
+        )
+        return lsp.TextEdit(range=rng, new_text=text)
+
+    def _lazy(self) -> bool:
+        try:
+            props = self.client_capabilities.text_document.code_action.resolve_support.properties  # type: ignore[union-attr]
+        except AttributeError:
+            return False
+        return "edit" in (props or ())
+
+    @staticmethod
+    def _wants(only: Sequence[str] | None, kind: str) -> bool:
+        return not only or any(kind == k or kind.startswith(k + ".") for k in only)
+
+    @_guard([])
+    async def _code_action(self, params: Any) -> list[Any]:
+        uri = params.text_document.uri
+        if uri not in self.docs:
+            return []
+        only = params.context.only
+        ours = [d for d in params.context.diagnostics if d.source == SOURCE and isinstance(d.code, str)]
+        quick = self._wants(only, lsp.CodeActionKind.QuickFix)
+        fix_all_kind = FIX_ALL_KIND if only and self._wants(only, FIX_ALL_KIND) else None
+        if not (ours and quick) and fix_all_kind is None:
+            return []
+        current = await self._current(uri)
+        if current.error is not None:
+            return []
+        lazy = self._lazy()
+        actions: list[Any] = []
+
+        # the diagnostics the client sent, matched to findings of the current text
+        matched: list[tuple[Any, int, Finding]] = []
+        for d in ours if quick else ():
+            for i, (f, cd) in enumerate(zip(current.findings, current.diagnostics)):
+                if cd.code == d.code and cd.range == d.range:
+                    matched.append((d, i, f))
+                    break
+
+        for d, i, f in matched:  # the finding's own fix
+            if f.fix is None or f.fix.applicability is Applicability.NONE:
+                continue
+            unsafe = f.fix.applicability is Applicability.UNSAFE
+            what = f.fix.title or f.fix_hint
+            title = f"{what[:1].upper()}{what[1:]} ({f.code})" + (" [unsafe fix]" if unsafe else "")
+            action = lsp.CodeAction(
+                title=title,
+                kind=lsp.CodeActionKind.QuickFix,
+                diagnostics=[d],
+                is_preferred=not unsafe,
+                data={"uri": uri, "version": current.version, "fix": "one", "index": i},
+            )
+            actions.append(action if lazy else await self._resolve(action))
+
+        noqa = Noqa(current.lines) if matched else None
+        seen = set()
+        for d, _i, f in matched:  # "Disable MRG### for this line"
+            if (f.code, f.line) in seen:
+                continue
+            seen.add((f.code, f.line))
+            assert noqa is not None
+            edit = noqa_edit(noqa, d.range.start.line + 1, f.code)
+            if edit is None:
+                continue
+            rng = self.workspace.position_codec.range_to_client_units(
+                current.lines, lsp.Range(start=lsp.Position(edit.line, edit.start), end=lsp.Position(edit.line, edit.end))
+            )
+            actions.append(
+                lsp.CodeAction(
+                    title=f"Disable {f.code} for this line",
+                    kind=lsp.CodeActionKind.QuickFix,
+                    diagnostics=[d],
+                    edit=self._workspace_edit(uri, current.version, [lsp.TextEdit(range=rng, new_text=edit.text)]),
+                )
+            )
+
+        if any(f.fix is not None and f.fix.applicability is Applicability.SAFE for f in current.findings):
+            kinds = ([lsp.CodeActionKind.QuickFix] if matched else []) + ([fix_all_kind] if fix_all_kind else [])
+            for kind in kinds:
+                action = lsp.CodeAction(
+                    title="Fix all modreg issues in file",
+                    kind=kind,
+                    data={"uri": uri, "version": current.version, "fix": "all"},
+                )
+                actions.append(action if lazy else await self._resolve(action))
+        return actions
+
+    @_guard(None)
+    async def _resolve_code_action(self, action: Any) -> Any:
+        return await self._resolve(action)
+
+    async def _resolve(self, action: Any) -> Any:
+        data = action.data if isinstance(action.data, dict) else {}
+        uri = data.get("uri")
+        if not uri or uri not in self.docs:
+            return action
+        current = await self._current(uri)
+        if current.error is not None or current.version != data.get("version"):
+            return action  # the text changed since the action was offered: no edit
+        if data.get("fix") == "one":
+            i = data.get("index")
+            if not isinstance(i, int) or not 0 <= i < len(current.findings):
+                return action
+            new = await self._in_worker(lambda: single_fix_text(current, current.findings[i]))
+        elif data.get("fix") == "all":
+            path = self.workspace.get_text_document(uri).path
+            config = self.configs.get(self._root_for(path))
+            new = await self._in_worker(lambda: fix_all_text(current.text, path=path, config=config))
+        else:
+            return action
+        edit = self._replacement(current.text, new) if new is not None else None
+        if edit is not None:
+            action.edit = self._workspace_edit(uri, current.version, [edit])
+        return action
+
+
+# ---------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="modreg lsp", description="Language server for flake8-modreg diagnostics and quick fixes, over stdio."
+    )
+    p.add_argument("--stdio", action="store_true", help="use stdio (the default and only transport)")
+    p.add_argument(
+        "--debounce-ms",
+        type=int,
+        default=DEFAULT_DEBOUNCE_MS,
+        metavar="MS",
+        help=f"wait this long after the last change before analysing (default: {DEFAULT_DEBOUNCE_MS})",
+    )
+    p.add_argument(
+        "--log-level",
+        choices=["error", "warning", "info", "debug"],
+        default="info",
+        help="what to send to the editor's LSP log (default: info; debug adds one line per analysis)",
+    )
+    p.add_argument("--version", action="version", version=f"modreg-lsp {__version__}")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if _MISSING is not None:
+        print(f"modreg lsp: needs pygls ({_MISSING}); pip install 'flake8-modreg[lsp]'", file=sys.stderr)
+        return 2
+    if args.debounce_ms < 0:
+        print("modreg lsp: --debounce-ms must be >= 0", file=sys.stderr)
+        return 2
+    # stderr: warnings from pygls etc., one line each (never a traceback)
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setFormatter(logging.Formatter("modreg-lsp %(levelname)s %(name)s: %(message)s"))
+    stderr.addFilter(lambda r: setattr(r, "exc_info", None) or setattr(r, "exc_text", None) or True)
+    logging.getLogger().addHandler(stderr)
+    logging.getLogger().setLevel(logging.WARNING)
+
+    server = ModregServer(debounce=args.debounce_ms / 1000)
+    gc.freeze()  # what is imported by now lives as long as the server: keep it out of every collection
+    ours = logging.getLogger("flake8_modreg")
+    ours.setLevel(getattr(logging, args.log_level.upper()))
+    ours.propagate = False  # to the editor's LSP log, not (also) to stderr
+    handler = _LspLogHandler(server)
+    ours.addHandler(handler)
+    try:
+        server.start_io()
+    finally:
+        ours.removeHandler(handler)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
