@@ -20,7 +20,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from .core import _RECURSION_LIMIT, check_module
+from .core import _RECURSION_LIMIT, FileContext, check_module
 from .findings import Applicability, Finding, Fix, ModregError
 from .settings import Config
 
@@ -114,6 +114,7 @@ def fix(
     unsafe: bool = False,
     keep: Callable[[Finding, str | bytes], bool] | None = None,
     max_rounds: int = 8,
+    context: FileContext | None = None,
 ) -> FixResult:
     """Fix what can be fixed in ``source``; see the module docstring.
 
@@ -127,7 +128,7 @@ def fix(
     applied: list[Finding] = []
     findings: list[Finding] = []
     for _ in range(max_rounds):
-        module, findings = check_module(text, path=path, config=config)
+        module, findings = check_module(text, path=path, config=config, context=context)
         todo = [(f, f.fix) for f in findings if applicable(f, unsafe=unsafe) and (keep is None or keep(f, text))]
         if module is None or not todo:
             break
@@ -147,7 +148,7 @@ def fix(
         text = new_text
         applied.extend(f for f, _ in chosen)
     else:
-        module, findings = check_module(text, path=path, config=config)
+        module, findings = check_module(text, path=path, config=config, context=context)
     if bom:
         text = "\ufeff" + text  # type: ignore[operator]
     return FixResult(text, applied, findings)

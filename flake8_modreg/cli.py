@@ -1,0 +1,739 @@
+"""``modreg``: check a tree, fix it, print machine-readable output, serve editors.
+
+    modreg check [PATHS...]        lint (default: .); exit 1 when anything is found
+    modreg check --fix             apply safe fixes (--unsafe-fixes: also unsafe ones)
+    modreg check --diff            show the fixes as a unified diff, write nothing
+    modreg rules                   list every rule
+    modreg rule MRG101             print a rule's documentation
+    modreg lsp                     run the language server on stdio
+
+Exit codes: 0 clean, 1 findings (or files that could not be checked), 2 usage
+or configuration error.  Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import fnmatch
+import hashlib
+import json
+import os
+import stat
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from . import __version__
+from .config import ConfigError, ProjectConfig, discover
+from .core import FileContext, decode, run
+from .findings import Applicability, Finding, ModregError
+from .noqa import Noqa, keep_unsuppressed
+from .project import ClassSummary, FileSummary, ProjectIndex, ast_summary, module_name_for
+from .settings import Config
+
+SKIP_DIRS = {
+    ".git", ".hg", ".svn", ".bzr", "__pycache__", ".tox", ".nox", ".eggs", "build", "dist", "node_modules",
+    ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".modreg_cache", "site-packages",
+}  # fmt: skip
+FORMATS = ("text", "json", "sarif", "github")
+CACHE_DIR_NAME = ".modreg_cache"
+
+
+class UsageError(Exception):
+    pass
+
+
+# --- files ---------------------------------------------------------------------------------------
+
+
+class _Ignores:
+    """gitignore-style patterns, each set anchored at its own directory (``.gitignore`` files, excludes)."""
+
+    def __init__(self) -> None:
+        self.specs: list[tuple[Path, Any]] = []
+        self._seen: set[Path] = set()
+
+    def add(self, base: Path, patterns: Iterable[str]) -> None:
+        import pathspec
+
+        patterns = [p for p in patterns if p.strip()]
+        if patterns:
+            self.specs.append((base.resolve(), pathspec.GitIgnoreSpec.from_lines(patterns)))
+
+    def add_gitignore(self, directory: Path) -> None:
+        directory = directory.resolve()
+        if directory in self._seen:
+            return
+        self._seen.add(directory)
+        gi = directory / ".gitignore"
+        if gi.is_file():
+            try:
+                self.add(directory, gi.read_text(encoding="utf-8", errors="replace").splitlines())
+            except OSError:
+                pass
+
+    def ignored(self, path: Path, is_dir: bool) -> bool:
+        path = path.resolve() if not path.is_absolute() else path
+        for base, spec in self.specs:
+            try:
+                rel = path.relative_to(base).as_posix()
+            except ValueError:
+                continue
+            if rel in ("", "."):
+                continue
+            if spec.match_file(rel + ("/" if is_dir else "")):
+                return True
+        return False
+
+
+def _skip_dir(entry: os.DirEntry) -> bool:
+    return entry.name in SKIP_DIRS or entry.name.endswith(".egg-info") or os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))
+
+
+def iter_files(paths: Sequence[str], ignores: _Ignores, errors: list[tuple[str, str]]) -> Iterator[str]:
+    """Python files under ``paths``; explicitly named files are always included."""
+    for arg in paths:
+        p = Path(arg)
+        if p.is_file():
+            yield os.path.normpath(arg)
+            continue
+        if not p.is_dir():
+            errors.append((arg, "no such file or directory"))
+            continue
+        top = p.resolve()
+        for parent in [*reversed(top.parents), top]:  # .gitignore files above the walk root count too
+            ignores.add_gitignore(parent)
+        stack = [os.path.normpath(arg)]
+        while stack:
+            d = stack.pop()
+            ignores.add_gitignore(Path(d))
+            try:
+                entries = sorted(os.scandir(d), key=lambda e: e.name)
+            except OSError as e:
+                errors.append((d, f"cannot list directory: {e.strerror or e}"))
+                continue
+            subdirs = []
+            for entry in entries:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if not _skip_dir(entry) and not ignores.ignored(Path(entry.path), True):
+                            subdirs.append(entry.path)
+                    elif entry.name.endswith((".py", ".pyi")) and not ignores.ignored(Path(entry.path), False):
+                        yield os.path.normpath(entry.path)
+                except OSError as e:
+                    errors.append((entry.path, f"cannot stat: {e.strerror or e}"))
+            stack.extend(reversed(subdirs))
+
+
+# --- per-file work (runs in worker processes) ----------------------------------------------------
+
+
+@dataclass
+class FileReport:
+    path: str
+    findings: list[dict] = field(default_factory=list)
+    error: str | None = None
+    fixed: int = 0
+    diff: str | None = None
+    written: bool = False
+
+
+def _finding_dict(f: Finding) -> dict:
+    return {
+        "code": f.code,
+        "name": f.name,
+        "message": f.message,
+        "fix_hint": f.fix_hint,
+        "line": f.line,
+        "col": f.col,
+        "end_line": f.end_line,
+        "end_col": f.end_col,
+        "fix": f.fix.applicability.value if f.fix is not None else None,
+        "fix_title": f.fix.title if f.fix is not None else None,
+    }
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _summarize(task: tuple[str, tuple[str, ...]]) -> tuple[str, FileSummary | None, str | None]:
+    path, module_bases = task
+    try:
+        return path, ast_summary(path, _read(path), module_bases), None
+    except OSError as e:
+        return path, None, _os_error(e)
+
+
+def _os_error(e: OSError) -> str:
+    if isinstance(e, FileNotFoundError):
+        return "file vanished during the run"
+    if isinstance(e, PermissionError):
+        return "permission denied"
+    if isinstance(e, IsADirectoryError):
+        return "is a directory"
+    return f"cannot read: {e.strerror or e}"
+
+
+@dataclass(frozen=True)
+class Task:
+    path: str
+    config: Config
+    context: FileContext | None
+    mode: str = "check"  # check | fix | diff
+    unsafe: bool = False
+    display: str | None = None
+
+
+def _atomic_write(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temp file in the same directory and a rename, keeping the mode."""
+    st = os.stat(path)
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".modreg-", suffix=".tmp", dir=d)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def process(task: Task, source: bytes | None = None) -> FileReport:
+    """Check (and fix) one file; every failure becomes ``FileReport.error``, one line."""
+    from .fixer import fix
+
+    path = task.path
+    display = task.display or path
+    try:
+        if source is None:
+            source = _read(path)
+        context = task.context
+        if context is None and task.display is None:
+            context = FileContext(*module_name_for(path))
+        if task.mode in ("fix", "diff"):
+            result = fix(source, path=path, config=task.config, unsafe=task.unsafe, keep=keep_unsuppressed, context=context)
+            findings = result.remaining
+            new = result.source
+            report = FileReport(display, fixed=len(result.applied))
+            if new != source:
+                assert isinstance(new, bytes)
+                if task.mode == "diff":
+                    a = decode(source).splitlines(keepends=True)
+                    b = decode(new).splitlines(keepends=True)
+                    report.diff = "".join(difflib.unified_diff(a, b, f"a/{display}", f"b/{display}"))
+                elif task.display is None:
+                    _atomic_write(path, new)
+                    report.written = True
+                else:
+                    report.diff = new.decode("utf-8", "surrogateescape")  # stdin: the fixed text
+            text = decode(new)
+        else:
+            _m, _model, findings = run(source, path=path, config=task.config, context=context)
+            report = FileReport(display)
+            text = decode(source) if findings else ""
+        if findings:
+            findings = Noqa.from_source(text).filter(findings)
+        report.findings = [_finding_dict(f) for f in findings]
+        return report
+    except ModregError as e:
+        return FileReport(display, error=str(e))
+    except OSError as e:
+        return FileReport(display, error=_os_error(e))
+    except RecursionError:
+        return FileReport(display, error="too deeply nested to analyse")
+    except Exception as e:  # an internal error must not end the run: report it for this file
+        if os.environ.get("MODREG_STRICT") == "1":
+            raise
+        return FileReport(display, error=f"internal error: {type(e).__name__}: {' '.join(str(e).split())}")
+
+
+# --- cache ----------------------------------------------------------------------------------------
+
+
+class Cache:
+    """Content-hash cache of summaries and findings, one JSON file per configuration.
+
+    Keyed by the package version and a fingerprint of the configuration; an
+    entry is used only when the file's bytes hash the same (and, for
+    findings, the cross-file context is the same).  Written atomically.
+    """
+
+    def __init__(self, directory: Path, config: Config) -> None:
+        fingerprint = hashlib.sha256(repr((__version__, config)).encode()).hexdigest()[:16]
+        self.directory = directory
+        self.file = directory / f"v{__version__}-{fingerprint}.json"
+        self.entries: dict[str, dict] = {}
+        self.dirty = False
+        try:
+            data = json.loads(self.file.read_text(encoding="utf-8"))
+            if isinstance(data, dict):
+                self.entries = data
+        except (OSError, ValueError):
+            pass
+
+    @staticmethod
+    def digest(data: bytes) -> str:
+        return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+    def summary(self, path: str, digest: str) -> tuple[bool, FileSummary | None]:
+        e = self.entries.get(path)
+        if not e or e.get("hash") != digest or "summary" not in e:
+            return False, None
+        s = e["summary"]
+        if s is None:
+            return True, None
+        return True, FileSummary(
+            s["path"], s["module"], s["is_package"], [ClassSummary(**c) for c in s["classes"]], s["exports"]
+        )
+
+    def findings(self, path: str, digest: str, ctx: str) -> list[dict] | None:
+        e = self.entries.get(path)
+        if e and e.get("hash") == digest and e.get("ctx") == ctx and "findings" in e:
+            return e["findings"]
+        return None
+
+    def put_summary(self, path: str, digest: str, summary: FileSummary | None) -> None:
+        e = self.entries.get(path)
+        if not e or e.get("hash") != digest:
+            e = self.entries[path] = {"hash": digest}
+        e["summary"] = asdict(summary) if summary is not None else None
+        self.dirty = True
+
+    def put_findings(self, path: str, digest: str, ctx: str, findings: list[dict]) -> None:
+        e = self.entries.setdefault(path, {"hash": digest})
+        if e.get("hash") != digest:
+            e.clear()
+            e["hash"] = digest
+        e["ctx"], e["findings"] = ctx, findings
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tag = self.directory / "CACHEDIR.TAG"
+            if not tag.exists():
+                tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# modreg's result cache\n")
+                (self.directory / ".gitignore").write_text("*\n")
+            for old in self.directory.glob("v*.json"):  # caches of other versions are dead weight
+                if not old.name.startswith(f"v{__version__}-"):
+                    old.unlink(missing_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".cache-", suffix=".tmp", dir=self.directory)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(self.entries, fh, separators=(",", ":"))
+            os.replace(tmp, self.file)
+        except OSError:
+            pass  # a cache that cannot be written is only slower
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def _pmap(fn: Callable, items: list, jobs: int, pool: ProcessPoolExecutor | None, progress: Any = None) -> Iterator:
+    if pool is None or len(items) < 4:
+        for x in items:
+            yield fn(x)
+            if progress is not None:
+                progress.update(1)
+        return
+    chunk = max(1, min(16, len(items) // (jobs * 8)))
+    for r in pool.map(fn, items, chunksize=chunk):
+        yield r
+        if progress is not None:
+            progress.update(1)
+
+
+def _progress(total: int, desc: str, enabled: bool) -> Any:
+    if not enabled or total < 50 or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return None
+    return tqdm(total=total, desc=desc, unit="file", file=sys.stderr, leave=False)
+
+
+def _ctx_key(ctx: FileContext | None) -> str:
+    return "" if ctx is None else json.dumps(ctx.bases)
+
+
+def _per_file_ignored(pc: ProjectConfig, path: str, code: str) -> bool:
+    if not pc.per_file_ignores:
+        return False
+    try:
+        rel = Path(path).resolve().relative_to(pc.root).as_posix()
+    except ValueError:
+        rel = Path(path).as_posix()
+    for pattern, codes in pc.per_file_ignores.items():
+        if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(Path(path).name, pattern):
+            if code.startswith(tuple(codes)):
+                return True
+    return False
+
+
+def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> tuple[list[FileReport], list[tuple[str, str]]]:
+    errors: list[tuple[str, str]] = []
+    ignores = _Ignores()
+    ignores.add(pc.root, pc.exclude)
+    ignores.add(Path.cwd(), [p for e in args.exclude for p in e.split(",")])
+    files = sorted(set(iter_files(args.paths, ignores, errors)))
+    jobs = args.jobs or os.cpu_count() or 1
+    use_cache = not args.no_cache and args.mode == "check"
+    cache = Cache(Path(os.environ.get("MODREG_CACHE_DIR") or pc.root / CACHE_DIR_NAME), config) if use_cache else None
+    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 and len(files) >= 4 else None
+    try:
+        # phase 1: what classes each file defines (cheap ast pass; cached by content)
+        digests: dict[str, str] = {}
+        summaries: dict[str, FileSummary | None] = {}
+        todo = []
+        for f in files:
+            if cache is not None:
+                try:
+                    digests[f] = Cache.digest(_read(f))
+                except OSError:
+                    todo.append(f)
+                    continue
+                hit, s = cache.summary(f, digests[f])
+                if hit:
+                    summaries[f] = s
+                    continue
+            todo.append(f)
+        for path, s, _err in _pmap(_summarize, [(f, config.module_bases) for f in todo], jobs, pool):
+            summaries[path] = s
+            if cache is not None and path in digests:
+                cache.put_summary(path, digests[path], s)
+        index = ProjectIndex(s for s in summaries.values() if s is not None and (s.classes or s.is_package))
+        # phase 2: check every file once, knowing the Module classes of the other files
+        reports: dict[str, FileReport] = {}
+        tasks = []
+        for f in files:
+            ctx = index.context_for(f)
+            if cache is not None and f in digests:
+                cached = cache.findings(f, digests[f], _ctx_key(ctx))
+                if cached is not None:
+                    reports[f] = FileReport(f, cached)
+                    continue
+            tasks.append(Task(f, config, ctx, args.mode, args.unsafe_fixes))
+        bar = _progress(len(tasks), "modreg", not args.quiet)
+        for report in _pmap(process, tasks, jobs, pool, bar):
+            reports[report.path] = report
+            if cache is not None and report.error is None and report.path in digests:
+                cache.put_findings(report.path, digests[report.path], _ctx_key(index.context_for(report.path)), report.findings)
+        if bar is not None:
+            bar.close()
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    if cache is not None:
+        cache.save()
+    out = [reports[f] for f in files]
+    for r in out:
+        r.findings = [d for d in r.findings if not _per_file_ignored(pc, r.path, d["code"])]
+    return out, errors
+
+
+# --- output ---------------------------------------------------------------------------------------
+
+
+def _rule_index() -> dict[str, Any]:
+    from .rules import all_rules
+
+    return {r.code: r for r in all_rules()}
+
+
+def _docs_url(code: str) -> str:
+    from .docs import DOCS_URL
+
+    return DOCS_URL.format(code=code)
+
+
+def emit(reports: list[FileReport], errors: list[tuple[str, str]], fmt: str, out: Any) -> None:
+    rows = [(r.path, d) for r in reports for d in sorted(r.findings, key=lambda d: (d["line"], d["col"], d["code"]))]
+    file_errors = [(r.path, r.error) for r in reports if r.error] + errors
+    if fmt == "text":
+        for path, d in rows:
+            out.write(f"{path}:{d['line']}:{d['col'] + 1}: {d['code']} {d['message']}: {d['fix_hint']}\n")
+    elif fmt == "github":
+        for path, d in rows:
+            msg = f"{d['message']}: {d['fix_hint']}".replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            loc = f"file={path},line={d['line']},col={d['col'] + 1},endLine={d['end_line']},endColumn={d['end_col'] + 1}"
+            out.write(f"::error {loc},title={d['code']} ({d['name']})::{d['code']} {msg}\n")
+        for path, err in file_errors:
+            out.write(f"::error file={path},title=modreg::{err}\n")
+    elif fmt == "json":
+        doc = {
+            "version": 1,
+            "tool": {"name": "modreg", "version": __version__},
+            "findings": [
+                {
+                    "path": path,
+                    "code": d["code"],
+                    "name": d["name"],
+                    "message": d["message"],
+                    "fix_hint": d["fix_hint"],
+                    "line": d["line"],
+                    "column": d["col"] + 1,
+                    "end_line": d["end_line"],
+                    "end_column": d["end_col"] + 1,
+                    "fix": None if d["fix"] is None else {"applicability": d["fix"], "title": d["fix_title"]},
+                    "url": _docs_url(d["code"]),
+                }
+                for path, d in rows
+            ],
+            "errors": [{"path": p, "message": m} for p, m in file_errors],
+        }
+        json.dump(doc, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    elif fmt == "sarif":
+        json.dump(sarif(rows, file_errors), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+
+
+def sarif(rows: list[tuple[str, dict]], file_errors: list[tuple[str, str]]) -> dict:
+    """A SARIF 2.1.0 log that GitHub code scanning accepts (columns in code points, 1-based)."""
+    rules = _rule_index()
+    used = sorted({d["code"] for _, d in rows} | set(rules))
+    order = {c: i for i, c in enumerate(used)}
+    descriptors = []
+    for code in used:
+        r = rules.get(code)
+        descriptors.append(
+            {
+                "id": code,
+                "name": r.name if r else code,
+                "shortDescription": {"text": r.summary if r else code},
+                "fullDescription": {"text": (r.message if r else code).replace("{", "").replace("}", "")},
+                "helpUri": _docs_url(code),
+                "defaultConfiguration": {"level": "error" if code in ("MRG301", "MRG302", "MRG304", "MRG404") else "warning"},
+            }
+        )
+
+    def uri(path: str) -> str:
+        return Path(os.path.relpath(path)).as_posix() if not os.path.isabs(path) else Path(path).as_uri()
+
+    results = []
+    for path, d in rows:
+        results.append(
+            {
+                "ruleId": d["code"],
+                "ruleIndex": order[d["code"]],
+                "level": descriptors[order[d["code"]]]["defaultConfiguration"]["level"],
+                "message": {"text": f"{d['code']} {d['message']}: {d['fix_hint']}"},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": uri(path), **({} if os.path.isabs(path) else {"uriBaseId": "%SRCROOT%"})},
+                            "region": {
+                                "startLine": d["line"],
+                                "startColumn": d["col"] + 1,
+                                "endLine": d["end_line"],
+                                "endColumn": d["end_col"] + 1,
+                            },
+                        }
+                    }
+                ],
+            }
+        )
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": msg},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(path)}}}],
+        }
+        for path, msg in file_errors
+    ]
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "modreg",
+                        "semanticVersion": __version__,
+                        "informationUri": "https://github.com/flake8-modreg/flake8-modreg",
+                        "rules": descriptors,
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}},
+                "results": results,
+                "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
+            }
+        ],
+    }
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="modreg", description="Catch unregistered state in PyTorch Modules and MindSpore Cells.")
+    ap.add_argument("--version", action="version", version=f"modreg {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    c = sub.add_parser("check", help="check files and directories (default: .)")
+    c.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="files or directories; '-' reads stdin")
+    c.add_argument("--select", help="codes or prefixes to report (comma list), e.g. MRG1,MRG301")
+    c.add_argument("--ignore", help="codes or prefixes not to report")
+    c.add_argument("--extend-select", help="codes or prefixes to add to the selection (e.g. the off-by-default MRG9)")
+    c.add_argument("--exclude", action="append", default=[], help="gitignore-style patterns to skip (repeatable)")
+    c.add_argument("--module-bases", help="extra base classes that make a class a torch Module (comma list)")
+    c.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    c.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    c.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: also apply unsafe fixes")
+    c.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
+    c.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: all cores)")
+    c.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    c.add_argument("--stdin-filename", help="read the source from stdin and report it under this name")
+    c.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
+    c.add_argument("-q", "--quiet", action="store_true", help="no summary line, no progress bar")
+    sub.add_parser("rules", help="list every rule")
+    r = sub.add_parser("rule", help="print a rule's documentation")
+    r.add_argument("code")
+    lsp = sub.add_parser("lsp", help="run the language server on stdio", add_help=False)
+    lsp.add_argument("rest", nargs=argparse.REMAINDER)
+    return ap
+
+
+def _cmd_rules(out: Any) -> int:
+    for code, r in _rule_index().items():
+        fix = {Applicability.SAFE: "fix", Applicability.UNSAFE: "unsafe fix"}.get(r.fix_safety, "-")
+        on = "" if r.default_enabled else " (off by default)"
+        out.write(f"{code}  {r.name:<36} {fix:<10} {r.summary}{on}\n")
+    return 0
+
+
+def _cmd_rule(code: str, out: Any) -> int:
+    from .docs import render_rule
+
+    rule = _rule_index().get(code.upper())
+    if rule is None:
+        raise UsageError(f"unknown rule {code!r}; `modreg rules` lists them")
+    out.write(render_rule(rule))
+    out.write("\n")
+    return 0
+
+
+def _summary(reports: list[FileReport], errors: list[tuple[str, str]], args: argparse.Namespace) -> str:
+    n = sum(len(r.findings) for r in reports)
+    fixed = sum(r.fixed for r in reports)
+    safe = sum(1 for r in reports for d in r.findings if d["fix"] == "safe")
+    unsafe = sum(1 for r in reports for d in r.findings if d["fix"] == "unsafe")
+    bad = sum(1 for r in reports if r.error) + len(errors)
+    parts = []
+    if args.mode == "fix":
+        parts.append(f"Fixed {fixed} problem{'s' * (fixed != 1)}; {n} remaining")
+    elif args.mode == "diff":
+        parts.append(f"Would fix {fixed} problem{'s' * (fixed != 1)}; {n} remaining")
+    elif n:
+        parts.append(f"Found {n} problem{'s' * (n != 1)}")
+    else:
+        parts.append("All checks passed")
+    if args.mode == "check" and (safe or unsafe):
+        hints = []
+        if safe:
+            hints.append(f"{safe} fixable with --fix")
+        if unsafe:
+            hints.append(f"{unsafe} with --fix --unsafe-fixes")
+        parts[-1] += f" ({', '.join(hints)})"
+    if bad:
+        parts.append(f"{bad} file{'s' * (bad != 1)} could not be checked")
+    return "; ".join(parts) + "."
+
+
+def _cmd_check(args: argparse.Namespace, out: Any, err: Any, stdin: Any) -> int:
+    if args.jobs < 0:
+        raise UsageError("--jobs must be 0 (all cores) or more")
+    args.mode = "diff" if args.diff else "fix" if args.fix else "check"
+    if args.unsafe_fixes and args.mode == "check":
+        raise UsageError("--unsafe-fixes needs --fix or --diff")
+    use_stdin = args.stdin_filename is not None or args.paths == ["-"]
+    start = Path(args.stdin_filename).parent if args.stdin_filename else Path(args.paths[0] if args.paths else ".")
+    pc = discover(start if start.exists() else Path.cwd())
+    config = pc.config(
+        select=args.select and args.select.split(","),
+        ignore=args.ignore and args.ignore.split(","),
+        extend_select=args.extend_select and args.extend_select.split(","),
+        module_bases=args.module_bases and args.module_bases.split(","),
+    )
+    if use_stdin:
+        name = args.stdin_filename or "-"
+        source = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
+        task = Task(name, config, None, args.mode, args.unsafe_fixes, display=name)
+        report = process(task, source)
+        if args.mode == "fix":  # like ruff: the fixed source goes to stdout, findings to stderr
+            out.write(report.diff if report.diff is not None else source.decode("utf-8", "surrogateescape"))
+            emit([report], [], "text" if args.format == "text" else args.format, err)
+            return 0 if (args.exit_zero or not report.findings) and not report.error else 1
+        reports, errors = [report], []
+    else:
+        reports, errors = check_paths(args, pc, config)
+    if args.mode == "diff":
+        for r in reports:
+            if r.diff:
+                out.write(r.diff)
+    else:
+        emit(reports, errors, args.format, out)
+    for path, msg in [(r.path, r.error) for r in reports if r.error] + errors:
+        err.write(f"{path}: error: {msg}\n")
+    if not args.quiet and args.format == "text" and args.mode != "diff":
+        out.write(_summary(reports, errors, args) + "\n")
+    elif not args.quiet and args.mode == "diff":
+        err.write(_summary(reports, errors, args) + "\n")
+    if args.exit_zero:
+        return 0
+    problems = any(r.findings or r.error for r in reports) or bool(errors)
+    if args.mode == "diff":
+        problems = problems or any(r.diff for r in reports)
+    return 1 if problems else 0
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: Any = None, stderr: Any = None, stdin: Any = None) -> int:
+    out, err, inp = stdout or sys.stdout, stderr or sys.stderr, stdin or sys.stdin
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "lsp":
+        try:
+            from . import lsp
+        except ImportError:
+            err.write("modreg lsp needs the 'lsp' extra: pip install 'flake8-modreg[lsp]'\n")
+            return 2
+        return lsp.main(argv[1:])
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse printed the usage error
+        return int(e.code or 0) and 2
+    try:
+        if args.command == "rules":
+            return _cmd_rules(out)
+        if args.command == "rule":
+            return _cmd_rule(args.code, out)
+        if args.command == "check":
+            return _cmd_check(args, out, err, inp)
+        parser.print_help(out)
+        return 2
+    except (UsageError, ConfigError) as e:
+        err.write(f"modreg: error: {e}\n")
+        return 2
+    except KeyboardInterrupt:
+        err.write("modreg: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
