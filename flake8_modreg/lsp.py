@@ -167,50 +167,27 @@ def _offset_position(starts: list[int], offset: int) -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------------------
-# Configuration.  TEMPORARY: a tiny `[tool.modreg]` loader, to be replaced by
-# the CLI's loader (settings/config module) when both branches are merged.
+# Configuration: the CLI's ``[tool.modreg]`` (flake8_modreg.config)
 # ---------------------------------------------------------------------------
-
-#: the keys of ``[tool.modreg]`` read here, and the Config fields they set
-CONFIG_KEYS = {"select": "select", "ignore": "ignore", "extend-select": "extend_select", "module-bases": "module_bases"}
 
 
 def read_config(root: str | os.PathLike[str] | None) -> tuple[Config, list[str]]:
-    """``Config`` from ``[tool.modreg]`` of ``root/pyproject.toml``, plus warnings (never raises)."""
+    """``Config`` from ``[tool.modreg]`` of ``root/pyproject.toml``, plus warnings (never raises).
+
+    The editor keeps linting with the defaults when the file is broken; the
+    CLI stops with exit 2 on the same problem.
+    """
+    from .config import ConfigError, load
+
     if root is None:
         return Config(), []
     path = Path(root) / "pyproject.toml"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.is_file():
         return Config(), []
-    except (OSError, UnicodeDecodeError) as e:
-        return Config(), [f"cannot read {path}: {e}"]
     try:
-        try:
-            import tomllib
-        except ImportError:  # Python < 3.11
-            import tomli as tomllib  # type: ignore[no-redef]
-        table = tomllib.loads(text).get("tool", {}).get("modreg", {})
-    except ImportError:
-        return Config(), [f"cannot read {path}: no TOML parser (pip install tomli)"]
-    except Exception as e:  # TOMLDecodeError
-        return Config(), [f"cannot parse {path}: {' '.join(str(e).split())}"]
-    if not isinstance(table, dict):
-        return Config(), [f"{path}: [tool.modreg] is not a table"]
-    warnings: list[str] = []
-    kw: dict[str, Any] = {}
-    for key, field in CONFIG_KEYS.items():
-        value = table.get(key)
-        if value is None:
-            continue
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            warnings.append(f"{path}: [tool.modreg] {key} must be a list of strings; ignored")
-            continue
-        kw[field] = value
-    return Config.make(**kw), warnings
+        return load(path).config(), []
+    except ConfigError as e:
+        return Config(), [f"{e}; using the defaults"]
 
 
 class _ConfigCache:

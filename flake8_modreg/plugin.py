@@ -28,6 +28,19 @@ from .settings import Config
 log = logging.getLogger("flake8_modreg")
 
 
+def _pyproject_module_bases() -> tuple[str, ...]:
+    from pathlib import Path
+
+    from .config import ConfigError, find_pyproject, load
+
+    try:
+        found = find_pyproject(Path.cwd())
+        return load(found).module_bases if found else ()
+    except ConfigError as e:
+        log.warning("flake8-modreg: %s", e)
+        return ()
+
+
 class Plugin:
     name = "flake8-modreg"
     version = __version__
@@ -63,6 +76,8 @@ class Plugin:
         except Exception as e:  # an older/newer flake8 internals change: run everything
             log.debug("flake8-modreg: cannot read flake8's selection (%s); running all rules", e)
         bases = getattr(options, "modreg_module_bases", None) or ()
+        if not bases and codes:  # flake8 has none configured: use [tool.modreg] module-bases, as the CLI does
+            bases = _pyproject_module_bases()
         cls._config = Config.make(select=codes, module_bases=bases)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:

@@ -127,6 +127,12 @@ def test_module_bases_option_from_config_file(tmp_path):
         [sys.executable, "-m", "flake8", "--select", "MRG", "net.py"], capture_output=True, text=True, cwd=tmp_path
     )
     assert proc.stdout == ""  # an unknown imported base with no evidence: skipped
+    (tmp_path / "pyproject.toml").write_text('[tool.modreg]\nmodule-bases = ["mylib.base.BaseModel"]\n', encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "MRG", "net.py"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert parse(proc.stdout) == [(8, 9, "MRG201")]  # flake8 has no own setting: [tool.modreg] counts
+    (tmp_path / "pyproject.toml").unlink()
     (tmp_path / "setup.cfg").write_text("[flake8]\nmodreg-module-bases = mylib.base.BaseModel\n", encoding="utf-8")
     proc = subprocess.run(
         [sys.executable, "-m", "flake8", "--select", "MRG", "net.py"], capture_output=True, text=True, cwd=tmp_path

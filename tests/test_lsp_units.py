@@ -105,7 +105,7 @@ def test_split_lines_matches_lsp_not_str_splitlines():
 def test_config_loader(tmp_path):
     assert read_config(tmp_path) == (Config(), [])
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.modreg]\nselect = ["MRG1", "MRG3"]\nignore = "MRG102"\nmodule-bases = ["mylib.Base"]\nunknown = 1\n',
+        '[tool.modreg]\nselect = ["MRG1", "MRG3"]\nignore = "MRG102"\nmodule-bases = ["mylib.Base"]\n',
         encoding="utf-8",
     )
     config, warnings = read_config(tmp_path)
@@ -116,7 +116,10 @@ def test_config_loader(tmp_path):
     assert config == Config() and "select must be a list of strings" in warnings[0]
     (tmp_path / "pyproject.toml").write_text("[tool.modreg\n", encoding="utf-8")
     config, warnings = read_config(tmp_path)
-    assert config == Config() and warnings[0].startswith("cannot parse ") and "\n" not in warnings[0]
+    assert config == Config() and "cannot read" in warnings[0] and "\n" not in warnings[0]
+    (tmp_path / "pyproject.toml").write_text("[tool.modreg]\nunknown = 1\n", encoding="utf-8")
+    config, warnings = read_config(tmp_path)
+    assert config == Config() and "unknown key in [tool.modreg]: 'unknown'" in warnings[0]
 
 
 SRC = textwrap.dedent(
