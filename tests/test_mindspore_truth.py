@@ -241,3 +241,12 @@ def test_mrg401_cell_without_super_init_raises(ms):
 def test_mrg402_parameter_before_cell_init_raises(ms):
     with pytest.raises(AttributeError, match="Cell.__init__"):
         _run(_rule("MRG402").invalid[2].code, "mrg402")["Net"]()
+
+
+def test_mrg403_dense_built_in_construct_is_fresh_and_unregistered(ms):
+    import numpy as np
+
+    net = _run(_rule("MRG403").invalid[2].code, "mrg403")["Net"]()
+    x = ms.Tensor(np.ones((1, 4), np.float32))
+    assert not np.array_equal(net(x).asnumpy(), net(x).asnumpy())
+    assert list(net.get_parameters()) == []

@@ -80,3 +80,45 @@ def test_mrg402_buffer_and_parameter_before_super_init_raise(torch):
         P()
     with pytest.raises(AttributeError, match="cannot assign buffer before"):
         B()
+
+
+def test_mrg403_layer_built_in_forward_is_fresh_and_unregistered(torch):
+    torch.manual_seed(0)
+    net = _exec(_rule("MRG403").invalid[0].code)["Net"]()
+    x = torch.ones(1, 4)
+    assert not torch.equal(net(x), net(x))  # new random weights on every call
+    assert [n for n, _ in net.named_parameters()] == ["fc1.weight", "fc1.bias"]  # the head is invisible
+    ns = _exec(_rule("MRG403").invalid[1].code)
+    out = ns["Net"]()(torch.randn(2, 4, 5))
+    assert out.shape == (2, 4, 5) and list(ns["Net"]().parameters()) == []
+
+
+def test_mrg403_valid_layers_are_deterministic_or_registered(torch):
+    code = _rule("MRG403").valid[0].code.replace("from mylib import Adapter\n", "Adapter = lambda n: (lambda t: t)\n")
+    net = _exec(code)["Net"]()
+    x = torch.ones(2, 4)
+    first = net(x)
+    assert torch.equal(first, net(x))  # stateless layers built in forward change nothing
+    assert "head.weight" in dict(net.named_parameters())  # lazy initialisation registers the layer
+    ns = _exec(_rule("MRG403").valid[1].code)
+    net = ns["Net"]()
+    net(x)
+    assert {"extra.weight", "blocks.0.weight"} <= set(dict(net.named_parameters()))
+
+
+def test_mrg403_stateless_flags_match_the_real_layers(torch):
+    """The generated state table agrees with torch for the layers used in the examples."""
+    from flake8_modreg import known
+
+    nn = torch.nn
+    for name, inst in {
+        "Linear": nn.Linear(2, 2),
+        "BatchNorm1d": nn.BatchNorm1d(2),
+        "ReLU": nn.ReLU(),
+        "Dropout": nn.Dropout(),
+        "InstanceNorm1d": nn.InstanceNorm1d(2),
+    }.items():
+        state = bool(list(inst.parameters()) or list(inst.buffers()))
+        assert known.layer_state(f"torch.nn.{name}")[0] is state
+    assert not list(nn.LayerNorm(2, elementwise_affine=False).parameters())
+    assert known.layer_state("torch.nn.LayerNorm")[1] == [["elementwise_affine"]]
