@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from typing import Iterator
-
 import libcst as cst
 
 from .. import known
-from ..model import ClassFacts, FileModel, MethodFacts, Scope, Tag, dotted_name, scope_free
+from ..model import ClassFacts, FileModel, MethodFacts, Scope, Tag, _walk_expr, dotted_name, scope_free
 from ._base import Invalid, Reporter, Rule, Valid
 from ._entry import ENTRY
 from .missing_super_init import STATE_CALLS
@@ -13,14 +11,6 @@ from .missing_super_init import STATE_CALLS
 _BARE = {known.TORCH_MODULE, known.MINDSPORE_CELL}
 _WHERE = {"torch": "parameters() and state_dict()", "mindspore": "get_parameters() and checkpoints"}
 _FUNCTIONAL = {"torch": " (or use torch.nn.functional)", "mindspore": " (or use mindspore.ops)"}
-
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
 
 
 def _literal(value: cst.BaseExpression) -> bool | None:
@@ -115,7 +105,7 @@ def _stored(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> set[int]:
             b = model.value_binding(r.value, meth.scope)
             if b is not None:
                 roots.append(b[0])
-    return {id(n) for r in roots for n in _walk(r) if isinstance(n, cst.Call)}
+    return {id(n) for r in roots for n in _walk_expr(r) if isinstance(n, cst.Call)}
 
 
 class LayerBuiltInForward(Rule):
