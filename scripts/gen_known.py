@@ -13,15 +13,94 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import itertools
 import pathlib
+import pkgutil
 import pprint
 import sys
+import warnings
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "flake8_modreg" / "_known_data.py"
 
 
 def _public(mod) -> list[str]:
     return sorted(n for n in dir(mod) if not n.startswith("_"))
+
+
+def _submodules(mod) -> list[str]:
+    """Public submodule names of a package, imported or not (``torch.nn.attention``)."""
+    found = {n for n in _public(mod) if inspect.ismodule(getattr(mod, n))}
+    found |= {m.name for m in pkgutil.iter_modules(getattr(mod, "__path__", []) or []) if not m.name.startswith("_")}
+    return sorted(found)
+
+
+def _names(mod) -> list[str]:
+    """What ``mod.<name>`` can reach: public attributes and submodules."""
+    return sorted(set(_public(mod)) | set(_submodules(mod)))
+
+
+#: Argument values tried, in order, for a layer's required parameters.
+_TRIAL_ARGS = (2, (2,))
+
+
+def _build(cls, extra: dict, make_child=None):
+    """An instance of ``cls`` with its required arguments filled by small values, or None."""
+    try:
+        sig = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return None
+    required = [
+        p.name
+        for p in sig.parameters.values()
+        if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    candidates: list[tuple[tuple, dict]] = [((), dict.fromkeys(required, v)) for v in _TRIAL_ARGS]
+    if make_child is not None and required:  # TransformerEncoder(encoder_layer, num_layers)
+        candidates.append(((), {n: (make_child() if i == 0 else 2) for i, n in enumerate(required)}))
+    candidates.append(((2, 2), {}))  # LSTM(*args, **kwargs): input_size, hidden_size
+    for args, kwargs in candidates:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return cls(*args, **kwargs, **extra)
+        except Exception:  # noqa: BLE001 - any failure means "try the next guess"
+            continue
+    return None
+
+
+def _state_table(classes: dict, has_state, make_child=None) -> tuple[dict, dict]:
+    """For each layer class: does a minimal instance hold parameters or buffers (None: could not build one)?
+
+    Also the boolean switches that flip it: for a stateful layer, the smallest sets
+    of ``True``-default flags that, all ``False``, leave it without state
+    (``LayerNorm(elementwise_affine=False)``); for a stateless one, the
+    ``False``-default flags that, ``True``, give it state (``InstanceNorm2d(affine=True)``).
+    """
+    stateful: dict = {}
+    switches: dict = {}
+    for name, cls in sorted(classes.items()):
+        inst = _build(cls, {}, make_child)
+        if inst is None:
+            stateful[name] = None
+            continue
+        state = has_state(inst)
+        stateful[name] = state
+        try:
+            params = inspect.signature(cls).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        flags = [p.name for p in params if p.default is state]
+        found: list[list[str]] = []
+        for size in (1, 2):
+            for combo in itertools.combinations(flags, size):
+                if any(set(f) <= set(combo) for f in found):
+                    continue
+                other = _build(cls, dict.fromkeys(combo, not state), make_child)
+                if other is not None and has_state(other) != state:
+                    found.append(list(combo))
+        if found:
+            switches[name] = found
+    return stateful, switches
 
 
 def torch_section() -> dict | None:
@@ -33,6 +112,14 @@ def torch_section() -> dict | None:
     modules = sorted(
         n for n in _public(nn) if inspect.isclass(getattr(nn, n)) and issubclass(getattr(nn, n), nn.Module)
     )
+    # containers and wrappers hold what they are given: their items are judged one by one
+    containers = {"Module", "Container", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "DataParallel"}
+    layers = {n: getattr(nn, n) for n in modules if n not in containers}
+    stateful, switches = _state_table(
+        layers,
+        lambda m: any(True for _ in m.parameters()) or any(True for _ in m.buffers()),
+        make_child=lambda: nn.TransformerEncoderLayer(2, 1),
+    )
     return {
         "version": torch.__version__.split("+")[0],
         "nn_modules": modules,
@@ -40,6 +127,16 @@ def torch_section() -> dict | None:
         "functional_names": _public(nn.functional),
         "init_names": _public(nn.init),
         "torch_names": _public(torch),
+        # what `torch.nn.<name>` / `torch.nn.functional.<name>` / ... can reach (MRG404)
+        "attr_names": {
+            "torch.nn": _names(nn),
+            "torch.nn.functional": _names(nn.functional),
+            "torch.nn.init": _names(nn.init),
+            "torch.nn.parameter": _names(importlib.import_module("torch.nn.parameter")),
+        },
+        # a minimal instance holds parameters or buffers (None: not buildable from small ints) (MRG403)
+        "nn_stateful": stateful,
+        "nn_state_switches": switches,
     }
 
 
@@ -55,8 +152,18 @@ def mindspore_section() -> dict | None:
     optimizers = sorted(
         n for n in cells if issubclass(getattr(nn, n), nn.Optimizer) and n != "Optimizer"
     )
+    containers = {"Cell", "CellList", "CellDict", "SequentialCell", "Optimizer"}
+    layers = {n: getattr(nn, n) for n in cells if n not in containers and not issubclass(getattr(nn, n), nn.Optimizer)}
+
+    def has_state(cell) -> bool:
+        return any(True for _ in cell.get_parameters())
+
+    stateful, switches = _state_table(layers, has_state)
     return {
         "version": ms.__version__,
+        "attr_names": {"mindspore.nn": _names(nn), "mindspore.ops": _names(ms.ops)},
+        "nn_stateful": stateful,
+        "nn_state_switches": switches,
         "nn_cells": cells,
         "nn_optimizers": optimizers,
         "nn_names": _public(nn),

@@ -225,3 +225,28 @@ def test_assigning_a_tensor_to_a_buffer_name_raises_in_2_10(ms):
     net = Net()
     with pytest.raises(TypeError, match="Buffer"):
         net.buf = ms.Tensor(np.ones(2), ms.float32)
+
+
+# -- MRG401/402: state stored before Cell.__init__ -------------------------------------------
+
+
+def test_mrg401_cell_without_super_init_raises(ms):
+    case = _rule("MRG401").invalid[2]
+    with pytest.raises(AttributeError):
+        _run(case.code, "mrg401")["Net"]()
+    fixed = _run(case.fixed, "mrg401-fixed")["Net"]()
+    assert [p.name for p in fixed.get_parameters()] == ["dense.weight", "dense.bias"]
+
+
+def test_mrg402_parameter_before_cell_init_raises(ms):
+    with pytest.raises(AttributeError, match="Cell.__init__"):
+        _run(_rule("MRG402").invalid[2].code, "mrg402")["Net"]()
+
+
+def test_mrg403_dense_built_in_construct_is_fresh_and_unregistered(ms):
+    import numpy as np
+
+    net = _run(_rule("MRG403").invalid[2].code, "mrg403")["Net"]()
+    x = ms.Tensor(np.ones((1, 4), np.float32))
+    assert not np.array_equal(net(x).asnumpy(), net(x).asnumpy())
+    assert list(net.get_parameters()) == []

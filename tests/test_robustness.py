@@ -97,8 +97,8 @@ def test_huge_file():
 def test_prefilter_skips_files_without_frameworks():
     assert check("class A(B):\n    def __init__(self):\n        self.x = [Linear()]\n") == []
     # ...but not when a configured base name appears
-    src = "from mylib import Base\nimport torch\nclass A(Base):\n    def __init__(self):\n        self.x = torch.zeros(1)\n"
-    assert codes(src, config=Config(module_bases=("mylib.Base",))) == [("MRG201", 5, 8)]
+    src = "from mylib import Base\nimport torch\nclass A(Base):\n    def __init__(self):\n        super().__init__()\n        self.x = torch.zeros(1)\n"
+    assert codes(src, config=Config(module_bases=("mylib.Base",))) == [("MRG201", 6, 8)]
 
 
 def test_python_312_syntax():

@@ -1,0 +1,324 @@
+from __future__ import annotations
+
+import libcst as cst
+
+from ..findings import Applicability, Fix
+from ..model import ClassFacts, FileModel, MethodFacts, Tag
+from ._base import Invalid, Reporter, Rule, Valid
+
+#: values whose assignment to ``self`` raises before ``Module.__init__``/``Cell.__init__`` has run
+STATE_TAGS = (Tag.LAYER, Tag.PARAMETER, Tag.BUFFER, Tag.REGISTERED)
+#: ``self.<call>(...)`` that raise before ``Module.__init__``/``Cell.__init__`` has run
+STATE_CALLS = frozenset(
+    {"register_buffer", "register_parameter", "add_module", "register_module", "insert_param_to_cell", "insert_child_to_cell"}
+)
+_BASE_OF = {"torch": "torch.nn.Module", "mindspore": "mindspore.nn.Cell"}
+_CLASS = {"torch": "Module", "mindspore": "Cell"}
+
+
+def _calls_some_init(meth: MethodFacts) -> bool:
+    """``super().__init__()``, ``Base.__init__(self)``, or any other ``<expr>.__init__(...)`` call."""
+    if meth.super_init is not None:
+        return True
+    return any(isinstance(c.func, cst.Attribute) and c.func.attr.value == "__init__" for c in meth.calls)
+
+
+def first_state_write(model: FileModel, cls: ClassFacts, method: str = "__init__", before: int | None = None):
+    """The first statement of ``method`` (before order ``before``) that stores a sub-module, Parameter or buffer on ``self``.
+
+    Returns ``(node, attr, what)`` in source order, or None.
+    """
+    found = []
+    for a in cls.self_assigns:
+        if a.method != method or (before is not None and a.order >= before):
+            continue
+        tag = model.kind_of(a.value, a.scope, a.order).tag
+        if tag in STATE_TAGS:
+            found.append((a.order, a.node, a.attr, _WHAT[tag]))
+    for c in cls.self_calls:
+        if c.method != method or c.name not in STATE_CALLS or (before is not None and c.order >= before):
+            continue
+        what = "buffer" if "buffer" in c.name else "parameter" if "param" in c.name else "module"
+        found.append((c.order, c.node, c.literal_arg(0) or "?", what))
+    return min(found, key=lambda f: f[0])[1:] if found else None
+
+
+_WHAT = {Tag.LAYER: "module", Tag.PARAMETER: "parameter", Tag.BUFFER: "buffer", Tag.REGISTERED: "module"}
+
+
+def _delegates(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> bool:
+    """Does ``__init__`` call a helper that may run the base initialiser for it (``self._build()``)?"""
+    for c in cls.self_calls:
+        if c.method != meth.name or c.name in STATE_CALLS or c.name == "setattr":
+            continue
+        for owner in (cls, *cls.ancestors()):
+            helper = owner.methods.get(c.name)
+            if helper is not None:
+                if _calls_some_init(helper):
+                    return True
+                break
+        else:
+            if cls.may_inherit(c.name) and any(o.unknown_bases for o in (cls, *cls.ancestors())):
+                return True  # a helper of a base we cannot see
+    return False
+
+
+def _touches_self(cls: ClassFacts, meth: MethodFacts) -> bool:
+    return (
+        meth.uses_self_attr
+        or any(a.method == meth.name for a in cls.self_assigns)
+        or any(c.method == meth.name for c in cls.self_calls)
+    )
+
+
+def _insert_super_fix(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> Fix | None:
+    """Insert ``super().__init__()`` as the first statement (after a docstring).
+
+    Offered only when every base is exactly ``nn.Module``/``nn.Cell`` (whose
+    ``__init__`` needs no arguments) and the original raises at construction.
+    """
+    body = meth.node.body
+    if not isinstance(body, cst.IndentedBlock):
+        return None
+    want = _BASE_OF[cls.framework]
+    if not cls.bases or any(model.imports.qualify(b) != want for b in cls.bases):
+        return None
+    stmts = list(body.body)
+    at = 0
+    if stmts and isinstance(stmts[0], cst.SimpleStatementLine) and len(stmts[0].body) == 1:
+        first = stmts[0].body[0]
+        if isinstance(first, cst.Expr) and isinstance(first.value, (cst.SimpleString, cst.ConcatenatedString)):
+            at = 1
+    call = cst.parse_statement("super().__init__()\n")
+    new = body.with_changes(body=[*stmts[:at], call, *stmts[at:]])
+    return Fix(((body, new),), Applicability.SAFE, title="call super().__init__() first")
+
+
+class MissingSuperInit(Rule):
+    """
+    ## What it does
+    Finds an `__init__` of a torch `nn.Module` or MindSpore `nn.Cell` subclass
+    that uses `self` but never calls the base initialiser: no
+    `super().__init__()`, `super(Net, self).__init__()` or
+    `nn.Module.__init__(self)`.
+
+    It stays silent when `__init__` calls some other `X.__init__(...)`, or a
+    helper (`self._build()`) that calls the base initialiser or that comes from a
+    base we cannot see; when the class is only guessed to be a Module (its base
+    is imported from a file we do not see and nothing else says it is a Module);
+    for decorated classes; and for an `__init__` that never touches `self`.
+
+    ## Why is this bad?
+    `Module.__init__` creates the dictionaries that hold parameters, buffers,
+    sub-modules and hooks. Without it, the first `self.fc = nn.Linear(...)`,
+    `nn.Parameter` or `register_buffer` raises `AttributeError: cannot assign
+    module before Module.__init__() call`. Plain attributes (`self.dim = 4`)
+    still work, so a class that only stores numbers builds fine -- and then
+    `model(x)`, `model.parameters()` and even `repr(model)` raise
+    `AttributeError: 'Net' object has no attribute '_modules'` (measured with
+    torch 2.13). MindSpore 2.10 behaves the same way: assigning a Cell raises
+    `AttributeError: ... no attribute '_auto_prefix'`, a Parameter `please call
+    Cell.__init__() firstly`, and calling the cell raises too.
+
+    ## Example
+    ```python
+    class Net(nn.Module):
+        def __init__(self):
+            self.fc = nn.Linear(4, 2)
+    ```
+
+    ## Use instead
+    ```python
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 2)
+    ```
+
+    ## Fix safety
+    The fix inserts `super().__init__()` as the first statement of `__init__`
+    and is **safe**: it is offered only when the original raises while
+    constructing (it stores a sub-module, Parameter or buffer on `self`), and
+    only when every base is exactly `nn.Module`/`nn.Cell`, whose `__init__`
+    takes no arguments. A subclass of a layer (`nn.Linear`) needs its arguments,
+    which only you know.
+
+    ## References
+    - [torch.nn.Module](https://pytorch.org/docs/stable/generated/torch.nn.Module.html) ("`__init__()` call to the parent class must be made before assignment on the child")
+    - [mindspore.nn.Cell](https://www.mindspore.cn/docs/en/master/api_python/nn/mindspore.nn.Cell.html)
+    """
+
+    code = "MRG401"
+    name = "missing-super-init"
+    summary = "A Module/Cell `__init__` that never calls `super().__init__()`"
+    message = "'{cls}.__init__' never calls super().__init__(): {consequence}"
+    fix_hint = "call super().__init__() first in __init__"
+    fix_safety = Applicability.SAFE
+
+    invalid = (
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Net(nn.Module):
+                def __init__(self, dim=4):
+                    self.fc = nn.Linear(dim, 2)
+
+                def forward(self, x):
+                    return self.fc(x)
+
+            class Scaled(nn.Module):
+                def __init__(self):
+                    \"\"\"A learnable scale.\"\"\"
+                    self.scale = nn.Parameter(torch.ones(1))
+            """,
+            at=[(5, 8), (12, 8)],
+            fixed="""
+            import torch
+            import torch.nn as nn
+
+            class Net(nn.Module):
+                def __init__(self, dim=4):
+                    super().__init__()
+                    self.fc = nn.Linear(dim, 2)
+
+                def forward(self, x):
+                    return self.fc(x)
+
+            class Scaled(nn.Module):
+                def __init__(self):
+                    \"\"\"A learnable scale.\"\"\"
+                    super().__init__()
+                    self.scale = nn.Parameter(torch.ones(1))
+            """,
+            title="a sub-module and a Parameter assigned without the base initialiser: construction raises",
+        ),
+        Invalid(
+            """
+            import torch.nn as nn
+
+            class Gain(nn.Module):
+                def __init__(self, k):
+                    self.k = k
+
+                def forward(self, x):
+                    return x * self.k
+
+            class Head(nn.Linear):
+                def __init__(self):
+                    self.fc = nn.Linear(2, 2)
+            """,
+            at=[(4, 8), (11, 8)],
+            fixed=None,
+            title="no fix: plain attributes build fine but every call raises; a layer base needs its arguments",
+        ),
+        Invalid(
+            """
+            from mindspore import nn
+
+            class Net(nn.Cell):
+                def __init__(self):
+                    self.dense = nn.Dense(4, 2)
+
+                def construct(self, x):
+                    return self.dense(x)
+            """,
+            at=[(4, 8)],
+            fixed="""
+            from mindspore import nn
+
+            class Net(nn.Cell):
+                def __init__(self):
+                    super().__init__()
+                    self.dense = nn.Dense(4, 2)
+
+                def construct(self, x):
+                    return self.dense(x)
+            """,
+            title="MindSpore: the same for a Cell",
+        ),
+    )
+
+    valid = (
+        Valid(
+            """
+            import torch.nn as nn
+
+            class A(nn.Module):
+                def __init__(self):
+                    super(A, self).__init__()
+                    self.fc = nn.Linear(2, 2)
+
+            class B(nn.Module):
+                def __init__(self):
+                    nn.Module.__init__(self)
+                    self.fc = nn.Linear(2, 2)
+
+            class C(A):
+                def __init__(self):
+                    A.__init__(self)
+                    self.k = 2
+
+            class D(nn.Module):
+                def __init__(self):
+                    self.__class__.__bases__[0].__init__(self)
+                    self.fc = nn.Linear(2, 2)
+
+            class E(nn.Module):
+                def __init__(self, *args):
+                    self._setup(*args)
+
+                def _setup(self, *args):
+                    super().__init__()
+                    self.fc = nn.Linear(2, 2)
+            """,
+            why="every spelling of the base initialiser, and a helper that calls it",
+        ),
+        Valid(
+            """
+            import torch.nn as nn
+            from mylib import Backbone, register
+
+            class F(Backbone):
+                def __init__(self):
+                    self.build()
+
+                def forward(self, x):
+                    return x
+
+            class G(nn.Module):
+                def __init__(self, *args, **kwargs):
+                    pass
+
+            @register
+            class H(nn.Module):
+                def __init__(self):
+                    self.k = 1
+
+            class Config:
+                def __init__(self):
+                    self.k = 1
+            """,
+            why="a helper from an unseen base; an __init__ that never touches self; a decorated class; not a Module",
+        ),
+    )
+
+    def check(self, model: FileModel, report: Reporter) -> None:
+        for cls in model.modules:
+            meth = cls.methods.get("__init__")
+            if meth is None or meth.is_static or meth.is_classmethod or cls.evidence or cls.node.decorators:
+                continue
+            if _calls_some_init(meth) or meth.ends_in_raise or not _touches_self(cls, meth):
+                continue
+            if _delegates(model, cls, meth):
+                continue
+            kind = _CLASS[cls.framework]
+            write = first_state_write(model, cls)
+            if write is not None:
+                consequence = f"assigning the {write[2]} 'self.{write[1]}' raises AttributeError"
+                fix = _insert_super_fix(model, cls, meth)
+            else:
+                consequence = f"the {kind} internals are missing, so calling it or its parameters() raises AttributeError"
+                fix = None
+            report(meth.node.name, fix=fix, cls=cls.name, consequence=consequence)
