@@ -94,11 +94,18 @@ def _skip_dir(entry: os.DirEntry) -> bool:
     return entry.name in SKIP_DIRS or entry.name.endswith(".egg-info") or os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))
 
 
-def iter_files(paths: Sequence[str], ignores: _Ignores, errors: list[tuple[str, str]]) -> Iterator[str]:
-    """Python files under ``paths``; explicitly named files are always included."""
+def iter_files(paths: Sequence[str], ignores: _Ignores, errors: list[tuple[str, str]], force_exclude: bool = False) -> Iterator[str]:
+    """Python files under ``paths``; files named explicitly are included unless ``force_exclude``."""
     for arg in paths:
         p = Path(arg)
         if p.is_file():
+            if force_exclude:
+                for parent in p.resolve().parents:
+                    ignores.add_gitignore(parent)
+                if ignores.ignored(p.resolve(), False) or any(
+                    ignores.ignored(d, True) or d.name in SKIP_DIRS for d in p.resolve().parents
+                ):
+                    continue
             yield os.path.normpath(arg)
             continue
         if not p.is_dir():
@@ -389,7 +396,7 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
     ignores = _Ignores()
     ignores.add(pc.root, pc.exclude)
     ignores.add(Path.cwd(), [p for e in args.exclude for p in e.split(",")])
-    files = sorted(set(iter_files(args.paths, ignores, errors)))
+    files = sorted(set(iter_files(args.paths, ignores, errors, args.force_exclude)))
     jobs = args.jobs or os.cpu_count() or 1
     use_cache = not args.no_cache and args.mode == "check"
     cache = Cache(Path(os.environ.get("MODREG_CACHE_DIR") or pc.root / CACHE_DIR_NAME), config) if use_cache else None
@@ -590,6 +597,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--ignore", help="codes or prefixes not to report")
     c.add_argument("--extend-select", help="codes or prefixes to add to the selection (e.g. the off-by-default MRG9)")
     c.add_argument("--exclude", action="append", default=[], help="gitignore-style patterns to skip (repeatable)")
+    c.add_argument("--force-exclude", action="store_true", help="apply excludes to files named on the command line too (pre-commit)")
     c.add_argument("--module-bases", help="extra base classes that make a class a torch Module (comma list)")
     c.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     c.add_argument("--fix", action="store_true", help="apply safe fixes in place")

@@ -231,6 +231,9 @@ def test_discovery_skips_venvs_gitignored_and_excluded(tree):
     assert {line.split(":")[0] for line in out.splitlines()[:-1]} == {os.path.join("pkg", "b_model.py")}
     # a file named explicitly is checked even when excluded by a pattern
     assert "other.py" in run("check", "--no-cache", "--exclude", "other.py", "pkg/other.py", cwd=tree)[1]
+    # ...unless --force-exclude (what the pre-commit hook passes, since pre-commit names every file)
+    forced = run("check", "--no-cache", "--force-exclude", "--exclude", "other.py", "pkg/other.py", "pkg/gen/bad.py", "pkg/b_model.py", cwd=tree)[1]
+    assert "other.py" not in forced and "gen" not in forced and "b_model.py" in forced
 
 
 def test_symlink_loop_unreadable_and_broken_files_give_one_line_each(tree):
