@@ -106,14 +106,16 @@ def spell(model: FileModel, qualified: str, scope: Scope | None) -> tuple[str, t
     return None
 
 
-def call(func_text: str, *args: cst.BaseExpression) -> cst.Call:
-    """``func_text(arg, ...)`` with the given argument nodes, kept as they are."""
-    func = cst.parse_expression(func_text)
+def call_node(func: cst.BaseExpression, *args: cst.BaseExpression) -> cst.Call:
+    """``func(arg, ...)`` with the given argument nodes, kept as they are."""
     n = len(args)
-    return cst.Call(
-        func=func,
-        args=[cst.Arg(a, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")) if i < n - 1 else cst.MaybeSentinel.DEFAULT) for i, a in enumerate(args)],
-    )
+    comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return cst.Call(func=func, args=[cst.Arg(a, comma=comma if i < n - 1 else cst.MaybeSentinel.DEFAULT) for i, a in enumerate(args)])
+
+
+def call(func_text: str, *args: cst.BaseExpression) -> cst.Call:
+    """``func_text(arg, ...)``: a dotted name called with the given argument nodes."""
+    return call_node(cst.parse_expression(func_text), *args)
 
 
 def name_is_free_on(model: FileModel, cls: ClassFacts, attr: str, reserved: frozenset[str]) -> bool:
