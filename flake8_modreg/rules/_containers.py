@@ -9,7 +9,7 @@ import libcst as cst
 
 from ..findings import Applicability, Fix
 from ..model import ClassFacts, FileModel, Kind, SelfAssign, Tag
-from ._fixes import MINDSPORE_CELLDICT_ATTRS, TORCH_MODULE_ATTRS, call, simple_assign, spell
+from ._fixes import MINDSPORE_CELLDICT_ATTRS, TORCH_MODULE_ATTRS, ancestry_takes_children, call, simple_assign, spell
 
 _REGISTERED_TAGS = (Tag.LAYER, Tag.REGISTERED, Tag.PARAMETER, Tag.BUFFER)
 
@@ -223,6 +223,8 @@ def wrap_fix(model: FileModel, pc: PlainContainer, qualified: str) -> Fix | None
         return None
     if (pc.kind.tag is Tag.DICT) != (w.reserved is not None):
         return None  # MindSpore has no ParameterDict: ParameterTuple({...}) would hold the keys
+    if not ancestry_takes_children(pc.cls):
+        return None
     if not pc.kind.elems or any(e.tag not in w.elems or e.framework not in (None, pc.cls.framework) for e in pc.kind.elems):
         return None
     if isinstance(a.value, cst.Call) and not _fresh_container_call(model, a.value):

@@ -11,6 +11,7 @@ import re
 
 import libcst as cst
 
+from .. import known
 from ..model import ClassFacts, FileModel, Scope, SelfAssign
 
 #: Public attributes of ``torch.nn.Module`` and of its dict containers (torch 2.13), checked against the
@@ -73,11 +74,20 @@ def _shadowed(name: str, scope: Scope | None) -> bool:
     return False
 
 
+_IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import|import)\b.*$", re.MULTILINE)
+
+
 def _free(model: FileModel, name: str) -> bool:
-    """``name`` appears nowhere in the file as a name of its own (comments and strings count: conservative)."""
+    """``name`` is bound by no import and appears nowhere else in the file as a name of its own.
+
+    The first line of each import statement is skipped (``from torch.nn
+    import Linear`` does not bind ``torch``; the names it binds are in the
+    import table); comments and strings elsewhere count (conservative).
+    """
     if name in model.imports or name in model.module_scope.bindings:
         return False
-    return re.search(rf"(?<![\w.]){re.escape(name)}\b", model.module.code) is None
+    code = _IMPORT_LINE.sub("", model.module.code)
+    return re.search(rf"(?<![\w.]){re.escape(name)}\b", code) is None
 
 
 def spell(model: FileModel, qualified: str, scope: Scope | None) -> tuple[str, tuple[tuple[str, str | None, None], ...]] | None:
@@ -90,9 +100,14 @@ def spell(model: FileModel, qualified: str, scope: Scope | None) -> tuple[str, t
     file; else ``import torch`` and the qualified name; None when even that
     name is taken.
     """
-    text = model.alias(qualified)
-    if model.imports.qualify(text) == qualified and not _shadowed(text.partition(".")[0], scope):
-        return text, ()
+    spellings = sorted(
+        local + qualified[len(q) :]
+        for local, q in model.imports.names().items()
+        if qualified == q or qualified.startswith(q + ".")
+    )
+    for text in sorted(spellings, key=len):
+        if model.imports.qualify(text) == qualified and not _shadowed(text.partition(".")[0], scope):
+            return text, ()
     module, _, obj = qualified.rpartition(".")
     pkg, _, short = module.rpartition(".")
     if pkg and short == "nn":  # torch.nn.X / mindspore.nn.X
@@ -142,5 +157,43 @@ def name_is_free_on(model: FileModel, cls: ClassFacts, attr: str, reserved: froz
             return False
         if c is not cls and any(a.attr == attr for a in c.self_assigns):
             return False
+        stack.extend(c.local_bases)
+    return True
+
+
+#: Containers whose children are their content: a new child would join ``Sequential.forward``, ``len()`` and iteration.
+_CONTAINER_BASES = frozenset(
+    {
+        "torch.nn.Sequential",
+        "torch.nn.ModuleList",
+        "torch.nn.ModuleDict",
+        "torch.nn.ParameterList",
+        "torch.nn.ParameterDict",
+        "mindspore.nn.SequentialCell",
+        "mindspore.nn.CellList",
+        "mindspore.nn.CellDict",
+    }
+)
+
+
+def ancestry_takes_children(cls: ClassFacts) -> bool:
+    """May ``cls`` get a new registered child without changing what it does?
+
+    Not for subclasses of ``nn.Sequential``/``ModuleList``/... (the child
+    would become part of the sequence), nor when a base is not visible here
+    (from another file, or an unknown class): it might be one of those.
+    """
+    seen: set[int] = set()
+    stack = [cls]
+    while stack:
+        c = stack.pop()
+        if id(c) in seen:
+            continue
+        seen.add(id(c))
+        if c.unknown_bases or c.evidence:
+            return False
+        for b in c.framework_bases:
+            if b in _CONTAINER_BASES or not known.framework_of_class(b):
+                return False
         stack.extend(c.local_bases)
     return True

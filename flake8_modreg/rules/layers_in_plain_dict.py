@@ -56,6 +56,9 @@ class LayersInPlainDict(Rule):
     No fix is offered when a literal key is such a key, a missing method is
     called on the attribute, or the statement is not a plain `self.x = ...`;
     keys computed at run time (`{t: ... for t in tasks}`) cannot be checked.
+    Nor in subclasses of `nn.Sequential`/`nn.ModuleList`/`nn.SequentialCell`
+    and the like (a new child becomes a step of their `forward`), or when a
+    base class is defined in another file (it might be one of those).
 
     ## References
     - [torch.nn.ModuleDict](https://pytorch.org/docs/stable/generated/torch.nn.ModuleDict.html)

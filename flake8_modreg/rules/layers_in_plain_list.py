@@ -73,6 +73,9 @@ class LayersInPlainList(Rule):
     (`nn.ModuleList(layers)` copies it), elements that are not all layers,
     or calls of list methods `ModuleList` lacks (`sort`, `remove`, `index`,
     `copy`, `clear`, ...).
+    Nor in subclasses of `nn.Sequential`/`nn.ModuleList`/`nn.SequentialCell`
+    and the like (a new child becomes a step of their `forward`), or when a
+    base class is defined in another file (it might be one of those).
 
     ## References
     - [torch.nn.ModuleList](https://pytorch.org/docs/stable/generated/torch.nn.ModuleList.html)

@@ -55,6 +55,9 @@ class ParametersInPlainContainer(Rule):
     offered when an element is not a Parameter, when a literal dict key would
     be refused (`ParameterDict` wants non-empty strings without `.` that are
     not attribute names), or when a list method it lacks is called.
+    Nor in subclasses of `nn.Sequential`/`nn.ModuleList`/`nn.SequentialCell`
+    and the like (a new child becomes a step of their `forward`), or when a
+    base class is defined in another file (it might be one of those).
 
     ## References
     - [torch.nn.ParameterList](https://pytorch.org/docs/stable/generated/torch.nn.ParameterList.html)
