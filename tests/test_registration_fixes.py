@@ -43,6 +43,11 @@ PAIRS = [
         body("self.layers = []", "self.layers += [nn.Linear(2, 2), nn.ReLU()]"),
         body("self.layers = nn.ModuleList()", "self.layers += [nn.Linear(2, 2), nn.ReLU()]"),
     ),
+    (
+        "appended-layers-and-a-sequential",  # transformers' OneFormerTransformerModule.input_projections
+        body("self.proj = []", "for i in range(2):", "    if i:", "        self.proj.append(nn.Linear(2, 2))", "    else:", "        self.proj.append(nn.Sequential())"),
+        body("self.proj = nn.ModuleList()", "for i in range(2):", "    if i:", "        self.proj.append(nn.Linear(2, 2))", "    else:", "        self.proj.append(nn.Sequential())"),
+    ),
     ("list-with-non-layers", body("self.layers = [nn.Linear(2, 2), 3]"), None),
     ("nested-lists", body("self.layers = [[nn.Linear(2, 2)], [nn.ReLU()]]"), None),
     ("chained-targets", body("self.a = self.b = [nn.Linear(2, 2)]"), None),

@@ -212,6 +212,15 @@ def _fresh_container_call(model: FileModel, value: cst.Call) -> bool:
     return model.qualify(value.func) == "collections.OrderedDict"
 
 
+def _fits(elem: Kind, w: Wrapper, framework: str | None) -> bool:
+    """Can the wrapper hold this element? torch's registering containers (``nn.Sequential()``) are Modules too."""
+    if elem.framework not in (None, framework):
+        return False
+    if elem.tag is Tag.REGISTERED:  # MindSpore's include ParameterTuple, which is not a Cell
+        return Tag.LAYER in w.elems and elem.framework == "torch"
+    return elem.tag in w.elems
+
+
 _FIXABLE_VALUES = (cst.List, cst.Tuple, cst.ListComp, cst.Dict, cst.DictComp, cst.Call, cst.BinaryOperation, cst.Name)
 
 
@@ -225,7 +234,7 @@ def wrap_fix(model: FileModel, pc: PlainContainer, qualified: str) -> Fix | None
         return None  # MindSpore has no ParameterDict: ParameterTuple({...}) would hold the keys
     if not ancestry_takes_children(pc.cls):
         return None
-    if not pc.kind.elems or any(e.tag not in w.elems or e.framework not in (None, pc.cls.framework) for e in pc.kind.elems):
+    if not pc.kind.elems or not all(_fits(e, w, pc.cls.framework) for e in pc.kind.elems):
         return None
     if isinstance(a.value, cst.Call) and not _fresh_container_call(model, a.value):
         return None  # a helper function's result: is it a fresh list, or one kept (and changed) elsewhere too?

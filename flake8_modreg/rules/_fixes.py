@@ -8,6 +8,7 @@ expression or one statement) and its meaning is certain.
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 import libcst as cst
 
@@ -144,21 +145,26 @@ def name_is_free_on(model: FileModel, cls: ClassFacts, attr: str, reserved: froz
     """
     if attr.startswith("__") or attr in reserved:
         return False
-    seen: set[int] = set()
-    stack = [cls]
-    while stack:
-        c = stack.pop()
-        if id(c) in seen:
-            continue
-        seen.add(id(c))
+    for c in _ancestry(cls):
         if c.unknown_bases or c.evidence or any(b != "torch.nn.Module" for b in c.framework_bases):
             return False
         if attr in c.class_attrs or attr in c.methods:
             return False
         if c is not cls and any(a.attr == attr for a in c.self_assigns):
             return False
-        stack.extend(c.local_bases)
     return True
+
+
+def _ancestry(cls: ClassFacts) -> Iterator[ClassFacts]:
+    """``cls`` and its same-file bases, each once."""
+    seen: set[int] = set()
+    stack = [cls]
+    while stack:
+        c = stack.pop()
+        if id(c) not in seen:
+            seen.add(id(c))
+            yield c
+            stack.extend(c.local_bases)
 
 
 #: Containers whose children are their content: a new child would join ``Sequential.forward``, ``len()`` and iteration.
@@ -183,17 +189,9 @@ def ancestry_takes_children(cls: ClassFacts) -> bool:
     would become part of the sequence), nor when a base is not visible here
     (from another file, or an unknown class): it might be one of those.
     """
-    seen: set[int] = set()
-    stack = [cls]
-    while stack:
-        c = stack.pop()
-        if id(c) in seen:
-            continue
-        seen.add(id(c))
+    for c in _ancestry(cls):
         if c.unknown_bases or c.evidence:
             return False
-        for b in c.framework_bases:
-            if b in _CONTAINER_BASES or not known.framework_of_class(b):
-                return False
-        stack.extend(c.local_bases)
+        if any(b in _CONTAINER_BASES or not known.framework_of_class(b) for b in c.framework_bases):
+            return False
     return True
