@@ -225,36 +225,3 @@ def test_assigning_a_tensor_to_a_buffer_name_raises_in_2_10(ms):
     net = Net()
     with pytest.raises(TypeError, match="Buffer"):
         net.buf = ms.Tensor(np.ones(2), ms.float32)
-
-
-# -- the registration fixes under MindSpore ----------------------------------------------------
-
-
-def test_celldict_reserved_keys_are_its_attributes(ms):
-    from flake8_modreg.rules._fixes import MINDSPORE_CELLDICT_ATTRS
-
-    assert MINDSPORE_CELLDICT_ATTRS == {n for n in dir(ms.nn.CellDict()) if not n.startswith("_")}
-    with pytest.raises(KeyError):
-        ms.nn.CellDict({"keys": ms.nn.Dense(1, 1)})
-
-
-FIXED_MS = [
-    pytest.param(rule, case, id=f"{rule.code}-fixed-{i}")
-    for rule in all_rules()
-    if rule.code in ("MRG101", "MRG102", "MRG103")
-    for i, case in enumerate(rule.invalid)
-    if case.fixed is not None and _mindspore_only(case.fixed)
-]
-
-
-@pytest.mark.parametrize("rule,case", FIXED_MS)
-def test_autofixed_mindspore_example_registers_its_parameters(ms, rule, case):
-    """The MindSpore examples hold no parameters before the fix (CellList/CellDict/ParameterTuple) and some after."""
-
-    def params(code):
-        ns = _run(code, f"<{rule.code}>")
-        cells = [v for k, v in ns.items() if isinstance(v, type) and issubclass(v, ms.nn.Cell) and v.__module__ == "modreg_probe"]
-        return [p.name for c in cells for p in c().get_parameters()]
-
-    assert params(case.code) == []
-    assert params(case.fixed)
