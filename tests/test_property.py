@@ -169,4 +169,43 @@ def test_fixes_reparse_converge_and_touch_only_what_they_fix(case):
         if last < first:  # a pure insertion: only imports may be added
             assert all(ln.startswith(("import ", "from ")) for ln in inserted), inserted
             continue
-        assert any(lo <= first and last <= hi for lo, hi in spans), (first, last, spans, result.source)
+        # every changed line lies in a fixed finding's span (adjacent fixes make one hunk)
+        assert all(any(lo <= ln <= hi for lo, hi in spans) for ln in range(first, last + 1)), (first, last, spans, result.source)
+
+
+_REGISTRATION = {"MRG101", "MRG102", "MRG103", "MRG201", "MRG202"}
+
+
+@pytest.mark.torch
+@given(module_files())
+def test_unsafe_fixes_give_torch_code_that_registers_the_state(case):
+    """The registration fixes on generated torch Modules: the fixed file runs and every fixed attribute is state."""
+    import re
+
+    from flake8_modreg.fixer import fix
+
+    torch = pytest.importorskip("torch")
+    source, expected = case
+    if "import torch\n" not in source:
+        return  # a MindSpore file
+    result = fix(source, config=Config(strict=True), unsafe=True)
+    lines = source.splitlines()
+    attrs = {re.search(r"self\.(\w+)", lines[line - 1]).group(1) for code, line, _ in expected if code in _REGISTRATION}
+    attrs -= {re.search(r"self\.(\w+)", result.source.splitlines()[f.line - 1]).group(1) for f in result.remaining}
+    ns: dict = {"__name__": "modreg_property"}
+    exec(compile(result.source, "<fixed>", "exec"), ns)
+    for name, cls in ns.items():
+        if not (name.startswith("Net") and isinstance(cls, type)):
+            continue
+        net = cls()
+        state = {t.data_ptr() for t in net.state_dict().values()}
+        for attr in attrs:
+            if not hasattr(net, attr):
+                continue  # the attribute belongs to another generated class
+            value = getattr(net, attr)
+            if isinstance(value, torch.nn.Module):
+                assert net._modules.get(attr) is value, (attr, result.source)
+                tensors = list(value.parameters()) + list(value.buffers())
+            else:
+                tensors = [value]
+            assert all(t.data_ptr() in state for t in tensors), (attr, result.source)

@@ -111,3 +111,52 @@ def test_autofixed_example_really_registers_its_state(torch, rule, case):
     for where in case.probe.where:
         tensors = _tensors(torch, getattr(model, case.probe.attr), where)
         assert tensors and all(_present(torch, model, tensors, where)), f"{rule.code}: fixed code still misses {where}()"
+
+
+# -- the registration fixes' facts about torch -------------------------------------------------
+
+
+def _public(obj):
+    return {n for n in dir(obj) if not n.startswith("_")}
+
+
+@pytest.mark.torch
+def test_reserved_key_names_are_torch_module_attributes(torch):
+    """register_buffer / ModuleDict / ParameterDict refuse exactly these names ("attribute 'x' already exists")."""
+    from flake8_modreg.rules._fixes import TORCH_MODULE_ATTRS
+
+    nn = torch.nn
+    assert TORCH_MODULE_ATTRS == _public(nn.Module()) | _public(nn.ModuleDict()) | _public(nn.ParameterDict())
+    for name in ("train", "keys", "forward"):
+        with pytest.raises(KeyError, match="already exists"):
+            nn.ModuleDict({name: nn.Linear(1, 1)})
+    for name in ("train", "forward", "training"):
+        with pytest.raises(KeyError, match="already exists"):
+            nn.Module().register_buffer(name, torch.zeros(1))
+
+
+@pytest.mark.torch
+def test_wrappers_lack_exactly_the_listed_container_methods(torch):
+    """A call of one of these on the attribute would raise after the fix: the fix is then withheld."""
+    from flake8_modreg.rules._containers import WRAPPERS
+
+    plain = {"torch.nn.ModuleList": list, "torch.nn.ParameterList": list, "torch.nn.ModuleDict": dict, "torch.nn.ParameterDict": dict}
+    for qualified, base in plain.items():
+        wrapper = getattr(torch.nn, qualified.rpartition(".")[2])
+        extra = _public(tuple) if base is list else set()
+        assert WRAPPERS[qualified].lacks == (_public(base) | extra) - _public(wrapper()), qualified
+
+
+@pytest.mark.torch
+def test_fixed_repeated_list_shares_one_layer_as_the_plain_list_did(torch):
+    """MRG101's fix keeps `[Linear()] * 2` as it was: one layer registered under two names."""
+    rule = next(r for r in all_rules() if r.code == "MRG101")
+    case = next(c for c in rule.invalid if c.fixed and "* 2" in c.fixed)
+    plain = _instantiate(torch, case.code, "Tower")
+    fixed = _instantiate(torch, case.fixed, "Tower")
+    assert plain.extra[0] is plain.extra[1] and fixed.extra[0] is fixed.extra[1]
+    keys = fixed.state_dict().keys()
+    assert {"extra.0.weight", "extra.1.weight"} <= set(keys)
+    assert fixed.state_dict()["extra.0.weight"].data_ptr() == fixed.state_dict()["extra.1.weight"].data_ptr()
+    x = torch.randn(2, 4)
+    assert torch.equal(plain(x), fixed(x))  # same seed, same computation

@@ -7,7 +7,9 @@ from typing import Iterator
 
 import libcst as cst
 
+from ..findings import Applicability, Fix
 from ..model import ClassFacts, FileModel, Kind, SelfAssign, Tag
+from ._fixes import MINDSPORE_CELLDICT_ATTRS, TORCH_MODULE_ATTRS, ancestry_takes_children, call, simple_assign, spell
 
 _REGISTERED_TAGS = (Tag.LAYER, Tag.REGISTERED, Tag.PARAMETER, Tag.BUFFER)
 
@@ -61,3 +63,193 @@ def plain_containers(model: FileModel) -> Iterator[PlainContainer]:
                     elems |= set(mk.elems) if mk.tag in (Tag.LIST, Tag.DICT) else {Kind(Tag.OTHER)}
             kind = Kind(k.tag, elems=frozenset(elems))
             yield PlainContainer(cls, a, kind, _spelling(a.value, kind))
+
+
+# --- the fix: wrap the container expression in the registering container -------------------------
+
+
+@dataclass(frozen=True)
+class Wrapper:
+    """A registering container a plain one can be wrapped in, and what it accepts."""
+
+    qualified: str
+    #: every element must be one of these (ModuleList([1]) raises; ParameterList turns tensors into Parameters)
+    elems: frozenset[Tag]
+    #: list/tuple/dict methods the wrapper lacks: a call of one on the attribute would raise after the fix
+    lacks: frozenset[str]
+    #: for dict wrappers: attribute names refused as keys (``KeyError: attribute 'keys' already exists``)
+    reserved: frozenset[str] | None = None
+    #: ParameterTuple is immutable: no fix when the attribute is appended to
+    mutable: bool = True
+
+
+_LAYER = frozenset({Tag.LAYER})
+_PARAM = frozenset({Tag.PARAMETER})
+# measured: public methods of list/tuple (dict) that the wrapper lacks, torch 2.13 and MindSpore 2.10
+WRAPPERS = {
+    w.qualified: w
+    for w in (
+        Wrapper("torch.nn.ModuleList", _LAYER, frozenset("clear copy count index remove reverse sort".split())),
+        Wrapper("torch.nn.ParameterList", _PARAM, frozenset("clear copy count index insert pop remove reverse sort".split())),
+        Wrapper("torch.nn.ModuleDict", _LAYER, frozenset("copy fromkeys get popitem setdefault".split()), TORCH_MODULE_ATTRS),
+        Wrapper("torch.nn.ParameterDict", _PARAM, frozenset(), TORCH_MODULE_ATTRS),
+        Wrapper("mindspore.nn.CellList", _LAYER, frozenset("clear copy count index pop remove reverse sort".split())),
+        Wrapper("mindspore.nn.CellDict", _LAYER, frozenset("copy fromkeys get popitem setdefault".split()), MINDSPORE_CELLDICT_ATTRS),
+        Wrapper(
+            "mindspore.ParameterTuple",
+            _PARAM,
+            frozenset("append clear copy extend insert pop remove reverse sort".split()),
+            mutable=False,
+        ),
+    )
+}
+
+_ADDING = ("append", "extend", "insert", "setdefault")
+
+
+def _key_ok(key: cst.BaseExpression, reserved: frozenset[str]) -> bool:
+    """A literal key the registering dict would refuse (not a string, empty, dotted, an attribute name)?"""
+    if isinstance(key, cst.SimpleString):
+        k = key.evaluated_value
+        return isinstance(k, str) and bool(k) and "." not in k and not k.startswith("_") and k not in reserved
+    if isinstance(key, (cst.Integer, cst.Float, cst.Imaginary)):
+        return False
+    if isinstance(key, cst.Name) and key.value in ("True", "False", "None"):
+        return False
+    return True  # a variable or f-string: not knowable, the fix is unsafe anyway
+
+
+def _keys_ok(pc: PlainContainer, reserved: frozenset[str]) -> bool:
+    value = pc.assign.value
+    keys: list[cst.BaseExpression] = []
+    if isinstance(value, cst.Dict):
+        keys += [el.key for el in value.elements if isinstance(el, cst.DictElement)]
+    elif isinstance(value, cst.DictComp):
+        keys.append(value.key)
+    elif isinstance(value, cst.Call):
+        for arg in value.args:
+            if arg.keyword is not None:
+                keys.append(cst.SimpleString(repr(arg.keyword.value)))
+    for m in pc.cls.mutations:
+        if m.attr == pc.assign.attr and isinstance(m.node, cst.Assign):
+            target = m.node.targets[0].target
+            if isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+                keys.append(target.slice[0].slice.value)
+    return all(_key_ok(k, reserved) for k in keys)
+
+
+def _self_attr_method(func: cst.BaseExpression, self_name: str | None, attr: str) -> str | None:
+    """``self.<attr>.<method>`` -> method."""
+    if (
+        isinstance(func, cst.Attribute)
+        and isinstance(func.value, cst.Attribute)
+        and func.value.attr.value == attr
+        and isinstance(func.value.value, cst.Name)
+        and func.value.value.value == self_name
+    ):
+        return func.attr.value
+    return None
+
+
+def _uses_missing_method(model: FileModel, pc: PlainContainer, w: Wrapper) -> bool:
+    for cs in model.calls:
+        if cs.cls is pc.cls and cs.method is not None:
+            m = _self_attr_method(cs.node.func, cs.method.self_name, pc.assign.attr)
+            if m is not None and (m in w.lacks or (not w.mutable and m in _ADDING)):
+                return True
+    return False
+
+
+def _settled(model: FileModel, name: str, a: SelfAssign) -> bool:
+    """``self.x = name``: does the list ``name`` stay as it is once assigned?
+
+    ``nn.ModuleList(name)`` copies the list; later ``name.append(...)`` would
+    no longer reach the attribute.  Certain only when every element added to
+    ``name`` is added by a call before the assignment and nothing calls a
+    method on ``name`` afterwards.
+    """
+    bound = model.value_binding(name, a.scope, a.order)
+    if bound is None:
+        return False
+    _, scope, _ = bound
+    calls = [
+        cs
+        for cs in model.calls
+        if cs.scope is scope and isinstance(cs.node.func, cst.Attribute)
+        and isinstance(cs.node.func.value, cst.Name) and cs.node.func.value.value == name
+    ]
+    if scope is not a.scope:
+        return not calls and name not in scope.adds
+    if any(cs.order > a.order for cs in calls):
+        return False
+    adds = [cs for cs in calls if cs.node.func.attr.value in _ADDING]  # type: ignore[union-attr]
+    return len(adds) == len(scope.adds.get(name, ()))
+
+
+def _as_argument(value: cst.BaseExpression) -> cst.BaseExpression | None:
+    """What goes inside ``Wrapper(...)``: None for an empty display, a list for a tuple display."""
+    if isinstance(value, (cst.List, cst.Dict)) and not value.elements and not value.lpar:
+        ws = value.lbracket.whitespace_after if isinstance(value, cst.List) else value.lbrace.whitespace_after
+        if isinstance(ws, cst.SimpleWhitespace) and not ws.value:
+            return None
+    if isinstance(value, cst.Call) and not value.args and isinstance(value.func, cst.Name):
+        return None  # list() / dict() / OrderedDict()
+    if isinstance(value, cst.Tuple) and len(value.lpar) <= 1:
+        if value.lpar:
+            return cst.List(
+                value.elements,
+                lbracket=cst.LeftSquareBracket(whitespace_after=value.lpar[0].whitespace_after),
+                rbracket=cst.RightSquareBracket(whitespace_before=value.rpar[0].whitespace_before),
+            )
+        return cst.List(value.elements)
+    return value
+
+
+def _fresh_container_call(model: FileModel, value: cst.Call) -> bool:
+    """``list(...)``, ``tuple(...)``, ``dict(...)``, ``OrderedDict(...)``: a new container."""
+    if isinstance(value.func, cst.Name) and value.func.value in ("list", "tuple", "dict") and value.func.value not in model.imports:
+        return value.func.value not in model.module_scope.bindings and value.func.value not in model.functions
+    return model.qualify(value.func) == "collections.OrderedDict"
+
+
+def _fits(elem: Kind, w: Wrapper, framework: str | None) -> bool:
+    """Can the wrapper hold this element? torch's registering containers (``nn.Sequential()``) are Modules too."""
+    if elem.framework not in (None, framework):
+        return False
+    if elem.tag is Tag.REGISTERED:  # MindSpore's include ParameterTuple, which is not a Cell
+        return Tag.LAYER in w.elems and elem.framework == "torch"
+    return elem.tag in w.elems
+
+
+_FIXABLE_VALUES = (cst.List, cst.Tuple, cst.ListComp, cst.Dict, cst.DictComp, cst.Call, cst.BinaryOperation, cst.Name)
+
+
+def wrap_fix(model: FileModel, pc: PlainContainer, qualified: str) -> Fix | None:
+    """``self.x = <plain container>`` -> ``self.x = Wrapper(<plain container>)``, when certain."""
+    w = WRAPPERS[qualified]
+    a = pc.assign
+    if simple_assign(a) is None or not isinstance(a.value, _FIXABLE_VALUES):
+        return None
+    if (pc.kind.tag is Tag.DICT) != (w.reserved is not None):
+        return None  # MindSpore has no ParameterDict: ParameterTuple({...}) would hold the keys
+    if not ancestry_takes_children(pc.cls):
+        return None
+    if not pc.kind.elems or not all(_fits(e, w, pc.cls.framework) for e in pc.kind.elems):
+        return None
+    if isinstance(a.value, cst.Call) and not _fresh_container_call(model, a.value):
+        return None  # a helper function's result: is it a fresh list, or one kept (and changed) elsewhere too?
+    if not w.mutable and any(m.attr == a.attr for m in pc.cls.mutations):
+        return None
+    if w.reserved is not None and not _keys_ok(pc, w.reserved):
+        return None
+    if isinstance(a.value, cst.Name) and not _settled(model, a.value.value, a):
+        return None
+    if _uses_missing_method(model, pc, w):
+        return None
+    spelled = spell(model, qualified, a.scope)
+    if spelled is None:
+        return None
+    text, imports = spelled
+    arg = _as_argument(a.value)
+    new = call(text, *(() if arg is None else (arg,)))
+    return Fix(((a.value, new),), Applicability.UNSAFE, title=f"wrap 'self.{a.attr}' in {text}(...)", imports=imports)

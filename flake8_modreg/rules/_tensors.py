@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import libcst as cst
+
+from .. import known
+from ..findings import Applicability, Fix
 from ..model import ClassFacts, FileModel, SelfAssign, Tag
+from ._fixes import TORCH_MODULE_ATTRS, call, call_node, name_is_free_on, simple_assign, spell
 
 _STATE_TAGS = (Tag.PARAMETER, Tag.BUFFER, Tag.LAYER, Tag.REGISTERED)
 
@@ -31,3 +36,107 @@ def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Itera
                 continue
             if model.self_kind(cls, a).tag is tag:
                 yield cls, a
+
+
+# --- the fixes: register_buffer (MRG201) and nn.Parameter (MRG202) ---------------------------------
+
+
+def _others_assign_only(model: FileModel, cls: ClassFacts, a: SelfAssign, tags: tuple[Tag, ...]) -> bool:
+    """Every other ``self.<attr> = ...`` of the class assigns one of ``tags``, and none comes earlier in ``__init__``.
+
+    Once registered, ``self.x = 1.0`` raises (``cannot assign 'float' as
+    buffer``), and an earlier plain ``self.x = ...`` makes ``register_buffer``
+    raise ``KeyError: attribute 'x' already exists``.
+    """
+    for b in cls.self_assigns:
+        if b is a or b.attr != a.attr:
+            continue
+        if b.method == a.method and b.order < a.order:
+            return False
+        if model.self_kind(cls, b).tag not in tags:
+            return False
+    return True
+
+
+def _after_super_init(cls: ClassFacts, a: SelfAssign) -> bool:
+    """State cannot be registered before ``Module.__init__`` ran (AttributeError)."""
+    meth = cls.methods.get(a.method)
+    return meth is not None and meth.super_init is not None and meth.super_init[1] < a.order
+
+
+def buffer_fix(model: FileModel, cls: ClassFacts, a: SelfAssign) -> Fix | None:
+    """``self.x = <tensor>`` -> ``self.register_buffer("x", <tensor>)`` at the top level of ``__init__``."""
+    node = simple_assign(a)
+    meth = cls.methods.get("__init__")
+    if node is None or meth is None or a.method != "__init__":
+        return None
+    if not any(s is node for s in meth.statements()):
+        return None  # inside if/for/with/try: keep it to statements that surely run once, in order
+    if not _after_super_init(cls, a) or not name_is_free_on(model, cls, a.attr, TORCH_MODULE_ATTRS):
+        return None
+    if not _others_assign_only(model, cls, a, (Tag.TENSOR, Tag.GRAD_TENSOR, Tag.NONE)):
+        return None
+    target = node.targets[0].target
+    assert isinstance(target, cst.Attribute)
+    register = cst.Attribute(value=target.value, attr=cst.Name("register_buffer"))
+    new = cst.Expr(call_node(register, cst.SimpleString(f'"{a.attr}"'), a.value))
+    return Fix(((node, new),), Applicability.UNSAFE, title=f"register 'self.{a.attr}' with register_buffer")
+
+
+def _is_true(e: cst.BaseExpression) -> bool:
+    return isinstance(e, cst.Name) and e.value == "True"
+
+
+def _drop_arg(args: tuple[cst.Arg, ...] | list[cst.Arg], i: int) -> list[cst.Arg]:
+    """``args`` without ``args[i]``; the argument before it takes over its comma and trailing space."""
+    out = list(args)
+    gone = out.pop(i)
+    if i > 0 and i == len(out):  # it was the last one
+        prev = out[i - 1]
+        out[i - 1] = prev.with_changes(comma=gone.comma, whitespace_after_arg=gone.whitespace_after_arg)
+    elif i > 0:
+        prev = out[i - 1]
+        out[i - 1] = prev.with_changes(comma=gone.comma)
+    return out
+
+
+def _without_requires_grad(model: FileModel, value: cst.BaseExpression) -> cst.BaseExpression | None:
+    """The tensor expression of ``value`` with the ``requires_grad`` request taken out, or None."""
+    if not isinstance(value, cst.Call):
+        return None
+    func = value.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "requires_grad_":
+        # torch.zeros(3).requires_grad_() -> torch.zeros(3); not on a name (other references would keep the flag)
+        if isinstance(func.value, cst.Call) and (not value.args or (len(value.args) == 1 and _is_true(value.args[0].value) and value.args[0].star == "")):
+            return func.value
+        return None
+    hits = [i for i, arg in enumerate(value.args) if arg.keyword is not None and arg.keyword.value == "requires_grad"]
+    if len(hits) != 1 or not _is_true(value.args[hits[0]].value) or any(arg.star for arg in value.args):
+        return None
+    args = _drop_arg(value.args, hits[0])
+    if model.qualify(func) in known.TORCH_VARIABLE:
+        # Variable(t, requires_grad=True) -> t
+        if len(args) == 1 and args[0].keyword is None:
+            return args[0].value
+        return None
+    if not args:
+        return None
+    return value.with_changes(args=args)
+
+
+def parameter_fix(model: FileModel, cls: ClassFacts, a: SelfAssign) -> Fix | None:
+    """``self.w = torch.ones(3, requires_grad=True)`` -> ``self.w = nn.Parameter(torch.ones(3))``."""
+    if simple_assign(a) is None or not _after_super_init(cls, a):
+        return None
+    if not name_is_free_on(model, cls, a.attr, TORCH_MODULE_ATTRS):
+        return None
+    if not _others_assign_only(model, cls, a, (Tag.PARAMETER, Tag.NONE)):
+        return None  # self.w = self.w * 0.9 elsewhere would raise once w is a Parameter
+    inner = _without_requires_grad(model, a.value)
+    if inner is None:
+        return None
+    spelled = spell(model, "torch.nn.Parameter", a.scope)
+    if spelled is None:
+        return None
+    text, imports = spelled
+    return Fix(((a.value, call(text, inner)),), Applicability.UNSAFE, title=f"make 'self.{a.attr}' an {text}", imports=imports)

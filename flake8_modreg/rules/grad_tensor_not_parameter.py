@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from ..findings import Applicability
 from ..model import FileModel, Tag
 from ._base import Invalid, Probe, Reporter, Rule, Valid
-from ._tensors import plain_tensors
+from ._tensors import parameter_fix, plain_tensors
 
 
 class GradTensorNotParameter(Rule):
@@ -36,9 +37,28 @@ class GradTensorNotParameter(Rule):
     ```
 
     ## Fix safety
-    No automatic fix yet. Turning the tensor into a Parameter adds it to
-    `parameters()` and `state_dict()`: optimizers built from the old list and
-    old checkpoints see a different set.
+    The fix wraps the value of a single-target `self.name = ...` statement in
+    `nn.Parameter(...)` and takes the now redundant request for gradients
+    out, keeping the other arguments and their formatting:
+    `torch.ones(3, requires_grad=True)` becomes `nn.Parameter(torch.ones(3))`,
+    `torch.zeros(3).requires_grad_()` becomes `nn.Parameter(torch.zeros(3))`
+    and `Variable(t, requires_grad=True)` becomes `nn.Parameter(t)` (the
+    `Variable` import may then be unused). The name is spelled with the
+    file's alias, or an import is added as for MRG101.
+
+    The fix is **unsafe** (applied only with `--unsafe-fixes`): the tensor
+    joins `parameters()` and `state_dict()`, so optimizers built from the
+    old parameter list and checkpoints saved before the fix see a different
+    set (`load_state_dict(strict=True)` fails on the missing key). Once a
+    Parameter, the attribute only accepts Parameters or `None`.
+
+    No fix is offered where the rewrite is not certain: a tensor computed
+    from the grad tensor (`torch.randn(3, requires_grad=True) * 0.01` is not a
+    leaf: write `nn.Parameter(torch.randn(3) * 0.01)` yourself), a local
+    name (other references keep the old tensor), an assignment before
+    `super().__init__()`, tuple or chained targets, a name the class or its
+    bases already use, and attributes assigned a non-Parameter elsewhere
+    (`self.w = self.w * 0.9` would raise `TypeError`).
 
     ## References
     - [torch.nn.parameter.Parameter](https://pytorch.org/docs/stable/generated/torch.nn.parameter.Parameter.html)
@@ -48,6 +68,7 @@ class GradTensorNotParameter(Rule):
     name = "grad-tensor-not-parameter"
     summary = "A `requires_grad=True` tensor stored instead of an `nn.Parameter`"
     frameworks = frozenset({"torch"})
+    fix_safety = Applicability.UNSAFE
     message = "tensor 'self.{attr}' requires grad but is not a Parameter: the optimizer never sees it"
     fix_hint = "wrap it: nn.Parameter(...) (requires_grad=True is the default)"
 
@@ -68,6 +89,19 @@ class GradTensorNotParameter(Rule):
             """,
             at=[(7, 8), (8, 8)],
             title="requires_grad=True and requires_grad_()",
+            fixed="""
+            import torch
+            import torch.nn as nn
+
+            class Scale(nn.Module):
+                def __init__(self, dim=8):
+                    super().__init__()
+                    self.gamma = nn.Parameter(torch.ones(dim))
+                    self.beta = nn.Parameter(torch.zeros(dim))
+
+                def forward(self, x):
+                    return x * self.gamma + self.beta
+            """,
             probe=Probe(
                 cls="Scale",
                 attr="gamma",
@@ -101,6 +135,54 @@ class GradTensorNotParameter(Rule):
             """,
             at=[(7, 8)],
             title="the pre-0.4 Variable idiom",
+            fixed="""
+            import torch
+            from torch.autograd import Variable
+
+            class Old(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.w = torch.nn.Parameter(torch.randn(3, 3))
+
+                def forward(self, x):
+                    return x @ self.w
+            """,
+            probe=Probe(
+                cls="Old",
+                attr="w",
+                twin="""
+                import torch
+
+                class Old(torch.nn.Module):
+                    def __init__(self):
+                        super().__init__()
+                        self.w = torch.nn.Parameter(torch.randn(3, 3))
+
+                    def forward(self, x):
+                        return x @ self.w
+                """,
+            ),
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Scale(nn.Module):
+                def __init__(self, dim=8):
+                    super().__init__()
+                    self.w = torch.randn(dim, requires_grad=True) * 0.01
+                    g = torch.ones(dim, requires_grad=True)
+                    self.g = g
+                    self.m = torch.zeros(dim, requires_grad=True)
+
+                def forward(self, x):
+                    self.m = self.m * 0.9 + x.mean(0) * 0.1
+                    return x * self.w * self.g
+            """,
+            at=[(7, 8), (9, 8), (10, 8)],
+            title="no fix: not a leaf, a local name, reassigned in forward",
+            fixed=None,
         ),
     )
 
@@ -127,4 +209,4 @@ class GradTensorNotParameter(Rule):
 
     def check(self, model: FileModel, report: Reporter) -> None:
         for _cls, a in plain_tensors(model, Tag.GRAD_TENSOR):
-            report(a.node, attr=a.attr)
+            report(a.node, fix=parameter_fix(model, _cls, a), attr=a.attr)

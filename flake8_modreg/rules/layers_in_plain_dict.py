@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from ..findings import Applicability
 from ..model import FileModel, Tag
 from ._base import Invalid, Probe, Reporter, Rule, Valid
-from ._containers import plain_containers
+from ._containers import plain_containers, wrap_fix
 
 
 class LayersInPlainDict(Rule):
@@ -38,9 +39,26 @@ class LayersInPlainDict(Rule):
     `self.insert_child_to_cell(key, cell)` or use `nn.CellList`).
 
     ## Fix safety
-    No automatic fix yet. Wrapping changes `state_dict` keys, so old
-    checkpoints stop loading with `strict=True`. `nn.ModuleDict` also requires
-    string keys.
+    The fix wraps the value of a single-target `self.x = <dict>` statement:
+    `{...}`, a dict comprehension, `dict(...)` or `OrderedDict(...)` becomes
+    `nn.ModuleDict(...)`, and an empty `{}` filled with `self.x[key] = layer`
+    becomes `nn.ModuleDict()` (which supports item assignment). MindSpore:
+    `nn.CellDict`. The wrapper is spelled with the file's alias, or an
+    import is added as for MRG101.
+
+    The fix is **unsafe** (applied only with `--unsafe-fixes`): the layers'
+    weights gain `state_dict()` keys, so checkpoints saved before the fix no
+    longer load with `load_state_dict(strict=True)`, and optimizers built
+    from `parameters()` see a different list. `nn.ModuleDict` is not a
+    `dict`: it has no `get`, `setdefault`, `copy`, `popitem` or `fromkeys`,
+    and it refuses keys that are not strings, contain `.`, or name one of its
+    attributes (`"train"`, `"keys"`, `"forward"`, ...) with a `KeyError`.
+    No fix is offered when a literal key is such a key, a missing method is
+    called on the attribute, or the statement is not a plain `self.x = ...`;
+    keys computed at run time (`{t: ... for t in tasks}`) cannot be checked.
+    Nor in subclasses of `nn.Sequential`/`nn.ModuleList`/`nn.SequentialCell`
+    and the like (a new child becomes a step of their `forward`), or when a
+    base class is defined in another file (it might be one of those).
 
     ## References
     - [torch.nn.ModuleDict](https://pytorch.org/docs/stable/generated/torch.nn.ModuleDict.html)
@@ -52,6 +70,7 @@ class LayersInPlainDict(Rule):
     summary = "Layers kept in a plain `dict` attribute"
     message = "sub-modules in plain dict 'self.{attr}' are not registered"
     fix_hint = "wrap it in {wrapper}(...)"
+    fix_safety = Applicability.UNSAFE
     fix_summary = "wrap it in `nn.ModuleDict(...)` (MindSpore: `nn.CellDict`)"
 
     invalid = (
@@ -69,6 +88,17 @@ class LayersInPlainDict(Rule):
             """,
             at=[(6, 8)],
             title="a dict comprehension",
+            fixed="""
+            import torch.nn as nn
+
+            class Heads(nn.Module):
+                def __init__(self, tasks=("cls", "box")):
+                    super().__init__()
+                    self.heads = nn.ModuleDict({t: nn.Linear(16, 1) for t in tasks})
+
+                def forward(self, x):
+                    return {t: h(x) for t, h in self.heads.items()}
+            """,
             probe=Probe(
                 cls="Heads",
                 attr="heads",
@@ -103,6 +133,56 @@ class LayersInPlainDict(Rule):
             """,
             at=[(7, 8), (10, 8)],
             title="an empty dict filled by key, and an OrderedDict",
+            fixed="""
+            from collections import OrderedDict
+            import torch
+
+            class Encoder(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.stages = torch.nn.ModuleDict()
+                    self.stages["stem"] = torch.nn.Conv2d(3, 8, 3)
+                    self.stages["head"] = torch.nn.Conv2d(8, 8, 3)
+                    self.norms = torch.nn.ModuleDict(OrderedDict(a=torch.nn.LayerNorm(8)))
+
+                def forward(self, x):
+                    return self.stages["head"](self.stages["stem"](x))
+            """,
+            probe=Probe(
+                cls="Encoder",
+                attr="stages",
+                twin="""
+                import torch
+
+                class Encoder(torch.nn.Module):
+                    def __init__(self):
+                        super().__init__()
+                        self.stages = torch.nn.ModuleDict()
+                        self.stages["stem"] = torch.nn.Conv2d(3, 8, 3)
+                        self.stages["head"] = torch.nn.Conv2d(8, 8, 3)
+
+                    def forward(self, x):
+                        return self.stages["head"](self.stages["stem"](x))
+                """,
+            ),
+        ),
+        Invalid(
+            """
+            import torch.nn as nn
+
+            class Heads(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.modes = {"train": nn.Linear(4, 1), "eval": nn.Linear(4, 1)}
+                    self.experts = {0: nn.Linear(4, 4), 1: nn.Linear(4, 4)}
+                    self.named = {"a": nn.Linear(4, 4)}
+
+                def forward(self, x, mode="train"):
+                    return self.modes[mode](self.experts[0](x)) + self.named.get("a")(x)
+            """,
+            at=[(6, 8), (7, 8), (8, 8)],
+            title="no fix: ModuleDict would refuse the keys, or lacks dict.get",
+            fixed=None,
         ),
         Invalid(
             """
@@ -118,6 +198,17 @@ class LayersInPlainDict(Rule):
             """,
             at=[(6, 8)],
             title="MindSpore: the hint is nn.CellDict",
+            fixed="""
+            import mindspore.nn as nn
+
+            class Net(nn.Cell):
+                def __init__(self):
+                    super().__init__()
+                    self.experts = nn.CellDict(dict(a=nn.Dense(4, 4), b=nn.Dense(4, 4)))
+
+                def construct(self, x):
+                    return self.experts["a"](x) + self.experts["b"](x)
+            """,
         ),
     )
 
@@ -146,4 +237,4 @@ class LayersInPlainDict(Rule):
         for pc in plain_containers(model):
             if pc.kind.tag is Tag.DICT and pc.kind.holds(Tag.LAYER):
                 qual = "mindspore.nn.CellDict" if pc.cls.framework == "mindspore" else "torch.nn.ModuleDict"
-                report(pc.assign.node, attr=pc.assign.attr, wrapper=model.alias(qual))
+                report(pc.assign.node, fix=wrap_fix(model, pc, qual), attr=pc.assign.attr, wrapper=model.alias(qual))

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from ..findings import Applicability
 from ..model import FileModel, Tag
 from ._base import Invalid, Probe, Reporter, Rule, Valid
-from ._containers import plain_containers
+from ._containers import plain_containers, wrap_fix
 
 
 class LayersInPlainList(Rule):
@@ -47,9 +48,34 @@ class LayersInPlainList(Rule):
     registers them.
 
     ## Fix safety
-    No automatic fix yet. Wrapping the list changes the module's `state_dict`
-    keys (new `layers.0.weight` entries), so checkpoints saved before the fix no
-    longer load with `strict=True`.
+    The fix wraps the value of a single-target `self.x = <list>` statement:
+    `[a, b]` and comprehensions become `nn.ModuleList([...])`, a tuple
+    `(a, b)` becomes `nn.ModuleList([a, b])`, an empty `[]` that is filled
+    with `.append(...)` becomes `nn.ModuleList()` (which has `append`,
+    `extend` and `insert`), and a name becomes `nn.ModuleList(layer_list)`.
+    It spells the wrapper with the file's own alias (`nn.ModuleList`,
+    `torch.nn.ModuleList`), or adds `from torch import nn` when the name `nn`
+    is free (else `import torch`). MindSpore: `nn.CellList`.
+
+    The fix is **unsafe** (applied only with `--unsafe-fixes`): registering
+    the layers adds `layers.0.weight`-style keys to `state_dict()`, so
+    checkpoints saved before the fix no longer load with
+    `load_state_dict(strict=True)`, and `parameters()` now yields more
+    tensors, so optimizers and their saved states see a different list.
+    A `ModuleList` is not a `list`: `isinstance(x, list)` and `[a] + x` stop
+    working. `[Block()] * n` repeats one layer object n times; the fix keeps
+    that exactly (`nn.ModuleList([Block()] * n)` registers the same module
+    under n names, with shared weights, as the plain list shared it) — if
+    you meant n independent layers, write `[Block() for _ in range(n)]`.
+
+    No fix is offered when the rewrite is not certain: tuple or chained
+    targets, a named list that is still filled after the assignment
+    (`nn.ModuleList(layers)` copies it), elements that are not all layers,
+    or calls of list methods `ModuleList` lacks (`sort`, `remove`, `index`,
+    `copy`, `clear`, ...).
+    Nor in subclasses of `nn.Sequential`/`nn.ModuleList`/`nn.SequentialCell`
+    and the like (a new child becomes a step of their `forward`), or when a
+    base class is defined in another file (it might be one of those).
 
     ## References
     - [torch.nn.ModuleList](https://pytorch.org/docs/stable/generated/torch.nn.ModuleList.html)
@@ -61,6 +87,7 @@ class LayersInPlainList(Rule):
     summary = "Layers kept in a plain `list`/`tuple` attribute"
     message = "sub-modules in plain {container} 'self.{attr}' are not registered"
     fix_hint = "wrap it in {wrapper}(...)"
+    fix_safety = Applicability.UNSAFE
     fix_summary = "wrap it in `nn.ModuleList(...)` (MindSpore: `nn.CellList`)"
 
     invalid = (
@@ -82,6 +109,21 @@ class LayersInPlainList(Rule):
             """,
             at=[(8, 8)],
             title="a module-level list (seed: the classic forum example)",
+            fixed="""
+            import torch.nn as nn
+
+            layer_list = [nn.Conv2d(5, 5, 3), nn.BatchNorm2d(5), nn.Linear(5, 2)]
+
+            class MyNet(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.layers = nn.ModuleList(layer_list)
+
+                def forward(self, x):
+                    for layer in self.layers:
+                        x = layer(x)
+                    return x
+            """,
             probe=Probe(
                 cls="MyNet",
                 attr="layers",
@@ -128,6 +170,29 @@ class LayersInPlainList(Rule):
             """,
             at=[(15, 8), (16, 8)],
             title="a comprehension of a Module class of the same file, and a tuple",
+            fixed="""
+            import torch
+            from torch import nn
+
+            class Block(nn.Module):
+                def __init__(self, dim):
+                    super().__init__()
+                    self.fc = nn.Linear(dim, dim)
+
+                def forward(self, x):
+                    return self.fc(x)
+
+            class Net(nn.Module):
+                def __init__(self, dim=4, depth=2):
+                    super().__init__()
+                    self.blocks = nn.ModuleList([Block(dim) for _ in range(depth)])
+                    self.heads = nn.ModuleList([nn.Linear(dim, 1), nn.Linear(dim, 1)])
+
+                def forward(self, x):
+                    for b in self.blocks:
+                        x = b(x)
+                    return [h(x) for h in self.heads]
+            """,
             probe=Probe(
                 cls="Net",
                 attr="blocks",
@@ -174,6 +239,21 @@ class LayersInPlainList(Rule):
             """,
             at=[(6, 8)],
             title="an empty list filled with append",
+            fixed="""
+            import torch.nn as nn
+
+            class Stack(nn.Module):
+                def __init__(self, sizes=(4, 8, 4)):
+                    super().__init__()
+                    self.layers = nn.ModuleList()
+                    for n_in, n_out in zip(sizes, sizes[1:]):
+                        self.layers.append(nn.Linear(n_in, n_out))
+
+                def forward(self, x):
+                    for layer in self.layers:
+                        x = layer(x)
+                    return x
+            """,
             probe=Probe(
                 cls="Stack",
                 attr="layers",
@@ -215,6 +295,64 @@ class LayersInPlainList(Rule):
             """,
             at=[(10, 8), (11, 8)],
             title="a local list, and a repeated list",
+            fixed="""
+            import torch.nn as nn
+
+            class Tower(nn.Module):
+                def __init__(self, depth=3):
+                    super().__init__()
+                    layers = []
+                    for _ in range(depth):
+                        layers.append(nn.Linear(4, 4))
+                        layers.append(nn.ReLU())
+                    self.body = nn.ModuleList(layers)
+                    self.extra = nn.ModuleList([nn.Linear(4, 4)] * 2)
+
+                def forward(self, x):
+                    for layer in self.body + self.extra:
+                        x = layer(x)
+                    return x
+            """,
+            probe=Probe(
+                cls="Tower",
+                attr="extra",
+                twin="""
+                import torch.nn as nn
+
+                class Tower(nn.Module):
+                    def __init__(self, depth=3):
+                        super().__init__()
+                        self.body = nn.Sequential(*[nn.Linear(4, 4) for _ in range(depth)])
+                        self.extra = nn.ModuleList([nn.Linear(4, 4)] * 2)
+
+                    def forward(self, x):
+                        return self.extra[1](self.extra[0](self.body(x)))
+                """,
+            ),
+        ),
+        Invalid(
+            """
+            import torch.nn as nn
+
+            class Stack(nn.Module):
+                def __init__(self, depth=2):
+                    super().__init__()
+                    layers = []
+                    self.layers = layers
+                    for _ in range(depth):
+                        layers.append(nn.Linear(4, 4))
+                    self.pre, self.post = [nn.Linear(4, 4)], [nn.Linear(4, 4)]
+                    self.order = [nn.Linear(4, 4), nn.Linear(4, 4)]
+                    self.order.sort(key=id)
+
+                def forward(self, x):
+                    for layer in self.pre + self.layers + self.post + self.order:
+                        x = layer(x)
+                    return x
+            """,
+            at=[(7, 8), (10, 8), (11, 8)],
+            title="no fix: filled after the assignment, a tuple target, a list method ModuleList lacks",
+            fixed=None,
         ),
         Invalid(
             """
@@ -230,6 +368,17 @@ class LayersInPlainList(Rule):
             """,
             at=[(6, 8)],
             title="MindSpore: the hint is nn.CellList",
+            fixed="""
+            from mindspore import nn
+
+            class Head(nn.Cell):
+                def __init__(self):
+                    super(Head, self).__init__()
+                    self.branches = nn.CellList([nn.Dense(4, 2), nn.Dense(4, 2)])  # 两个分支
+
+                def construct(self, x):
+                    return [b(x) for b in self.branches]
+            """,
         ),
     )
 
@@ -317,4 +466,4 @@ class LayersInPlainList(Rule):
         for pc in plain_containers(model):
             if pc.kind.tag is Tag.LIST and pc.kind.holds(Tag.LAYER):
                 qual = "mindspore.nn.CellList" if pc.cls.framework == "mindspore" else "torch.nn.ModuleList"
-                report(pc.assign.node, container=pc.spelling, attr=pc.assign.attr, wrapper=model.alias(qual))
+                report(pc.assign.node, fix=wrap_fix(model, pc, qual), container=pc.spelling, attr=pc.assign.attr, wrapper=model.alias(qual))

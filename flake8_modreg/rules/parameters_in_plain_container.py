@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from ..findings import Applicability
 from ..model import FileModel, Tag
 from ._base import Invalid, Probe, Reporter, Rule, Valid
-from ._containers import plain_containers
+from ._containers import plain_containers, wrap_fix
 
 
 class ParametersInPlainContainer(Rule):
@@ -37,7 +38,26 @@ class ParametersInPlainContainer(Rule):
     assign each `Parameter` as its own attribute.
 
     ## Fix safety
-    No automatic fix yet. Registering changes the `state_dict` keys.
+    The fix wraps the value of a single-target `self.x = <container>`
+    statement: a list, tuple or comprehension of Parameters becomes
+    `nn.ParameterList([...])`, a dict becomes `nn.ParameterDict({...})`, an
+    empty `[]`/`{}` filled later becomes `nn.ParameterList()`/
+    `nn.ParameterDict()`. MindSpore: `ParameterTuple([...])`, offered only for
+    a list or tuple that is never appended to (a `ParameterTuple` is
+    immutable, and MindSpore has no `ParameterDict`).
+
+    The fix is **unsafe** (applied only with `--unsafe-fixes`): the
+    Parameters gain `state_dict()` keys (`weights.0`, ...), so checkpoints
+    saved before the fix no longer load with `load_state_dict(strict=True)`,
+    and `parameters()` yields more tensors, so optimizers see a different
+    list. `nn.ParameterList` is not a `list` (no `insert`, `pop`, `sort`,
+    ...), and it turns plain tensors added to it into Parameters: no fix is
+    offered when an element is not a Parameter, when a literal dict key would
+    be refused (`ParameterDict` wants non-empty strings without `.` that are
+    not attribute names), or when a list method it lacks is called.
+    Nor in subclasses of `nn.Sequential`/`nn.ModuleList`/`nn.SequentialCell`
+    and the like (a new child becomes a step of their `forward`), or when a
+    base class is defined in another file (it might be one of those).
 
     ## References
     - [torch.nn.ParameterList](https://pytorch.org/docs/stable/generated/torch.nn.ParameterList.html)
@@ -49,6 +69,7 @@ class ParametersInPlainContainer(Rule):
     summary = "Parameters kept in a plain `list`/`tuple`/`dict` attribute"
     message = "Parameters in plain {container} 'self.{attr}' are not registered"
     fix_hint = "wrap it in {wrapper}(...)"
+    fix_safety = Applicability.UNSAFE
     fix_summary = "wrap it in `nn.ParameterList`/`nn.ParameterDict` (MindSpore: `ParameterTuple`)"
 
     invalid = (
@@ -67,6 +88,18 @@ class ParametersInPlainContainer(Rule):
             """,
             at=[(7, 8)],
             title="a list of Parameters",
+            fixed="""
+            import torch
+            import torch.nn as nn
+
+            class Mix(nn.Module):
+                def __init__(self, n=3):
+                    super().__init__()
+                    self.weights = nn.ParameterList([nn.Parameter(torch.ones(1)) for _ in range(n)])
+
+                def forward(self, xs):
+                    return sum(w * x for w, x in zip(self.weights, xs))
+            """,
             probe=Probe(
                 cls="Mix",
                 attr="weights",
@@ -99,6 +132,18 @@ class ParametersInPlainContainer(Rule):
             """,
             at=[(7, 8)],
             title="a dict of Parameters: nn.ParameterDict",
+            fixed="""
+            import torch
+            from torch.nn import Module, Parameter
+
+            class Scales(Module):
+                def __init__(self):
+                    super().__init__()
+                    self.scales = torch.nn.ParameterDict({"a": Parameter(torch.zeros(2)), "b": Parameter(torch.zeros(2))})
+
+                def forward(self, x, key):
+                    return x * self.scales[key]
+            """,
             probe=Probe(
                 cls="Scales",
                 attr="scales",
@@ -131,6 +176,55 @@ class ParametersInPlainContainer(Rule):
             """,
             at=[(7, 8)],
             title="MindSpore: ParameterTuple",
+            fixed="""
+            import mindspore as ms
+            from mindspore import nn, Parameter
+
+            class Gates(nn.Cell):
+                def __init__(self):
+                    super().__init__()
+                    self.gates = ms.ParameterTuple([Parameter(ms.Tensor(1.0), name="g0")])
+
+                def construct(self, x):
+                    return x * self.gates[0]
+            """,
+        ),
+        Invalid(
+            """
+            import mindspore as ms
+            from mindspore import nn, Parameter
+
+            class Gates(nn.Cell):
+                def __init__(self, n=2):
+                    super().__init__()
+                    self.gates = []
+                    for i in range(n):
+                        self.gates.append(Parameter(ms.Tensor(1.0), name=f"g{i}"))
+                    self.by_name = {"a": Parameter(ms.Tensor(1.0), name="a")}
+
+                def construct(self, x):
+                    return x * self.gates[0] * self.by_name["a"]
+            """,
+            at=[(7, 8), (10, 8)],
+            title="no fix: ParameterTuple cannot be appended to, and MindSpore has no ParameterDict",
+            fixed=None,
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Mix(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.terms = [nn.Parameter(torch.ones(1)), torch.zeros(1)]
+
+                def forward(self, x):
+                    return x * self.terms[0] + self.terms[1]
+            """,
+            at=[(7, 8)],
+            title="no fix: ParameterList would turn the plain tensor into a Parameter too",
+            fixed=None,
         ),
     )
 
@@ -162,4 +256,4 @@ class ParametersInPlainContainer(Rule):
                     qual = "mindspore.ParameterTuple"
                 else:
                     qual = "torch.nn.ParameterDict" if pc.kind.tag is Tag.DICT else "torch.nn.ParameterList"
-                report(pc.assign.node, container=pc.spelling, attr=pc.assign.attr, wrapper=model.alias(qual))
+                report(pc.assign.node, fix=wrap_fix(model, pc, qual), container=pc.spelling, attr=pc.assign.attr, wrapper=model.alias(qual))
