@@ -6,19 +6,12 @@ documented claim and the executed code are the same text.
 
 import pytest
 
-from flake8_modreg.rules import all_rules
 
 pytestmark = pytest.mark.torch
 
 
-def _rule(code):
-    return next(r for r in all_rules() if r.code == code)
-
-
-def _exec(code):
-    ns = {"__name__": "modreg_runtime"}
-    exec(compile(code, "<example>", "exec"), ns)
-    return ns
+from examples_runtime import rule as _rule  # noqa: E402
+from examples_runtime import run_example as _exec  # noqa: E402
 
 
 def test_mrg303_misspelled_forward_and_init_really_break(torch):
