@@ -110,10 +110,12 @@ def big_file(src: pathlib.Path, lines: int = 5000) -> pathlib.Path:
     return out
 
 
-def timed(cmd: list[str], runs: int, cwd: pathlib.Path | None = None, env: dict | None = None) -> tuple[float, int]:
-    """Median wall seconds of ``runs`` whole-process runs, and the peak RSS in MiB."""
+def timed(cmd: list[str], runs: int, cwd: pathlib.Path | None = None, env: dict | None = None, before=None) -> tuple[float, int]:
+    """Median wall seconds of ``runs`` whole-process runs, and the peak RSS in MiB (``before(i)`` runs untimed)."""
     times, peak = [], 0
-    for _ in range(runs):
+    for i in range(runs):
+        if before is not None:
+            before(i)
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd, env=env)
         _, _, usage = os.wait4(proc.pid, 0)
@@ -145,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         nlines = sum(pathlib.Path(f).read_bytes().count(b"\n") for f in files)
         print(f"\n## {name} ({CORPORA[name]}{'/' + args.subdir if args.subdir else ''}): {len(files)} files, {nlines:,} lines\n")
         target = str(root / args.subdir) if args.subdir else str(root)
+        touched = pathlib.Path(files[len(files) // 2])
+        original = touched.read_bytes()
+
+        def touch(i: int, path=touched, original=original) -> None:
+            path.write_bytes(original + f"\n# bench edit {i} {time.time()}\n".encode())
+
         cases: list[tuple[str, list[str], dict | None]] = [
             ("ast.parse of every file (python)", [bin_(ours, "python"), "-c", AST_SCRIPT, *files], None),
             ("libcst.parse_module of every file (floor)", [bin_(ours, "python"), "-c", PARSE_SCRIPT, *files], None),
@@ -170,12 +178,14 @@ def main(argv: list[str] | None = None) -> int:
                 ("modreg check -j1 --no-cache", [str(modreg), "check", "-j1", "--no-cache", target], env),
                 ("modreg check --no-cache (all cores, cold)", [str(modreg), "check", "--no-cache", target], env),
                 ("modreg check (warm: 2nd run, unchanged tree)", [str(modreg), "check", target], env),
+                ("modreg check (warm, one file changed)", [str(modreg), "check", target], env),
             ]
         results: dict[str, tuple[float, int]] = {}
         for label, cmd, env in cases:
             if "warm" in label:
                 timed(cmd, 1, env=env)  # fill the cache
-            results[label] = timed(cmd, args.runs, env=env)
+            results[label] = timed(cmd, args.runs, env=env, before=touch if "changed" in label else None)
+        touched.write_bytes(original)
         floor = results["libcst.parse_module of every file (floor)"][0]
         print(f"| case | median s | × parse | peak MiB |\n| --- | ---: | ---: | ---: |")
         for label, (secs, mib) in results.items():
@@ -183,6 +193,13 @@ def main(argv: list[str] | None = None) -> int:
         base_f8 = results["flake8 -j1 (pyflakes+pycodestyle), no plugin"][0]
         ours_add = results["flake8 -j1 (pyflakes+pycodestyle) + modreg"][0] - base_f8
         print(f"\nflake8 added cost, modreg: {ours_add:.2f} s = {ours_add / floor:.2f} × parse")
+        if "modreg check --no-cache (all cores, cold)" in results:
+            cold = results["modreg check --no-cache (all cores, cold)"][0]
+            print(
+                f"modreg check -j1 --no-cache = {results['modreg check -j1 --no-cache'][0] / floor:.2f} × parse; "
+                f"warm/cold = {results['modreg check (warm: 2nd run, unchanged tree)'][0] / cold:.3f}; "
+                f"one file changed/cold = {results['modreg check (warm, one file changed)'][0] / cold:.3f}"
+            )
         unselected = results["flake8 -j1 --select E,W,F with modreg installed"][0] - base_f8
         print(f"flake8 --select E,W,F with modreg installed vs without: {unselected:+.2f} s")
         if peer is not None:

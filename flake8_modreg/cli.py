@@ -56,6 +56,7 @@ class _Ignores:
     def __init__(self) -> None:
         self.specs: list[tuple[Path, Any]] = []
         self._seen: set[Path] = set()
+        self._gitignored: set[Path] = set()  # bases whose specs come from .gitignore files
 
     def add(self, base: Path, patterns: Iterable[str]) -> None:
         import pathspec
@@ -63,6 +64,11 @@ class _Ignores:
         patterns = [p for p in patterns if p.strip()]
         if patterns:
             self.specs.append((base.resolve(), pathspec.GitIgnoreSpec.from_lines(patterns)))
+
+    def without_gitignores(self) -> "_Ignores":
+        out = _Ignores()
+        out.specs = [(b, s) for b, s in self.specs if b not in self._gitignored]
+        return out
 
     def add_gitignore(self, directory: Path) -> None:
         directory = directory.resolve()
@@ -73,6 +79,7 @@ class _Ignores:
         if gi.is_file():
             try:
                 self.add(directory, gi.read_text(encoding="utf-8", errors="replace").splitlines())
+                self._gitignored.add(directory)
             except OSError:
                 pass
 
@@ -114,10 +121,16 @@ def iter_files(paths: Sequence[str], ignores: _Ignores, errors: list[tuple[str, 
         top = p.resolve()
         for parent in [*reversed(top.parents), top]:  # .gitignore files above the walk root count too
             ignores.add_gitignore(parent)
+        if any(ignores.ignored(d, True) for d in [top, *top.parents] if d != Path(d.anchor)):
+            # the user named an ignored directory (a cache, a vendored tree): check it anyway,
+            # with only the command-line/config excludes and the .gitignore files inside it
+            local = ignores.without_gitignores()
+        else:
+            local = ignores
         stack = [os.path.normpath(arg)]
         while stack:
             d = stack.pop()
-            ignores.add_gitignore(Path(d))
+            local.add_gitignore(Path(d))
             try:
                 entries = sorted(os.scandir(d), key=lambda e: e.name)
             except OSError as e:
@@ -127,9 +140,9 @@ def iter_files(paths: Sequence[str], ignores: _Ignores, errors: list[tuple[str, 
             for entry in entries:
                 try:
                     if entry.is_dir(follow_symlinks=False):
-                        if not _skip_dir(entry) and not ignores.ignored(Path(entry.path), True):
+                        if not _skip_dir(entry) and not local.ignored(Path(entry.path), True):
                             subdirs.append(entry.path)
-                    elif entry.name.endswith((".py", ".pyi")) and not ignores.ignored(Path(entry.path), False):
+                    elif entry.name.endswith((".py", ".pyi")) and not local.ignored(Path(entry.path), False):
                         yield os.path.normpath(entry.path)
                 except OSError as e:
                     errors.append((entry.path, f"cannot stat: {e.strerror or e}"))

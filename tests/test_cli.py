@@ -292,3 +292,12 @@ def test_rules_and_rule_docs():
 def test_module_entry_point_and_console_script(tree):
     p = subprocess.run([sys.executable, "-m", "flake8_modreg", "check", "--no-cache", "pkg"], cwd=tree, capture_output=True, text=True)
     assert p.returncode == 1 and "MRG101" in p.stdout and p.stderr == ""
+
+
+def test_a_directory_named_explicitly_is_checked_even_if_gitignored(tree):
+    (tree / ".gitignore").write_text("vendored/\n")
+    (tree / "vendored" / "lib").mkdir(parents=True)
+    (tree / "vendored" / "lib" / "m.py").write_text(BUGGY)
+    assert "m.py" not in run("check", "--no-cache", ".", cwd=tree)[1]
+    out = run("check", "--no-cache", "vendored/lib", cwd=tree)[1]
+    assert out.count("m.py:") == 3
