@@ -119,6 +119,8 @@ class MethodFacts:
     #: an attribute of the name ``self`` is read or written in the body (``self.x``; nested defs included,
     #: lambdas not), whatever the first parameter is called
     uses_self_attr: bool = False
+    #: the attributes of ``self`` read or written in the body (``self.cache.clear()`` -> "cache"; nested defs included)
+    self_attrs: set[str] = field(default_factory=set)
 
     def statements(self) -> list[cst.CSTNode]:
         """The body's statements in order (small statements of a line flattened), docstring included."""
@@ -410,6 +412,7 @@ class _Visitor(cst.CSTVisitor):
                     break
                 if f[1] is not None:
                     f[1].uses_self_attr = True
+                    f[1].self_attrs.add(dotted.split(".", 2)[1])
                     break
         if not dotted.startswith(("self.", "cls.")):
             self.m.name_refs.append(NameRef(node, dotted))

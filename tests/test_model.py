@@ -548,3 +548,26 @@ def test_value_binding_follows_order_and_enclosing_scopes():
     assert m.value_binding("x", site.scope, site.order) is None  # a loop variable
     assert m.value_binding("nothing", site.scope, site.order) is None
     assert set(args) == {"net", "p", "a", "x"}
+
+
+def test_method_self_attrs():
+    m = model_of(
+        """
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def _apply(self, fn, *args, **kwargs):
+                self.cache.clear()
+                self.table = {}
+                self.other[0].x = 1
+                def inner():
+                    return self.nested
+                return super()._apply(fn, *args, **kwargs)
+
+            def forward(me, x):
+                return me.w(x) + self.not_mine
+        """
+    )
+    net = m.class_named("Net")
+    assert net.methods["_apply"].self_attrs == {"cache", "table", "other", "nested"}
+    assert net.methods["forward"].self_attrs == {"not_mine"}  # attributes of the name `self`, as uses_self_attr
