@@ -102,3 +102,37 @@ def test_oracle_walker_records_plain_state_with_the_assigning_class(tmp_path):
     seen = {(c, a): k for _f, c, a, k in out["seen"]}
     assert seen[("Base", "buf")] == "buffer" and seen[("Base", "w")] == "parameter"
     assert seen[("Net", "ok")] == "module" and seen[("Net", "cache")] == "dict"
+
+
+def test_oracle_finds_caches_left_behind_by_to(tmp_path):
+    collect = _load(HERE / "realworld" / "oracle_collect.py", "oracle_collect")
+    src = tmp_path / "caches.py"
+    src.write_text(
+        "import torch\n"
+        "import torch.nn as nn\n\n"
+        "class Stale(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.w = nn.Parameter(torch.ones(2))\n"
+        "        self.cache = {}\n"
+        "        self.idx = torch.arange(2)\n"
+        "    def forward(self, x):\n"
+        "        self.cache['k'] = self.w * 2\n"
+        "        return x\n\n"
+        "class Cleared(Stale):\n"
+        "    def _apply(self, fn, *args, **kwargs):\n"
+        "        self.cache = {}\n"
+        "        return super()._apply(fn, *args, **kwargs)\n\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.a = Stale()\n"
+        "        self.b = Cleared()\n"
+        "    def forward(self, x):\n"
+        "        return self.b(self.a(x))\n"
+    )
+    lib = _load(src, "oracle_caches")
+    net = lib.Net()
+    assert collect.forward_then_convert(net, "cpu") == "ok"
+    # the integer index tensor is not a float left behind; the cleared subclass's cache is empty
+    assert [(r["cls"], r["attr"], r["kind"]) for r in collect.stale(net, str(tmp_path))] == [("Stale", "cache", "stale-dict")]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from .. import known
@@ -8,6 +10,8 @@ from ._base import Invalid, Reporter, Rule, Valid
 
 _STATE_TAGS = (Tag.PARAMETER, Tag.BUFFER)
 _STATE_CALLS = frozenset({"register_buffer", "register_parameter"})
+#: functions of torch's tensor-math namespaces (``torch.linalg.pinv``): tensors (or tuples of them) out
+_TORCH_SUBMODULE_FN = re.compile(r"^torch\.(?:linalg|fft|special)\.[a-z_0-9]+$")
 
 
 class StaleTensorCache(Rule):
@@ -251,7 +255,7 @@ def _tensorish(model: FileModel, state: set[str], e: cst.BaseExpression, scope: 
         return True
     if isinstance(e, cst.Call):
         q = model.qualify(e.func)
-        if q and (q in known.TORCH_TENSOR_FACTORIES or known.torch_function_of_tensors(q)):
+        if q and (q in known.TORCH_TENSOR_FACTORIES or known.torch_function_of_tensors(q) or _TORCH_SUBMODULE_FN.match(q)):
             return True
         if isinstance(e.func, cst.Attribute) and e.func.attr.value in known.TENSOR_METHODS:
             return _tensorish(model, state, e.func.value, scope, order, depth + 1)

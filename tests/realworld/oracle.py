@@ -25,8 +25,11 @@ has flake8-modreg installed:
    record, how many we report (recall).  Then every unconfirmed finding and
    every missed record, for the hand classification in docs/accuracy.md.
 
-``--write-doc`` replaces the generated part of docs/accuracy.md (between
-``<!-- oracle:start -->`` and ``<!-- oracle:end -->``).
+``--library transformers`` does the same for transformers 5.24.0 (every model
+type of ``AutoModel`` built from its default configuration on ``meta``;
+construction only).  ``--write-doc`` replaces the generated part of
+docs/accuracy.md (between ``<!-- oracle-timm:start -->`` and
+``<!-- oracle-timm:end -->``, likewise for transformers).
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ REPO = HERE.parent.parent
 CACHE = HERE / ".cache"
 VENV = CACHE / "oracle-venv"
 PINS = ("torch==2.14.1", "torchvision==0.29.1", "timm==1.0.31")
+#: the second library the oracle can build (model types of AutoModel, default configurations), installed on demand
+EXTRA = {"transformers": "transformers==5.24.0"}
 DOC = REPO / "docs" / "accuracy.md"
 
 sys.path.insert(0, str(REPO))
@@ -58,11 +63,18 @@ CONFIRMS = {
     "MRG201": lambda k: k in ("tensor", "grad-tensor"),
     "MRG202": lambda k: k in ("tensor", "grad-tensor"),
     "MRG204": lambda k: k in ("tensor", "grad-tensor"),
+    "MRG205": lambda k: k in ("stale-dict", "stale-list"),
 }
+#: codes whose claim is about what a forward pass leaves behind (judged only on classes a forward ran through)
+AFTER_FORWARD = {"MRG205"}
 
 
 def record_code(kind: str) -> str:
     """The rule an oracle record belongs to."""
+    if kind in ("stale-dict", "stale-list"):
+        return "MRG205"
+    if kind == "stale-tensor":
+        return "tensor-left-behind-by-to"
     if ":" in kind:
         shape, held = kind.split(":", 1)
         if "modules" in held:
@@ -84,11 +96,15 @@ def ensure_venv() -> Path:
     return py
 
 
-def collect(rerun: bool, jobs: int, timeout: float, limit: int) -> dict:
-    out = CACHE / f"oracle-{PINS[2].replace('==', '-')}{f'-limit{limit}' if limit else ''}.json"
+def collect(library: str, rerun: bool, jobs: int, timeout: float, limit: int) -> dict:
+    pin = PINS[2] if library == "timm" else EXTRA[library]
+    out = CACHE / f"oracle-{pin.replace('==', '-')}{f'-limit{limit}' if limit else ''}.json"
     if rerun or not out.exists():
         py = ensure_venv()
-        cmd = [str(py), str(HERE / "oracle_collect.py"), str(out), "--jobs", str(jobs), "--timeout", str(timeout)]
+        if library in EXTRA:
+            subprocess.run([str(py), "-m", "pip", "install", "-q", *PINS, pin], check=True)
+        cmd = [str(py), str(HERE / "oracle_collect.py"), str(out), "--library", library, "--jobs", str(jobs),
+               "--timeout", str(timeout)]
         if limit:
             cmd += ["--limit", str(limit)]
         subprocess.run(cmd, check=True)
@@ -178,14 +194,16 @@ def static(root: Path, project: bool):
 def compare(data: dict, findings: list[dict]) -> dict:
     records: dict[tuple, set[str]] = collections.defaultdict(set)  # (file, cls, attr) -> kinds (state held plainly)
     for m in data["models"]:
-        for r in m.get("found", []):
+        for r in m.get("found", []) + m.get("stale", []):
             records[(r["file"], r["cls"], r["attr"])].add(r["kind"])
     seen: dict[tuple, set[str]] = collections.defaultdict(set)  # (file, cls, attr) -> every value label seen
-    instantiated = set()
+    instantiated, forwarded = set(), set()
     for m in data["models"]:
         for f, c, a, label in m.get("seen", []):
             seen[(f, c, a)].add(label)
         instantiated |= {tuple(x) for x in m.get("instantiated", [])}
+        if m.get("forward") == "ok":
+            forwarded |= {tuple(x) for x in m.get("instantiated", [])}
     from flake8_modreg.rules import all_rules
 
     default_on = {r.code for r in all_rules() if r.default_enabled}
@@ -197,7 +215,7 @@ def compare(data: dict, findings: list[dict]) -> dict:
             status = "unjudged"
         elif any(check(k) for k in records.get(key, ())):
             status = "confirmed"
-        elif (f["file"], f["cls"]) in instantiated:
+        elif (f["file"], f["cls"]) in (forwarded if f["code"] in AFTER_FORWARD else instantiated):
             status = "contradicted"
         else:
             status = "invisible"
@@ -209,7 +227,7 @@ def compare(data: dict, findings: list[dict]) -> dict:
             code = record_code(kind)
             hit = sorted(c for (f, cl, a, c) in reported if (f, cl, a) == key and CONFIRMS.get(c, lambda k: False)(kind))
             recall.append({"file": key[0], "cls": key[1], "attr": key[2], "kind": kind, "code": code, "reported_as": hit})
-    return {"rows": rows, "recall": recall, "instantiated": instantiated}
+    return {"rows": rows, "recall": recall, "instantiated": instantiated, "forwarded": forwarded}
 
 
 def table(rows, recall, which: str) -> list[str]:
@@ -244,6 +262,7 @@ def recall_table(recall) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--library", choices=("timm", *EXTRA), default="timm")
     ap.add_argument("--rerun", action="store_true", help="rebuild the runtime records")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per model")
@@ -252,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="also write every row to this file")
     args = ap.parse_args(argv)
 
-    data = collect(args.rerun, args.jobs, args.timeout, args.limit)
+    data = collect(args.library, args.rerun, args.jobs, args.timeout, args.limit)
+    library = data.get("library", "timm")
     root = Path(data["root"])
     models = data["models"]
     failed = [m for m in models if not m["ok"]]
@@ -260,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "flake8_modreg"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     v = data["versions"]
-    out.append(f"Measured on commit `{commit}`{' (+ uncommitted changes)' if dirty else ''}: timm {v['timm']}, "
+    out.append(f"Measured on commit `{commit}`{' (+ uncommitted changes)' if dirty else ''}: {library} {v[library]}, "
                f"torch {v['torch']}, torchvision {v['torchvision']}.")
     out.append("")
     t0 = time.time()
@@ -273,9 +293,12 @@ def main(argv: list[str] | None = None) -> int:
     cmp_pj, mods_pj, _, _ = results["project"]
     runtime_modules = {tuple(x) for x in data["module_classes"]}
     built = {c for c in cmp_pf["instantiated"] if c in runtime_modules}
-    out.append(f"Models: {len(models)} in `timm.list_models()`, {len(models) - len(failed)} built, {len(failed)} failed. "
+    fwd_ok = sum(m.get("forward") == "ok" for m in models)
+    listing = "`timm.list_models()`" if library == "timm" else "`AutoModel`'s model types (default configurations)"
+    out.append(f"Models: {len(models)} in {listing}, {len(models) - len(failed)} built, {len(failed)} failed; "
+               f"{fwd_ok} also ran one eval forward and `.to(torch.float64)`. "
                f"Sources: {lines:,} lines in {len(list(root.rglob('*.py')))} files ({len(errors)} unparsable). "
-               f"Module classes: {len(runtime_modules)} at run time (timm classes that subclass `nn.Module`), "
+               f"Module classes: {len(runtime_modules)} at run time ({library} classes that subclass `nn.Module`), "
                f"{len(built)} of them built by some model; modreg recognises {len(mods_pf & runtime_modules)} per file "
                f"(flake8) and {len(mods_pj & runtime_modules)} as a project (`modreg check`); "
                f"{len(mods_pf - runtime_modules)} / {len(mods_pj - runtime_modules)} classes it takes for Modules are not.")
@@ -312,14 +335,22 @@ def main(argv: list[str] | None = None) -> int:
     for r in cmp_pf["recall"]:
         if not r["reported_as"]:
             print(f"- {r['code']}: {r['file']} {r['cls']}.{r['attr']} ({r['kind']})")
+    print("\n## Module classes (at run time) that modreg does not recognise")
+    for mode, mods in (("per-file", mods_pf), ("project", mods_pj)):
+        for f, q in sorted(runtime_modules - mods):
+            print(f"- {mode}: {f} {q}")
     print("\n## Models that failed to build")
     for m in failed:
         print(f"- {m['model']}: {m['error']}")
+    print("\n## Models whose forward (on meta) or .to(float64) could not run")
+    for m in models:
+        if m["ok"] and m.get("forward") != "ok":
+            print(f"- {m['model']}: {m.get('forward')}")
     if args.json:
         Path(args.json).write_text(json.dumps({k: v[0]["rows"] for k, v in results.items()}, indent=1))
     if args.write_doc:
         doc = DOC.read_text()
-        start, end = "<!-- oracle:start -->", "<!-- oracle:end -->"
+        start, end = f"<!-- oracle-{library}:start -->", f"<!-- oracle-{library}:end -->"
         head, rest = doc.split(start, 1)
         _, tail = rest.split(end, 1)
         DOC.write_text(f"{head}{start}\n{text}\n{end}{tail}")

@@ -1,9 +1,10 @@
 """Runtime half of the oracle: runs INSIDE the oracle venv (torch, torchvision, timm), never imports flake8_modreg.
 
-    <oracle-venv>/bin/python oracle_collect.py OUT.json [--limit N] [--timeout S] [--jobs J]
+    <oracle-venv>/bin/python oracle_collect.py OUT.json [--library timm|transformers] [--limit N] [--timeout S] [--jobs J]
 
 For every name in ``timm.list_models()`` a worker process builds the model
-with ``pretrained=False`` (no hub access), walks every sub-module instance and
+with ``pretrained=False`` (no hub access; with ``--library transformers``:
+every model type of ``AutoModel``, from its default configuration, no weights), walks every sub-module instance and
 records each instance attribute (``vars(m)``, nn.Module's own bookkeeping
 excluded) whose value is a plain tensor (not a Parameter) or a list, tuple or
 dict holding Modules, Parameters or tensors (at any depth), with the class
@@ -14,6 +15,11 @@ Models are built on the ``meta`` device first (no memory, no init cost),
 on the CPU when that fails (code that reads values, ``.item()``).  On the CPU,
 weight initialisers are replaced by no-ops while building: they only fill
 values, never decide what is registered, and they dominate construction time.
+
+Then, where it can run, one eval-mode forward on the default input size
+(filling run-time caches) and ``.to(torch.float64)``; every attribute still
+holding a floating tensor of another dtype is recorded as left behind
+(``stale-tensor``/``stale-list``/``stale-dict``).
 
 The output also lists every timm class that is an ``nn.Module`` (imported
 from all timm submodules), and every timm class that had an instance.
@@ -137,21 +143,98 @@ def _label(kind, v) -> str:
     return "none" if v is None else type(v).__name__
 
 
-def build_one(name: str, root: str, base_keys: set[str]) -> dict:
-    import timm
+def library_names(library: str) -> list[str]:
+    """What the oracle builds: timm's model names, or transformers' model types (``AutoModel``)."""
+    if library == "timm":
+        import timm
+
+        return timm.list_models()
+    from transformers.models.auto.modeling_auto import MODEL_MAPPING_NAMES
+
+    return sorted(MODEL_MAPPING_NAMES)
+
+
+def _create(library: str, name: str):
+    if library == "timm":
+        import timm
+
+        return timm.create_model(name, pretrained=False)
+    from transformers import AutoModel
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    return AutoModel.from_config(CONFIG_MAPPING[name]())  # the default configuration; no weights
+
+
+def build_one(name: str, root: str, base_keys: set[str], library: str = "timm") -> dict:
     import torch
 
     t0 = time.time()
     device = "meta"
     try:  # no memory, no init cost; code that needs real values (``.item()``) fails there: then on the CPU
         with torch.device("meta"):
-            model = timm.create_model(name, pretrained=False)
+            model = _create(library, name)
     except Exception:  # noqa: BLE001
+        if library != "timm":  # transformers' default configurations are full size: no CPU fallback
+            raise
         device = "cpu"
-        model = timm.create_model(name, pretrained=False)
+        model = _create(library, name)
     out = walk(model, root, base_keys)
+    if library == "timm":  # transformers' inputs differ per model (text, vision, audio): construction only
+        out["forward"] = forward_then_convert(model, device)
+        if out["forward"] == "ok":
+            out["stale"] = stale(model, root)
     del model
     return {"model": name, "ok": True, "seconds": round(time.time() - t0, 2), "device": device, **out}
+
+
+def forward_then_convert(model, device: str) -> str:
+    """One eval-mode forward on the model's default input size, then ``.to(torch.float64)``.
+
+    The forward fills run-time caches; the conversion is what ``.to()``/``.half()``
+    do.  Returns "ok" or why it could not run.
+    """
+    import torch
+
+    size = (getattr(model, "pretrained_cfg", None) or {}).get("input_size") or (3, 224, 224)
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, *size, device=device))
+    except Exception as e:  # noqa: BLE001 - data-dependent code cannot run on meta
+        return f"forward failed: {type(e).__name__}"
+    try:
+        model.to(torch.float64)
+    except Exception as e:  # noqa: BLE001
+        return f"to(float64) failed: {type(e).__name__}"
+    return "ok"
+
+
+def _floats_left_behind(v, torch, depth=0) -> bool:
+    if isinstance(v, torch.Tensor) and not isinstance(v, torch.nn.Parameter):
+        return v.is_floating_point() and v.dtype != torch.float64
+    if depth > 3 or not isinstance(v, (list, tuple, dict)):
+        return False
+    return any(_floats_left_behind(x, torch, depth + 1) for x in (v.values() if isinstance(v, dict) else v))
+
+
+def stale(model, root: str) -> list[dict]:
+    """Instance attributes that still hold floating tensors that are not float64 after ``.to(torch.float64)``."""
+    import torch
+
+    out = []
+    for m in model.modules():
+        mro_here = [c for c in type(m).__mro__ if _where(c, root)]
+        for k, v in vars(m).items():
+            if k.startswith("_") and k in ("_parameters", "_buffers", "_modules"):
+                continue
+            if not _floats_left_behind(v, torch):
+                continue
+            owner = next((c for c in mro_here if k in _assigned_attrs(c)), None)
+            w = _where(owner if owner is not None else type(m), root)
+            if w is not None:
+                shape = "dict" if isinstance(v, dict) else "list" if isinstance(v, (list, tuple)) else "tensor"
+                out.append({**w, "attr": k, "kind": f"stale-{shape}"})
+    return out
 
 
 def walk(model, root: str, base_keys: set[str]) -> dict:
@@ -186,34 +269,39 @@ def walk(model, root: str, base_keys: set[str]) -> dict:
     return {"found": found, "instantiated": sorted(instantiated), "seen": sorted(seen)}
 
 
-def worker() -> None:
-    import timm  # noqa: F401
+def _root(library: str) -> str:
+    import importlib
+
+    return os.path.dirname(os.path.abspath(importlib.import_module(library).__file__))
+
+
+def worker(library: str = "timm") -> None:
     import torch
 
     _noop_inits()
     torch.set_num_threads(1)
-    root = os.path.dirname(os.path.abspath(timm.__file__))
+    root = _root(library)
     base_keys = set(vars(torch.nn.Module()).keys())
     for line in sys.stdin:
         name = line.strip()
         try:
-            out = build_one(name, root, base_keys)
+            out = build_one(name, root, base_keys, library)
         except BaseException as e:  # noqa: BLE001 - a model that fails to build is logged, not fatal
             out = {"model": name, "ok": False, "error": f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"}
         sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
 
 
-def module_classes(root: str) -> list[list[str]]:
-    """Every class defined in a timm module that is an nn.Module subclass (file, qualname)."""
+def module_classes(root: str, library: str = "timm") -> list[list[str]]:
+    """Every class defined in a module of the library that is an nn.Module subclass (file, qualname)."""
     import importlib
     import pkgutil
 
-    import timm
     import torch
 
+    pkg = importlib.import_module(library)
     out = set()
-    for info in pkgutil.walk_packages(timm.__path__, "timm."):
+    for info in pkgutil.walk_packages(pkg.__path__, library + "."):
         try:
             mod = importlib.import_module(info.name)
         except Exception:  # noqa: BLE001 - optional dependencies
@@ -235,14 +323,21 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=180.0)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--worker", action="store_true")
+    ap.add_argument("--library", choices=("timm", "transformers"), default="timm")
+    ap.add_argument("--only", help="a regular expression: build only the model names it matches")
     args = ap.parse_args()
     if args.worker:
-        worker()
+        worker(args.library)
         return 0
-    import timm
+    import importlib
 
-    root = os.path.dirname(os.path.abspath(timm.__file__))
-    names = timm.list_models()
+    lib = importlib.import_module(args.library)
+    root = _root(args.library)
+    names = library_names(args.library)
+    if args.only:
+        import re
+
+        names = [n for n in names if re.search(args.only, n)]
     if args.limit:
         names = names[: args.limit]
     todo = list(reversed(names))
@@ -251,7 +346,7 @@ def main() -> int:
     t_start = time.time()
 
     def spawn():
-        return subprocess.Popen([sys.executable, __file__, "-", "--worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        return subprocess.Popen([sys.executable, __file__, "-", "--worker", "--library", args.library], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True, bufsize=1)
 
     def run_jobs():
@@ -289,10 +384,11 @@ def main() -> int:
     import torchvision
 
     data = {
-        "versions": {"timm": timm.__version__, "torch": torch.__version__, "torchvision": torchvision.__version__},
+        "library": args.library,
+        "versions": {args.library: lib.__version__, "torch": torch.__version__, "torchvision": torchvision.__version__},
         "root": root,
         "models": sorted(results, key=lambda r: r["model"]),
-        "module_classes": module_classes(root),
+        "module_classes": module_classes(root, args.library),
     }
     with open(args.out, "w") as f:
         json.dump(data, f)
