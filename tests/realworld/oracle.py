@@ -264,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--library", choices=("timm", *EXTRA), default="timm")
     ap.add_argument("--rerun", action="store_true", help="rebuild the runtime records")
+    ap.add_argument("--records", help="use this output of oracle_collect.py (e.g. of a modified copy of timm on "
+                    "PYTHONPATH); the sources checked are the ones it imported")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per model")
     ap.add_argument("--limit", type=int, default=0, help="only the first N models (a smoke run)")
@@ -271,7 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="also write every row to this file")
     args = ap.parse_args(argv)
 
-    data = collect(args.library, args.rerun, args.jobs, args.timeout, args.limit)
+    if args.records:
+        data = json.loads(Path(args.records).read_text())
+    else:
+        data = collect(args.library, args.rerun, args.jobs, args.timeout, args.limit)
     library = data.get("library", "timm")
     root = Path(data["root"])
     models = data["models"]
