@@ -88,6 +88,12 @@ def test_oracle_walker_records_plain_state_with_the_assigning_class(tmp_path):
         "        self.ok = nn.ModuleList([nn.Linear(2, 2)])\n"
         "        self.sizes = [1, 2]\n"
         "        self.cache = {}\n"
+        "        self.aliases = [self.ok[0], self.w]\n"
+        "        self.also = []\n"
+        "        for i in range(2):\n"
+        "            layer = nn.Linear(2, 2)\n"
+        "            self.add_module(f'l{i}', layer)\n"
+        "            self.also.append(layer)\n"
     )
     lib = _load(src, "oracle_lib")
     out = collect.walk(lib.Net(), str(tmp_path), set(vars(torch.nn.Module()).keys()))
@@ -102,6 +108,9 @@ def test_oracle_walker_records_plain_state_with_the_assigning_class(tmp_path):
     seen = {(c, a): k for _f, c, a, k in out["seen"]}
     assert seen[("Base", "buf")] == "buffer" and seen[("Base", "w")] == "parameter"
     assert seen[("Net", "ok")] == "module" and seen[("Net", "cache")] == "dict"
+    # lists of registered things lose nothing: seen, but not records
+    assert seen[("Net", "aliases")] == "list:registered-modules+registered-parameters"
+    assert seen[("Net", "also")] == "list:registered-modules"
 
 
 def test_oracle_finds_caches_left_behind_by_to(tmp_path):

@@ -111,8 +111,15 @@ def _where(cls: type, root: str) -> dict | None:
     return {"file": os.path.relpath(path, root), "cls": cls.__qualname__}
 
 
-def _classify(v, torch, depth=0):
-    """'tensor' / 'grad-tensor' / ('list'|'dict', {'modules','parameters','tensors'}) / None."""
+def _classify(v, torch, registered=frozenset(), depth=0):
+    """'tensor' / 'grad-tensor' / ('list'|'dict', {'modules','parameters','tensors'}) / None.
+
+    Inside a container, an element that is registered on the instance anyway
+    (a sub-module, parameter or buffer reachable from it, e.g. also added with
+    ``add_module``) counts as ``registered-modules``/``registered-parameters``/
+    ``registered-tensors``: such containers lose nothing.  ``registered`` holds
+    the ids of those objects.
+    """
     if isinstance(v, torch.nn.Parameter):
         return "parameter"
     if isinstance(v, torch.Tensor):
@@ -125,14 +132,22 @@ def _classify(v, torch, depth=0):
         items = v.values() if isinstance(v, dict) else v
         held = set()
         for x in items:
-            k = _classify(x, torch, depth + 1)
+            k = _classify(x, torch, registered, depth + 1)
             if k in ("module", "parameter", "tensor", "grad-tensor"):
-                held.add({"module": "modules", "parameter": "parameters"}.get(k, "tensors"))
+                name = {"module": "modules", "parameter": "parameters"}.get(k, "tensors")
+                held.add(f"registered-{name}" if id(x) in registered else name)
             elif isinstance(k, tuple):
                 held |= set(k[1])
         if held:
             return ("dict" if isinstance(v, dict) else "list", held)
     return None
+
+
+def _loses_state(kind) -> bool:
+    """Does this classification hold state PyTorch does not track (not merely aliases of registered state)?"""
+    if isinstance(kind, tuple):
+        return any(not h.startswith("registered-") for h in kind[1])
+    return kind in ("tensor", "grad-tensor")
 
 
 def _label(kind, v) -> str:
@@ -255,16 +270,19 @@ def walk(model, root: str, base_keys: set[str]) -> dict:
                 w = _where(owner if owner is not None else type(m), root)
                 if w and v is not None:
                     seen.add((w["file"], w["cls"], k, kind))
+        registered = None
         for k, v in vars(m).items():
             if k in base_keys or k.startswith("__"):
                 continue
-            kind = _classify(v, torch)
+            if registered is None and isinstance(v, (list, tuple, dict)):
+                registered = {id(x) for x in (*m.modules(), *m.parameters(), *m.buffers())} - {id(m)}
+            kind = _classify(v, torch, registered or frozenset())
             owner = next((c for c in mro_here if k in _assigned_attrs(c)), None)
             w = _where(owner if owner is not None else type(m), root)
             if w is None:  # a class of torch itself (LSTM._flat_weights): not the library's code
                 continue
             seen.add((w["file"], w["cls"], k, _label(kind, v)))
-            if kind is not None and kind not in ("module", "parameter"):
+            if _loses_state(kind):
                 found.append({**w, "attr": k, "kind": _label(kind, v), "owner_found": owner is not None})
     return {"found": found, "instantiated": sorted(instantiated), "seen": sorted(seen)}
 
@@ -276,6 +294,10 @@ def _root(library: str) -> str:
 
 
 def worker(library: str = "timm") -> None:
+    # Results go to the original stdout; whatever model code prints goes to stderr instead.
+    results = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     import torch
 
     _noop_inits()
@@ -288,8 +310,8 @@ def worker(library: str = "timm") -> None:
             out = build_one(name, root, base_keys, library)
         except BaseException as e:  # noqa: BLE001 - a model that fails to build is logged, not fatal
             out = {"model": name, "ok": False, "error": f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"}
-        sys.stdout.write(json.dumps(out) + "\n")
-        sys.stdout.flush()
+        results.write(json.dumps(out) + "\n")
+        results.flush()
 
 
 def module_classes(root: str, library: str = "timm") -> list[list[str]]:
@@ -360,13 +382,16 @@ def main() -> int:
             proc.stdin.flush()
             ready, _, _ = select.select([proc.stdout], [], [], args.timeout)
             line = proc.stdout.readline() if ready else ""
-            if not line:
+            try:
+                res = json.loads(line) if line else None
+            except ValueError:
+                res = None
+            if res is None:
                 proc.kill()
                 proc.wait()
-                res = {"model": name, "ok": False, "error": "timeout" if not ready else "worker died"}
+                why = "timeout" if not ready else "worker died" if not line else "unreadable worker output"
+                res = {"model": name, "ok": False, "error": why}
                 proc = spawn()
-            else:
-                res = json.loads(line)
             with lock:
                 results.append(res)
                 n = len(results)
