@@ -340,10 +340,21 @@ def main(argv: list[str] | None = None) -> int:
     for r in cmp_pf["recall"]:
         if not r["reported_as"]:
             print(f"- {r['code']}: {r['file']} {r['cls']}.{r['attr']} ({r['kind']})")
+    files_seen = {f for f, _ in runtime_modules}
+    print("\n## Classes modreg takes for Modules that are not Module classes at run time")
+    for mode, mods in (("per-file", mods_pf), ("project", mods_pj)):
+        extra = sorted(mods - runtime_modules)
+        unimported = [x for x in extra if x[0] not in files_seen]
+        print(f"- {mode}: {len(extra)}, of which {len(unimported)} in files with no Module class at run time "
+              f"(not importable there: optional dependencies) and {len(extra) - len(unimported)} elsewhere:")
+        for f, q in [x for x in extra if x[0] in files_seen][:40]:
+            print(f"  - {f} {q}")
     print("\n## Module classes (at run time) that modreg does not recognise")
     for mode, mods in (("per-file", mods_pf), ("project", mods_pj)):
-        for f, q in sorted(runtime_modules - mods):
-            print(f"- {mode}: {f} {q}")
+        missing = sorted(runtime_modules - mods)
+        print(f"- {mode}: {len(missing)}")
+        for f, q in missing[:60]:
+            print(f"  - {f} {q}")
     print("\n## Models that failed to build")
     for m in failed:
         print(f"- {m['model']}: {m['error']}")
