@@ -145,3 +145,12 @@ def test_oracle_finds_caches_left_behind_by_to(tmp_path):
     assert collect.forward_then_convert(net, "cpu") == "ok"
     # the integer index tensor is not a float left behind; the cleared subclass's cache is empty
     assert [(r["cls"], r["attr"], r["kind"]) for r in collect.stale(net, str(tmp_path))] == [("Stale", "cache", "stale-dict")]
+
+
+def test_arithmetic_on_a_buffer_is_a_plain_tensor(survey):
+    m = survey.PaddedConv()
+    assert "padding_total" in dict(m.named_buffers())
+    assert "padding_right" not in m.state_dict() and "padding_left" not in m.state_dict()
+    assert not _registered(m, [m.padding_right, m.padding_left])
+    m.to(torch.float64)
+    assert m.padding_total.dtype == torch.int64 and isinstance(m.padding_right, torch.Tensor)
