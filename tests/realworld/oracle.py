@@ -244,6 +244,8 @@ def table(rows, recall, which: str) -> list[str]:
         n = sum(c.values())
         tot.update(c)
         out.append(f"| {code} | {n} | {c['confirmed']} | {c['contradicted']} | {c['invisible']} | {c['unjudged']} |")
+    if not counts:
+        out.append("| (none) | 0 | 0 | 0 | 0 | 0 |")
     out.append(f"| **all** | {sum(tot.values())} | {tot['confirmed']} | {tot['contradicted']} | {tot['invisible']} | {tot['unjudged']} |")
     return out
 
@@ -254,6 +256,8 @@ def recall_table(recall) -> list[str]:
         by[r["code"]][0] += 1
         by[r["code"]][1] += bool(r["reported_as"])
     out = ["| oracle record (rule) | records | reported by us | missed |", "| --- | ---: | ---: | ---: |"]
+    if not by:
+        out.append("| (none) | 0 | 0 | 0 |")
     for code in sorted(by):
         n, hit = by[code]
         out.append(f"| {code} | {n} | {hit} | {n - hit} |")
@@ -312,8 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         for which in ("default", "all"):
             rows = [r for r in cmp["rows"] if which == "all" or r["default"]]
             unconfirmed = sum(r["status"] != "confirmed" for r in rows)
-            out.append(f"**{mode}, {'default rules' if which == 'default' else 'every rule'}** "
-                       f"({unconfirmed} unconfirmed = one per {lines // max(unconfirmed, 1):,} lines):")
+            out.append(f"**{mode}, {'default rules' if which == 'default' else 'every rule'}**: "
+                       f"{unconfirmed} unconfirmed; the budget (one per 20,000 lines) allows {lines // 20000}.")
             out.append("")
             out += table(cmp["rows"], cmp["recall"], which)
             out.append("")
