@@ -119,6 +119,8 @@ class MethodFacts:
     #: an attribute of the name ``self`` is read or written in the body (``self.x``; nested defs included,
     #: lambdas not), whatever the first parameter is called
     uses_self_attr: bool = False
+    #: the attributes of ``self`` read or written in the body (``self.cache.clear()`` -> "cache"; nested defs included)
+    self_attrs: set[str] = field(default_factory=set)
 
     def statements(self) -> list[cst.CSTNode]:
         """The body's statements in order (small statements of a line flattened), docstring included."""
@@ -410,6 +412,7 @@ class _Visitor(cst.CSTVisitor):
                     break
                 if f[1] is not None:
                     f[1].uses_self_attr = True
+                    f[1].self_attrs.add(dotted.split(".", 2)[1])
                     break
         if not dotted.startswith(("self.", "cls.")):
             self.m.name_refs.append(NameRef(node, dotted))
@@ -833,6 +836,8 @@ class FileModel:
             for a in (left, right):
                 if a.tag in (Tag.GRAD_TENSOR, Tag.TENSOR, Tag.MS_TENSOR):
                     return Kind(a.tag, a.framework)
+            if any(self._is_own_buffer(x, scope) for x in (e.left, e.right)):
+                return Kind(Tag.TENSOR, "torch")  # self.buf // 2: arithmetic on a buffer makes a new plain tensor
             return OTHER
         if isinstance(e, cst.Subscript):
             base = self._sub(e.value, scope, order, shadow)
@@ -849,6 +854,22 @@ class FileModel:
                 return SELF
             return OTHER
         return OTHER
+
+    def _is_own_buffer(self, e: cst.BaseExpression, scope: Scope | None) -> bool:
+        """``self.<name>`` in a method of a torch Module whose name is a buffer (``register_buffer`` or ``nn.Buffer``)."""
+        if not (isinstance(e, cst.Attribute) and isinstance(e.value, cst.Name) and e.value.value == "self"):
+            return False
+        cls = scope.owner if scope is not None else None
+        if cls is None or cls.framework != "torch":
+            return False
+        name = e.attr.value
+        for c in (cls, *cls.ancestors()):
+            if any(call.name == "register_buffer" and call.literal_arg(0) == name for call in c.self_calls):
+                return True
+            for a in c.self_assigns:
+                if a.attr == name and a.value is not e and self.kind_of(a.value, a.scope, a.order).tag is Tag.BUFFER:
+                    return True
+        return False
 
     def _sub(self, e, scope, order, shadow) -> Kind:
         if not shadow:

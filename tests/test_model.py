@@ -548,3 +548,50 @@ def test_value_binding_follows_order_and_enclosing_scopes():
     assert m.value_binding("x", site.scope, site.order) is None  # a loop variable
     assert m.value_binding("nothing", site.scope, site.order) is None
     assert set(args) == {"net", "p", "a", "x"}
+
+
+def test_method_self_attrs():
+    m = model_of(
+        """
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def _apply(self, fn, *args, **kwargs):
+                self.cache.clear()
+                self.table = {}
+                self.other[0].x = 1
+                def inner():
+                    return self.nested
+                return super()._apply(fn, *args, **kwargs)
+
+            def forward(me, x):
+                return me.w(x) + self.not_mine
+        """
+    )
+    net = m.class_named("Net")
+    assert net.methods["_apply"].self_attrs == {"cache", "table", "other", "nested"}
+    assert net.methods["forward"].self_attrs == {"not_mine"}  # attributes of the name `self`, as uses_self_attr
+
+
+def test_arithmetic_on_an_own_buffer_is_a_plain_tensor():
+    k = kinds(
+        """
+        import torch
+        import torch.nn as nn
+
+        class Net(nn.Module):
+            def __init__(self, k=3, s=1):
+                super().__init__()
+                self.padding_total = nn.Buffer(torch.tensor(k - s), persistent=False)
+                self.register_buffer("scale", torch.ones(1))
+                self.w = nn.Parameter(torch.ones(1))
+                self.n = 4
+                self.padding_right = self.padding_total // 2
+                self.half_scale = self.scale * 0.5
+                self.w2 = self.w * 2
+                self.n2 = self.n * 2
+        """
+    )
+    assert k["padding_right"].tag is Tag.TENSOR and k["half_scale"].tag is Tag.TENSOR
+    assert k["w2"].tag is Tag.OTHER  # a Parameter's arithmetic is MRG204's business, not a buffer
+    assert k["n2"].tag is Tag.OTHER

@@ -1,0 +1,272 @@
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from .. import known
+from ..model import ClassFacts, FileModel, Scope, Tag
+from ._base import Invalid, Reporter, Rule, Valid
+
+_STATE_TAGS = (Tag.PARAMETER, Tag.BUFFER)
+_STATE_CALLS = frozenset({"register_buffer", "register_parameter"})
+#: functions of torch's tensor-math namespaces (``torch.linalg.pinv``): tensors (or tuples of them) out
+_TORCH_SUBMODULE_FN = re.compile(r"^torch\.(?:linalg|fft|special)\.[a-z_0-9]+$")
+
+
+class StaleTensorCache(Rule):
+    """
+    ## What it does
+    Finds a torch `nn.Module` that keeps a cache of tensors in a plain `dict`
+    or `list` attribute: created empty in `__init__` (`self.bias_cache = {}`)
+    and filled with tensors by another method (`self.bias_cache[key] = ...`,
+    `.append(...)`, `.setdefault(...)`), while no `_apply` override of the
+    class clears it.
+
+    ## Why is this bad?
+    `.to(device)`, `.half()`, `.float()`, `.cuda()` and `.to_empty()` all go
+    through `nn.Module._apply`, which converts parameters, buffers and
+    sub-modules, and nothing else. The tensors already in the cache keep
+    their old dtype and device: after `model.half()` the next call reads a
+    float32 table (silently promoting the result), after `.to("cuda")` a CPU
+    one (a device-mismatch error, or a slow copy), and the old allocation stays
+    alive. Clearing the cache in `train()` does not help: `.to()` and `.half()`
+    never call `train()`.
+
+    Silent when an `_apply` override of the class (or a same-file base) refers
+    to the attribute (`self.bias_cache = {}` or `self.bias_cache.clear()`, as
+    timm's LeViT, EfficientFormer and TinyViT do), and when what is stored is
+    not known to be a tensor (sub-module outputs collected by hooks, shapes,
+    strings).
+
+    ## Example
+    ```python
+    class Attention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.biases = nn.Parameter(torch.zeros(2, 16))
+            self.bias_cache = {}
+
+        def get_bias(self, device):
+            key = str(device)
+            if key not in self.bias_cache:
+                self.bias_cache[key] = self.biases * 2
+            return self.bias_cache[key]
+    ```
+
+    ## Use instead
+    ```python
+    class Attention(nn.Module):
+        ...
+        def _apply(self, fn, *args, **kwargs):
+            self.bias_cache = {}  # converted tensors are rebuilt on the next call
+            return super()._apply(fn, *args, **kwargs)
+    ```
+    A single cached tensor can instead be a non-persistent buffer
+    (`self.register_buffer("table", t, persistent=False)`): `_apply` converts it.
+
+    ## Fix safety
+    No automatic fix: where to invalidate depends on the cache (a cache keyed
+    by device may choose to keep entries; one keyed by shape may not).
+
+    ## References
+    - [torch.nn.Module.to](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.to)
+    - [torch.nn.Module.register_buffer](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.register_buffer)
+    """
+
+    code = "MRG205"
+    name = "stale-tensor-cache"
+    summary = "Tensors cached in a plain `dict`/`list` attribute that `_apply` does not clear"
+    frameworks = frozenset({"torch"})
+    message = "tensors cached in plain {container} 'self.{attr}' keep their dtype and device after .to()/.half()"
+    fix_hint = "clear 'self.{attr}' in an `_apply(self, fn, *args, **kwargs)` override before calling super()._apply"
+    fix_summary = "clear the cache in an `_apply` override (or use a non-persistent buffer)"
+
+    invalid = (
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Attention(nn.Module):
+                def __init__(self, heads=2, n=4):
+                    super().__init__()
+                    self.attention_biases = nn.Parameter(torch.randn(heads, n))
+                    self.register_buffer("idxs", torch.zeros(n, n, dtype=torch.long), persistent=False)
+                    self.bias_cache = {}
+
+                @torch.no_grad()
+                def train(self, mode=True):
+                    super().train(mode)
+                    self.bias_cache = {}  # clear ab cache
+                    return self
+
+                def get_bias(self, device):
+                    if self.training:
+                        return self.attention_biases[:, self.idxs]
+                    key = str(device)
+                    if key not in self.bias_cache:
+                        self.bias_cache[key] = self.attention_biases[:, self.idxs]
+                    return self.bias_cache[key]
+
+                def forward(self, x):
+                    return x + self.get_bias(x.device).sum()
+            """,
+            at=[(9, 8)],
+            title="cleared in train() only (timm's attention-bias cache without its _apply)",
+        ),
+        Invalid(
+            """
+            import torch
+            from torch import nn
+
+            class RotaryTable(nn.Module):
+                def __init__(self, dim=4):
+                    super().__init__()
+                    self.register_buffer("freqs", torch.ones(dim), persistent=False)
+                    self.tables = {}
+                    self.history = []
+
+                def forward(self, x):
+                    n = x.shape[-2]
+                    table = self.tables.get(n)
+                    if table is None:
+                        table = torch.outer(torch.arange(n, dtype=self.freqs.dtype), self.freqs)
+                        self.tables[n] = table
+                        self.history.append(table.sum())
+                    return x + table
+            """,
+            at=[(8, 8), (9, 8)],
+            title="a table cache keyed by length, and a list",
+        ),
+    )
+
+    valid = (
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Attention(nn.Module):
+                def __init__(self, heads=2, n=4):
+                    super().__init__()
+                    self.attention_biases = nn.Parameter(torch.randn(heads, n))
+                    self.register_buffer("idxs", torch.zeros(n, n, dtype=torch.long), persistent=False)
+                    self.attention_bias_cache = {}
+
+                @torch.no_grad()
+                def train(self, mode=True):
+                    super().train(mode)
+                    if mode and self.attention_bias_cache:
+                        self.attention_bias_cache = {}  # clear ab cache
+
+                def _apply(self, fn, *args, **kwargs):
+                    self.attention_bias_cache = {}
+                    return super()._apply(fn, *args, **kwargs)
+
+                def get_attention_biases(self, device):
+                    if torch.jit.is_tracing() or self.training:
+                        return self.attention_biases[:, self.idxs]
+                    device_key = str(device)
+                    if device_key not in self.attention_bias_cache:
+                        self.attention_bias_cache[device_key] = self.attention_biases[:, self.idxs]
+                    return self.attention_bias_cache[device_key]
+            """,
+            why="timm's shape (LeViT, EfficientFormer, TinyViT): `_apply` clears the cache",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Resampler(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self._pinv_cache_map = {}
+                    self.shapes = {}
+                    self.features = {}
+                    self.body = nn.Linear(4, 4)
+
+                def _pinv(self, key, n):
+                    if key not in self._pinv_cache_map:
+                        self._pinv_cache_map[key] = torch.linalg.pinv(torch.eye(n))
+                    return self._pinv_cache_map[key]
+
+                def _apply(self, fn, recurse=True):
+                    self._pinv_cache_map.clear()
+                    return super()._apply(fn)
+
+                def forward(self, x):
+                    self.shapes[x.shape[0]] = tuple(x.shape)
+                    self.features["body"] = self.body(x)
+                    return self.features["body"]
+            """,
+            why="cleared with `.clear()` in `_apply` (timm's patch-embed resampler); shapes and layer outputs are not cached state",
+        ),
+    )
+
+    def check(self, model: FileModel, report: Reporter) -> None:
+        for cls in model.modules:
+            if cls.framework != "torch":
+                continue
+            chain = (cls, *cls.ancestors())
+            cleared = set()
+            for c in chain:
+                if "_apply" in c.methods:
+                    cleared |= c.methods["_apply"].self_attrs
+            state = _state_attrs(model, chain)
+            for a in cls.self_assigns:
+                if a.method != "__init__" or a.attr in cleared:
+                    continue
+                k = model.self_kind(cls, a)
+                if k.tag not in (Tag.LIST, Tag.DICT) or k.elems:
+                    continue  # only containers created empty
+                if any(b.attr == a.attr and b.method == "__init__" and b.order > a.order for b in cls.self_assigns):
+                    continue
+                fills = [
+                    m for m in cls.mutations
+                    if m.attr == a.attr and m.method != "__init__" and m.op == "elem"
+                    and _tensorish(model, state, m.value, m.scope, m.order)
+                ]
+                if fills:
+                    report(a.node, attr=a.attr, container="dict" if k.tag is Tag.DICT else "list")
+
+
+def _state_attrs(model: FileModel, chain: tuple[ClassFacts, ...]) -> set[str]:
+    """Attributes holding parameters or buffers (assigned, or registered by literal name)."""
+    out = set()
+    for c in chain:
+        for a in c.self_assigns:
+            if model.self_kind(c, a).tag in _STATE_TAGS:
+                out.add(a.attr)
+        for call in c.self_calls:
+            if call.name in _STATE_CALLS:
+                name = call.literal_arg(0)
+                if name:
+                    out.add(name)
+    return out
+
+
+def _tensorish(model: FileModel, state: set[str], e: cst.BaseExpression, scope: Scope | None, order: int | None, depth: int = 0) -> bool:
+    """Is ``e`` known to evaluate to a torch tensor?"""
+    if depth > 8:
+        return False
+    if model.kind_of(e, scope, order).tag in (Tag.TENSOR, Tag.GRAD_TENSOR):
+        return True
+    if isinstance(e, cst.Call):
+        q = model.qualify(e.func)
+        if q and (q in known.TORCH_TENSOR_FACTORIES or known.torch_function_of_tensors(q) or _TORCH_SUBMODULE_FN.match(q)):
+            return True
+        if isinstance(e.func, cst.Attribute) and e.func.attr.value in known.TENSOR_METHODS:
+            return _tensorish(model, state, e.func.value, scope, order, depth + 1)
+        return False
+    if isinstance(e, cst.Subscript):
+        return _tensorish(model, state, e.value, scope, order, depth + 1)
+    if isinstance(e, cst.BinaryOperation):
+        return any(_tensorish(model, state, x, scope, order, depth + 1) for x in (e.left, e.right))
+    if isinstance(e, cst.Attribute):
+        return isinstance(e.value, cst.Name) and e.value.value == "self" and e.attr.value in state
+    if isinstance(e, cst.Name):
+        b = model.value_binding(e.value, scope, order)
+        return b is not None and _tensorish(model, state, b[0], b[1], b[2], depth + 1)
+    return False

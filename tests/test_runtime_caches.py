@@ -1,0 +1,58 @@
+"""Runtime truth for MRG205 (stale-tensor-cache), from the rule's own examples.
+
+A tensor cached in a plain dict/list keeps its dtype after ``.to(torch.float64)``
+/ ``.half()`` (``train()`` overrides do not run then); an ``_apply`` override
+that clears the cache makes the next call rebuild it from the converted state.
+"""
+
+import pytest
+
+from flake8_modreg.rules.stale_tensor_cache import StaleTensorCache
+
+torch = pytest.importorskip("torch")
+
+
+def _class(code: str, name: str):
+    ns = {"__name__": "modreg_cache_probe"}
+    exec(compile(code, f"<{name}>", "exec"), ns)
+    return ns[name]
+
+
+def test_cache_cleared_only_in_train_goes_stale_after_to():
+    m = _class(StaleTensorCache.invalid[0].code, "Attention")().eval()
+    x = torch.zeros(1)
+    m(x)
+    assert m.bias_cache["cpu"].dtype == torch.float32
+    m.to(torch.float64)
+    assert m.attention_biases.dtype == torch.float64
+    assert m.get_bias(x.device).dtype == torch.float32  # stale: the cached float32 copy
+    assert m.bias_cache  # .to() never called train(), which would have cleared it
+
+
+def test_apply_override_clears_the_cache():
+    m = _class(StaleTensorCache.valid[0].code, "Attention")()
+    m.eval()  # timm's train() override returns None
+    m.get_attention_biases(torch.device("cpu"))
+    assert m.attention_bias_cache
+    m.to(torch.float64)
+    assert m.attention_bias_cache == {}
+    assert m.get_attention_biases(torch.device("cpu")).dtype == torch.float64
+
+
+def test_clear_in_apply_and_half():
+    m = _class(StaleTensorCache.valid[1].code, "Resampler")()
+    m._pinv("k", 2)
+    m.half()
+    assert m._pinv_cache_map == {}
+
+
+def test_cached_table_keeps_float32_after_half():
+    m = _class(StaleTensorCache.invalid[1].code, "RotaryTable")()
+    x = torch.zeros(3, 4)
+    m(x)
+    m.half()
+    assert m.freqs.dtype == torch.float16
+    out = m(x.half())
+    assert m.tables[3].dtype == torch.float32 and out.dtype == torch.float32  # silently promoted
+    fresh = _class(StaleTensorCache.invalid[1].code, "RotaryTable")().half()
+    assert fresh(x.half()).dtype == torch.float16  # what the converted module computes without the stale entry
