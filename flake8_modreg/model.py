@@ -686,6 +686,8 @@ class FileModel:
         for c in pending:
             for dotted in c.bases:
                 q = self.imports.qualify(dotted)
+                if q and q.startswith("."):  # relative: absolute when the module name is known (project runs)
+                    q = self.absolute(q)
                 fw = known.framework_of_class(q) if q else None
                 if fw:
                     c.framework_bases.append(q)

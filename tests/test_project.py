@@ -54,3 +54,22 @@ def test_index_follows_reexports_and_chains():
     assert index.framework_of("proj.models.heads.head.NotAModule") is None
     # only these files get knowledge from other files
     assert [Path(p).name for p in FILES if index.context_for(p)] == ["head.py", "plain.py"]  # and the torch-free file whose class is a Module through Middle
+
+
+def test_a_relative_import_of_a_known_base_is_resolved_in_project_runs(tmp_path):
+    """transformers' `from ...modeling_utils import PreTrainedModel` inside the transformers package."""
+    pkg = tmp_path / "transformers" / "models" / "x"
+    pkg.mkdir(parents=True)
+    for d in (tmp_path / "transformers", tmp_path / "transformers" / "models", pkg):
+        (d / "__init__.py").write_text("")
+    (tmp_path / "transformers" / "modeling_utils.py").write_text("class PreTrainedModel:\n    pass\n")
+    model = pkg / "modeling_x.py"
+    model.write_text(
+        "import torch\nfrom ...modeling_utils import PreTrainedModel\n\n\n"
+        "class XModel(PreTrainedModel):\n    def __init__(self, config):\n        super().__init__(config)\n"
+        "        self.table = torch.zeros(3)\n"
+    )
+    files = [str(p) for p in tmp_path.rglob("*.py")]
+    got = {(f.line, f.code) for o in check_project(files, Config(strict=True)).values() for f in o.findings}
+    assert got == {(8, "MRG201")}
+    assert check(model.read_bytes(), config=Config(strict=True)) == []  # per file: a relative base is unknown
