@@ -435,14 +435,16 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
             summaries[path] = s
             if cache is not None and path in digests:
                 cache.put_summary(path, digests[path], s)
-        index = ProjectIndex(s for s in summaries.values() if s is not None and (s.classes or s.is_package))
+        index = ProjectIndex(s for s in summaries.values() if s is not None)
         # phase 2: check every file once, knowing the Module classes of the other files
         reports: dict[str, FileReport] = {}
         tasks = []
+        ctx_keys: dict[str, str] = {}
         for f in files:
             ctx = index.context_for(f)
+            ctx_keys[f] = _ctx_key(ctx)
             if cache is not None and f in digests:
-                cached = cache.findings(f, digests[f], _ctx_key(ctx))
+                cached = cache.findings(f, digests[f], ctx_keys[f])
                 if cached is not None:
                     reports[f] = FileReport(f, cached)
                     continue
@@ -451,7 +453,7 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
         for report in _pmap(process, tasks, jobs, pool, bar):
             reports[report.path] = report
             if cache is not None and report.error is None and report.path in digests:
-                cache.put_findings(report.path, digests[report.path], _ctx_key(index.context_for(report.path)), report.findings)
+                cache.put_findings(report.path, digests[report.path], ctx_keys[report.path], report.findings)
         if bar is not None:
             bar.close()
     finally:

@@ -73,7 +73,8 @@ class ProjectIndex:
     """Which classes of the project are Modules/Cells, across files."""
 
     def __init__(self, summaries: Iterable[FileSummary]) -> None:
-        self.files = {s.path: s for s in summaries}
+        # a file without classes matters only as a package's re-exports
+        self.files = {s.path: s for s in summaries if s.classes or s.is_package}
         self.classes: dict[str, ClassSummary] = {}
         self.aliases: dict[str, str] = {}
         for s in self.files.values():
@@ -225,7 +226,7 @@ def summaries(paths: Iterable[str], read: Callable[[str], bytes], module_bases: 
             s = ast_summary(p, read(p), module_bases)
         except OSError:
             s = None
-        if s is not None and (s.classes or s.is_package):
+        if s is not None:
             out.append(s)
     return out
 
