@@ -29,9 +29,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from . import __version__
 from .config import ConfigError, ProjectConfig, discover
-from .core import FileContext, decode, run
+from .context import FileContext
 from .findings import Applicability, Finding, ModregError
-from .noqa import Noqa, keep_unsuppressed
 from .project import ClassSummary, FileSummary, ProjectIndex, ast_summary, module_name_for
 from .settings import Config
 
@@ -232,7 +231,9 @@ def _atomic_write(path: str, data: bytes) -> None:
 
 def process(task: Task, source: bytes | None = None) -> FileReport:
     """Check (and fix) one file; every failure becomes ``FileReport.error``, one line."""
-    from .fixer import fix
+    # the checker is imported by the first file that needs it: a warm run (all cached) imports no libcst
+    from .core import decode, run
+    from .noqa import Noqa, keep_unsuppressed
 
     path = task.path
     display = task.display or path
@@ -243,6 +244,8 @@ def process(task: Task, source: bytes | None = None) -> FileReport:
         if context is None and task.display is None:
             context = FileContext(*module_name_for(path))
         if task.mode in ("fix", "diff"):
+            from .fixer import fix  # libcst's codemod machinery: only when fixing
+
             result = fix(source, path=path, config=task.config, unsafe=task.unsafe, keep=keep_unsuppressed, context=context)
             findings = result.remaining
             new = result.source

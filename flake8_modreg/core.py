@@ -7,11 +7,11 @@ import logging
 import os
 import sys
 import tokenize
-from dataclasses import dataclass
 from typing import Iterable
 
 import libcst as cst
 
+from .context import FileContext
 from .findings import Finding, ModregError
 from .model import FileModel, build_model
 from .positions import node_positions
@@ -26,20 +26,6 @@ _PREFILTER = ("torch", "mindspore", "lightning", "transformers", "mmengine", "mm
 #: libcst's parser and visitors recurse; deep nesting that ``ast`` accepts can
 #: exhaust the default limit.  This is raised for the duration of a check.
 _RECURSION_LIMIT = 8000
-
-
-@dataclass(frozen=True)
-class FileContext:
-    """What a project-wide run knows about one file beyond its text.
-
-    ``module_name`` (``pkg.models.head``) resolves relative imports;
-    ``bases`` maps absolute qualified names of classes defined in *other*
-    files of the run to the framework they belong to (see ``project.py``).
-    """
-
-    module_name: str | None = None
-    is_package: bool = False
-    bases: tuple[tuple[str, str], ...] = ()
 
 
 def _needles(config: Config, context: FileContext | None = None) -> tuple[str, ...]:

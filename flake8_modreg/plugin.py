@@ -10,6 +10,10 @@
   an exception escaping a plugin would abort the user's whole run.
 * When the user's selection leaves every MRG code out (``--select E,W,F``),
   the plugin does no work at all: installing it must not tax other runs.
+  flake8 imports every installed plugin before it reads the selection, so
+  this module imports nothing heavy: the codes come from the generated
+  ``_codes`` table, and the checker (rules, model, libcst) is imported when
+  the first file is checked.  ``tests/test_flake8_adapter.py`` asserts it.
 """
 
 from __future__ import annotations
@@ -20,9 +24,7 @@ import logging
 from typing import Any, ClassVar, Iterator
 
 from . import __version__
-from .core import check
-from .findings import ModregError
-from .rules import all_rules
+from ._codes import CODES
 from .settings import Config
 
 log = logging.getLogger("flake8_modreg")
@@ -62,12 +64,12 @@ class Plugin:
             help="Extra base classes (dotted or plain names) whose subclasses are torch Modules, "
             "e.g. mylib.BaseModel. (Default: none)",
         )
-        off = sorted({r.code[:4] for r in all_rules() if not r.default_enabled} | {"MRG9"})
+        off = sorted({code[:4] for code, on in CODES.items() if not on} | {"MRG9"})
         manager.extend_default_ignore(off)
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
-        codes: tuple[str, ...] = tuple(r.code for r in all_rules())
+        codes: tuple[str, ...] = tuple(CODES)
         try:
             from flake8.style_guide import Decision, DecisionEngine
 
@@ -84,6 +86,9 @@ class Plugin:
         config = self._config
         if not config.select:
             return
+        from .core import check  # first file checked: now the rules, the model and libcst are needed
+        from .findings import ModregError
+
         try:
             findings = check("".join(self.lines), path=self.filename, config=config)
         except ModregError:

@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .core import FileContext, run
-from .findings import Finding, ModregError
 from . import known
-from .model import absolutize
+from .context import FileContext
+from .findings import Finding, ModregError
 from .settings import Config
 
 _MAX_HOPS = 16
@@ -136,6 +135,8 @@ class ProjectIndex:
 
 
 def _bind_imports(body: list[ast.stmt], table: dict[str, str], module: str, is_package: bool) -> None:
+    from .model import absolutize  # not at the top: a warm CLI run (no summary to make) must not import libcst
+
     for node in body:
         if isinstance(node, ast.Import):
             for a in node.names:
@@ -240,6 +241,8 @@ class FileOutcome:
 
 def check_file(path: str, source: bytes, config: Config, context: FileContext | None) -> FileOutcome:
     """Check one file of a project run (``context`` from :meth:`ProjectIndex.context_for`)."""
+    from .core import run
+
     try:
         return FileOutcome(path, run(source, path=path, config=config, context=context or _own_context(path))[2])
     except ModregError as e:

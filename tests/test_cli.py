@@ -208,6 +208,31 @@ def test_cache_warm_run_equals_cold_and_invalidates(tree, monkeypatch):
     assert len(calls) == 3
 
 
+LIST_MODULES_AFTER_MAIN = """
+import json, sys
+from flake8_modreg.cli import main
+code = main(sys.argv[1:])
+sys.stderr.write("MODULES " + json.dumps(sorted(sys.modules)) + "\\n")
+sys.exit(code)
+"""
+
+
+def test_warm_run_imports_no_checker(tree):
+    """Everything cached: the run reads hashes and cached findings; libcst, the model and the rules stay unimported."""
+    env = {**os.environ, "MODREG_CACHE_DIR": str(tree / "cache")}
+
+    def modreg(*argv):
+        p = subprocess.run([sys.executable, "-c", LIST_MODULES_AFTER_MAIN, *argv], cwd=tree, env=env, capture_output=True, text=True)
+        return p.returncode, p.stdout, set(json.loads(p.stderr.rsplit("MODULES ", 1)[1]))
+
+    cold = modreg("check", "pkg")
+    assert {"libcst", "flake8_modreg.core", "flake8_modreg.model"} <= cold[2]  # the check below can fail
+    warm = modreg("check", "pkg")
+    assert warm[:2] == cold[:2] and "MRG201" in warm[1]
+    checker = ("libcst", "flake8_modreg.core", "flake8_modreg.model", "flake8_modreg.rules", "flake8_modreg.fixer")
+    assert sorted(m for m in warm[2] if m.split(".")[0] == "libcst" or m.startswith(checker)) == []
+
+
 def test_a_corrupt_cache_is_ignored(tree, monkeypatch):
     monkeypatch.setenv("MODREG_CACHE_DIR", str(tree / "cache"))
     cold = run("check", "pkg", cwd=tree)

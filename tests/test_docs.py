@@ -37,6 +37,7 @@ def test_stale_detection_notices_an_edit(tmp_path):
     (root / "docs" / "rules").mkdir(parents=True)
     (root / "README.md").write_text(f"x\n{docs.START}\n{docs.END}\n", encoding="utf-8")
     for path, text in docs.expected_files(root).items():
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert docs.stale(root) == []
     page = root / "docs" / "rules" / "MRG101.md"

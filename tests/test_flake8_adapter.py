@@ -1,5 +1,6 @@
 """The flake8 route, tested through real flake8 processes (not only the class)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -144,11 +145,12 @@ def test_plugin_does_no_work_when_no_mrg_code_is_selected(monkeypatch):
     """`flake8 --select E,W,F` must not pay for our parse."""
     import argparse
 
+    from flake8_modreg import core
     from flake8_modreg import plugin as plugin_mod
     from flake8.main.application import Application
 
     calls = []
-    monkeypatch.setattr(plugin_mod, "check", lambda *a, **k: calls.append(a) or [])
+    monkeypatch.setattr(core, "check", lambda *a, **k: calls.append(a) or [])
 
     def options_for(argv):
         app = Application()
@@ -167,13 +169,48 @@ def test_plugin_does_no_work_when_no_mrg_code_is_selected(monkeypatch):
     assert argparse  # imported for the options namespace type
 
 
+RUN_FLAKE8_AND_LIST_MODULES = """
+import atexit, json, runpy, sys
+atexit.register(lambda: sys.stderr.write("MODULES " + json.dumps(sorted(sys.modules)) + "\\n"))
+sys.argv = ["flake8", *sys.argv[1:]]
+runpy.run_module("flake8", run_name="__main__", alter_sys=True)
+"""
+
+
+def imported_modules(*flake8_args, cwd):
+    """The modules a real ``flake8 -j1`` run has imported when it exits, and its output."""
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN_FLAKE8_AND_LIST_MODULES, "--isolated", "-j1", "--exit-zero", *flake8_args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+    )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+    return set(json.loads(proc.stderr.rsplit("MODULES ", 1)[1])), proc.stdout
+
+
+def test_installed_but_unselected_plugin_imports_nothing_heavy(tmp_path):
+    """flake8 imports every installed plugin before it reads --select: ours must cost (almost) nothing then."""
+    (tmp_path / "net.py").write_text(BUGGY, encoding="utf-8")
+    modules, out = imported_modules("--select", "E,W,F", "net.py", cwd=tmp_path)
+    assert "flake8_modreg.plugin" in modules  # flake8 did load the plugin
+    checker = ("flake8_modreg.core", "flake8_modreg.model", "flake8_modreg.rules", "flake8_modreg.fixer")
+    assert sorted(m for m in modules if m.split(".")[0] == "libcst" or m.startswith(checker)) == []
+    assert "MRG" not in out
+    # the same process with an MRG code selected does import them (the check above can fail)
+    modules, out = imported_modules("--select", "E,W,F,MRG", "net.py", cwd=tmp_path)
+    assert {"libcst", "flake8_modreg.core", "flake8_modreg.model"} <= modules
+    assert "MRG101" in out
+
+
 def test_plugin_survives_an_internal_error(monkeypatch):
+    from flake8_modreg import core
     from flake8_modreg import plugin as plugin_mod
 
     def boom(*a, **k):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(plugin_mod, "check", boom)
+    monkeypatch.setattr(core, "check", boom)
     monkeypatch.setattr(plugin_mod.Plugin, "_config", Config(select=("ALL",)))
     assert list(plugin_mod.Plugin(None, BUGGY.splitlines(True), "x.py").run()) == []
 
