@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import fnmatch
 import hashlib
 import json
 import os
@@ -28,11 +27,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from . import __version__
-from .config import ConfigError, ProjectConfig, discover
+from .config import ConfigError, ProjectConfig, discover, load
 from .context import FileContext
 from .findings import Applicability, Finding, ModregError
+from . import output
+from .output import FileError, TextOptions, error_where, sarif  # noqa: F401  (sarif: the public name it had here)
 from .project import ClassSummary, FileSummary, ProjectIndex, ast_summary, module_name_for
-from .settings import Config
+from .settings import Config, check_codes
 
 SKIP_DIRS = {
     ".git", ".hg", ".svn", ".bzr", "__pycache__", ".tox", ".nox", ".eggs", "build", "dist", "node_modules",
@@ -159,6 +160,9 @@ class FileReport:
     fixed: int = 0
     diff: str | None = None
     written: bool = False
+    #: where the error is (a syntax error), 1-based line and 0-based column, else None
+    error_line: int | None = None
+    error_col: int | None = None
 
 
 def _finding_dict(f: Finding) -> dict:
@@ -207,6 +211,8 @@ class Task:
     mode: str = "check"  # check | fix | diff
     unsafe: bool = False
     display: str | None = None
+    #: attach each fix's text edits to its finding (``--format json``)
+    edits: bool = False
 
 
 def _atomic_write(path: str, data: bytes) -> None:
@@ -263,15 +269,17 @@ def process(task: Task, source: bytes | None = None) -> FileReport:
                     report.diff = new.decode("utf-8", "surrogateescape")  # stdin: the fixed text
             text = decode(new)
         else:
-            _m, _model, findings = run(source, path=path, config=task.config, context=context)
+            module, _model, findings = run(source, path=path, config=task.config, context=context)
             report = FileReport(display)
             text = decode(source) if findings else ""
         if findings:
             findings = Noqa.from_source(text).filter(findings)
         report.findings = [_finding_dict(f) for f in findings]
+        if task.edits and task.mode == "check" and findings:
+            _attach_edits(module, findings, report.findings)
         return report
     except ModregError as e:
-        return FileReport(display, error=str(e))
+        return FileReport(display, error=str(e), error_line=e.line, error_col=e.col)
     except OSError as e:
         return FileReport(display, error=_os_error(e))
     except RecursionError:
@@ -280,6 +288,23 @@ def process(task: Task, source: bytes | None = None) -> FileReport:
         if os.environ.get("MODREG_STRICT") == "1":
             raise
         return FileReport(display, error=f"internal error: {type(e).__name__}: {' '.join(str(e).split())}")
+
+
+def _attach_edits(module: Any, findings: list[Finding], dicts: list[dict]) -> None:
+    """``d["edits"]``: the text edits of each finding's own fix, in ruff's shape (see :mod:`flake8_modreg.edits`)."""
+    from .edits import text_edits
+    from .fixer import apply_fixes
+
+    if module is None:
+        return
+    old = module.code
+    for f, d in zip(findings, dicts):
+        if f.fix is None or f.fix.applicability is Applicability.NONE:
+            continue
+        try:
+            d["edits"] = text_edits(old, apply_fixes(module, [f.fix]).code)
+        except Exception:  # no edits rather than no report
+            d["edits"] = None
 
 
 # --- cache ----------------------------------------------------------------------------------------
@@ -394,17 +419,7 @@ def _ctx_key(ctx: FileContext | None) -> str:
 
 
 def _per_file_ignored(pc: ProjectConfig, path: str, code: str) -> bool:
-    if not pc.per_file_ignores:
-        return False
-    try:
-        rel = Path(path).resolve().relative_to(pc.root).as_posix()
-    except ValueError:
-        rel = Path(path).as_posix()
-    for pattern, codes in pc.per_file_ignores.items():
-        if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(Path(path).name, pattern):
-            if code.startswith(tuple(codes)):
-                return True
-    return False
+    return pc.per_file_ignored(path, code)
 
 
 def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> tuple[list[FileReport], list[tuple[str, str]]]:
@@ -413,9 +428,10 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
     ignores.add(pc.root, pc.exclude)
     ignores.add(Path.cwd(), [p for e in args.exclude for p in e.split(",")])
     files = sorted(set(iter_files(args.paths, ignores, errors, args.force_exclude)))
+    want_edits = args.format == "json"
     jobs = args.jobs or os.cpu_count() or 1
     use_cache = not args.no_cache and args.mode == "check"
-    cache = Cache(Path(os.environ.get("MODREG_CACHE_DIR") or pc.root / CACHE_DIR_NAME), config) if use_cache else None
+    cache = Cache(Path(os.environ.get("MODREG_CACHE_DIR") or (pc.root if pc.path else Path.cwd()) / CACHE_DIR_NAME), config) if use_cache else None
     pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 and len(files) >= 4 else None
     try:
         # phase 1: what classes each file defines (cheap ast pass; cached by content)
@@ -448,10 +464,12 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
             ctx_keys[f] = _ctx_key(ctx)
             if cache is not None and f in digests:
                 cached = cache.findings(f, digests[f], ctx_keys[f])
+                if cached is not None and want_edits and any(d["fix"] and "edits" not in d for d in cached):
+                    cached = None  # cached by a run that did not compute the fixes' edits
                 if cached is not None:
                     reports[f] = FileReport(f, cached)
                     continue
-            tasks.append(Task(f, config, ctx, args.mode, args.unsafe_fixes))
+            tasks.append(Task(f, config, ctx, args.mode, args.unsafe_fixes, edits=want_edits))
         bar = _progress(len(tasks), "modreg", not args.quiet)
         for report in _pmap(process, tasks, jobs, pool, bar):
             reports[report.path] = report
@@ -479,127 +497,16 @@ def _rule_index() -> dict[str, Any]:
     return {r.code: r for r in all_rules()}
 
 
-def _docs_url(code: str) -> str:
-    from .docs import DOCS_URL
-
-    return DOCS_URL.format(code=code)
-
-
-def emit(reports: list[FileReport], errors: list[tuple[str, str]], fmt: str, out: Any) -> None:
-    rows = [(r.path, d) for r in reports for d in sorted(r.findings, key=lambda d: (d["line"], d["col"], d["code"]))]
-    file_errors = [(r.path, r.error) for r in reports if r.error] + errors
-    if fmt == "text":
-        for path, d in rows:
-            out.write(f"{path}:{d['line']}:{d['col'] + 1}: {d['code']} {d['message']}: {d['fix_hint']}\n")
-    elif fmt == "github":
-        for path, d in rows:
-            msg = f"{d['message']}: {d['fix_hint']}".replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            loc = f"file={path},line={d['line']},col={d['col'] + 1},endLine={d['end_line']},endColumn={d['end_col'] + 1}"
-            out.write(f"::error {loc},title={d['code']} ({d['name']})::{d['code']} {msg}\n")
-        for path, err in file_errors:
-            out.write(f"::error file={path},title=modreg::{err}\n")
-    elif fmt == "json":
-        doc = {
-            "version": 1,
-            "tool": {"name": "modreg", "version": __version__},
-            "findings": [
-                {
-                    "path": path,
-                    "code": d["code"],
-                    "name": d["name"],
-                    "message": d["message"],
-                    "fix_hint": d["fix_hint"],
-                    "line": d["line"],
-                    "column": d["col"] + 1,
-                    "end_line": d["end_line"],
-                    "end_column": d["end_col"] + 1,
-                    "fix": None if d["fix"] is None else {"applicability": d["fix"], "title": d["fix_title"]},
-                    "url": _docs_url(d["code"]),
-                }
-                for path, d in rows
-            ],
-            "errors": [{"path": p, "message": m} for p, m in file_errors],
-        }
-        json.dump(doc, out, indent=2, ensure_ascii=False)
-        out.write("\n")
-    elif fmt == "sarif":
-        json.dump(sarif(rows, file_errors), out, indent=2, ensure_ascii=False)
-        out.write("\n")
+def file_errors(reports: list[FileReport], errors: list[tuple[str, str]]) -> list[FileError]:
+    """Files that could not be checked: ``(path, message, line, col)`` (a syntax error has a place)."""
+    return [(r.path, r.error, r.error_line, r.error_col) for r in reports if r.error] + [(p, m, None, None) for p, m in errors]
 
 
-def sarif(rows: list[tuple[str, dict]], file_errors: list[tuple[str, str]]) -> dict:
-    """A SARIF 2.1.0 log that GitHub code scanning accepts (columns in code points, 1-based)."""
-    rules = _rule_index()
-    used = sorted({d["code"] for _, d in rows} | set(rules))
-    order = {c: i for i, c in enumerate(used)}
-    descriptors = []
-    for code in used:
-        r = rules.get(code)
-        descriptors.append(
-            {
-                "id": code,
-                "name": r.name if r else code,
-                "shortDescription": {"text": r.summary if r else code},
-                "fullDescription": {"text": (r.message if r else code).replace("{", "").replace("}", "")},
-                "helpUri": _docs_url(code),
-                "defaultConfiguration": {"level": "error" if code in ("MRG301", "MRG302", "MRG304", "MRG404") else "warning"},
-            }
-        )
-
-    def uri(path: str) -> str:
-        return Path(os.path.relpath(path)).as_posix() if not os.path.isabs(path) else Path(path).as_uri()
-
-    results = []
-    for path, d in rows:
-        results.append(
-            {
-                "ruleId": d["code"],
-                "ruleIndex": order[d["code"]],
-                "level": descriptors[order[d["code"]]]["defaultConfiguration"]["level"],
-                "message": {"text": f"{d['code']} {d['message']}: {d['fix_hint']}"},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": uri(path), **({} if os.path.isabs(path) else {"uriBaseId": "%SRCROOT%"})},
-                            "region": {
-                                "startLine": d["line"],
-                                "startColumn": d["col"] + 1,
-                                "endLine": d["end_line"],
-                                "endColumn": d["end_col"] + 1,
-                            },
-                        }
-                    }
-                ],
-            }
-        )
-    notifications = [
-        {
-            "level": "error",
-            "message": {"text": msg},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri(path)}}}],
-        }
-        for path, msg in file_errors
-    ]
-    return {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "modreg",
-                        "semanticVersion": __version__,
-                        "informationUri": "https://github.com/flake8-modreg/flake8-modreg",
-                        "rules": descriptors,
-                    }
-                },
-                "columnKind": "unicodeCodePoints",
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().as_uri() + "/"}},
-                "results": results,
-                "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
-            }
-        ],
-    }
+def emit(
+    reports: list[FileReport], errors: list[tuple[str, str]], fmt: str, out: Any, text: TextOptions | None = None
+) -> None:
+    rows = [(r.path, d) for r in reports for d in sorted(r.findings, key=lambda d: (d.get("cell") or 0, d["line"], d["col"], d["code"]))]
+    output.emit(rows, file_errors(reports, errors), fmt, out, text)
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -614,6 +521,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--select", help="codes or prefixes to report (comma list), e.g. MRG1,MRG301")
     c.add_argument("--ignore", help="codes or prefixes not to report")
     c.add_argument("--extend-select", help="codes or prefixes to add to the selection (e.g. the off-by-default MRG9)")
+    c.add_argument("--extend-ignore", help="codes or prefixes to ignore on top of the configured ones")
+    c.add_argument("--config", metavar="FILE", help="read settings from FILE (a pyproject.toml's [tool.modreg], or a TOML file of the same keys)")
+    c.add_argument("--isolated", action="store_true", help="ignore every configuration file")
     c.add_argument("--exclude", action="append", default=[], help="gitignore-style patterns to skip (repeatable)")
     c.add_argument("--force-exclude", action="store_true", help="apply excludes to files named on the command line too (pre-commit)")
     c.add_argument("--module-bases", help="extra base classes that make a class a torch Module (comma list)")
@@ -666,6 +576,11 @@ def _summary(reports: list[FileReport], errors: list[tuple[str, str]], args: arg
         parts.append(f"Would fix {fixed} problem{'s' * (fixed != 1)}; {n} remaining")
     elif n:
         parts.append(f"Found {n} problem{'s' * (n != 1)}")
+    elif not reports and not bad:
+        return "No Python files found under the given path(s)."
+    elif bad:  # never "All checks passed" when something was not checked
+        ok = sum(1 for r in reports if r.error is None)
+        parts.append(f"No problems in {ok} checked file{'s' * (ok != 1)}" if ok else "No file was checked")
     else:
         parts.append("All checks passed")
     if args.mode == "check" and (safe or unsafe):
@@ -676,8 +591,39 @@ def _summary(reports: list[FileReport], errors: list[tuple[str, str]], args: arg
             hints.append(f"{unsafe} with --fix --unsafe-fixes")
         parts[-1] += f" ({', '.join(hints)})"
     if bad:
-        parts.append(f"{bad} file{'s' * (bad != 1)} could not be checked")
+        parts.append(f"{bad} path{'s' * (bad != 1)} could not be checked")
     return "; ".join(parts) + "."
+
+
+def project_config(args: argparse.Namespace) -> ProjectConfig:
+    """``--isolated``: none; ``--config FILE``: that file; else the nearest ``[tool.modreg]`` above the first path."""
+    start = Path(args.stdin_filename).parent if args.stdin_filename else Path(args.paths[0] if args.paths else ".")
+    if args.isolated:
+        return ProjectConfig(root=Path.cwd().resolve())
+    if args.config is not None:
+        path = Path(args.config)
+        if not path.is_file():
+            raise UsageError(f"--config {args.config}: no such file")
+        return load(path)
+    return discover(start if start.exists() else Path.cwd())
+
+
+def options_config(args: argparse.Namespace, pc: ProjectConfig) -> dict[str, Any]:
+    """The command line's selection, validated by the same :func:`check_codes` as ``[tool.modreg]``."""
+    kw: dict[str, Any] = {}
+    if args.select is not None:
+        kw["select"] = check_codes(args.select, "--select")
+    ignore = None
+    if args.ignore is not None:
+        ignore = check_codes(args.ignore, "--ignore")
+    if args.extend_ignore is not None:  # adds to the configured (or given) ignore list, as in flake8/ruff
+        ignore = (pc.ignore if ignore is None else ignore) + check_codes(args.extend_ignore, "--extend-ignore")
+    kw["ignore"] = ignore
+    if args.extend_select is not None:
+        kw["extend_select"] = pc.extend_select + check_codes(args.extend_select, "--extend-select")
+    if args.module_bases is not None:
+        kw["module_bases"] = args.module_bases.split(",")
+    return kw
 
 
 def _cmd_check(args: argparse.Namespace, out: Any, err: Any, stdin: Any) -> int:
@@ -687,18 +633,12 @@ def _cmd_check(args: argparse.Namespace, out: Any, err: Any, stdin: Any) -> int:
     if args.unsafe_fixes and args.mode == "check":
         raise UsageError("--unsafe-fixes needs --fix or --diff")
     use_stdin = args.stdin_filename is not None or args.paths == ["-"]
-    start = Path(args.stdin_filename).parent if args.stdin_filename else Path(args.paths[0] if args.paths else ".")
-    pc = discover(start if start.exists() else Path.cwd())
-    config = pc.config(
-        select=args.select and args.select.split(","),
-        ignore=args.ignore and args.ignore.split(","),
-        extend_select=args.extend_select and args.extend_select.split(","),
-        module_bases=args.module_bases and args.module_bases.split(","),
-    )
+    pc = project_config(args)
+    config = pc.config(**options_config(args, pc))
     if use_stdin:
         name = args.stdin_filename or "-"
         source = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
-        task = Task(name, config, None, args.mode, args.unsafe_fixes, display=name)
+        task = Task(name, config, None, args.mode, args.unsafe_fixes, display=name, edits=args.format == "json")
         report = process(task, source)
         if args.mode == "fix":  # like ruff: the fixed source goes to stdout, findings to stderr
             out.write(report.diff if report.diff is not None else source.decode("utf-8", "surrogateescape"))
@@ -713,8 +653,8 @@ def _cmd_check(args: argparse.Namespace, out: Any, err: Any, stdin: Any) -> int:
                 out.write(r.diff)
     else:
         emit(reports, errors, args.format, out)
-    for path, msg in [(r.path, r.error) for r in reports if r.error] + errors:
-        err.write(f"{path}: error: {msg}\n")
+    for path, msg, line, col in file_errors(reports, errors):
+        err.write(f"{error_where(path, line, col)}: error: {msg}\n")
     if not args.quiet and args.format == "text" and args.mode != "diff":
         out.write(_summary(reports, errors, args) + "\n")
     elif not args.quiet and args.mode == "diff":

@@ -4,14 +4,16 @@
 [tool.modreg]
 select = ["MRG"]                 # codes or prefixes (default: every default-on rule)
 ignore = ["MRG306"]
-extend-select = ["MRG901"]
+extend-select = ["MRG9"]
+extend-ignore = ["MRG205"]
 exclude = ["third_party/", "*_pb2.py"]   # gitignore-style patterns, relative to this file
 module-bases = ["mylib.BaseModel"]       # extra classes that count as torch Modules
 per-file-ignores = { "tests/*" = ["MRG2"] }
 ```
 
-An unknown key, or a value of the wrong type, is a :class:`ConfigError` with
-one line that names it.
+An unknown key, a value of the wrong type, or a code modreg does not know
+(checked by :func:`flake8_modreg.settings.check_codes`, the validator every
+surface shares) is a :class:`ConfigError` with one line that names it.
 """
 
 from __future__ import annotations
@@ -21,18 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .settings import Config
+from .settings import Config, ConfigError, check_codes
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-KEYS = {"select", "ignore", "extend-select", "exclude", "module-bases", "per-file-ignores"}
-
-
-class ConfigError(Exception):
-    """A configuration problem, as one line."""
+KEYS = {"select", "ignore", "extend-select", "extend-ignore", "exclude", "module-bases", "per-file-ignores"}
+__all__ = ["ConfigError", "ProjectConfig", "discover", "find_pyproject", "load"]
 
 
 @dataclass
@@ -59,6 +58,37 @@ class ProjectConfig:
         kw.update({k: v for k, v in overrides.items() if v is not None})
         return Config.make(**kw)
 
+    def relative(self, path: str | Path) -> str:
+        """``path`` relative to the configuration's directory (posix), or as given when outside it."""
+        try:
+            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except (ValueError, OSError):
+            return Path(path).as_posix()
+
+    def excluded(self, path: str | Path) -> bool:
+        """Whether ``exclude`` (gitignore-style, relative to :attr:`root`) matches ``path`` or a folder above it."""
+        if not self.exclude:
+            return False
+        import pathspec
+
+        spec = pathspec.GitIgnoreSpec.from_lines(self.exclude)
+        rel = self.relative(path)
+        parts = rel.split("/")
+        return spec.match_file(rel) or any(spec.match_file("/".join(parts[:i]) + "/") for i in range(1, len(parts)))
+
+    def per_file_ignored(self, path: str | Path, code: str) -> bool:
+        """Whether ``per-file-ignores`` silences ``code`` in ``path`` (patterns match the relative path or the name)."""
+        if not self.per_file_ignores:
+            return False
+        import fnmatch
+
+        rel, name = self.relative(path), Path(path).name
+        for pattern, codes in self.per_file_ignores.items():
+            if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(name, pattern):
+                if code.startswith(tuple(codes)):
+                    return True
+        return False
+
 
 def find_pyproject(start: Path) -> Path | None:
     """The nearest ``pyproject.toml`` with a ``[tool.modreg]`` table, from ``start`` upwards."""
@@ -70,27 +100,44 @@ def find_pyproject(start: Path) -> Path | None:
                 data = tomllib.loads(candidate.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
                 raise ConfigError(f"{candidate}: cannot read: {' '.join(str(e).split())}") from None
-            if "modreg" in data.get("tool", {}):
+            tool = data.get("tool", {})
+            if not isinstance(tool, dict):
+                raise ConfigError(f"{candidate}: 'tool' must be a table ([tool.modreg])")
+            if "modreg" in tool:
                 return candidate
     return None
 
 
+_CODE_KEYS = {"select", "ignore", "extend-select", "extend-ignore"}
+
+
 def _strings(path: Path, key: str, value: Any) -> tuple[str, ...]:
+    table = "[tool.modreg] " if path.name == "pyproject.toml" else ""
     if isinstance(value, str):
-        value = [v for v in value.split(",")]
+        value = value.rstrip(", ").split(",") if value.strip() else [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{path}: [tool.modreg] {key} must be a list of strings")
+        raise ConfigError(f"{path}: {table}{key} must be a list of strings")
+    if key in _CODE_KEYS or key.startswith("per-file-ignores"):
+        # an empty code is a mistake to report, not to drop (it would silently select nothing)
+        return check_codes(value, f"{path}: {table}{key}")
     return tuple(v.strip() for v in value if v.strip())
 
 
 def load(path: Path) -> ProjectConfig:
+    """The settings of ``path``: ``[tool.modreg]`` of a ``pyproject.toml``, or the top level of any other TOML file."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise ConfigError(f"{path}: cannot read: {' '.join(str(e).split())}") from None
-    table = data.get("tool", {}).get("modreg", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.modreg] must be a table")
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: 'tool' must be a table ([tool.modreg])")
+        table = tool.get("modreg", {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [tool.modreg] must be a table")
+    else:
+        table = data
     unknown = sorted(set(table) - KEYS)
     if unknown:
         raise ConfigError(f"{path}: unknown key in [tool.modreg]: {unknown[0]!r} (known: {', '.join(sorted(KEYS))})")
@@ -100,14 +147,12 @@ def load(path: Path) -> ProjectConfig:
     for key in ("ignore", "extend-select", "exclude", "module-bases"):
         if key in table:
             setattr(out, key.replace("-", "_"), _strings(path, key, table[key]))
+    if "extend-ignore" in table:
+        out.ignore += _strings(path, "extend-ignore", table["extend-ignore"])
     pfi = table.get("per-file-ignores", {})
     if not isinstance(pfi, dict):
         raise ConfigError(f"{path}: [tool.modreg] per-file-ignores must be a table of pattern = [codes]")
-    out.per_file_ignores = {pattern: _strings(path, f"per-file-ignores.{pattern!r}", codes) for pattern, codes in pfi.items()}
-    for codes in [out.select or (), out.ignore, out.extend_select, *out.per_file_ignores.values()]:
-        for c in codes:
-            if c != "ALL" and not (c.upper().startswith("MRG") and c[3:].isdigit() and len(c) <= 6):
-                raise ConfigError(f"{path}: [tool.modreg] {c!r} is not a code or prefix like 'MRG1' or 'MRG101'")
+    out.per_file_ignores = {pattern: _strings(path, f"per-file-ignores {pattern!r}", codes) for pattern, codes in pfi.items()}
     return out
 
 

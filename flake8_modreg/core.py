@@ -61,12 +61,14 @@ def parse(source: str | bytes) -> cst.Module:
         sys.setrecursionlimit(max(old, _RECURSION_LIMIT))
         return cst.parse_module(source)
     except cst.ParserSyntaxError as e:
+        python = python_syntax_error(source)
+        if python is not None:  # Python's own parser knows where (what flake8's E999 shows)
+            raise python from None
+        # Python accepts the file (syntax newer than libcst knows): libcst's view is all there is
         detail = next((ln.split(": ", 2)[-1] for ln in str(e).splitlines() if "error at" in ln), "invalid syntax")
         if len(detail) > 100:
             detail = detail[:97] + "..."
-        raise ModregError(
-            f"syntax error at line {e.raw_line}, column {e.raw_column + 1}: {detail}", line=e.raw_line, col=e.raw_column
-        ) from None
+        raise ModregError(f"syntax error (libcst): {detail}", line=e.raw_line, col=e.raw_column) from None
     except RecursionError:
         raise ModregError("too deeply nested to analyse") from None
     except (UnicodeDecodeError, LookupError, SyntaxError) as e:  # bad encoding / coding cookie
@@ -75,6 +77,26 @@ def parse(source: str | bytes) -> cst.Module:
         raise ModregError(f"cannot parse source: {e}") from None
     finally:
         sys.setrecursionlimit(old)
+
+
+def python_syntax_error(source: str | bytes) -> ModregError | None:
+    """The first syntax error as Python's own parser reports it (line, 0-based code-point column), or None."""
+    import ast
+
+    if isinstance(source, bytes):
+        try:
+            source = decode(source)
+        except ModregError as e:
+            return e
+    try:
+        compile(source, "<modreg>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as e:
+        line = e.lineno or 1
+        col = max((e.offset or 1) - 1, 0)
+        return ModregError(f"syntax error: {e.msg}", line=line, col=col)
+    except (ValueError, RecursionError, MemoryError):  # NUL bytes, absurd nesting: not a location to give
+        return None
+    return None
 
 
 def enabled_rules(config: Config) -> list[type[Rule]]:

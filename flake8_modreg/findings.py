@@ -57,6 +57,16 @@ class Finding:
         return (self.line, self.col, self.code)
 
 
+#: rules whose finding means the code cannot run at all (it raises, or a method is never called):
+#: ``error`` in SARIF, ``::error`` in GitHub annotations and Error in the editor; every other rule is a warning
+CANNOT_RUN = frozenset({"MRG301", "MRG302", "MRG304", "MRG404"})
+
+
+def severity(code: str) -> str:
+    """``"error"`` or ``"warning"``: the one severity every output (SARIF, GitHub, editor) gives ``code``."""
+    return "error" if code in CANNOT_RUN else "warning"
+
+
 class ModregError(Exception):
     """The input cannot be checked (it does not parse, or is nested too deep).
 

@@ -26,9 +26,11 @@ A thin adapter over :func:`flake8_modreg.core.check_module` on pygls, over stdio
   silences); "Disable MRG### for this line" (``# noqa: MRG###``, or the code
   added to an existing ``# noqa: ...`` list).  Edits are minimal ``TextEdit``s
   and are computed lazily (``codeAction/resolve``) when the client can.
-* **Configuration**: ``select``, ``ignore``, ``extend-select`` and
-  ``module-bases`` from ``[tool.modreg]`` of the workspace root's
-  ``pyproject.toml``, re-read when it changes.
+* **Configuration**: ``[tool.modreg]`` of the workspace root's
+  ``pyproject.toml`` (the selection, ``module-bases``, ``exclude`` and
+  ``per-file-ignores``, read and validated as the CLI does), re-read when it
+  changes; an error in it is shown to the user (``window/showMessage``) and
+  the defaults are used meanwhile.
 * **Never a traceback to the client**: a handler error becomes one line in the
   editor's LSP log (``window/logMessage``).
 
@@ -60,7 +62,7 @@ from flake8.defaults import NOQA_INLINE_REGEXP
 from . import __version__
 from .core import check_module
 from .docs import DOCS_URL
-from .findings import Applicability, Finding, ModregError
+from .findings import CANNOT_RUN, Applicability, Finding, ModregError  # CANNOT_RUN: published as errors
 from .fixer import apply_fixes, fix
 from .noqa import Noqa, keep_unsuppressed
 from .settings import Config
@@ -78,8 +80,6 @@ except ImportError as e:  # pragma: no cover - reported by main()
 log = logging.getLogger("flake8_modreg.lsp")
 
 SOURCE = "modreg"
-#: findings that mean the code cannot run at all: published as errors
-CANNOT_RUN = frozenset({"MRG301", "MRG302", "MRG304", "MRG404"})
 FIX_ALL_KIND = "source.fixAll.modreg"
 PYTHON_SUFFIXES = (".py", ".pyi", ".pyw")
 DEFAULT_DEBOUNCE_MS = 150
@@ -171,34 +171,45 @@ def _offset_position(starts: list[int], offset: int) -> tuple[int, int]:
 # ---------------------------------------------------------------------------
 
 
-def read_config(root: str | os.PathLike[str] | None) -> tuple[Config, list[str]]:
-    """``Config`` from ``[tool.modreg]`` of ``root/pyproject.toml``, plus warnings (never raises).
+def read_project(root: str | os.PathLike[str] | None) -> tuple[Any, list[str]]:
+    """The :class:`~flake8_modreg.config.ProjectConfig` of ``root/pyproject.toml``, plus errors (never raises).
 
-    The editor keeps linting with the defaults when the file is broken; the
-    CLI stops with exit 2 on the same problem.
+    The editor keeps linting with the defaults when the file is broken (and
+    shows the error as a message); the CLI stops with exit 2 on the same problem.
     """
-    from .config import ConfigError, load
+    from .config import ConfigError, ProjectConfig, load
 
     if root is None:
-        return Config(), []
+        return None, []
     path = Path(root) / "pyproject.toml"
     if not path.is_file():
-        return Config(), []
+        return ProjectConfig(root=Path(root)), []
     try:
-        return load(path).config(), []
+        return load(path), []
     except ConfigError as e:
-        return Config(), [f"{e}; using the defaults"]
+        return ProjectConfig(root=Path(root)), [f"modreg: {e}; using the defaults"]
+
+
+def read_config(root: str | os.PathLike[str] | None) -> tuple[Config, list[str]]:
+    """``Config`` from ``[tool.modreg]`` of ``root/pyproject.toml``, plus warnings (never raises)."""
+    project, warnings = read_project(root)
+    return (project.config() if project is not None else Config()), warnings
 
 
 class _ConfigCache:
-    """``read_config`` per root, re-read when ``pyproject.toml`` changes (mtime, size)."""
+    """``read_project`` per root, re-read when ``pyproject.toml`` changes (mtime, size).
 
-    def __init__(self) -> None:
-        self._seen: dict[str, tuple[object, Config]] = {}
+    ``on_error`` receives each configuration error once per version of the file
+    (the server shows it to the user with ``window/showMessage``).
+    """
 
-    def get(self, root: str | None) -> Config:
+    def __init__(self, on_error: Callable[[str], None] | None = None) -> None:
+        self._seen: dict[str, tuple[object, Any, Config]] = {}
+        self.on_error = on_error
+
+    def _entry(self, root: str | None) -> tuple[object, Any, Config]:
         if root is None:
-            return Config()
+            return None, None, Config()
         try:
             st = os.stat(os.path.join(root, "pyproject.toml"))
             stamp: object = (st.st_mtime_ns, st.st_size)
@@ -206,12 +217,22 @@ class _ConfigCache:
             stamp = None
         hit = self._seen.get(root)
         if hit is not None and hit[0] == stamp:
-            return hit[1]
-        config, warnings = read_config(root)
+            return hit
+        project, warnings = read_project(root)
         for w in warnings:
             log.warning("%s", w)
-        self._seen[root] = (stamp, config)
-        return config
+            if self.on_error is not None:
+                self.on_error(w)
+        entry = (stamp, project, project.config() if project is not None else Config())
+        self._seen[root] = entry
+        return entry
+
+    def get(self, root: str | None) -> Config:
+        return self._entry(root)[2]
+
+    def project(self, root: str | None) -> Any:
+        """The ``ProjectConfig`` (``exclude``, ``per-file-ignores``) for ``root``, or None without a root."""
+        return self._entry(root)[1]
 
 
 # ---------------------------------------------------------------------------
@@ -236,8 +257,10 @@ class Analysis:
     seconds: float = 0.0
 
 
-def analyse(text: str, *, version: int | None, path: str | None, config: Config, codec: Any) -> Analysis:
-    """Check ``text``; turn the findings ``# noqa`` keeps into LSP diagnostics."""
+def analyse(
+    text: str, *, version: int | None, path: str | None, config: Config, codec: Any, project: Any = None
+) -> Analysis:
+    """Check ``text``; turn the findings ``# noqa`` and ``per-file-ignores`` keep into LSP diagnostics."""
     t0 = time.perf_counter()
     lines = split_lines(text)
     result = Analysis(version, text, lines)
@@ -254,6 +277,8 @@ def analyse(text: str, *, version: int | None, path: str | None, config: Config,
     else:
         if findings:
             findings = Noqa(split_lines(text[bom:])).filter(findings)
+        if findings and project is not None and path:
+            findings = [f for f in findings if not project.per_file_ignored(path, f.code)]
         result.module, result.findings = module, findings
         result.diagnostics = [to_diagnostic(f, lines, codec, bom) for f in findings]
     finally:
@@ -368,7 +393,7 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
         super().__init__("modreg", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
         self.debounce = debounce
         self.docs: dict[str, _Doc] = {}
-        self.configs = _ConfigCache()
+        self.configs = _ConfigCache(on_error=self._show_error)
         self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="modreg-analysis")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
@@ -408,6 +433,15 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
             self.window_log_message(params)
         elif not loop.is_closed():
             loop.call_soon_threadsafe(self.window_log_message, params)
+
+    def _show_error(self, message: str) -> None:
+        """A problem the user must act on (a broken configuration): ``window/showMessage``, from any thread."""
+        params = lsp.ShowMessageParams(type=lsp.MessageType.Error, message=message)
+        loop = self._loop
+        if loop is None or threading.get_ident() == self._loop_thread:
+            self.window_show_message(params)
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self.window_show_message, params)
 
     def _bind_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
@@ -516,11 +550,16 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
                 return
             text_doc = self.workspace.get_text_document(uri)
             text, version, path = text_doc.source, text_doc.version, text_doc.path
-            config = self.configs.get(self._root_for(path))
+            root = self._root_for(path)
+            config, project = self.configs.get(root), self.configs.project(root)
+            if project is not None and path and project.excluded(path):
+                self._publish(uri, [], version)  # `exclude`d: the CLI never reports it, nor does the editor
+                return
             codec = self.workspace.position_codec
             doc.running = True
             fut = self._bind_loop().run_in_executor(
-                self._worker, lambda: analyse(text, version=version, path=path, config=config, codec=codec)
+                self._worker,
+                lambda: analyse(text, version=version, path=path, config=config, codec=codec, project=project),
             )
             fut.add_done_callback(lambda f: self._finished(uri, doc, f))
         except Exception as e:  # e.g. the worker was shut down
@@ -563,9 +602,12 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
         if doc is not None and doc.last is not None and doc.last.version == text_doc.version and doc.last.text == text_doc.source:
             return doc.last
         text, version, path = text_doc.source, text_doc.version, text_doc.path
-        config = self.configs.get(self._root_for(path))
+        root = self._root_for(path)
+        config, project = self.configs.get(root), self.configs.project(root)
         codec = self.workspace.position_codec
-        return await self._in_worker(lambda: analyse(text, version=version, path=path, config=config, codec=codec))
+        return await self._in_worker(
+            lambda: analyse(text, version=version, path=path, config=config, codec=codec, project=project)
+        )
 
     def _workspace_edit(self, uri: str, version: int | None, edits: list[Any]) -> Any:
         caps = self.client_capabilities

@@ -67,8 +67,27 @@ class Plugin:
         off = sorted({code[:4] for code, on in CODES.items() if not on} | {"MRG9"})
         manager.extend_default_ignore(off)
 
+    @staticmethod
+    def _warn_unknown_codes(options: argparse.Namespace) -> None:
+        """flake8 owns its options (other plugins' codes are valid there), but an ``MRG`` code modreg lacks is a typo."""
+        from .settings import code_problem
+
+        for opt in ("select", "extend_select", "ignore", "extend_ignore"):
+            for code in getattr(options, opt, None) or ():
+                if isinstance(code, str) and code.upper().startswith("MRG") and code_problem(code) is not None:
+                    log.warning("flake8-modreg: --%s: %s", opt.replace("_", "-"), code_problem(code))
+        pfi = getattr(options, "per_file_ignores", None) or ()
+        for pair in [pfi] if isinstance(pfi, str) else pfi:
+            for code in str(pair).replace(":", " ").replace(",", " ").split():
+                if code.upper().startswith("MRG") and code_problem(code) is not None:
+                    log.warning("flake8-modreg: --per-file-ignores: %s", code_problem(code))
+
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
+        try:
+            cls._warn_unknown_codes(options)
+        except Exception:  # pragma: no cover - a warning must never abort the run
+            pass
         codes: tuple[str, ...] = tuple(CODES)
         try:
             from flake8.style_guide import Decision, DecisionEngine

@@ -1,9 +1,68 @@
-"""Which rules run, and which extra classes count as Module bases."""
+"""Which rules run, and which extra classes count as Module bases.
+
+:func:`check_codes` is the one validator of rule codes and prefixes that every
+surface uses (the CLI's options, ``[tool.modreg]``, the flake8 plugin, the
+language server), so a selection is accepted or rejected the same way everywhere.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable
+
+#: the published code ranges (STYLE.md): a one-digit prefix of one of them is valid even when
+#: no rule of the range ships yet (``MRG9``, the opinionated range, is advertised as off by default)
+RANGES = ("MRG1", "MRG2", "MRG3", "MRG4", "MRG5", "MRG9")
+_SHAPE = re.compile(r"MRG\d{0,3}")
+
+
+class ConfigError(Exception):
+    """A configuration problem, as one line."""
+
+
+def code_problem(code: str) -> str | None:
+    """Why ``code`` is not a rule code or prefix modreg knows (``None`` when it is one).
+
+    Valid: ``ALL``, ``MRG``, a range prefix (``MRG1`` ... ``MRG5``, ``MRG9``), and any
+    prefix of a shipped rule's code (``MRG10``, ``MRG101``).  Case is ignored (``mrg101``).
+    """
+    from ._codes import CODES  # the generated table: no rule (nor libcst) is imported to validate
+
+    c = code.strip().upper()
+    if c == "":
+        return "an empty code (expected MRG, MRG1 or a rule code like MRG101)"
+    if c in ("ALL", "MRG") or c in RANGES:
+        return None
+    if not _SHAPE.fullmatch(c):
+        return f"{code!r} is not a modreg code or prefix (expected MRG, MRG1 or a rule code like MRG101)"
+    if any(known.startswith(c) for known in CODES):
+        return None
+    if len(c) == 6:
+        return f"{code!r} is not a modreg rule (`modreg rules` lists them)"
+    return f"{code!r}: no modreg rule code starts with it (`modreg rules` lists them)"
+
+
+def check_codes(values: Iterable[str] | str | None, where: str) -> tuple[str, ...]:
+    """``values`` split on commas, upper-cased and validated; :class:`ConfigError` names the first bad one.
+
+    ``where`` says where they come from (``--select``, ``[tool.modreg] ignore``).
+    """
+    if values is None:
+        return ()
+    if isinstance(values, str):
+        values = [values]
+    out: list[str] = []
+    for v in values:
+        parts = str(v).split(",")
+        for p in parts:
+            if not p.strip() and len(parts) > 1 and p is parts[-1]:
+                continue  # a trailing comma ("MRG1,") is harmless
+            problem = code_problem(p)
+            if problem is not None:
+                raise ConfigError(f"{where}: {problem}")
+            out.append(p.strip().upper())
+    return tuple(out)
 
 
 def _codes(values: Iterable[str] | None) -> tuple[str, ...]:

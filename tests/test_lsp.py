@@ -287,3 +287,37 @@ async def test_quick_fix_keeps_crlf_line_endings(client, tmp_path, uri):
     mrg301 = next(d for d in diags if d.code == "MRG301")
     action = (await actions_for(client, uri, mrg301))[0]
     assert apply_text_edits(text, edits_of(action.edit, uri)) == text.replace("def construct", "def forward")
+
+
+# -- [tool.modreg]: the CLI's validation, exclude and per-file-ignores --------------------------
+
+
+async def test_select_mrg_from_the_readme_is_honoured(client, tmp_path, uri):
+    (tmp_path / "pyproject.toml").write_text('[tool.modreg]\nselect = ["MRG"]\nignore = ["MRG301"]\n', encoding="utf-8")
+    assert [d.code for d in await diagnostics_for(client, tmp_path, uri, BUGGY)] == ["MRG101"]
+    assert client.messages == []
+
+
+@pytest.mark.parametrize(
+    "toml,needle",
+    [('[tool.modreg]\nselect = ["MRG9999"]\n', "'MRG9999'"), ("tool = 1\n", "'tool' must be a table")],
+)
+async def test_a_bad_config_is_shown_to_the_user(client, tmp_path, uri, toml, needle):
+    (tmp_path / "pyproject.toml").write_text(toml, encoding="utf-8")
+    assert len(await diagnostics_for(client, tmp_path, uri, BUGGY)) == 2  # the defaults meanwhile
+    await wait_until(lambda: client.messages, what="window/showMessage")
+    (msg,) = client.messages
+    assert msg.type == lsp.MessageType.Error and needle in msg.message and "\n" not in msg.message
+
+
+async def test_exclude_and_per_file_ignores_are_honoured(client, tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.modreg]\nexclude = ["gen/"]\nper-file-ignores = { "tests/*" = ["MRG1"] }\n', encoding="utf-8"
+    )
+    await start_session(client, str(tmp_path))
+    uris = {name: (tmp_path / name).as_uri() for name in ("gen/net.py", "tests/test_net.py", "src/net.py")}
+    for u in uris.values():
+        open_doc(client, u, BUGGY)
+    assert await wait_for_version(client, uris["gen/net.py"], 1) == []
+    assert [d.code for d in await wait_for_version(client, uris["tests/test_net.py"], 1)] == ["MRG301"]
+    assert [d.code for d in await wait_for_version(client, uris["src/net.py"], 1)] == ["MRG101", "MRG301"]
