@@ -33,9 +33,20 @@ def status_line(rule: type[Rule]) -> str:
     return f"*Frameworks: {fws} · {on} · {fix}*"
 
 
+def code_span(text: str) -> str:
+    """``text`` as inline Markdown code, fenced by more backticks than it holds in a row (CommonMark)."""
+    run, best = 0, 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        best = max(best, run)
+    fence = "`" * (best + 1)
+    pad = " " if best else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def render_rule(rule: type[Rule]) -> str:
     out = [f"# {rule.name} ({rule.code})", "", status_line(rule), ""]
-    out.append(f"Message: `{rule.code} {rule.message}: {rule.fix_hint}`")
+    out.append(f"Message: {code_span(f'{rule.code} {rule.message}: {rule.fix_hint}')}")
     out += ["", rule.doc(), "", "## Examples checked by the test suite", ""]
     for inv in rule.invalid:
         where = ", ".join(f"{line}:{col + 1}" for line, col in inv.at)

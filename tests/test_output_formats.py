@@ -103,3 +103,20 @@ def test_empty_folder_and_missing_path_are_not_all_checks_passed(tmp_path, monke
     (tmp_path / "ok.py").write_text("import torch\n")
     code, out, _ = run(["missing.py", "ok.py"], tmp_path, monkeypatch)
     assert code == 1 and out == "No problems in 1 checked file; 1 path could not be checked.\n"
+
+
+def test_rule_pages_show_the_message_as_one_inline_code_span():
+    """A message holding backticks (MRG205, MRG305) must not end the span early (CommonMark: a longer fence)."""
+    import re
+
+    from flake8_modreg.docs import render_rule
+    from flake8_modreg.rules import all_rules
+
+    for rule in all_rules():
+        (line,) = [ln for ln in render_rule(rule).splitlines() if ln.startswith("Message: ")]
+        span = line[len("Message: ") :]
+        fence = re.match(r"`+", span).group()
+        assert span.endswith(fence), rule.code
+        inner = span[len(fence) : -len(fence)]
+        assert fence not in [m.group() for m in re.finditer(r"`+", inner)], rule.code
+        assert inner.strip() == f"{rule.code} {rule.message}: {rule.fix_hint}"
