@@ -450,10 +450,13 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
                     summaries[f] = s
                     continue
             todo.append(f)
-        for path, s, _err in _pmap(_summarize, [(f, config.module_bases) for f in todo], jobs, pool):
+        index_bar = _progress(len(todo), "modreg: indexing", not args.quiet)  # the first phase shows progress too
+        for path, s, _err in _pmap(_summarize, [(f, config.module_bases) for f in todo], jobs, pool, index_bar):
             summaries[path] = s
             if cache is not None and path in digests:
                 cache.put_summary(path, digests[path], s)
+        if index_bar is not None:
+            index_bar.close()
         index = ProjectIndex(s for s in summaries.values() if s is not None)
         # phase 2: check every file once, knowing the Module classes of the other files
         reports: dict[str, FileReport] = {}

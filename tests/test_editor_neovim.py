@@ -56,3 +56,30 @@ def test_neovim_receives_exact_diagnostics_and_applies_the_quick_fix(tmp_path):
     assert got["text"] == BUGGY.replace("def construct", "def forward")
     assert got["settled"] is True
     assert [(d["code"], d["lnum"], d["col"]) for d in got["after"]] == [("MRG101", 6, 29)]
+
+
+def test_the_documented_neovim_07_block_attaches_modreg(tmp_path):
+    """docs/editors.md's Neovim 0.7 block, unchanged, as the user's init.lua: the diagnostics arrive."""
+    docs = (pathlib.Path(__file__).parent.parent / "docs" / "editors.md").read_text(encoding="utf-8")
+    block = docs.split("<!-- neovim-0.7:start -->")[1].split("<!-- neovim-0.7:end -->")[0]
+    init = tmp_path / "init.lua"
+    init.write_text(block.split("```lua\n")[1].split("```")[0], encoding="utf-8")
+    (tmp_path / "net.py").write_text(BUGGY, encoding="utf-8")
+    out = tmp_path / "codes.txt"
+    wait = (
+        "lua local ok = vim.wait(20000, function() return #vim.diagnostic.get(0) >= 2 end, 20); "
+        "local codes = {}; for _, d in ipairs(vim.diagnostic.get(0)) do "
+        "table.insert(codes, ((d.user_data or {}).lsp or {}).code or d.source) end; table.sort(codes); "
+        f"local f = io.open('{out}', 'w'); f:write(table.concat(codes, ',')); f:close()"
+    )
+    env = dict(os.environ, PATH=os.pathsep.join([str(pathlib.Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    proc = subprocess.run(
+        [NVIM, "--headless", "-u", str(init), "-i", "NONE", "-n", "net.py", "-c", wait, "-c", "qa!"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+    )
+    assert out.exists(), f"nvim wrote nothing (exit {proc.returncode}): {proc.stderr.decode(errors='replace')[-2000:]}"
+    assert out.read_text() == "MRG101,MRG301"

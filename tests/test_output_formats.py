@@ -120,3 +120,18 @@ def test_rule_pages_show_the_message_as_one_inline_code_span():
         inner = span[len(fence) : -len(fence)]
         assert fence not in [m.group() for m in re.finditer(r"`+", inner)], rule.code
         assert inner.strip() == f"{rule.code} {rule.message}: {rule.fix_hint}"
+
+
+def test_progress_shows_during_indexing_on_a_tty(tmp_path, monkeypatch):
+    import sys
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    for i in range(60):
+        (tmp_path / f"m{i}.py").write_text("import torch\n")
+    fake = Tty()
+    monkeypatch.setattr(sys, "stderr", fake)
+    code, _, _ = run(["-j", "1", "."], tmp_path, monkeypatch)
+    assert code == 0 and "modreg: indexing" in fake.getvalue()
