@@ -1,4 +1,4 @@
-"""The registration fixes under real MindSpore (opt-in, like tests/test_mindspore_truth.py).
+"""The registration fixes under real MindSpore (run like tests/test_mindspore_truth.py).
 
 Run in the MindSpore venv: ``.msvenv/bin/python -m pytest -m mindspore -q``.
 """
@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import import_mindspore
 from flake8_modreg.rules import all_rules
 
 pytestmark = pytest.mark.mindspore
 
-ms = pytest.importorskip(
-    "mindspore",
-    reason='mindspore is not importable: these opt-in ground-truth tests need `pip install mindspore==2.10.0 "numpy<2"` '
-    "in a separate venv (see the README)",
-)
+ms = import_mindspore()
 
 
 def test_celldict_reserved_keys_are_its_attributes():

@@ -1,12 +1,13 @@
-"""Ground truth under real MindSpore for MRG203, MRG501 and MRG503 (opt-in).
+"""Ground truth under real MindSpore for MRG203, MRG501 and MRG503 (CI runs them in a MindSpore venv).
 
-MindSpore is an ~800 MB wheel, so CI does not install it; these tests skip
-when ``mindspore`` is not importable.  Run them in a separate venv::
+MindSpore is an ~800 MB wheel that needs numpy<2, so these tests run in a venv
+of their own (.ci/run builds it after the main suite; see the README)::
 
     python3 -m venv .msvenv
-    .msvenv/bin/pip install mindspore==2.10.0 "numpy<2"
-    .msvenv/bin/pip install -e . pytest
+    .msvenv/bin/pip install mindspore==2.10.0 "numpy<2" -e ".[test]"
     .msvenv/bin/python -m pytest -m mindspore -q
+
+The main suite skips them; CI's ``-m mindspore`` run fails without MindSpore.
 """
 
 from __future__ import annotations
@@ -18,16 +19,13 @@ import tempfile
 import pytest
 
 from flake8_modreg import known
+from conftest import import_mindspore
 from flake8_modreg.rules import all_rules
 
 pytestmark = pytest.mark.mindspore
 
 
-_mindspore = pytest.importorskip(
-    "mindspore",
-    reason='mindspore is not importable: these opt-in ground-truth tests need `pip install mindspore==2.10.0 "numpy<2"` '
-    "in a separate venv (see the README)",
-)
+_mindspore = import_mindspore()
 
 
 @pytest.fixture(scope="module")

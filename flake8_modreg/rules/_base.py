@@ -48,7 +48,7 @@ class Probe:
     #: (MindSpore: "parameters" is get_parameters(), "state_dict" the keys save_checkpoint(cell) writes)
     where: tuple[str, ...] = ("parameters", "state_dict")
     #: the framework that runs the probe: "torch" (tests/test_runtime_truth.py) or "mindspore"
-    #: (tests/test_mindspore_truth.py, opt-in)
+    #: (tests/test_mindspore_truth.py, run by CI in its MindSpore venv)
     framework: str = "torch"
 
     def __post_init__(self) -> None:
