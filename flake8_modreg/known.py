@@ -33,6 +33,10 @@ MINDSPORE_NN_CELLS: frozenset[str] = frozenset(
     ).split()
 )
 
+#: Cells of ``mindspore.mint.nn`` (the torch-style layers: ``mint.nn.Linear``, ``mint.nn.Conv2d``); generated.
+MINDSPORE_MINT_NN_CELLS: frozenset[str] = frozenset(_MS.get("mint_nn_cells") or ())
+_MINT_NAMES: frozenset[str] = frozenset(_MS.get("mint_names") or ())
+
 # --- qualified names -------------------------------------------------------
 
 TORCH_MODULE = "torch.nn.Module"
@@ -98,6 +102,7 @@ NEUTRAL_BASES = frozenset(
 
 _TORCH_NN_PRIVATE = re.compile(r"^torch\.nn\.(?:modules|parallel)\.(?:[a-z_0-9]+\.)*(?P<name>\w+)$")
 _MS_NN_PRIVATE = re.compile(r"^mindspore\.nn\.(?:layer|cell|wrap|loss|optim)\.?(?:[a-z_0-9]+\.)*(?P<name>\w+)$")
+_MINT_NN_PRIVATE = re.compile(r"^mindspore\.mint\.nn\.layer\.(?:[a-z_0-9]+\.)*(?P<name>\w+)$")
 _ALIASES = {
     "torch.nn.parameter.Parameter": "torch.nn.Parameter",
     "torch.nn.parameter.Buffer": "torch.nn.Buffer",
@@ -147,6 +152,9 @@ def normalize(qualified: str) -> str:
     m = _MS_NN_PRIVATE.match(qualified)
     if m and m.group("name")[:1].isupper():
         return "mindspore.nn." + m.group("name")
+    m = _MINT_NN_PRIVATE.match(qualified)
+    if m and m.group("name")[:1].isupper():
+        return "mindspore.mint.nn." + m.group("name")
     return qualified
 
 
@@ -168,6 +176,12 @@ def torch_module_class(qualified: str) -> bool:
 
 
 def mindspore_cell_class(qualified: str) -> bool:
+    if qualified.startswith("mindspore.mint.nn.") and qualified.count(".") == 3:
+        # mint.nn layers are Cells (mint.nn.Linear is a Cell); its other names are functions and modules
+        name = qualified[len("mindspore.mint.nn.") :]
+        if MINDSPORE_MINT_NN_CELLS:
+            return name in MINDSPORE_MINT_NN_CELLS
+        return _class_like(name)
     if not qualified.startswith("mindspore.nn.") or qualified.count(".") != 2:
         return False
     name = qualified[len("mindspore.nn.") :]
@@ -201,7 +215,17 @@ def forward_providing(qualified: str) -> bool:
 #: ``mindspore.<name>`` / ``mindspore.ops.<name>`` / ``mindspore.numpy.<name>`` calls that create a tensor
 #: from a shape or from data.  ``mindspore.ops.ReLU()``-style primitives (upper case) are operators, not tensors.
 MINDSPORE_TENSOR_FACTORIES = frozenset(
-    {"mindspore.Tensor", "mindspore.tensor", "mindspore.from_numpy"}
+    {"mindspore.Tensor", "mindspore.tensor", "mindspore.from_numpy", "mindspore.common.initializer.initializer"}
+    | {
+        # mindspore.mint: the torch-style tensor functions (mint.zeros, mint.arange), those 2.10 has
+        "mindspore.mint." + n
+        for n in (
+            "tensor zeros ones empty full rand randn randint randperm arange linspace eye zeros_like ones_like "
+            "empty_like full_like rand_like randn_like randint_like normal bernoulli multinomial stack cat concat "
+            "tril triu diag from_numpy"
+        ).split()
+        if not _MINT_NAMES or n in _MINT_NAMES
+    }
     | {
         "mindspore.ops." + n
         for n in (
@@ -240,6 +264,8 @@ def mindspore_function_of_tensors(qualified: str) -> bool:
         return False
     if head == "mindspore.ops":
         return name in _MS_OPS_NAMES if _MS_OPS_NAMES else True
+    if head == "mindspore.mint":
+        return name in _MINT_NAMES if _MINT_NAMES else True
     return head == "mindspore.numpy"
 
 
@@ -308,6 +334,8 @@ _TORCH_STATE: dict = _known_data.TORCH.get("nn_stateful", {})
 _TORCH_SWITCHES: dict = _known_data.TORCH.get("nn_state_switches", {})
 _MS_STATE: dict = _MS.get("nn_stateful", {})
 _MS_SWITCHES: dict = _MS.get("nn_state_switches", {})
+_MINT_STATE: dict = _MS.get("mint_nn_stateful", {})
+_MINT_SWITCHES: dict = _MS.get("mint_nn_state_switches", {})
 
 
 def layer_state(qualified: str) -> tuple[bool | None, list[list[str]]]:
@@ -319,7 +347,11 @@ def layer_state(qualified: str) -> tuple[bool | None, list[list[str]]]:
     boolean flags that flip the answer (see ``gen_known._state_table``).
     """
     q = normalize(qualified)
-    for prefix, state, switches in (("torch.nn.", _TORCH_STATE, _TORCH_SWITCHES), ("mindspore.nn.", _MS_STATE, _MS_SWITCHES)):
+    for prefix, state, switches in (
+        ("torch.nn.", _TORCH_STATE, _TORCH_SWITCHES),
+        ("mindspore.nn.", _MS_STATE, _MS_SWITCHES),
+        ("mindspore.mint.nn.", _MINT_STATE, _MINT_SWITCHES),
+    ):
         if q.startswith(prefix) and q.count(".") == prefix.count("."):
             name = q[len(prefix) :]
             return state.get(name), switches.get(name, [])

@@ -159,9 +159,24 @@ def mindspore_section() -> dict | None:
         return any(True for _ in cell.get_parameters())
 
     stateful, switches = _state_table(layers, has_state)
+    # mindspore.mint.nn: the torch-style layers (mint.nn.Linear, mint.nn.Conv2d), modelled like mindspore.nn
+    mint = importlib.import_module("mindspore.mint")
+    mint_nn = mint.nn
+    mint_cells = sorted(
+        n for n in _public(mint_nn) if inspect.isclass(getattr(mint_nn, n)) and issubclass(getattr(mint_nn, n), nn.Cell)
+    )
+    mint_stateful, mint_switches = _state_table({n: getattr(mint_nn, n) for n in mint_cells if n != "Cell"}, has_state)
     return {
         "version": ms.__version__,
-        "attr_names": {"mindspore.nn": _names(nn), "mindspore.ops": _names(ms.ops)},
+        "attr_names": {
+            "mindspore.nn": _names(nn),
+            "mindspore.ops": _names(ms.ops),
+            "mindspore.mint.nn": _names(mint_nn),
+        },
+        "mint_nn_cells": mint_cells,
+        "mint_nn_stateful": mint_stateful,
+        "mint_nn_state_switches": mint_switches,
+        "mint_names": _public(mint),
         "nn_stateful": stateful,
         "nn_state_switches": switches,
         "nn_cells": cells,

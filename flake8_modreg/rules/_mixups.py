@@ -6,6 +6,7 @@ from typing import Iterator
 
 import libcst as cst
 
+from .. import known
 from ..model import ClassFacts, FileModel, Tag, dotted_name
 
 _LABEL = {"torch": "torch nn.Module", "mindspore": "MindSpore Cell"}
@@ -36,7 +37,18 @@ def foreign_method_calls(
 
 
 def _may_define(cls: ClassFacts, method: str) -> bool:
-    return cls.defines(method) or any(c.unknown_bases for c in (cls, *cls.ancestors()))
+    """Defined in the class or a same-file base, or possibly by a base we cannot see.
+
+    A base we cannot see: one imported from elsewhere that is not a framework
+    class, or a class of another file of the project (its methods, or a mixin
+    among its bases, may supply the name).  Framework library bases
+    (``nn.Cell``, ``nn.Dense``) are known and supply nothing of the tables.
+    """
+    if cls.defines(method):
+        return True
+    return any(
+        c.unknown_bases or any(not known.framework_of_class(b) for b in c.framework_bases) for c in (cls, *cls.ancestors())
+    )
 
 
 def foreign_layers(model: FileModel, framework: str, foreign: str):

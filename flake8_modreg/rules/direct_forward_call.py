@@ -240,10 +240,10 @@ class DirectForwardCall(Rule):
             class Net(nn.Cell):
                 def __init__(self):
                     super().__init__()
-                    self.cells = nn.CellList([nn.Dense(4, 4), nn.ReLU()])
+                    self.blocks = nn.CellList([nn.Dense(4, 4), nn.ReLU()])
 
                 def construct(self, x):
-                    for cell in self.cells:
+                    for cell in self.blocks:
                         x = cell.construct(x)
                     return x
             """,
@@ -254,10 +254,10 @@ class DirectForwardCall(Rule):
             class Net(nn.Cell):
                 def __init__(self):
                     super().__init__()
-                    self.cells = nn.CellList([nn.Dense(4, 4), nn.ReLU()])
+                    self.blocks = nn.CellList([nn.Dense(4, 4), nn.ReLU()])
 
                 def construct(self, x):
-                    for cell in self.cells:
+                    for cell in self.blocks:
                         x = cell(x)
                     return x
             """,

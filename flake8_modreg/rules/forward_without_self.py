@@ -56,6 +56,12 @@ class ForwardWithoutSelf(Rule):
     `torch.fx.symbolic_trace` pass the module as its first argument and fail
     (measured with torch 2.13: `'__torch__.S' object has no attribute or method
     '__mul__'`; fx: `unsupported operand type(s) for *: 'S' and 'int'`).
+    A MindSpore Cell with a `@staticmethod construct` (autograd-style Cells
+    ported from torch) runs in PyNative mode, but GRAPH mode cannot compile
+    it -- as the top cell, as a sub-cell, or called in an `@mindspore.jit`
+    function it raises `RuntimeError` (`Parse Resolve convert failed`;
+    measured with MindSpore 2.10, `tests/test_mindspore_truth.py::test_mrg304_static_construct_*`,
+    which runs the example from a file, as graph mode compiles from source).
 
     ## Example
     ```python
@@ -192,6 +198,28 @@ class ForwardWithoutSelf(Rule):
             title="no fix: the body does not say which parameter is the input; a staticmethod; "
             "a class inside a function, whose `self` is the enclosing one",
         ),
+        Invalid(
+            """
+            import mindspore.nn as nn
+
+            class Scale(nn.Cell):
+                @staticmethod
+                def construct(x):
+                    return x * 2
+
+            class Net(nn.Cell):
+                def __init__(self):
+                    super().__init__()
+                    self.dense = nn.Dense(2, 2)
+                    self.scale = Scale()
+
+                def construct(self, x):
+                    return self.scale(self.dense(x))
+            """,
+            at=[(5, 8)],
+            fixed=None,
+            title="MindSpore: a static construct runs in PyNative, but GRAPH mode cannot compile it (not even as a sub-cell)",
+        ),
     )
 
     valid = (
@@ -270,7 +298,7 @@ class ForwardWithoutSelf(Rule):
                     problem=(
                         "is a @staticmethod: it cannot reach the module's state, and TorchScript/torch.fx pass the module as its first argument"
                         if cls.framework == "torch"
-                        else "is a @staticmethod: it cannot reach the cell's state"
+                        else "is a @staticmethod: it runs in PyNative, but GRAPH mode and @jit fail to compile it"
                     ),
                     hint="drop @staticmethod and take 'self' first, or make it a plain function",
                 )

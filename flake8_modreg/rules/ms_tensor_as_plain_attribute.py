@@ -7,23 +7,65 @@ from ._base import Invalid, Probe, Reporter, Rule, Valid
 from ._tensors import plain_tensors
 
 _ASSIGN_OPS = frozenset({"mindspore.ops.assign", "mindspore.ops.assign_add", "mindspore.ops.assign_sub"})
+#: the operator classes behind them: ``P.Assign()(self.x, v)``, or ``self.assign = P.Assign()`` then ``self.assign(self.x, v)``
+_ASSIGN_PRIMITIVES = frozenset({"Assign", "AssignAdd", "AssignSub"})
+
+
+def _assign_primitive(q: str | None) -> bool:
+    """``mindspore.ops.Assign`` / ``mindspore.ops.operations.AssignAdd`` (``from mindspore.ops import operations as P``)."""
+    if not q:
+        return False
+    head, _, name = q.rpartition(".")
+    return name in _ASSIGN_PRIMITIVES and (head == "mindspore.ops" or head.startswith("mindspore.ops.operations"))
+
+
+def _self_attr(node: cst.BaseExpression, self_name: str | None) -> str | None:
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == self_name:
+        return node.attr.value
+    return None
+
+
+def _in_place(method: str) -> bool:
+    """``set_data`` (a Parameter's) and the in-place Tensor methods ``add_``, ``copy_``, ``fill_``, ``zero_``, ..."""
+    return method == "set_data" or (method.endswith("_") and not method.startswith("_"))
 
 
 def _updated(model: FileModel, cls: ClassFacts) -> set[str]:
-    """Attributes written after ``__init__``: reassigned, mutated, or ``ops.assign``-ed in any other method."""
+    """Attributes written after ``__init__``: reassigned, mutated, updated in place or assigned by an operator.
+
+    In any method but ``__init__``: ``self.x = ...``, ``self.x += ...``,
+    ``self.x[i] = ...``, ``self.x.add_(...)``/``.copy_(...)``/``.set_data(...)``,
+    ``ops.assign(self.x, ...)`` (``assign_add``/``assign_sub``),
+    ``P.Assign()(self.x, ...)``, or ``self.assign(self.x, ...)`` where
+    ``self.assign = P.Assign()`` (``ops.Assign``/``AssignAdd``/``AssignSub``).
+    """
     out = {a.attr for a in cls.self_assigns if a.method != "__init__"}
     out |= {m.attr for m in cls.mutations if m.method != "__init__"}
+    assigners = {
+        a.attr
+        for c in (cls, *cls.ancestors())
+        for a in c.self_assigns
+        if isinstance(a.value, cst.Call) and _assign_primitive(model.qualify(a.value.func))
+    }
     for site in model.calls:
-        if site.cls is not cls or site.method is None or not site.node.args:
+        if site.cls is not cls or site.method is None or site.method.name == "__init__":
             continue
-        if model.qualify(site.node.func) in _ASSIGN_OPS:
-            target = site.node.args[0].value
-            if (
-                isinstance(target, cst.Attribute)
-                and isinstance(target.value, cst.Name)
-                and target.value.value == site.method.self_name
-            ):
-                out.add(target.attr.value)
+        func, self_name = site.node.func, site.method.self_name
+        if isinstance(func, cst.Attribute) and _in_place(func.attr.value):
+            attr = _self_attr(func.value, self_name)
+            if attr is not None:
+                out.add(attr)
+                continue
+        if not site.node.args:
+            continue
+        if (
+            model.qualify(func) in _ASSIGN_OPS
+            or (isinstance(func, cst.Call) and _assign_primitive(model.qualify(func.func)))
+            or _self_attr(func, self_name) in assigners
+        ):
+            attr = _self_attr(site.node.args[0].value, self_name)
+            if attr is not None:
+                out.add(attr)
     return out
 
 
@@ -32,10 +74,14 @@ class MsTensorAsPlainAttribute(Rule):
     ## What it does
     Finds state of a MindSpore `nn.Cell` kept in a plain tensor: a tensor
     created in `__init__` (`Tensor(...)`, `mindspore.tensor(...)`,
-    `ops.zeros/ones/full/randn/...(...)`, `mindspore.numpy.*(...)`, or one
-    computed from these: `ops.exp(t)`, `t.astype(...)`) and stored as a plain
-    attribute that another method then updates (`self.x = ...`,
-    `self.x += ...`, `self.x[i] = ...`, `ops.assign(self.x, ...)`).
+    `ops.zeros/ones/full/randn/...(...)`, `mint.zeros/ones/arange/...(...)`,
+    `mindspore.numpy.*(...)`, `initializer(...)`, or one computed from these:
+    `ops.exp(t)`, `t.astype(...)`) and stored as a plain attribute that
+    another method then updates: `self.x = ...`, `self.x += ...`,
+    `self.x[i] = ...`, in place (`self.x.copy_(...)`, `.add_(...)`,
+    `.set_data(...)`), or with an assign operator (`ops.assign(self.x, ...)`,
+    `ops.assign_add`, `P.Assign()(self.x, ...)`, or `self.assign(self.x, ...)`
+    with `self.assign = P.Assign()`).
 
     ## Why is this bad?
     MindSpore has one kind of persistent state: `Parameter`. A plain tensor
@@ -46,6 +92,16 @@ class MsTensorAsPlainAttribute(Rule):
     behind (measured with MindSpore 2.10: `Float16` for a Parameter, `Float32`
     for the plain tensor). This is exactly why MindSpore keeps BatchNorm's
     `moving_mean` and `moving_variance` as `Parameter(..., requires_grad=False)`.
+    Runtime truth (MindSpore 2.10, PyNative): `tests/test_mindspore_truth.py`
+    and `tests/test_mindspore_probes.py::test_mrg203_*` run each example, see
+    the state change after `__init__` (`copy_`, `P.AssignAdd`, a stored
+    `P.Assign`, `ops.assign`, `+=`), and find it in neither
+    `parameters_dict()` nor the checkpoint, while the `Parameter` twin has it.
+    Worse, measured with 2.10 on CPU: a plain `initializer(...)` tensor is
+    initialised lazily and silently drops `ops.assign`/`P.Assign` updates;
+    `t.add_(v)` on a plain tensor returns a new tensor and leaves `t` as it
+    was; and `set_data` exists only on Parameters (`AttributeError` on a
+    plain tensor). As a `Parameter` every one of these updates works.
 
     Constants are not reported: tensors that only `__init__` writes
     (`self.eps = Tensor(np.array([eps]))`, masks, padding tables) are
@@ -200,6 +256,57 @@ class MsTensorAsPlainAttribute(Rule):
 
                     def construct(self, idx):
                         return self.table[idx] * self.mask[idx].expand_dims(-1)
+                """,
+            ),
+        ),
+        Invalid(
+            """
+            import mindspore
+            from mindspore import nn, mint
+            from mindspore.ops import operations as P
+            from mindspore.common.initializer import initializer, Zero
+
+            class Tracker(nn.Cell):
+                def __init__(self, dim=4):
+                    super().__init__()
+                    self.last = mint.zeros((dim,))
+                    self.total = mint.zeros((dim,))
+                    self.peak = initializer(Zero(), (dim,), mindspore.float32)
+                    self.assign = P.Assign()
+                    self.fc = mint.nn.Linear(dim, dim)
+
+                def construct(self, x):
+                    self.last.copy_(x.mean(0))
+                    P.AssignAdd()(self.total, x.sum(0))
+                    self.assign(self.peak, x.mean(0) * 2)
+                    return self.fc(x)
+            """,
+            at=[(9, 8), (10, 8), (11, 8)],
+            title="mint.zeros and initializer(...), updated in place, by P.AssignAdd()(...) and by a stored P.Assign()",
+            probe=Probe(
+                cls="Tracker",
+                attr="total",
+                framework="mindspore",
+                twin="""
+                import mindspore
+                from mindspore import nn, mint, Parameter
+                from mindspore.ops import operations as P
+                from mindspore.common.initializer import initializer, Zero
+
+                class Tracker(nn.Cell):
+                    def __init__(self, dim=4):
+                        super().__init__()
+                        self.last = Parameter(mint.zeros((dim,)), requires_grad=False)
+                        self.total = Parameter(mint.zeros((dim,)), requires_grad=False)
+                        self.peak = Parameter(initializer(Zero(), (dim,), mindspore.float32), requires_grad=False)
+                        self.assign = P.Assign()
+                        self.fc = mint.nn.Linear(dim, dim)
+
+                    def construct(self, x):
+                        self.last.copy_(x.mean(0))
+                        P.AssignAdd()(self.total, x.sum(0))
+                        self.assign(self.peak, x.mean(0) * 2)
+                        return self.fc(x)
                 """,
             ),
         ),
