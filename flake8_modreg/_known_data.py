@@ -1150,6 +1150,7 @@ MINDSPORE = {'attr_names': {'mindspore.mint.nn': ['AdaptiveAvgPool1d', 'Adaptive
               'TripletMarginLoss', 'TripletMarginWithDistanceLoss', 'Triu', 'Unflatten', 'Unfold', 'Upsample',
               'VirtualDatasetCellTriple', 'Vjp', 'WarmUpLR', 'WithEvalCell', 'WithGradCell', 'WithLossCell',
               'ZeroPad2d'],
+ 'nn_construct_unimplemented': ['Cell', 'CellDict', 'CellList', 'LossBase', 'Optimizer'],
  'nn_names': ['ASGD', 'Accuracy', 'AdaFactor', 'AdaMax', 'AdaSumByDeltaWeightWrapCell',
               'AdaSumByGradWrapCell', 'Adadelta', 'Adagrad', 'Adam', 'AdamOffload', 'AdamWeightDecay',
               'AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveAvgPool3d', 'AdaptiveMaxPool1d',

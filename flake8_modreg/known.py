@@ -201,13 +201,26 @@ def framework_of_class(qualified: str) -> str | None:
     return None
 
 
+#: ``mindspore.nn`` Cells whose ``construct`` is ``Cell``'s or only raises (``Optimizer``, ``LossBase``,
+#: ``CellList``): a subclass must define its own; generated.
+MINDSPORE_CONSTRUCT_UNIMPLEMENTED = frozenset(
+    "mindspore.nn." + n for n in (_MS.get("nn_construct_unimplemented") or ("Cell", "CellDict", "CellList", "LossBase", "Optimizer"))
+)
+
+
 def forward_providing(qualified: str) -> bool:
     """Does this framework base define its own forward/construct?
 
     ``nn.Module``/``nn.Cell`` and the third-party model bases do not (calling
-    them raises); layers and containers such as ``nn.Sequential`` do.
+    them raises), nor do MindSpore's ``Optimizer``, ``LossBase``,
+    ``CellList`` and ``CellDict``, whose ``construct`` only raises; layers and
+    containers such as ``nn.Sequential`` do.
     """
-    return qualified not in {TORCH_MODULE, MINDSPORE_CELL} and qualified not in THIRD_PARTY_TORCH_BASES
+    return (
+        qualified not in {TORCH_MODULE, MINDSPORE_CELL}
+        and qualified not in THIRD_PARTY_TORCH_BASES
+        and qualified not in MINDSPORE_CONSTRUCT_UNIMPLEMENTED
+    )
 
 
 # --- MindSpore tensors, optimizers and the torch <-> MindSpore method split ---

@@ -140,6 +140,21 @@ def torch_section() -> dict | None:
     }
 
 
+def _only_raises(fn) -> bool:
+    """Is the body of ``fn`` (its docstring aside) a single ``raise``?"""
+    import ast
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return len(body) == 1 and isinstance(body[0], ast.Raise)
+
+
 def mindspore_section() -> dict | None:
     try:
         ms = importlib.import_module("mindspore")
@@ -173,6 +188,10 @@ def mindspore_section() -> dict | None:
             "mindspore.ops": _names(ms.ops),
             "mindspore.mint.nn": _names(mint_nn),
         },
+        # Cells whose construct is Cell's own or only raises (Optimizer, LossBase, CellList): a subclass must define it
+        "nn_construct_unimplemented": sorted(
+            n for n in cells if getattr(nn, n).construct is nn.Cell.construct or _only_raises(getattr(nn, n).construct)
+        ),
         "mint_nn_cells": mint_cells,
         "mint_nn_stateful": mint_stateful,
         "mint_nn_state_switches": mint_switches,

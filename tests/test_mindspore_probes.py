@@ -170,6 +170,20 @@ def test_mrg302_cell_with_forward_only_raises_on_call():
         net(_x(1, 4))
 
 
+def test_mrg302_loss_and_optimizer_with_forward_only_raise():
+    ns = _exec(_rule("MRG302").invalid[1].code)
+    with pytest.raises(NotImplementedError):
+        ns["L1"]()(_x(2), _x(2))
+    net = nn.Dense(2, 2)
+    opt = ns["PlainSGD"](net.trainable_params())
+    with pytest.raises(NotImplementedError):
+        opt(tuple(ms.ops.ones_like(p) for p in net.trainable_params()))
+    fixed = _exec(_rule("MRG302").invalid[1].fixed)
+    assert float(fixed["L1"]()(_x(2), _x(2)).asnumpy()) == 0.0
+    grads = tuple(ms.ops.ones_like(p) for p in net.trainable_params())
+    assert len(fixed["PlainSGD"](net.trainable_params())(grads)) == 2
+
+
 def test_mrg303_misspelled_construct_and_init_never_run():
     net = _exec(_rule("MRG303").invalid[2].code)["Net"]()
     assert list(net.get_parameters()) == []  # `__init` never ran: no dense
@@ -225,6 +239,21 @@ def test_mrg306_direct_construct_skips_forward_hooks():
         net.blocks[0].register_forward_hook(lambda cell, inputs, output: seen.append(1))
         net(_x(1, 4))
         assert seen == calls  # cell.construct(x) skips the hook; the fixed cell(x) runs it
+
+
+# -- MRG401: registry decorators and post_init ------------------------------------------------
+
+
+def test_mrg401_registry_decorated_cell_and_post_init_port_raise():
+    case = _rule("MRG401").invalid[3]
+    ns = _exec(case.code)
+    assert ns["MODELS"]["Encoder"] is ns["Encoder"]  # the registry returned the class unchanged
+    with pytest.raises(AttributeError):
+        ns["Encoder"]()
+    with pytest.raises(AttributeError):
+        ns["Model"]()  # the first store raises: post_init() never runs
+    fixed = _exec(case.fixed)
+    assert [p.name for p in fixed["Encoder"]().get_parameters()] == ["dense.weight", "dense.bias"]
 
 
 # -- MRG404 ---------------------------------------------------------------------------------

@@ -17,7 +17,15 @@ class CellDefinesForward(Rule):
     MindSpore calls `construct`; `forward` is never run. The first call
     `net(x)` raises `AttributeError: For 'Cell', the method 'construct' is not
     defined.` (checked with MindSpore 2.10). Graph mode compiles `construct`
-    only, so nothing in `forward` is ever compiled either.
+    only, so nothing in `forward` is ever compiled either. The same holds
+    for subclasses of `nn.LossBase`, `nn.Optimizer`, `nn.CellList` and
+    `nn.CellDict`, whose inherited `construct` only raises
+    (`NotImplementedError`; the list is generated from the 2.10 wheel by
+    `scripts/gen_known.py`). Runtime truth:
+    `tests/test_mindspore_probes.py::test_mrg302_*` calls each example.
+
+    Silent when `construct` may come from a base: a layer (`nn.Dense`,
+    `nn.SequentialCell`) or a class imported from elsewhere.
 
     ## Example
     ```python
@@ -77,6 +85,40 @@ class CellDefinesForward(Rule):
                     return self.dense(x)
             """,
             title="a Cell ported from torch",
+        ),
+        Invalid(
+            """
+            import mindspore.nn as nn
+            from mindspore import ops
+
+            class L1(nn.LossBase):
+                def forward(self, logits, labels):
+                    return self.get_loss(ops.abs(logits - labels))
+
+            class PlainSGD(nn.Optimizer):
+                def __init__(self, params, learning_rate=0.1):
+                    super().__init__(learning_rate, params)
+
+                def forward(self, gradients):
+                    return gradients
+            """,
+            at=[(5, 8), (12, 8)],
+            fixed="""
+            import mindspore.nn as nn
+            from mindspore import ops
+
+            class L1(nn.LossBase):
+                def construct(self, logits, labels):
+                    return self.get_loss(ops.abs(logits - labels))
+
+            class PlainSGD(nn.Optimizer):
+                def __init__(self, params, learning_rate=0.1):
+                    super().__init__(learning_rate, params)
+
+                def construct(self, gradients):
+                    return gradients
+            """,
+            title="nn.LossBase and nn.Optimizer subclasses: their inherited construct only raises",
         ),
     )
 

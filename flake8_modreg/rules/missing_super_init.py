@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..findings import Applicability, Fix
-from ..model import ClassFacts, FileModel, MethodFacts, Tag
+from ..model import ClassFacts, FileModel, MethodFacts, Tag, dotted_name
 from ._base import Invalid, Reporter, Rule, Valid
 
 #: values whose assignment to ``self`` raises before ``Module.__init__``/``Cell.__init__`` has run
@@ -28,6 +28,16 @@ def first_state_write(model: FileModel, cls: ClassFacts, method: str = "__init__
 
     Returns ``(node, attr, what)`` in source order, or None.
     """
+    found = _state_writes(model, cls, method, before)
+    return min(found, key=lambda f: f[0])[1:] if found else None
+
+
+def _first_state_order(model: FileModel, cls: ClassFacts, method: str = "__init__") -> int | None:
+    found = _state_writes(model, cls, method, None)
+    return min(f[0] for f in found) if found else None
+
+
+def _state_writes(model: FileModel, cls: ClassFacts, method: str, before: int | None) -> list:
     found = []
     for a in cls.self_assigns:
         if a.method != method or (before is not None and a.order >= before):
@@ -40,16 +50,25 @@ def first_state_write(model: FileModel, cls: ClassFacts, method: str = "__init__
             continue
         what = "buffer" if "buffer" in c.name else "parameter" if "param" in c.name else "module"
         found.append((c.order, c.node, c.literal_arg(0) or "?", what))
-    return min(found, key=lambda f: f[0])[1:] if found else None
+    return found
 
 
 _WHAT = {Tag.LAYER: "module", Tag.PARAMETER: "parameter", Tag.BUFFER: "buffer", Tag.REGISTERED: "module"}
 
 
 def _delegates(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> bool:
-    """Does ``__init__`` call a helper that may run the base initialiser for it (``self._build()``)?"""
+    """Does ``__init__`` call a helper that may run the base initialiser for it (``self._build()``)?
+
+    Only a helper called before the first sub-module/Parameter/buffer is
+    stored can: that store raises without the initialiser, so a helper called
+    after it (Hugging Face's ``self.post_init()``, last in ``__init__``) never
+    runs in a working class.
+    """
+    first = _first_state_order(model, cls, meth.name)
     for c in cls.self_calls:
         if c.method != meth.name or c.name in STATE_CALLS or c.name == "setattr":
+            continue
+        if first is not None and c.order > first:
             continue
         for owner in (cls, *cls.ancestors()):
             helper = owner.methods.get(c.name)
@@ -94,6 +113,17 @@ def _insert_super_fix(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> F
     return Fix(((body, new),), Applicability.SAFE, title="call super().__init__() first")
 
 
+def _registry_decorator(node: cst.BaseExpression) -> bool:
+    """``@register``, ``@MODELS.register_module()``, ``@ClassFactory.register(ModuleType.BACKBONE)``.
+
+    A registry decorator records the class under a name and returns it
+    unchanged: its last name component contains ``register``.
+    """
+    func = node.func if isinstance(node, cst.Call) else node
+    name = dotted_name(func)
+    return name is not None and "register" in name.rsplit(".", 1)[-1].lower()
+
+
 class MissingSuperInit(Rule):
     """
     ## What it does
@@ -104,9 +134,19 @@ class MissingSuperInit(Rule):
 
     It stays silent when `__init__` calls some other `X.__init__(...)`, or a
     helper (`self._build()`) that calls the base initialiser or that comes from a
-    base we cannot see; when the class is only guessed to be a Module (its base
+    base we cannot see, made before the first sub-module, Parameter or buffer
+    is stored (a helper called after that store, like Hugging Face's
+    `self.post_init()` in MindSpore ports, cannot have initialised anything:
+    the store raised first); when the class is only guessed to be a Module (its base
     is imported from a file we do not see and nothing else says it is a Module);
-    for decorated classes; and for an `__init__` that never touches `self`.
+    for classes with a decorator other than a registry's (one whose last name
+    contains `register`: `@MODELS.register_module()`,
+    `@ClassFactory.register(...)`, which record the class and return it
+    unchanged; any other decorator may replace the class or its `__init__`);
+    and for an `__init__` that never touches `self`.
+    Runtime truth for the MindSpore cases (a registry-decorated Cell and a
+    port calling `self.post_init()`, both raising `AttributeError` when
+    built): `tests/test_mindspore_probes.py::test_mrg401_*`.
 
     ## Why is this bad?
     `Module.__init__` creates the dictionaries that hold parameters, buffers,
@@ -238,6 +278,69 @@ class MissingSuperInit(Rule):
             """,
             title="MindSpore: the same for a Cell",
         ),
+        Invalid(
+            """
+            from mindspore import nn
+
+            MODELS = {}
+
+            def register_model(cls):
+                MODELS[cls.__name__] = cls
+                return cls
+
+            class PreTrainedModel(nn.Cell):
+                def post_init(self):
+                    self.init_weights = True
+
+            @register_model
+            class Encoder(nn.Cell):
+                def __init__(self, dim=4):
+                    self.dense = nn.Dense(dim, dim)
+
+                def construct(self, x):
+                    return self.dense(x)
+
+            class Model(PreTrainedModel):
+                def __init__(self, dim=4):
+                    self.encoder = Encoder(dim)
+                    self.post_init()
+
+                def construct(self, x):
+                    return self.encoder(x)
+            """,
+            at=[(15, 8), (22, 8)],
+            fixed="""
+            from mindspore import nn
+
+            MODELS = {}
+
+            def register_model(cls):
+                MODELS[cls.__name__] = cls
+                return cls
+
+            class PreTrainedModel(nn.Cell):
+                def post_init(self):
+                    self.init_weights = True
+
+            @register_model
+            class Encoder(nn.Cell):
+                def __init__(self, dim=4):
+                    super().__init__()
+                    self.dense = nn.Dense(dim, dim)
+
+                def construct(self, x):
+                    return self.dense(x)
+
+            class Model(PreTrainedModel):
+                def __init__(self, dim=4):
+                    self.encoder = Encoder(dim)
+                    self.post_init()
+
+                def construct(self, x):
+                    return self.encoder(x)
+            """,
+            title="MindSpore: a registry-decorated Cell, and a Hugging-Face-style port whose post_init() comes after the first store",
+        ),
     )
 
     valid = (
@@ -278,7 +381,7 @@ class MissingSuperInit(Rule):
         Valid(
             """
             import torch.nn as nn
-            from mylib import Backbone, register
+            from mylib import Backbone, wrap_module
 
             class F(Backbone):
                 def __init__(self):
@@ -291,7 +394,7 @@ class MissingSuperInit(Rule):
                 def __init__(self, *args, **kwargs):
                     pass
 
-            @register
+            @wrap_module
             class H(nn.Module):
                 def __init__(self):
                     self.k = 1
@@ -300,15 +403,18 @@ class MissingSuperInit(Rule):
                 def __init__(self):
                     self.k = 1
             """,
-            why="a helper from an unseen base; an __init__ that never touches self; a decorated class; not a Module",
+            why="a helper from an unseen base; an __init__ that never touches self; a class with a decorator that is not a "
+            "registry's (it may replace __init__); not a Module",
         ),
     )
 
     def check(self, model: FileModel, report: Reporter) -> None:
         for cls in model.modules:
             meth = cls.methods.get("__init__")
-            if meth is None or meth.is_static or meth.is_classmethod or cls.evidence or cls.node.decorators:
+            if meth is None or meth.is_static or meth.is_classmethod or cls.evidence:
                 continue
+            if not all(_registry_decorator(d.decorator) for d in cls.node.decorators):
+                continue  # a decorator may replace the class or its __init__
             if _calls_some_init(meth) or meth.ends_in_raise or not _touches_self(cls, meth):
                 continue
             if _delegates(model, cls, meth):
