@@ -105,6 +105,10 @@ class DirectForwardCall(Rule):
     MindSpore 2.10 in PyNative mode for `construct` and
     `Cell.register_forward_hook`).
 
+    MindSpore runtime truth:
+    `tests/test_mindspore_probes.py::test_mrg306_direct_construct_skips_forward_hooks`
+    (the Cell example's hook never fires; after the fix it does).
+
     ## Example
     ```python
     class Net(nn.Module):

@@ -70,6 +70,10 @@ class ForwardReturnsNothing(Rule):
     `nn.Sequential`, every layer after it receives `None`. The usual cause is a
     forgotten `return x` after a loop (`for layer in self.layers: x = layer(x)`).
 
+    MindSpore runtime truth:
+    `tests/test_mindspore_probes.py::test_mrg305_construct_without_return_gives_none`
+    (the Cell example returns `None` in PyNative mode).
+
     ## Example
     ```python
     class Net(nn.Module):

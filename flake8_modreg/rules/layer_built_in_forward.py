@@ -111,8 +111,9 @@ def _stored(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> set[int]:
 class LayerBuiltInForward(Rule):
     """
     ## What it does
-    Finds a layer with weights -- a `torch.nn`/`mindspore.nn` layer such as
-    `nn.Linear`, `nn.Conv2d`, `nn.BatchNorm2d`, `nn.Dense`, or a Module/Cell
+    Finds a layer with weights -- a `torch.nn`/`mindspore.nn`/`mindspore.mint.nn`
+    layer such as `nn.Linear`, `nn.Conv2d`, `nn.BatchNorm2d`, `nn.Dense`,
+    `mint.nn.Linear`, or a Module/Cell
     class of the same file that holds parameters or buffers -- constructed
     inside `forward` (torch) or `construct` (MindSpore) and not stored on
     `self`.
@@ -135,6 +136,13 @@ class LayerBuiltInForward(Rule):
     before training, never sees them, so they are never trained; `state_dict()`
     does not save them, and every call of the model gives a different result
     for the same input. BatchNorm's running statistics restart on every call.
+
+    MindSpore runtime truth:
+    `tests/test_mindspore_truth.py::test_mrg403_dense_built_in_construct_is_fresh_and_unregistered`
+    and
+    `tests/test_mindspore_probes.py::test_mint_linear_built_in_construct_is_fresh_and_unregistered`
+    (`nn.Dense` and `mint.nn.Linear` built in `construct`: two calls give
+    different outputs, `get_parameters()` is empty).
 
     ## Example
     ```python
@@ -228,6 +236,18 @@ class LayerBuiltInForward(Rule):
             """,
             at=[(5, 16)],
             title="MindSpore: a Dense built in construct",
+        ),
+        Invalid(
+            """
+            from mindspore import nn, mint
+
+            class Head(nn.Cell):
+                def construct(self, x):
+                    x = mint.nn.ReLU()(x)
+                    return mint.nn.Linear(4, 2)(x)
+            """,
+            at=[(6, 15)],
+            title="MindSpore's mint.nn: the Linear is reported; a ReLU holds no state",
         ),
     )
 

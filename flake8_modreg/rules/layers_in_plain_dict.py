@@ -19,6 +19,11 @@ class LayersInPlainDict(Rule):
     `state_dict()` (not saved), and `.to(device)`/`.eval()` skip them, with no
     error anywhere.
 
+    MindSpore runtime truth: `tests/test_mindspore_fix_truth.py` builds the
+    MindSpore example before and after the fix (no parameters in a plain
+    dict; all of them in `nn.CellDict`), and checks `CellDict`'s reserved
+    keys.
+
     ## Example
     ```python
     class Heads(nn.Module):

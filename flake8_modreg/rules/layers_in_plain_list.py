@@ -28,6 +28,10 @@ class LayersInPlainList(Rule):
     `self.order = [self.a, self.b]` (the items are attributes), or items each
     registered with `self.add_module(...)`/`setattr(self, ...)`.
 
+    MindSpore runtime truth: `tests/test_mindspore_fix_truth.py` builds the
+    MindSpore example before and after the fix (no parameters in a plain
+    list; all of them in `nn.CellList`).
+
     ## Example
     ```python
     class Net(nn.Module):

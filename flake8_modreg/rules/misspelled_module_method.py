@@ -69,6 +69,11 @@ class MisspelledModuleMethod(Rule):
     and the first use of `self.fc` raises `AttributeError` (or, with arguments,
     `Net(4)` raises `TypeError` from `Module.__init__`).
 
+    MindSpore runtime truth:
+    `tests/test_mindspore_probes.py::test_mrg303_misspelled_construct_and_init_never_run`
+    (a Cell with `__init` and `contruct` builds without its layers and
+    raises when called).
+
     ## Example
     ```python
     class Net(nn.Module):

@@ -91,6 +91,9 @@ class MisspelledNnName(Rule):
     as the line runs -- often only when the model is first built, far from
     where it was written.
 
+    MindSpore runtime truth:
+    `tests/test_mindspore_probes.py::test_mrg404_misspelled_mindspore_names_raise`.
+
     ## Example
     ```python
     self.w = nn.Paramter(torch.randn(3))

@@ -89,6 +89,10 @@ class OptimizerGetsAllParameters(Rule):
     (measured), so the rule is silent then -- the optimizer only wastes state
     on them. A weight decay passed by position is not recognised.
 
+    MindSpore runtime truth: `tests/test_mindspore_truth.py::test_mrg503_*`
+    (one training step with and without weight decay, and with
+    `trainable_params()`).
+
     ## Example
     ```python
     net = ResNet()

@@ -19,6 +19,10 @@ class ParametersInPlainContainer(Rule):
     `state_dict()` (it is not saved) and to `.to(device)` (it stays behind on
     the CPU). In MindSpore, `get_parameters()` and `trainable_params()` miss it.
 
+    MindSpore runtime truth: `tests/test_mindspore_fix_truth.py` builds the
+    MindSpore example before and after the fix (no parameters in a plain
+    list; all of them in `ParameterTuple`).
+
     ## Example
     ```python
     class Mix(nn.Module):

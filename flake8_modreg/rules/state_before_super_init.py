@@ -29,6 +29,9 @@ class StateBeforeSuperInit(Rule):
     `AttributeError` too (`'_auto_prefix'` for a Cell, `please call
     Cell.__init__() firstly` for a Parameter). The class cannot be built.
 
+    MindSpore runtime truth:
+    `tests/test_mindspore_truth.py::test_mrg402_parameter_before_cell_init_raises`.
+
     ## Example
     ```python
     class Net(nn.Module):

@@ -25,7 +25,10 @@ class TorchApiOnCell(Rule):
     ## Why is this bad?
     The methods raise `AttributeError` at run time (measured with MindSpore
     2.10: `hasattr(mindspore.nn.Cell, name)` is false for every name above,
-    and for every `mindspore.nn` Cell class). Worse, a torch layer inside a Cell
+    and for every `mindspore.nn` Cell class; looking each one up on a `Cell`,
+    `nn.Dense`, `nn.SequentialCell` and `mint.nn.Linear` instance raises
+    `AttributeError` -- `tests/test_mindspore_probes.py::test_mrg501_*` and
+    `tests/test_mindspore_truth.py::test_torch_only_methods_are_missing_from_every_cell`). Worse, a torch layer inside a Cell
     raises nothing: MindSpore does not know it, so its weights are missing from
     `get_parameters()`, from checkpoints and from the optimizer, and
     `construct` cannot run it in graph mode.
@@ -42,8 +45,10 @@ class TorchApiOnCell(Rule):
     and forward hooks (older MindSpore lacked `register_buffer`; code for
     those versions should keep state in `Parameter(requires_grad=False)`).
     Also silent: a Cell that defines the method itself (a compatibility shim),
-    a Cell with a base from another file, and same-named methods of objects
-    that are not Cells.
+    a Cell with a base from another file -- a project class or a mixin whose
+    methods we do not see may supply the name (`class Net(nn.Cell, TorchCompat)`
+    with `TorchCompat.parameters()` in another file runs; the same test file
+    checks it) -- and same-named methods of objects that are not Cells.
 
     ## Example
     ```python

@@ -1,0 +1,67 @@
+"""The MindSpore name tables as the model uses them (no MindSpore needed; the tables are
+generated from the 2.10 wheel, and tests/test_mindspore_probes.py re-checks them against it)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import pytest
+
+from flake8_modreg import known
+from flake8_modreg.model import Tag, build_model
+
+
+def _model(code: str):
+    return build_model(cst.parse_module(textwrap.dedent(code)))
+
+
+@pytest.mark.parametrize(
+    "qualified,framework",
+    [
+        ("mindspore.mint.nn.Linear", "mindspore"),
+        ("mindspore.mint.nn.Conv2d", "mindspore"),
+        ("mindspore.mint.nn.layer.basic.Linear", "mindspore"),  # a private spelling, normalized
+        ("mindspore.mint.nn.functional", None),
+        ("mindspore.mint.nn.F", None),
+        ("mindspore.mint.zeros", None),
+    ],
+)
+def test_mint_nn_layers_are_cells(qualified, framework):
+    assert known.framework_of_class(known.normalize(qualified)) == framework
+
+
+def test_mint_nn_layer_state_is_generated():
+    assert known.layer_state("mindspore.mint.nn.Linear")[0] is True
+    assert known.layer_state("mindspore.mint.nn.ReLU")[0] is False
+    assert known.layer_state("mindspore.mint.nn.LayerNorm") == (True, [["elementwise_affine"]])
+
+
+def test_construct_unimplemented_bases_do_not_provide_construct():
+    for name in ("Optimizer", "LossBase", "CellList", "CellDict", "Cell"):
+        assert not known.forward_providing(f"mindspore.nn.{name}")
+    for name in ("Dense", "SequentialCell", "WithLossCell"):
+        assert known.forward_providing(f"mindspore.nn.{name}")
+
+
+def test_cell_subclassing_a_mint_layer_and_mint_tensors():
+    m = _model(
+        """
+        import mindspore
+        from mindspore import mint
+        from mindspore.common.initializer import initializer, Normal
+
+        class Head(mint.nn.Linear):
+            def __init__(self):
+                super().__init__(4, 2)
+                self.a = mint.zeros((2,))
+                self.b = initializer(Normal(), (2, 2), mindspore.float32)
+                t = mint.ones((2,))
+                self.c = mint.exp(t)
+                self.d = mint.nn.Linear(2, 2)
+        """
+    )
+    (head,) = m.modules
+    assert head.framework == "mindspore"
+    kinds = {a.attr: m.kind_of(a.value, a.scope, a.order) for a in head.self_assigns}
+    assert {k: v.tag for k, v in kinds.items()} == {"a": Tag.MS_TENSOR, "b": Tag.MS_TENSOR, "c": Tag.MS_TENSOR, "d": Tag.LAYER}
