@@ -15,7 +15,7 @@ from .context import FileContext
 from .findings import Finding, ModregError
 from .model import FileModel, build_model
 from .positions import node_positions
-from .rules import Reporter, Rule, all_rules
+from .rules import AtLine, Reporter, Rule, all_rules
 from .settings import Config
 
 log = logging.getLogger("flake8_modreg")
@@ -177,7 +177,10 @@ def run(
         reporter = analyse(model, rules, config)
         if not reporter.reports:
             return module, model, []
-        positions = node_positions(module, {id(r.node): r.node for r in reporter.reports}.values())
+        wanted = {id(r.node): r.node for r in reporter.reports}
+        for r in reporter.reports:
+            wanted.update((id(v.node), v.node) for v in r.fmt.values() if isinstance(v, AtLine))
+        positions = node_positions(module, wanted.values())
     except RecursionError:
         raise ModregError("too deeply nested to analyse") from None
     finally:
@@ -187,6 +190,8 @@ def run(
     for r in reporter.reports:
         rng = positions[r.node]
         rule = r.rule
+        if any(isinstance(v, AtLine) for v in r.fmt.values()):
+            r.fmt = {k: v.render(positions[v.node].start.line) if isinstance(v, AtLine) else v for k, v in r.fmt.items()}
         f = Finding(
             code=rule.code,
             name=rule.name,

@@ -10,9 +10,9 @@ import importlib
 import pkgutil
 from functools import lru_cache
 
-from ._base import Invalid, Probe, Reporter, Rule, Valid, registry
+from ._base import AtLine, Invalid, Probe, Reporter, Rule, Valid, registry
 
-__all__ = ["Invalid", "Probe", "Reporter", "Rule", "Valid", "all_rules", "rule_by_code"]
+__all__ = ["AtLine", "Invalid", "Probe", "Reporter", "Rule", "Valid", "all_rules", "rule_by_code"]
 
 
 @lru_cache(maxsize=None)

@@ -88,6 +88,20 @@ class Invalid:
             object.__setattr__(self, "fixed", _clean(self.fixed))
 
 
+@dataclass(frozen=True)
+class AtLine:
+    """A message part that quotes the line of another node: ``AtLine("used in forward() at line {line}", node)``.
+
+    The line is resolved with the reported nodes' positions, after all rules ran.
+    """
+
+    text: str
+    node: cst.CSTNode
+
+    def render(self, line: int) -> str:
+        return self.text.format(line=line)
+
+
 @dataclass
 class Report:
     rule: "Rule"

@@ -9,6 +9,8 @@ import libcst as cst
 from .. import known
 from ..findings import Applicability, Fix
 from ..model import ClassFacts, FileModel, SelfAssign, Tag
+from ..uses import HARM, MOVED, use_index, value_facts
+from ._base import AtLine
 from ._fixes import TORCH_MODULE_ATTRS, call, call_node, name_is_free_on, simple_assign, spell
 
 _STATE_TAGS = (Tag.PARAMETER, Tag.BUFFER, Tag.LAYER, Tag.REGISTERED)
@@ -28,14 +30,83 @@ def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Itera
         if cls.dynamic_registration({"register_buffer", "register_parameter", "setattr", "insert_param_to_cell"}):
             continue
         registered = cls.registered_names()
+        state: dict[str, list[SelfAssign]] = {}
         for a in cls.self_assigns:
             if model.self_kind(cls, a).tag in _STATE_TAGS:
-                registered.add(a.attr)
+                state.setdefault(a.attr, []).append(a)
         for a in cls.self_assigns:
             if a.method != "__init__" or a.attr in registered:
                 continue
+            if any(not _exclusive(model, cls, a, b) for b in state.get(a.attr, ())):
+                continue
             if model.self_kind(cls, a).tag is tag:
                 yield cls, a
+
+
+def _exclusive(model: FileModel, cls: ClassFacts, a: SelfAssign, b: SelfAssign) -> bool:
+    """Do ``a`` and ``b`` sit in different branches of one ``if`` of the same method (only one of them runs)?"""
+    if a.method != b.method or a.method not in cls.methods:
+        return False
+    m = use_index(model).method(cls.methods[a.method])
+
+    def branches(node):
+        out = {}
+        child, p = node, m.parent.get(id(node))
+        while p is not None:
+            if isinstance(p, cst.If):
+                out[id(p)] = "body" if child is p.body else ("orelse" if child is p.orelse else "test")
+            elif isinstance(p, cst.Else):
+                pass
+            child, p = p, m.parent.get(id(p))
+        return out
+
+    ba, bb = branches(a.node), branches(b.node)
+    return any(k in bb and ba[k] != bb[k] and "test" not in (ba[k], bb[k]) for k in ba)
+
+
+def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine | str | None:
+    """Why the plain tensor ``a`` stores really breaks, judged by its uses; None when no use breaks.
+
+    Reported, in this order:
+
+    1. a read that meets the module's inputs, parameters or sub-modules in a
+       tensor operation without being moved (fails once the module is on
+       another device) — a 0-d tensor is exempt: it combines with tensors on
+       any device like a Python number;
+    2. a floating tensor moved at its use but not cast (``.to(x.device)``),
+       combined with the inputs: after ``.half()`` it promotes the result to
+       float32;
+    3. an update outside ``__init__`` that reads the old value (running
+       statistics): real state that ``state_dict()`` omits;
+    4. random values (``torch.randn``) read by some method, or never read
+       back by the class at all: a reloaded model draws different ones.
+
+    Never reported: complex tensors (``register_buffer`` would be harmful:
+    ``.to(torch.bfloat16)`` drops the imaginary part), attributes converted
+    by an ``_apply``/``to``/``cuda`` override of some class of the file, and
+    every other pattern of use (moved and cast at each use, Python-only use,
+    indexing, placeholders overwritten before they are read).
+    """
+    facts = value_facts(model, a.value, a.scope)
+    if facts.dtype == "complex":
+        return None
+    idx = use_index(model)
+    uses = idx.uses(cls, a.attr)
+    if uses.converted:
+        return None
+    for r in uses.reads:
+        if r.kind == HARM and not facts.zero_dim:
+            return AtLine(f"is used unmoved in {r.method}() at line {{line}}", r.node)
+    if facts.dtype == "float" and not facts.zero_dim:
+        for r in uses.reads:
+            if r.kind == MOVED and not r.cast:
+                return AtLine(f"is moved but not cast in {r.method}() at line {{line}}", r.node)
+    for method, node, reads_old in uses.writes:
+        if reads_old:
+            return AtLine(f"is updated in {method}() at line {{line}} but not saved", node)
+    if facts.random and not any(not reads_old for _, _, reads_old in uses.writes):
+        return "holds random values that state_dict() does not save"
+    return None
 
 
 # --- the fixes: register_buffer (MRG201) and nn.Parameter (MRG202) ---------------------------------

@@ -3,47 +3,91 @@ from __future__ import annotations
 from ..findings import Applicability
 from ..model import FileModel, Tag
 from ._base import Invalid, Probe, Reporter, Rule, Valid
-from ._tensors import buffer_fix, plain_tensors
+from ._tensors import buffer_fix, plain_tensors, tensor_problem
 
 
 class TensorAsPlainAttribute(Rule):
     """
     ## What it does
     Finds a torch tensor created in `__init__` of an `nn.Module` and stored as
-    a plain attribute (`self.x = torch.randn(1)`, `torch.zeros(...)`,
-    `torch.tensor(...)`, `torch.arange(...)`, `torch.from_numpy(...)`,
-    `t.clone()`, ...).
+    a plain attribute (`self.x = torch.zeros(...)`, `torch.tensor(...)`,
+    `torch.arange(...)`, `t.clone()`, a same-file helper's result, ...) —
+    and reports it only where a *use* of it really breaks. Every read of
+    `self.x` in the class's methods (same-file bases and subclasses, helpers
+    it returns through) is followed to the operation it takes part in. It is
+    reported when:
+
+    1. **it is used unmoved** with the module's inputs, parameters or
+       sub-module outputs in a tensor operation (`x + self.pe[:n]`,
+       `att.masked_fill(self.mask == 0, ...)`, `self.proj(self.table)`):
+       after `model.to("cuda")` that operation fails with a device mismatch;
+    2. **it is moved but not cast**: a floating tensor moved at its use with
+       `.to(x.device)` or `.cuda()` and combined with the inputs; after
+       `model.half()` the result is silently promoted to float32 and the
+       next half-precision layer fails;
+    3. **it is state**: updated outside `__init__` from its own old value
+       (`self.r = self.r * m + ...`, `self.r.add_(...)`, `self.r[i] = v`,
+       `+=`), like running statistics, yet missing from `state_dict()`;
+    4. **it holds random values** (`torch.randn`, `.normal_()`): a model
+       rebuilt and loaded from a checkpoint draws different ones.
+
+    The message names the use that breaks (`used unmoved in forward() at
+    line 12`).
+
+    Not reported (each checked at run time by `tests/test_runtime_tensor_use.py`):
+    - a **0-d tensor** (`torch.tensor(0.5)`, `torch.sqrt(torch.tensor(d))`):
+      a 0-d CPU tensor combines with tensors on any device and does not
+      promote a half-precision input, like a Python number;
+    - tensors **moved and cast at every use** (`self.m.to(x)`,
+      `self.m.type_as(x)`, `.to(device=x.device, dtype=x.dtype)`), or only
+      moved when they are not floating (`self.idx.to(x.device)`);
+    - tensors used only in **Python context** (`int(self.n)`, `.item()`,
+      `.tolist()`, `.shape`, an `if` test) or only **as an index** into
+      another tensor (`x[:, self.idx]`: a CPU index tensor indexes a tensor on
+      any device), or only in `__init__` (and methods only `__init__` calls);
+    - **placeholders and output stashes** that a method overwrites before it
+      reads them (`self.att = torch.Tensor()`, then `self.att = w` in
+      forward);
+    - attributes that a **converter override** in the file (`_apply`, `to`,
+      `cuda`, `half`, ...) touches (`m.stride = fn(m.stride)`);
+    - **complex tensors** (`torch.polar`, `dtype=torch.complex64`): a buffer
+      would be harmful, since `model.to(torch.bfloat16)` casts it to a real
+      dtype and drops the imaginary part;
+    - names registered with `self.register_buffer(...)`, `nn.Buffer(...)`,
+      Parameters (a Parameter assigned in the *other* branch of an `if` does
+      not hide a plain tensor in this one), and locals of `forward`.
+
+    A value we cannot follow (passed to an unknown function, stored
+    elsewhere) proves nothing either way and is not reported.
 
     ## Why is this bad?
     A plain tensor attribute is not module state: it is missing from
-    `state_dict()` (so it is neither saved nor restored), `.to(device)` and
-    `.half()` leave it behind (the first GPU forward then fails with a device
-    mismatch, or silently mixes dtypes), and `DataParallel`/DDP replicas do not
-    get it. The classic example: `self.my_tensor = torch.randn(1)` next to a
-    registered buffer, and only the buffer appears in `state_dict()`.
-
-    Not reported: names registered with `self.register_buffer(...)` (assigning
-    a tensor to a buffer's name keeps it a buffer), `nn.Buffer(...)` (registered
-    on assignment since torch 2.5), Parameters, and tensors that are locals of
-    `forward`.
+    `state_dict()` (neither saved nor restored), and `.to(device)` and
+    `.half()` leave it behind, so the first GPU forward fails with a device
+    mismatch or silently mixes dtypes; `DataParallel`/DDP replicas do not get
+    it either.
 
     ## Example
     ```python
-    class MyModel(nn.Module):
-        def __init__(self):
+    class PositionalEncoding(nn.Module):
+        def __init__(self, d_model, max_len):
             super().__init__()
-            self.my_tensor = torch.randn(1)
+            self.pe = sinusoid_table(max_len, d_model)
+
+        def forward(self, x):
+            return x + self.pe[: x.size(1)]   # cuda + cpu: RuntimeError
     ```
 
     ## Use instead
     ```python
-    class MyModel(nn.Module):
-        def __init__(self):
+    class PositionalEncoding(nn.Module):
+        def __init__(self, d_model, max_len):
             super().__init__()
-            self.register_buffer("my_tensor", torch.randn(1))
+            self.register_buffer("pe", sinusoid_table(max_len, d_model), persistent=False)
     ```
-    Use `persistent=False` for a derived cache that should follow `.to()` but
-    stay out of checkpoints; use `nn.Parameter(...)` if it should be trained.
+    Use `persistent=False` for a constant derived from the configuration
+    (checkpoints stay loadable); a persistent buffer for state; use
+    `nn.Parameter(...)` if it should be trained.
 
     ## Fix safety
     The fix turns a plain single-target `self.name = expr` statement at the
@@ -69,6 +113,7 @@ class TensorAsPlainAttribute(Rule):
     ## References
     - [torch.nn.Module.register_buffer](https://pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.register_buffer)
     - [torch.nn.Buffer](https://pytorch.org/docs/stable/generated/torch.nn.parameter.Buffer.html)
+    - [Type promotion: 0-d tensors behave like Python scalars](https://pytorch.org/docs/stable/tensor_attributes.html#type-promotion-doc)
     """
 
     code = "MRG201"
@@ -76,8 +121,8 @@ class TensorAsPlainAttribute(Rule):
     summary = "A tensor stored as a plain attribute in `__init__`"
     frameworks = frozenset({"torch"})
     fix_safety = Applicability.UNSAFE
-    message = "tensor 'self.{attr}' is a plain attribute: not in state_dict() and not moved by .to()"
-    fix_hint = "use self.register_buffer('{attr}', ...) (persistent=False for caches) or nn.Parameter(...)"
+    message = "plain tensor 'self.{attr}' {problem}"
+    fix_hint = "register it: self.register_buffer('{attr}', ...) (persistent=False for caches) or nn.Parameter(...)"
     fix_summary = "`self.register_buffer(name, ...)`, `nn.Buffer(...)` or `nn.Parameter(...)`"
 
     invalid = (
@@ -146,14 +191,16 @@ class TensorAsPlainAttribute(Rule):
                     pe = torch.zeros(max_len, d_model)
                     pe[:, 0::2] = torch.sin(position * div_term)
                     self.pe = pe
-                    self.mask = torch.ones(max_len).bool()
-                    self.scale = torch.tensor(d_model ** -0.5)
+                    self.window = torch.ones(max_len).unsqueeze(1)
+                    self.avg = torch.zeros(d_model)
 
                 def forward(self, x):
-                    return (x + self.pe[: x.size(0)]) * self.scale
+                    y = x + self.pe[: x.size(0)]
+                    self.avg = self.avg * 0.9 + y.detach().mean(0) * 0.1
+                    return y * self.window[: x.size(0)].to(x.device)
             """,
             at=[(12, 8), (13, 8), (14, 8)],
-            title="through a local, a method chain, and a scalar tensor",
+            title="used unmoved, moved but not cast, updated state (no fix: reassigned from itself later)",
             fixed="""
             import math
             import torch
@@ -167,11 +214,13 @@ class TensorAsPlainAttribute(Rule):
                     pe = torch.zeros(max_len, d_model)
                     pe[:, 0::2] = torch.sin(position * div_term)
                     self.register_buffer("pe", pe)
-                    self.register_buffer("mask", torch.ones(max_len).bool())
-                    self.register_buffer("scale", torch.tensor(d_model ** -0.5))
+                    self.register_buffer("window", torch.ones(max_len).unsqueeze(1))
+                    self.avg = torch.zeros(d_model)
 
                 def forward(self, x):
-                    return (x + self.pe[: x.size(0)]) * self.scale
+                    y = x + self.pe[: x.size(0)]
+                    self.avg = self.avg * 0.9 + y.detach().mean(0) * 0.1
+                    return y * self.window[: x.size(0)].to(x.device)
             """,
             probe=Probe(
                 cls="PositionalEncoding",
@@ -190,11 +239,13 @@ class TensorAsPlainAttribute(Rule):
                         pe = torch.zeros(max_len, d_model)
                         pe[:, 0::2] = torch.sin(position * div_term)
                         self.register_buffer("pe", pe)
-                        self.register_buffer("mask", torch.ones(max_len).bool())
-                        self.register_buffer("scale", torch.tensor(d_model ** -0.5))
+                        self.register_buffer("window", torch.ones(max_len).unsqueeze(1))
+                        self.register_buffer("avg", torch.zeros(d_model))
 
                     def forward(self, x):
-                        return (x + self.pe[: x.size(0)]) * self.scale
+                        y = x + self.pe[: x.size(0)]
+                        self.avg = self.avg * 0.9 + y.detach().mean(0) * 0.1
+                        return y * self.window[: x.size(0)].to(x.device)
                 """,
             ),
         ),
@@ -208,22 +259,100 @@ class TensorAsPlainAttribute(Rule):
                     super().__init__()
                     if use_mask:
                         self.mask = torch.ones(4)
-                    self.scale = torch.tensor(1.0)
+                    self.scale = torch.ones(1)
                     self.cache, self.hits = torch.zeros(4), 0
 
                 def reset(self):
                     self.scale = 1.0
 
                 def forward(self, x):
-                    return x * self.scale
+                    return (x + self.cache) * self.scale * self.mask
             """,
             at=[(8, 12), (9, 8), (10, 8)],
             title="no fix: inside an if, later assigned a float, a tuple target",
             fixed=None,
         ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Gate(nn.Module):
+                def __init__(self, dim, learnable=False):
+                    super().__init__()
+                    self.proj = nn.Linear(dim, dim)
+                    if learnable:
+                        self.r = nn.Parameter(torch.ones(dim))
+                    else:
+                        self.r = torch.ones(dim)
+
+                def weights(self):
+                    return self.r.clamp(0, 1)
+
+                def forward(self, x):
+                    return self.proj(x) * self.weights()
+            """,
+            at=[(11, 12)],
+            title="the plain branch of a Parameter-or-tensor choice, read through a helper",
+            fixed=None,
+        ),
     )
 
     valid = (
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Exempt(nn.Module):
+                def __init__(self, d=8, n=16):
+                    super().__init__()
+                    self.proj = nn.Linear(d, d)
+                    self.scale = torch.tensor(d ** -0.5)
+                    self.temp = torch.sqrt(torch.tensor(float(d)))
+                    self.dist = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+                    self.bias = torch.zeros(n, d)
+                    self.idx = torch.arange(n)
+                    self.size = torch.prod(torch.tensor([2, 4]))
+                    self.att = torch.Tensor()
+                    self.freqs = torch.polar(torch.ones(n, d), torch.zeros(n, d))
+
+                def forward(self, x):
+                    y = self.proj(x) * self.scale / self.temp
+                    y = y + self.dist.to(x).sum() + self.bias[: x.size(0)].type_as(x)
+                    y = y[self.idx[: x.size(0)]]
+                    if int(self.size) > 4:
+                        y = y * 2
+                    self.att = y.softmax(-1)
+                    return self.att
+            """,
+            why="0-d tensors, moved and cast at the use, an index, Python-only, a stash overwritten first, complex",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Detect(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.stride = torch.tensor([8.0, 16.0, 32.0])
+
+                def forward(self, x):
+                    return x * self.stride[0]
+
+            class Model(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.head = Detect()
+
+                def _apply(self, fn, *args, **kwargs):
+                    super()._apply(fn, *args, **kwargs)
+                    self.head.stride = fn(self.head.stride)
+                    return self
+            """,
+            why="an _apply override of the file converts the attribute itself",
+        ),
         Valid(
             """
             import torch
@@ -262,5 +391,7 @@ class TensorAsPlainAttribute(Rule):
     )
 
     def check(self, model: FileModel, report: Reporter) -> None:
-        for _cls, a in plain_tensors(model, Tag.TENSOR):
-            report(a.node, fix=buffer_fix(model, _cls, a), attr=a.attr)
+        for cls, a in plain_tensors(model, Tag.TENSOR):
+            problem = tensor_problem(model, cls, a)
+            if problem is not None:
+                report(a.node, fix=buffer_fix(model, cls, a), attr=a.attr, problem=problem)

@@ -1,0 +1,798 @@
+"""Use facts: how a ``self.<attr>`` tensor is *read*, and whether a read breaks.
+
+The model records how each attribute is assigned; this module answers, on
+demand and only for the few attributes a rule asks about, how it is *used*:
+every read of ``self.<attr>`` in the methods of the class (same-file bases
+and subclasses included), classified by what happens to the value on its way
+from the read to an operation:
+
+* ``PY`` — Python context only: ``int()``/``.item()``/``.tolist()``, an ``if``
+  test, ``.shape``/``.size()``, an index into another tensor (``x[self.idx]``:
+  a CPU index tensor may index a tensor on any device);
+* ``HARM`` — combined, unmoved, with a value that lives on the module's
+  device (a forward input, a parameter, a sub-module's output) in a tensor
+  operation: breaks after ``.to(device)``;
+* ``MOVED`` — moved at the use (``.to(x.device)``, ``.cuda()``) and then
+  combined with such a value; ``cast`` says whether the dtype follows too
+  (``.to(x)``, ``.type_as(x)``, ``.to(device=, dtype=)``);
+* ``FLOW`` — anything we cannot follow (an unknown function, stored
+  elsewhere): neither a break nor a proof of safety.
+
+Writes are facts too: ``update`` (the old value is read: ``self.r = self.r *
+m + ...``, ``self.r.add_(...)``, ``self.r[i] = v``, ``+=``) and ``overwrite``
+(a new value from elsewhere).  A read that follows an overwrite in the same
+method reads the new value, not the one ``__init__`` stored, and is ignored.
+
+Parents are computed per method, once, only for classes a rule asks about,
+so a clean file never pays for this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import libcst as cst
+
+from .model import ClassFacts, FileModel, MethodFacts, Scope, Tag, dotted_name
+
+PY, HARM, MOVED, FLOW = "py", "harm", "moved", "flow"
+
+#: methods that convert a module's tensors: an attribute they touch is converted by the class itself
+CONVERTERS = frozenset(
+    {"_apply", "to", "cuda", "cpu", "half", "float", "double", "bfloat16", "type", "to_empty", "xpu", "mps"}
+)
+#: methods that never run on the forward path after ``.to()`` (besides ``__init__`` and what only it calls)
+_NOT_RUNTIME = frozenset(
+    {"__init__", "extra_repr", "__repr__", "__str__", "__getstate__", "__setstate__", "_load_from_state_dict",
+     "_save_to_state_dict", "state_dict", "load_state_dict", "reset_parameters", "_init_weights", "init_weights"}
+) | CONVERTERS
+#: reading these gives Python values (or metadata), not the tensor's data
+_META_ATTRS = frozenset(
+    {"shape", "device", "dtype", "ndim", "is_cuda", "requires_grad", "is_sparse", "layout", "names", "is_meta"}
+)
+_PY_METHODS = frozenset(
+    {"item", "tolist", "numpy", "size", "dim", "numel", "nelement", "data_ptr", "element_size", "is_floating_point",
+     "is_complex", "get_device", "__len__", "stride", "storage_offset", "is_contiguous", "equal"}
+)
+_PY_BUILTINS = frozenset(
+    {"int", "float", "bool", "len", "range", "str", "repr", "print", "isinstance", "list", "tuple", "max", "min",
+     "round", "abs", "enumerate", "zip", "sorted", "reversed", "sum", "hash", "id", "format", "divmod", "pow",
+     "type", "any", "all", "iter", "next", "set", "dict", "getattr", "hasattr", "setattr", "vars"}
+)
+#: in-place resets (``self.h.zero_()``): the old value does not matter
+_RESETS = frozenset({"zero_", "fill_", "normal_", "uniform_", "random_", "bernoulli_", "exponential_", "geometric_",
+                     "cauchy_", "log_normal_", "requires_grad_", "share_memory_", "detach_", "resize_"})
+#: moving without casting / casting without moving
+_MOVE_METHODS = {"cuda": (True, False), "xpu": (True, False), "mps": (True, False), "cpu": (False, False),
+                 "half": (False, True), "float": (False, True), "double": (False, True), "bfloat16": (False, True),
+                 "long": (False, False), "int": (False, False), "bool": (False, False), "short": (False, False),
+                 "byte": (False, False), "char": (False, False), "type_as": (True, True)}
+#: tensor methods whose tensor arguments take part in the computation (``x.mul(self.a)``)
+_SHAPE_METHODS = frozenset(
+    {"view", "reshape", "unsqueeze", "squeeze", "permute", "transpose", "expand", "repeat", "contiguous", "clone",
+     "detach", "flip", "flatten", "unflatten", "narrow", "select", "chunk", "split", "t", "view_as", "reshape_as",
+     "expand_as", "repeat_interleave", "unbind", "movedim", "swapaxes", "roll", "tile", "squeeze_", "unsqueeze_",
+     "float", "half", "double", "long", "int", "bool"}
+)
+_TYPING_SCALARS = frozenset({"int", "float", "bool", "str", "bytes", "complex", "None"})
+
+
+@dataclass(frozen=True)
+class Read:
+    kind: str  # PY, HARM, MOVED, FLOW
+    method: str
+    node: cst.CSTNode  # where it happens (the operation, or the read)
+    cast: bool = False  # MOVED: the dtype follows too
+
+
+@dataclass
+class AttrUses:
+    reads: list[Read] = field(default_factory=list)
+    #: (method, node, reads_old): a write outside ``__init__`` (and methods only it calls)
+    writes: list[tuple[str, cst.CSTNode, bool]] = field(default_factory=list)
+    #: a converter (``_apply``/``to``/``cuda`` override) of some class of the file touches ``.<attr>``
+    converted: bool = False
+
+
+class _Method:
+    """One method's nodes in preorder with their parents (built once, on demand)."""
+
+    def __init__(self, meth: MethodFacts) -> None:
+        self.meth = meth
+        self.parent: dict[int, cst.CSTNode] = {}
+        self.index: dict[int, int] = {}
+        self.end: dict[int, int] = {}
+        self.nodes: list[cst.CSTNode] = []
+        stack: list = [(meth.node.body, None)]
+        while stack:
+            item = stack.pop()
+            if item.__class__ is int:  # post-order marker: the subtree's last index
+                self.end[item] = len(self.nodes) - 1
+                continue
+            node, parent = item
+            self.index[id(node)] = len(self.nodes)
+            self.nodes.append(node)
+            if parent is not None:
+                self.parent[id(node)] = parent
+            stack.append(id(node))
+            stack.extend((c, node) for c in reversed(node.children))
+        #: local name -> [(index after which it holds the value, value or None when unknown)]
+        self.bindings: dict[str, list[tuple[int, cst.BaseExpression | None]]] = {}
+        for n in self.nodes:
+            if isinstance(n, cst.Assign):
+                for t in n.targets:
+                    for name, value in _bound(t.target, n.value):
+                        self.bindings.setdefault(name, []).append((self.end[id(n)], value))
+            elif isinstance(n, cst.AnnAssign) and n.value is not None:
+                for name, value in _bound(n.target, n.value):
+                    self.bindings.setdefault(name, []).append((self.end[id(n)], value))
+            elif isinstance(n, cst.AugAssign) and isinstance(n.target, cst.Name):
+                self.bindings.setdefault(n.target.value, []).append((self.end[id(n)], n))
+            elif isinstance(n, cst.NamedExpr) and isinstance(n.target, cst.Name):
+                self.bindings.setdefault(n.target.value, []).append((self.end[id(n)], n.value))
+            elif isinstance(n, (cst.For, cst.CompFor)):
+                for name, _ in _bound(n.target, None):
+                    self.bindings.setdefault(name, []).append((self.index[id(n.target)], None))
+            elif isinstance(n, cst.AsName):
+                for name, _ in _bound(n.name, None):
+                    self.bindings.setdefault(name, []).append((self.index[id(n)], None))
+
+    def binding_before(self, name: str, at: int) -> tuple[bool, cst.BaseExpression | None]:
+        """(bound in this method before ``at``?, the value then, None if unknown)."""
+        best = None
+        for end, value in self.bindings.get(name, ()):
+            if end < at:
+                best = (True, value)
+        return best or (False, None)
+
+    def self_reads(self, attr: str) -> Iterator[cst.Attribute]:
+        name = self.meth.self_name
+        for n in self.nodes:
+            if isinstance(n, cst.Attribute) and n.attr.value == attr and isinstance(n.value, cst.Name) and n.value.value == name:
+                yield n
+
+    def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
+        n = node
+        while not isinstance(n, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+            p = self.parent.get(id(n))
+            if p is None:
+                return n
+            n = p
+        return n
+
+
+class UseIndex:
+    """Use facts for the attributes of one file, memoised."""
+
+    def __init__(self, model: FileModel) -> None:
+        self.model = model
+        self._methods: dict[int, _Method] = {}
+        self._uses: dict[tuple[int, str], AttrUses] = {}
+        self._converted: set[str] | None = None
+
+    # -- plumbing -----------------------------------------------------------------
+    def method(self, meth: MethodFacts) -> _Method:
+        m = self._methods.get(id(meth))
+        if m is None:
+            m = self._methods[id(meth)] = _Method(meth)
+        return m
+
+    def converted_names(self) -> set[str]:
+        """Attribute names touched (``m.stride = fn(m.stride)``) by a converter override of any class of the file."""
+        if self._converted is None:
+            out: set[str] = set()
+            for c in self.model.classes:
+                for name, meth in c.methods.items():
+                    if name in CONVERTERS:
+                        for n in self.method(meth).nodes:
+                            if isinstance(n, cst.Attribute):
+                                out.add(n.attr.value)
+            self._converted = out
+        return self._converted
+
+    def family(self, cls: ClassFacts) -> list[ClassFacts]:
+        return [cls, *cls.ancestors(), *self.model.descendants(cls)]
+
+    def runtime_methods(self, cls: ClassFacts) -> list[tuple[ClassFacts, MethodFacts]]:
+        """Methods that may run after ``.to()``: all but ``__init__``, converters and what only ``__init__`` calls."""
+        fam = self.family(cls)
+        callers: dict[str, set[str]] = {}
+        for c in fam:
+            for call in c.self_calls:
+                callers.setdefault(call.name, set()).add(call.method)
+        init_only = {"__init__"}
+        changed = True
+        while changed:
+            changed = False
+            for name, who in callers.items():
+                if name not in init_only and who and who <= init_only and name not in ("forward", "construct"):
+                    init_only.add(name)
+                    changed = True
+        out = []
+        for c in fam:
+            for name, meth in c.methods.items():
+                if name in init_only or name in _NOT_RUNTIME or meth.self_name is None:
+                    continue
+                out.append((c, meth))
+        return out
+
+    # -- the facts ----------------------------------------------------------------
+    def uses(self, cls: ClassFacts, attr: str) -> AttrUses:
+        key = (id(cls), attr)
+        got = self._uses.get(key)
+        if got is not None:
+            return got
+        out = self._uses[key] = AttrUses(converted=attr in self.converted_names())
+        for c, meth in self.runtime_methods(cls):
+            m = self.method(meth)
+            overwritten_at: list[int] = []
+            occurrences = list(m.self_reads(attr))
+            for occ in occurrences:
+                w = self._write(m, occ)
+                if w is not None:
+                    node, reads_old = w
+                    out.writes.append((meth.name, node, reads_old))
+                    if not reads_old:
+                        overwritten_at.append(m.end.get(id(m.statement_of(occ)), m.index[id(occ)]))
+            for occ in occurrences:
+                if self._write(m, occ) is not None:
+                    continue
+                at = m.index[id(occ)]
+                if any(w < at for w in overwritten_at):
+                    continue  # reads the value this method stored, not the one of __init__
+                out.reads.extend(self._climb(c, m, occ, moved=False, cast=False, depth=0))
+        return out
+
+    def _write(self, m: _Method, occ: cst.Attribute) -> tuple[cst.CSTNode, bool] | None:
+        """Is this occurrence written (``self.a = ...``, ``+=``, ``self.a[i] = ...``, ``self.a.add_()``)?"""
+        p = m.parent.get(id(occ))
+        if isinstance(p, cst.AssignTarget) and p.target is occ:
+            stmt = m.parent[id(p)]
+            reads_old = any(
+                isinstance(n, cst.Attribute) and n is not occ and n.attr.value == occ.attr.value
+                and isinstance(n.value, cst.Name) and n.value.value == m.meth.self_name
+                for n in _walk(stmt.value)
+            )
+            return stmt, reads_old
+        if isinstance(p, cst.AnnAssign) and p.target is occ and p.value is not None:
+            return p, any(isinstance(n, cst.Attribute) and n.attr.value == occ.attr.value for n in _walk(p.value))
+        if isinstance(p, cst.AugAssign) and p.target is occ:
+            return p, True
+        if isinstance(p, cst.Subscript) and p.value is occ:
+            gp = m.parent.get(id(p))
+            if isinstance(gp, cst.AssignTarget) and gp.target is p:
+                return m.parent[id(gp)], True
+            if isinstance(gp, cst.AugAssign) and gp.target is p:
+                return gp, True
+        if isinstance(p, cst.Attribute) and p.value is occ and p.attr.value.endswith("_") and not p.attr.value.startswith("_"):
+            call = m.parent.get(id(p))
+            if isinstance(call, cst.Call) and call.func is p:
+                return call, p.attr.value not in _RESETS
+        return None
+
+    # -- following a read ---------------------------------------------------------
+    def _climb(self, cls: ClassFacts, m: _Method, node: cst.CSTNode, moved: bool, cast: bool, depth: int) -> list[Read]:
+        name = m.meth.name
+        cur = node
+        while True:
+            p = m.parent.get(id(cur))
+            if p is None:
+                return [Read(FLOW, name, cur)]
+            if isinstance(p, (cst.Arg, cst.Element, cst.StarredElement, cst.StarredDictElement, cst.DictElement)) and \
+                    getattr(p, "keyword", None) is not cur:
+                holder = m.parent.get(id(p))
+                if isinstance(p, cst.Element) and isinstance(holder, (cst.List, cst.Tuple)):
+                    siblings = [e.value for e in holder.elements if e is not p]
+                    if any(self.on_device(cls, m, s, depth) for s in siblings):
+                        return [self._combined(name, holder, moved, cast)]
+                    cur = holder
+                    continue
+                if isinstance(p, cst.Arg) and isinstance(holder, cst.Call):
+                    return self._as_argument(cls, m, cur, p, holder, moved, cast, depth)
+                return [Read(FLOW, name, cur)]
+            if isinstance(p, cst.Attribute) and p.value is cur:
+                attr = p.attr.value
+                if attr in _META_ATTRS:
+                    return [Read(PY, name, p)]
+                call = m.parent.get(id(p))
+                if isinstance(call, cst.Call) and call.func is p:
+                    if attr in _PY_METHODS:
+                        return [Read(PY, name, call)]
+                    if attr == "to":
+                        mv, cs = _to_args(self.model, m, call)
+                        moved, cast = moved or mv, cast or cs
+                        cur = call
+                        continue
+                    if attr in _MOVE_METHODS:
+                        mv, cs = _MOVE_METHODS[attr]
+                        moved, cast = moved or mv, cast or cs
+                        cur = call
+                        continue
+                    if attr not in _SHAPE_METHODS:
+                        others = [a.value for a in call.args]
+                        if any(self.on_device(cls, m, o, depth) for o in others):
+                            return [self._combined(name, call, moved, cast)]
+                    cur = call
+                    continue
+                cur = p  # .T, .real, .data
+                continue
+            if isinstance(p, cst.Subscript):
+                if p.value is cur:
+                    cur = p
+                    continue
+                return [Read(PY, name, p)]  # an index into another value
+            if isinstance(p, (cst.SubscriptElement, cst.Index, cst.Slice)):
+                return [Read(PY, name, p)]
+            if isinstance(p, cst.BinaryOperation):
+                other = p.right if p.left is cur else p.left
+                if self.on_device(cls, m, other, depth):
+                    return [self._combined(name, p, moved, cast)]
+                cur = p
+                continue
+            if isinstance(p, cst.Comparison):
+                others = [p.left, *(c.comparator for c in p.comparisons)]
+                if any(o is not cur and self.on_device(cls, m, o, depth) for o in others):
+                    return [self._combined(name, p, moved, cast)]
+                cur = p
+                continue
+            if isinstance(p, cst.ComparisonTarget):
+                cur = p
+                continue
+            if isinstance(p, cst.UnaryOperation):
+                if isinstance(p.operator, cst.Not):
+                    return [Read(PY, name, p)]
+                cur = p
+                continue
+            if isinstance(p, (cst.BooleanOperation, cst.If, cst.While, cst.Assert, cst.FormattedStringExpression)):
+                return [Read(PY, name, p)]
+            if isinstance(p, cst.IfExp):
+                if p.test is cur:
+                    return [Read(PY, name, p)]
+                cur = p
+                continue
+            if isinstance(p, (cst.Assign, cst.AnnAssign)) and getattr(p, "value", None) is cur:
+                targets = [t.target for t in p.targets] if isinstance(p, cst.Assign) else [p.target]
+                names = [t.value for t in targets if isinstance(t, cst.Name)]
+                if not names or depth >= 3:
+                    return [Read(FLOW, name, cur)]
+                out: list[Read] = []
+                for local in names:
+                    out.extend(self._follow_local(cls, m, p, local, moved, cast, depth + 1))
+                return out or [Read(PY, name, cur)]  # bound and never used
+            if isinstance(p, cst.Return) and depth < 3:
+                return self._follow_return(cls, m, moved, cast, depth + 1) or [Read(FLOW, name, cur)]
+            return [Read(FLOW, name, cur)]
+
+    def _combined(self, method: str, node: cst.CSTNode, moved: bool, cast: bool) -> Read:
+        return Read(MOVED, method, node, cast) if moved else Read(HARM, method, node)
+
+    def _as_argument(self, cls, m, cur, arg: cst.Arg, call: cst.Call, moved, cast, depth) -> list[Read]:
+        name = m.meth.name
+        func = call.func
+        dotted = dotted_name(func)
+        if isinstance(func, cst.Name) and func.value in _PY_BUILTINS:
+            return [Read(PY, name, call)]
+        q = self.model.imports.qualify(dotted) if dotted else None
+        if q is not None and q.split(".")[0] in ("math", "numpy", "np"):
+            return [Read(PY, name, call)]
+        others = [a.value for a in call.args if a is not arg and a.keyword is None or (a is not arg and a.keyword is not None and a.keyword.value not in ("dim", "out", "dtype", "device"))]
+        if isinstance(func, cst.Attribute):
+            recv = func.value
+            if not (q is not None and q.split(".")[0] == "torch") and self.on_device(cls, m, recv, depth):
+                return [self._combined(name, call, moved, cast)]  # x.masked_fill(self.mask, ...)
+        if q is not None and q.split(".")[0] == "torch":
+            if any(self.on_device(cls, m, o, depth) for o in others):
+                return [self._combined(name, call, moved, cast)]
+            cur = call
+            return self._climb(cls, m, cur, moved, cast, depth)
+        if self._is_layer_call(cls, m, func):
+            return [self._combined(name, call, moved, cast)]
+        return [Read(FLOW, name, call)]
+
+    def _is_layer_call(self, cls: ClassFacts, m: _Method, func: cst.BaseExpression) -> bool:
+        """``self.proj(...)``: a call of a sub-module of the class."""
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == m.meth.self_name:
+            return self._attr_tag(cls, func.attr.value) in (Tag.LAYER, Tag.REGISTERED)
+        return False
+
+    def _attr_tag(self, cls: ClassFacts, attr: str) -> Tag | None:
+        tags = set()
+        for c in self.family(cls):
+            for a in c.self_assigns:
+                if a.attr == attr:
+                    tags.add(self.model.kind_of(a.value, a.scope, a.order).tag)
+            if attr in c.registered_names():
+                tags.add(Tag.BUFFER)
+        tags.discard(Tag.NONE)
+        if len(tags) == 1:
+            return tags.pop()
+        if tags and tags <= {Tag.PARAMETER, Tag.BUFFER, Tag.LAYER, Tag.REGISTERED}:
+            return Tag.BUFFER
+        return Tag.OTHER if tags else None
+
+    def _follow_local(self, cls, m: _Method, stmt: cst.CSTNode, local: str, moved, cast, depth) -> list[Read]:
+        start = m.end.get(id(stmt), m.index.get(id(stmt), 0))
+        out: list[Read] = []
+        for n in m.nodes[start + 1:]:
+            if isinstance(n, cst.Name) and n.value == local and self._is_load(m, n):
+                out.extend(self._climb(cls, m, n, moved, cast, depth))
+        return out
+
+    def _follow_return(self, cls, m: _Method, moved, cast, depth) -> list[Read]:
+        """The value leaves through ``return``: follow it at the class's ``self.<method>(...)`` call sites."""
+        out: list[Read] = []
+        target = m.meth.name
+        for c, meth in self.runtime_methods(cls):
+            mm = self.method(meth)
+            for n in mm.nodes:
+                if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == target and \
+                        isinstance(n.func.value, cst.Name) and n.func.value.value == meth.self_name:
+                    out.extend(self._climb(c, mm, n, moved, cast, depth))
+        return out
+
+    @staticmethod
+    def _is_load(m: _Method, n: cst.Name) -> bool:
+        p = m.parent.get(id(n))
+        if isinstance(p, cst.Attribute) and p.attr is n:
+            return False
+        if isinstance(p, cst.Arg) and p.keyword is n:
+            return False
+        if isinstance(p, (cst.AssignTarget, cst.Param)) or (isinstance(p, (cst.AnnAssign, cst.AugAssign)) and p.target is n):
+            return False
+        return True
+
+    # -- where does a value live? -------------------------------------------------
+    def on_device(self, cls: ClassFacts, m: _Method, e: cst.BaseExpression, depth: int = 0) -> bool:
+        """Does ``e`` certainly live on the module's device (an input, a parameter, a sub-module's output)?"""
+        if depth > 6:
+            return False
+        if isinstance(e, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString,
+                          cst.FormattedString)):
+            return False
+        if isinstance(e, cst.Name):
+            if e.value in ("None", "True", "False"):
+                return False
+            meth = m.meth
+            scope: Scope = meth.scope
+            if e.value == meth.self_name:
+                return False
+            at = m.index.get(id(e))
+            if at is not None:
+                bound, value = m.binding_before(e.value, at)
+                if bound:
+                    if isinstance(value, cst.AugAssign):
+                        return self.on_device(cls, m, value.target, depth + 1) or self.on_device(cls, m, value.value, depth + 1)
+                    return value is not None and self.on_device(cls, m, value, depth + 1)
+            if e.value in scope.params:
+                return _tensor_param(meth.node, e.value)
+            return False
+        if isinstance(e, cst.Attribute):
+            if isinstance(e.value, cst.Name) and e.value.value == m.meth.self_name:
+                return self._attr_tag(cls, e.attr.value) in (Tag.PARAMETER, Tag.BUFFER, Tag.LAYER)
+            if e.attr.value in _META_ATTRS:
+                return False
+            return self.on_device(cls, m, e.value, depth + 1)
+        if isinstance(e, cst.Subscript):
+            return self.on_device(cls, m, e.value, depth + 1)
+        if isinstance(e, cst.BinaryOperation):
+            return self.on_device(cls, m, e.left, depth + 1) or self.on_device(cls, m, e.right, depth + 1)
+        if isinstance(e, cst.UnaryOperation):
+            return self.on_device(cls, m, e.expression, depth + 1)
+        if isinstance(e, cst.Call):
+            func = e.func
+            if self._is_layer_call(cls, m, func):
+                return True
+            for a in e.args:
+                if a.keyword is not None and a.keyword.value == "device":
+                    return self.on_device(cls, m, a.value, depth + 1) or _is_device_of(a.value, self, cls, m, depth)
+            if isinstance(func, cst.Attribute):
+                if func.attr.value in _PY_METHODS:
+                    return False
+                if self.on_device(cls, m, func.value, depth + 1):
+                    return True
+            dotted = dotted_name(func)
+            q = self.model.imports.qualify(dotted) if dotted else None
+            if q is not None and q.split(".")[0] == "torch":
+                return any(a.keyword is None and self.on_device(cls, m, a.value, depth + 1) for a in e.args)
+            return False
+        if isinstance(e, (cst.List, cst.Tuple)):
+            return any(self.on_device(cls, m, el.value, depth + 1) for el in e.elements)
+        return False
+
+
+def _is_device_of(e: cst.BaseExpression, idx: UseIndex, cls, m, depth) -> bool:
+    """``x.device``: the device of a value that lives on the module's device."""
+    return isinstance(e, cst.Attribute) and e.attr.value == "device" and idx.on_device(cls, m, e.value, depth + 1)
+
+
+def _tensor_param(fn: cst.FunctionDef, name: str) -> bool:
+    """A parameter that holds a tensor input: not annotated with a scalar type, no scalar/str/None default."""
+    for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
+        if p.name.value != name:
+            continue
+        if p.annotation is not None:
+            ann = p.annotation.annotation
+            text = dotted_name(ann) or ""
+            if isinstance(ann, cst.Subscript):
+                inner = [dotted_name(s.slice.value) for s in ann.slice if isinstance(s.slice, cst.Index)]
+                if inner and all(i and i.rsplit(".", 1)[-1] in _TYPING_SCALARS for i in inner):
+                    return False
+            if text.rsplit(".", 1)[-1] in _TYPING_SCALARS:
+                return False
+        if p.default is not None and not (isinstance(p.default, cst.Name) and p.default.value == "None"):
+            return False  # a defaulted parameter is an option (a size, a flag), rarely the input
+        return True
+    return False
+
+
+def _to_args(model: FileModel, m: _Method, call: cst.Call) -> tuple[bool, bool]:
+    """What ``.to(...)`` does: (moves to another device, casts to another dtype)."""
+    moved = cast = False
+    for a in call.args:
+        v = a.value
+        if a.keyword is not None:
+            if a.keyword.value == "device":
+                moved = True
+            elif a.keyword.value == "dtype":
+                cast = True
+            continue
+        if isinstance(v, cst.SimpleString):
+            moved = True
+            continue
+        if isinstance(v, cst.Attribute) and v.attr.value == "device":
+            moved = True
+            continue
+        if isinstance(v, cst.Attribute) and v.attr.value == "dtype":
+            cast = True
+            continue
+        q = model.qualify(v) or ""
+        if _dtype_class(model, v) is not None:
+            cast = True
+            continue
+        if isinstance(v, cst.Call) and (model.qualify(v.func) or "") == "torch.device":
+            moved = True
+            continue
+        if isinstance(v, cst.Name):
+            b = model.binding_of(v.value, m.meth.scope)
+            if b is not None and b[0] == "value" and isinstance(b[1], cst.Attribute):
+                if b[1].attr.value == "device":
+                    moved = True
+                    continue
+                if b[1].attr.value == "dtype":
+                    cast = True
+                    continue
+            if "device" in v.value.lower():
+                moved = True
+                continue
+            if "dtype" in v.value.lower():
+                cast = True
+                continue
+        moved = cast = True  # .to(x): another tensor's device and dtype
+    return moved, cast
+
+
+def _bound(target: cst.BaseExpression, value: cst.BaseExpression | None):
+    """(name, value) pairs bound by ``target = value`` (value None when it cannot be told)."""
+    if isinstance(target, cst.Name):
+        return [(target.value, value)]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        out = []
+        vals = value.elements if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(target.elements) else None
+        for i, el in enumerate(target.elements):
+            v = vals[i].value if vals is not None and not isinstance(vals[i], cst.StarredElement) else None
+            out.extend(_bound(el.value, v))
+        return out
+    if isinstance(target, cst.StarredElement):
+        return _bound(target.value, None)
+    return []
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
+
+
+# --- what the stored value is ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ValueFacts:
+    dtype: str | None = None  # "float", "int", "bool", "complex", or None when unknown
+    zero_dim: bool = False  # a 0-d tensor (a scalar): combines with tensors on any device, never promotes
+    random: bool = False  # drawn from a random generator: its value cannot be recomputed on load
+    empty: bool = False  # torch.Tensor() / torch.empty(0): a placeholder
+
+
+_FLOAT_FACTORIES = frozenset({"zeros", "ones", "rand", "randn", "empty", "eye", "linspace", "logspace", "full",
+                              "FloatTensor", "Tensor", "normal", "rand_like", "randn_like", "zeros_like",
+                              "ones_like", "empty_like", "full_like", "kaiser_window", "hann_window", "hamming_window",
+                              "blackman_window", "bartlett_window", "DoubleTensor", "HalfTensor", "BFloat16Tensor"})
+_INT_FACTORIES = frozenset({"LongTensor", "IntTensor", "randint", "randperm", "tril_indices", "triu_indices",
+                            "BoolTensor", "ByteTensor", "ShortTensor", "CharTensor", "randint_like", "bincount"})
+_RANDOM = frozenset({"rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like", "randint_like",
+                     "bernoulli", "multinomial", "poisson"})
+_RANDOM_METHODS = frozenset({"normal_", "uniform_", "random_", "bernoulli_", "exponential_", "geometric_",
+                             "cauchy_", "log_normal_"})
+_COMPLEX_FNS = frozenset({"polar", "complex", "view_as_complex", "stft", "fft", "ifft", "rfft", "fft2", "fftn"})
+_ZERO_DIM_KEEPING = frozenset({"sqrt", "exp", "log", "log2", "log10", "abs", "neg", "sin", "cos", "tan", "tanh",
+                               "sigmoid", "rsqrt", "reciprocal", "square", "pow", "clamp", "clone", "detach", "float",
+                               "double", "half", "log1p", "expm1", "sign", "floor", "ceil", "round"})
+
+
+def value_facts(model: FileModel, e: cst.BaseExpression, scope: Scope | None, depth: int = 0) -> ValueFacts:
+    """dtype class, 0-d-ness, randomness of a torch tensor expression, as far as it is certain."""
+    if depth > 6:
+        return ValueFacts()
+    if isinstance(e, cst.Name):
+        b = model.binding_of(e.value, scope)
+        if b is None or b[0] != "value":
+            return ValueFacts()
+        return value_facts(model, b[1], scope, depth + 1)
+    if isinstance(e, cst.BinaryOperation):
+        left, right = (value_facts(model, x, scope, depth + 1) for x in (e.left, e.right))
+        lt = model.kind_of(e.left, scope).tag in (Tag.TENSOR, Tag.GRAD_TENSOR)
+        rt = model.kind_of(e.right, scope).tag in (Tag.TENSOR, Tag.GRAD_TENSOR)
+        if lt and rt:
+            dtype = "complex" if "complex" in (left.dtype, right.dtype) else (
+                "float" if "float" in (left.dtype, right.dtype) and None not in (left.dtype, right.dtype) else None)
+            return ValueFacts(dtype, left.zero_dim and right.zero_dim, left.random or right.random)
+        t, other, node = (left, right, e.right) if lt else (right, left, e.left)
+        dtype = t.dtype
+        if isinstance(node, cst.Imaginary) or (dtype in ("int", "bool") and isinstance(node, cst.Float)):
+            dtype = "complex" if isinstance(node, cst.Imaginary) else "float"
+        elif isinstance(e.operator, cst.Divide) and dtype in ("int", "bool"):
+            dtype = "float"
+        return ValueFacts(dtype, t.zero_dim, t.random)
+    if isinstance(e, cst.Subscript):
+        return ValueFacts(value_facts(model, e.value, scope, depth + 1).dtype)
+    if not isinstance(e, cst.Call):
+        return ValueFacts()
+    func = e.func
+    kw = {a.keyword.value: a.value for a in e.args if a.keyword is not None}
+    pos = [a.value for a in e.args if a.keyword is None]
+    dtype_arg = _dtype_class(model, kw.get("dtype"))
+    q = model.qualify(func) or ""
+    if q.startswith("torch.") and q.count(".") == 1 or q in ("torch.fft.fft", "torch.fft.ifft", "torch.fft.rfft"):
+        fn = q.rsplit(".", 1)[-1]
+        if fn in _COMPLEX_FNS:
+            return ValueFacts("complex")
+        random = fn in _RANDOM
+        if fn in ("tensor", "as_tensor", "scalar_tensor"):
+            lit = _literal_class(pos[0]) if pos else None
+            zero = fn == "scalar_tensor" or (bool(pos) and _is_scalar_expr(model, pos[0], scope))
+            return ValueFacts(dtype_arg or lit, zero, False)
+        if fn in ("arange", "range"):
+            floaty = any(isinstance(x, cst.Float) for x in pos)
+            return ValueFacts(dtype_arg or ("float" if floaty else None))
+        if fn in _FLOAT_FACTORIES:
+            zero = bool(pos) and all(isinstance(x, (cst.Tuple, cst.List)) and not x.elements for x in pos[:1])
+            return ValueFacts(dtype_arg or ("float" if not fn.endswith("_like") else None), zero, random)
+        if fn in _INT_FACTORIES:
+            return ValueFacts(dtype_arg or "int", False, random)
+        if fn in _ZERO_DIM_KEEPING and pos:
+            inner = value_facts(model, pos[0], scope, depth + 1)
+            return ValueFacts(inner.dtype, inner.zero_dim, inner.random)
+        if fn in ("from_numpy",):
+            return ValueFacts()
+        args = [value_facts(model, x, scope, depth + 1) for x in pos]
+        if any(a.dtype == "complex" for a in args):
+            return ValueFacts("complex")
+        return ValueFacts(dtype_arg, False, any(a.random for a in args))
+    if isinstance(func, cst.Attribute):
+        method = func.attr.value
+        inner = value_facts(model, func.value, scope, depth + 1)
+        if method in ("float", "half", "double", "bfloat16"):
+            return ValueFacts("float", inner.zero_dim, inner.random)
+        if method in ("long", "int", "short", "byte"):
+            return ValueFacts("int", inner.zero_dim, inner.random)
+        if method == "bool":
+            return ValueFacts("bool", inner.zero_dim, inner.random)
+        if method in ("cfloat", "cdouble"):
+            return ValueFacts("complex", inner.zero_dim, inner.random)
+        if method in _RANDOM_METHODS:
+            return ValueFacts(inner.dtype or "float", inner.zero_dim, True)
+        if method == "to":
+            d = next((_dtype_class(model, x) for x in pos if _dtype_class(model, x)), None) or dtype_arg
+            return ValueFacts(d or inner.dtype, inner.zero_dim, inner.random)
+        if method in ("unsqueeze", "view", "reshape", "expand", "repeat", "flatten"):
+            return ValueFacts(inner.dtype, False, inner.random)
+        return ValueFacts(inner.dtype, inner.zero_dim and method in _ZERO_DIM_KEEPING, inner.random)
+    return ValueFacts()
+
+
+def _dtype_class(model: FileModel, e: cst.BaseExpression | None) -> str | None:
+    if e is None:
+        return None
+    q = model.qualify(e) or ""
+    name = q.rsplit(".", 1)[-1] if q.startswith("torch.") else ""
+    if not name:
+        return None
+    if name.startswith("complex") or name in ("cfloat", "cdouble", "chalf"):
+        return "complex"
+    if name.startswith(("float", "bfloat")) or name in ("half", "double"):
+        return "float"
+    if name == "bool":
+        return "bool"
+    if name.startswith(("int", "uint", "long", "short")):
+        return "int"
+    return None
+
+
+def _literal_class(e: cst.BaseExpression) -> str | None:
+    """dtype class of a literal (nested lists of) numbers given to ``torch.tensor``."""
+    if isinstance(e, cst.UnaryOperation):
+        return _literal_class(e.expression)
+    if isinstance(e, cst.Float):
+        return "float"
+    if isinstance(e, cst.Integer):
+        return "int"
+    if isinstance(e, cst.Imaginary):
+        return "complex"
+    if isinstance(e, cst.Name) and e.value in ("True", "False"):
+        return "bool"
+    if isinstance(e, (cst.List, cst.Tuple)) and e.elements:
+        kinds = {_literal_class(el.value) for el in e.elements}
+        if None in kinds:
+            return None
+        for k in ("complex", "float", "int", "bool"):
+            if k in kinds:
+                return k
+    return None
+
+
+def _is_scalar_expr(model: FileModel, e: cst.BaseExpression, scope: Scope | None, depth: int = 0) -> bool:
+    """A Python number: a numeric literal, arithmetic on numbers, ``math.*``/``float()``/``int()``."""
+    if depth > 6:
+        return False
+    if isinstance(e, (cst.Integer, cst.Float)):
+        return True
+    if isinstance(e, cst.UnaryOperation):
+        return _is_scalar_expr(model, e.expression, scope, depth + 1)
+    if isinstance(e, cst.BinaryOperation):
+        return _is_scalar_expr(model, e.left, scope, depth + 1) and _is_scalar_expr(model, e.right, scope, depth + 1)
+    if isinstance(e, cst.Call):
+        q = model.qualify(e.func) or ""
+        return q.split(".")[0] == "math" or (isinstance(e.func, cst.Name) and e.func.value in ("float", "int", "abs", "round"))
+    if isinstance(e, cst.Attribute):
+        q = model.qualify(e) or ""
+        return q in ("math.pi", "math.e", "math.tau", "math.inf", "numpy.pi", "numpy.e")
+    if isinstance(e, cst.Name):
+        b = model.binding_of(e.value, scope)
+        if b is not None and b[0] == "value":
+            return _is_scalar_expr(model, b[1], scope, depth + 1)
+        # a parameter with a numeric default (d_model=512): a number
+        s = scope
+        while s is not None and e.value not in s.params:
+            s = s.parent
+        if s is not None:
+            owner = _function_of(model, s)
+            if owner is not None:
+                for p in (*owner.params.params, *owner.params.kwonly_params, *owner.params.posonly_params):
+                    if p.name.value == e.value:
+                        if isinstance(p.default, (cst.Integer, cst.Float)):
+                            return True
+                        ann = dotted_name(p.annotation.annotation) if p.annotation is not None else None
+                        return ann in ("int", "float")
+        return False
+    return False
+
+
+def _function_of(model: FileModel, scope: Scope) -> cst.FunctionDef | None:
+    for c in model.classes:
+        for meth in c.methods.values():
+            if meth.scope is scope:
+                return meth.node
+    return None
+
+
+def use_index(model: FileModel) -> UseIndex:
+    """The file's use facts (one per model)."""
+    idx = getattr(model, "_use_index", None)
+    if idx is None:
+        idx = UseIndex(model)
+        model._use_index = idx  # type: ignore[attr-defined]
+    return idx
