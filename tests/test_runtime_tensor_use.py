@@ -1,0 +1,283 @@
+"""Runtime truth for MRG201's use-based judgement, under real PyTorch.
+
+Every exemption of MRG201 is a claim about PyTorch: the pattern survives
+``.to(<another device>)`` (the ``meta`` device stands in for a GPU: it refuses
+to mix with CPU tensors exactly like CUDA does), ``.half()`` and
+``.to(torch.float64)``.  Every kept pattern is a claim too: it really breaks.
+Each case below is checked twice: the linter's verdict on the source, and
+what torch does with the very same source.
+"""
+
+import warnings
+
+import pytest
+
+from flake8_modreg import check
+
+torch = pytest.importorskip("torch")
+
+HEAD = "import torch\nimport torch.nn as nn\n\n"
+
+
+def _build(body: str, name: str = "M"):
+    src = HEAD + body
+    ns = {"__name__": "modreg_use_probe"}
+    exec(compile(src, "<probe>", "exec"), ns)
+    return src, ns[name]
+
+
+def _mrg201(src: str) -> list[str]:
+    return [f.message for f in check(src) if f.code == "MRG201"]
+
+
+def _on_meta(model, *shape):
+    """Move to the meta device ("a second device") and run forward there."""
+    model = model.to("meta")
+    return model(torch.ones(*shape, device="meta"))
+
+
+# --- the primitives the exemptions rest on --------------------------------------------------------
+
+
+def test_a_0d_cpu_tensor_combines_with_another_device_and_does_not_promote_half():
+    x = torch.ones(3, device="meta")
+    assert (x * torch.tensor(0.5)).device.type == "meta"
+    with pytest.raises(RuntimeError):
+        x * torch.ones(3)  # a 1-d CPU tensor does not
+    half = torch.ones(3, dtype=torch.float16)
+    assert (half * torch.tensor(0.5)).dtype == torch.float16
+    assert (half * torch.ones(3)).dtype == torch.float32  # a 1-d float32 one promotes
+
+
+def test_a_cpu_index_tensor_indexes_a_tensor_on_another_device():
+    x = torch.ones(4, 3, device="meta")
+    assert x[torch.arange(2)].shape == (2, 3)
+    assert x[:, torch.tensor([0, 2])].shape == (4, 2)
+
+
+def test_complex_buffer_loses_its_imaginary_part_under_to_bfloat16():
+    m = nn_module_with_buffer(torch.polar(torch.ones(2), torch.ones(2)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m.to(torch.bfloat16)
+    assert not m.freqs.is_complex()  # a buffer would be harmful: the rotation is gone
+
+
+def nn_module_with_buffer(t):
+    m = torch.nn.Module()
+    m.register_buffer("freqs", t)
+    return m
+
+
+# --- exempt patterns: silent, and they survive ----------------------------------------------------
+
+EXEMPT = {
+    "zero-dim": (
+        """
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.scale = torch.sqrt(torch.tensor(float(d)))
+
+    def forward(self, x):
+        return self.proj(x) / self.scale
+""", (2, 3)),
+    "moved-and-cast": (
+        """
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.table = torch.ones(d)
+        self.other = torch.ones(d)
+
+    def forward(self, x):
+        return self.proj(x) * self.table.to(x) + self.other.type_as(x)
+""", (2, 3)),
+    "index-and-python": (
+        """
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.idx = torch.arange(2)
+        self.n = torch.prod(torch.tensor([1, 2]))
+
+    def forward(self, x):
+        y = self.proj(x)[self.idx]
+        if int(self.n) > 1:
+            y = y * 2
+        return y
+""", (2, 3)),
+    "stash": (
+        """
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.att = torch.Tensor()
+
+    def forward(self, x):
+        self.att = self.proj(x).softmax(-1)
+        return self.att * x
+""", (2, 3)),
+    "converter-override": (
+        """
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stride = torch.tensor([8.0, 16.0, 32.0])
+
+    def forward(self, x):
+        return x * self.stride
+
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.head = Head()
+
+    def _apply(self, fn, *args, **kwargs):
+        super()._apply(fn, *args, **kwargs)
+        self.head.stride = fn(self.head.stride)
+        return self
+
+    def forward(self, x):
+        return self.head(x)
+""", (2, 3)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXEMPT))
+def test_exempt_pattern_is_silent_and_survives_another_device_and_half(case):
+    body, shape = EXEMPT[case]
+    src, cls = _build(body)
+    assert _mrg201(src) == []
+    out = _on_meta(cls(), *shape)
+    assert out.device.type == "meta"
+    half = cls().half()
+    assert half(torch.ones(*shape, dtype=torch.float16)).dtype == torch.float16
+    dbl = cls().to(torch.float64)
+    assert dbl(torch.ones(*shape, dtype=torch.float64)).dtype == torch.float64
+
+
+def test_complex_table_is_silent_and_a_plain_complex_attribute_keeps_its_rotation():
+    body = """
+class M(nn.Module):
+    def __init__(self, n=4):
+        super().__init__()
+        self.freqs = torch.polar(torch.ones(n), torch.arange(n) * 0.5)
+
+    def forward(self, x):
+        return torch.view_as_real(torch.view_as_complex(x) * self.freqs)
+"""
+    src, cls = _build(body)
+    assert _mrg201(src) == []
+    m = cls()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m.to(torch.bfloat16)
+    assert m.freqs.is_complex()  # left alone: the rotation survives a dtype cast of the model
+
+
+# --- reported patterns: they really break ---------------------------------------------------------
+
+
+def test_used_unmoved_is_reported_and_fails_on_another_device():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.bias = torch.ones(d)
+
+    def forward(self, x):
+        return self.proj(x) + self.bias
+""")
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 12" in msg
+    with pytest.raises(RuntimeError):
+        _on_meta(cls(), 2, 3)
+
+
+def test_used_unmoved_through_a_local_and_masked_fill_is_reported_and_fails():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, n=4):
+        super().__init__()
+        self.proj = nn.Linear(n, n)
+        self.causal = torch.tril(torch.ones(n, n))
+
+    def forward(self, x):
+        att = self.proj(x)
+        mask = self.causal[: x.size(0), : x.size(0)]
+        return att.masked_fill(mask == 0, 0.0)
+""")
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 14" in msg
+    with pytest.raises(RuntimeError):
+        _on_meta(cls(), 4, 4)
+
+
+def test_moved_but_not_cast_is_reported_and_breaks_the_next_half_layer():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.inp = nn.Linear(d, d)
+        self.out = nn.Linear(d, d)
+        self.window = torch.ones(d)
+
+    def forward(self, x):
+        y = self.inp(x) * self.window.to(x.device)
+        return self.out(y)
+""")
+    (msg,) = _mrg201(src)
+    assert "moved but not cast in forward() at line 13" in msg
+    m = cls().half()
+    with pytest.raises(RuntimeError):
+        m(torch.ones(2, 3, dtype=torch.float16))  # float32 * float16 -> float32 into a half Linear
+
+
+def test_updated_state_is_reported_and_lost_by_state_dict():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.avg = torch.zeros(d)
+
+    def forward(self, x):
+        y = self.proj(x)
+        self.avg = self.avg.to(y) * 0.9 + y.detach().mean(0) * 0.1
+        return y
+""")
+    (msg,) = _mrg201(src)
+    assert "updated in forward() at line 13" in msg
+    a = cls()
+    a(torch.ones(2, 3))
+    b = cls()
+    b.load_state_dict(a.state_dict())
+    assert "avg" not in a.state_dict()
+    assert not torch.equal(a.avg, b.avg)  # the running value did not survive save/load
+
+
+def test_random_values_are_reported_and_differ_after_load():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.proj = torch.randn(d, d)
+
+    def forward(self, x):
+        return x @ self.proj.to(x)
+""")
+    (msg,) = _mrg201(src)
+    assert "random values" in msg
+    torch.manual_seed(0)
+    a = cls()
+    torch.manual_seed(1)
+    b = cls()
+    b.load_state_dict(a.state_dict())
+    x = torch.ones(2, 3)
+    assert not torch.equal(a(x), b(x))  # the "same" model computes something else after loading
