@@ -145,9 +145,13 @@ class MethodFacts:
 
     @property
     def ends_in_raise(self) -> bool:
-        """The last statement of the body is a ``raise`` (falling off the end is impossible)."""
-        stmts = self.statements()
-        return bool(stmts) and isinstance(stmts[-1], cst.Raise)
+        """The last *reachable* top-level statement is a ``raise`` (what follows it is dead code)."""
+        for s in self.statements():
+            if isinstance(s, cst.Raise):
+                return True
+            if isinstance(s, cst.Return):
+                return False
+        return False
 
     @property
     def is_static(self) -> bool:

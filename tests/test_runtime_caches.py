@@ -56,3 +56,17 @@ def test_cached_table_keeps_float32_after_half():
     assert m.tables[3].dtype == torch.float32 and out.dtype == torch.float32  # silently promoted
     fresh = _class(StaleTensorCache.invalid[1].code, "RotaryTable")().half()
     assert fresh(x.half()).dtype == torch.float16  # what the converted module computes without the stale entry
+
+
+def test_data_stores_are_not_caches_forward_never_reads_them_back():
+    """MRG205's exemption: a store filled outside forward (or only filled by it) cannot feed a stale tensor to forward."""
+    assert StaleTensorCache.valid[-1].why.startswith("data stores")
+    m = _class(StaleTensorCache.valid[-1].code, "Recognizer")()
+    m.record("utt1", torch.ones(2))
+    m(torch.zeros(1, 4))
+    m.to(torch.float64)
+    out = m(torch.zeros(1, 4, dtype=torch.float64))
+    assert out.dtype == torch.float64  # nothing stale reaches forward's result
+    results, trace = m.dump()
+    assert results["utt1"].dtype == torch.float32  # the record is kept as recorded: clearing it would lose data
+    assert len(trace) == 2

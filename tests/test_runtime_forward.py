@@ -86,3 +86,18 @@ def test_mrg306_direct_forward_skips_the_submodule_hooks(torch):
     torch.manual_seed(0)
     b = _exec(case.fixed)["Net"]()
     assert torch.equal(a(x), b(x))
+
+
+def test_mrg306_interface_typed_attribute_must_be_called_through_forward_under_torchscript(torch, tmp_path, monkeypatch):
+    """MRG306's exemption: with a @torch.jit.interface-typed attribute, `.forward(x)` scripts and `(x)` does not."""
+    import importlib
+
+    ok = next(v for v in _rule("MRG306").valid if "jit.interface" in v.why).code
+    (tmp_path / "modreg_iface_ok.py").write_text(ok)
+    assert "return m.forward(self.impl.forward(x))" in ok
+    (tmp_path / "modreg_iface_call.py").write_text(ok.replace("return m.forward(", "return m("))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    scripted = torch.jit.script(importlib.import_module("modreg_iface_ok").Wrapper())
+    assert torch.equal(scripted(torch.ones(2), "a"), torch.full((2,), 4.0))
+    with pytest.raises(Exception):  # calling the interface-typed module directly does not compile
+        torch.jit.script(importlib.import_module("modreg_iface_call").Wrapper())

@@ -4,6 +4,7 @@ import libcst as cst
 
 from ..findings import Applicability, Fix
 from ..model import CallSite, ClassFacts, FileModel, Tag
+from ..uses import use_index
 from ._base import Invalid, Reporter, Rule, Valid
 from ._entry import ENTRY
 
@@ -32,7 +33,27 @@ class _Attrs:
                     yield q, self.model.kind_of(a.value, a.scope, a.order)
 
     def module(self, attr: str) -> bool:
+        if self.interface(attr):
+            return False
         return any(k.tag is Tag.LAYER or q in _SEQUENTIAL for q, k in self._values(attr))
+
+    def interface(self, attr: str) -> bool:
+        """Is ``self.<attr>`` annotated with a ``@torch.jit.interface`` class of this file?
+
+        TorchScript calls an interface-typed module only through its declared
+        methods: ``self.<attr>.forward(x)`` is the documented idiom there.
+        """
+        for c in (self.cls, *self.cls.ancestors()):
+            annotations = [
+                s.body[0].annotation.annotation for s in c.node.body.body
+                if isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.AnnAssign)
+                and isinstance(s.body[0].target, cst.Name) and s.body[0].target.value == attr
+            ]
+            annotations += [a.node.annotation.annotation for a in c.self_assigns if a.attr == attr and isinstance(a.node, cst.AnnAssign)]
+            if any(_is_interface(self.model, ann) for ann in annotations):
+                return True
+        return False
+
 
     def elements(self, attr: str, how: str) -> bool:
         """Are the elements reached by ``how`` ("iter", "values", "item") sub-modules?"""
@@ -42,6 +63,26 @@ class _Attrs:
             if how in ("values", "item") and (q in _DICTS or (k.tag is Tag.DICT and k.holds(Tag.LAYER))):
                 return True
         return False
+
+
+def _is_interface(model: FileModel, ann: cst.BaseExpression) -> bool:
+    """Is the annotation a class of this file decorated with ``@torch.jit.interface``?"""
+    target = model.class_named(ann.value) if isinstance(ann, cst.Name) else None
+    return target is not None and any(
+        (model.qualify(d.decorator) or "") in ("torch.jit.interface", "torch.jit._script.interface")
+        for d in target.node.decorators
+    )
+
+
+def _interface_local(model: FileModel, site: CallSite, recv: cst.BaseExpression) -> bool:
+    """``m: SomeInterface = self.mods[key]`` then ``m.forward(x)``: TorchScript's way to call an interface."""
+    if not isinstance(recv, cst.Name):
+        return False
+    for n in use_index(model).method(site.method).nodes:
+        if isinstance(n, cst.AnnAssign) and isinstance(n.target, cst.Name) and n.target.value == recv.value:
+            if _is_interface(model, n.annotation.annotation):
+                return True
+    return False
 
 
 def _is_submodule(model: FileModel, site: CallSite, recv: cst.BaseExpression, attrs: _Attrs) -> bool:
@@ -95,6 +136,11 @@ class DirectForwardCall(Rule):
     whose value the file does not show (`self.encoder = encoder`) is left
     alone. `super().forward(x)`, `Base.forward(self, x)` and `self.forward(x)`
     are how a class calls its own or its base's implementation, and are fine.
+    A local or attribute annotated with a `@torch.jit.interface` class of the
+    file (`m: OneLayerInterface = self.submods[key]`) is left alone too:
+    TorchScript calls an interface-typed module through its declared methods,
+    so `m.forward(x)` is the documented idiom there (calling `m(x)` fails to
+    script; `tests/test_runtime_forward.py`).
 
     ## Why is this bad?
     Calling a module runs `Module.__call__`, which runs the forward pre-hooks
@@ -272,6 +318,34 @@ class DirectForwardCall(Rule):
     valid = (
         Valid(
             """
+            import torch
+            import torch.nn as nn
+
+            @torch.jit.interface
+            class OneLayerInterface(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    pass
+
+            class Scale(nn.Module):
+                def forward(self, x: torch.Tensor) -> torch.Tensor:
+                    return x * 2
+
+            class Wrapper(nn.Module):
+                impl: OneLayerInterface
+
+                def __init__(self):
+                    super().__init__()
+                    self.impl = Scale()
+                    self.submods = nn.ModuleDict({"a": Scale()})
+
+                def forward(self, x: torch.Tensor, key: str) -> torch.Tensor:
+                    m: OneLayerInterface = self.submods[key]
+                    return m.forward(self.impl.forward(x))
+            """,
+            why="a @torch.jit.interface-typed attribute: TorchScript calls it through .forward",
+        ),
+        Valid(
+            """
             import torch.nn as nn
 
             class Base(nn.Module):
@@ -337,7 +411,7 @@ class DirectForwardCall(Rule):
             if not (isinstance(func, cst.Attribute) and func.attr.value == entry):
                 continue
             table = attrs.get(id(cls)) or attrs.setdefault(id(cls), _Attrs(model, cls))
-            if not _is_submodule(model, site, func.value, table):
+            if not _is_submodule(model, site, func.value, table) or _interface_local(model, site, func.value):
                 continue
             unit = "module" if cls.framework == "torch" else "cell"
             fix = Fix(((func, func.value),), Applicability.UNSAFE, title=f"call the {unit} instead of '.{entry}'")

@@ -50,7 +50,8 @@ class ForwardReturnsNothing(Rule):
     function or lambda does not count).
 
     Not reported, because the `None` result is deliberate:
-    - a body that ends in `raise` (`raise NotImplementedError`: an abstract or
+    - a body whose last *reachable* statement is a `raise` (statements after
+      it, like a leftover `return`, are dead code) (`raise NotImplementedError`: an abstract or
       disabled entry point);
     - a `pass`/`...`/docstring-only body, anywhere: a placeholder, not a
       forgotten `return` (an abstract base, a `torch.jit.interface`, a blank
@@ -174,6 +175,18 @@ class ForwardReturnsNothing(Rule):
     )
 
     valid = (
+        Valid(
+            """
+            import torch.nn as nn
+
+            class Base(nn.Module):
+                def forward(self, x):
+                    raise NotImplementedError
+                    print("unreachable")
+                    return
+            """,
+            why="a raise followed by dead statements: the body still ends in raise",
+        ),
         Valid(
             """
             import abc

@@ -6,6 +6,7 @@ import libcst as cst
 
 from .. import known
 from ..model import ClassFacts, FileModel, Scope, Tag
+from ..uses import use_index
 from ._base import Invalid, Reporter, Rule, Valid
 
 _STATE_TAGS = (Tag.PARAMETER, Tag.BUFFER)
@@ -32,6 +33,12 @@ class StaleTensorCache(Rule):
     one (a device-mismatch error, or a slow copy), and the old allocation stays
     alive. Clearing the cache in `train()` does not help: `.to()` and `.half()`
     never call `train()`.
+
+    A cache is filled *and read back* on the forward path (`forward` and the
+    methods it calls), typically keyed by shape, device or length. A
+    container filled elsewhere (a recorder's `record()`, a hook) or only
+    filled and never read back by the forward path is a data store, not a
+    cache: clearing it in `_apply` would destroy it, so it is not reported.
 
     Silent when an `_apply` override of the class (or a same-file base) refers
     to the attribute (`self.bias_cache = {}` or `self.bias_cache.clear()`, as
@@ -136,8 +143,8 @@ class StaleTensorCache(Rule):
                         self.history.append(table.sum())
                     return x + table
             """,
-            at=[(8, 8), (9, 8)],
-            title="a table cache keyed by length, and a list",
+            at=[(8, 8)],
+            title="a table cache keyed by length (the list is only filled: a record, not a cache)",
         ),
     )
 
@@ -203,6 +210,31 @@ class StaleTensorCache(Rule):
             """,
             why="cleared with `.clear()` in `_apply` (timm's patch-embed resampler); shapes and layer outputs are not cached state",
         ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Recognizer(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.body = nn.Linear(4, 4)
+                    self.results = {}
+                    self.trace = []
+
+                def record(self, utt_id, scores):
+                    self.results[utt_id] = scores.detach().cpu()
+
+                def forward(self, x):
+                    y = self.body(x)
+                    self.trace.append(y.detach())
+                    return y
+
+                def dump(self):
+                    return dict(self.results), list(self.trace)
+            """,
+            why="data stores: filled outside forward, or filled by forward but only read by other methods",
+        ),
     )
 
     def check(self, model: FileModel, report: Reporter) -> None:
@@ -223,13 +255,55 @@ class StaleTensorCache(Rule):
                     continue  # only containers created empty
                 if any(b.attr == a.attr and b.method == "__init__" and b.order > a.order for b in cls.self_assigns):
                     continue
+                path = _forward_path(chain)
                 fills = [
-                    m for m in cls.mutations
-                    if m.attr == a.attr and m.method != "__init__" and m.op == "elem"
+                    m for c in chain for m in c.mutations
+                    if m.attr == a.attr and m.method in path and m.op == "elem"
                     and _tensorish(model, state, m.value, m.scope, m.order)
                 ]
-                if fills:
+                if fills and _read_back(model, chain, a.attr, path):
                     report(a.node, attr=a.attr, container="dict" if k.tag is Tag.DICT else "list")
+
+
+def _forward_path(chain: tuple[ClassFacts, ...]) -> set[str]:
+    """``forward``/``construct`` and the methods of the class they call through ``self.<method>(...)``."""
+    calls: dict[str, set[str]] = {}
+    for c in chain:
+        for call in c.self_calls:
+            calls.setdefault(call.method, set()).add(call.name)
+    path = {"forward", "construct", "__call__"}
+    todo = list(path)
+    while todo:
+        for callee in calls.get(todo.pop(), ()):
+            if callee not in path:
+                path.add(callee)
+                todo.append(callee)
+    return path
+
+
+_FILLS = frozenset({"append", "extend", "insert", "update", "add"})
+
+
+def _read_back(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, path: set[str]) -> bool:
+    """Does a method on the forward path read the container back (``self.c[k]``, ``.get``, ``in``, iteration)?"""
+    idx = use_index(model)
+    for c in chain:
+        for name, meth in c.methods.items():
+            if name not in path or meth.self_name is None:
+                continue
+            m = idx.method(meth)
+            for occ in m.self_reads(attr):
+                p = m.parent.get(id(occ))
+                if isinstance(p, cst.Attribute) and p.value is occ and p.attr.value in _FILLS:
+                    continue  # self.c.append(t): a fill, not a read
+                if isinstance(p, cst.Subscript) and p.value is occ:
+                    gp = m.parent.get(id(p))
+                    if isinstance(gp, cst.AssignTarget) and gp.target is p:
+                        continue  # self.c[k] = t
+                if isinstance(p, cst.AssignTarget) and p.target is occ:
+                    continue  # self.c = {}
+                return True
+    return False
 
 
 def _state_attrs(model: FileModel, chain: tuple[ClassFacts, ...]) -> set[str]:
