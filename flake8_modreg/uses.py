@@ -170,6 +170,11 @@ class UseIndex:
         self._methods: dict[int, _Method] = {}
         self._uses: dict[tuple[int, str], AttrUses] = {}
         self._converted: set[str] | None = None
+        self._family: dict[int, list[ClassFacts]] = {}
+        self._runtime: dict[int, list[tuple[ClassFacts, MethodFacts]]] = {}
+        self._tags: dict[tuple[int, str], Tag | None] = {}
+        self.functions: dict[int, cst.FunctionDef] | None = None
+        self._paths: dict[int, set[str]] = {}
 
     # -- plumbing -----------------------------------------------------------------
     def method(self, meth: MethodFacts) -> _Method:
@@ -192,10 +197,19 @@ class UseIndex:
         return self._converted
 
     def family(self, cls: ClassFacts) -> list[ClassFacts]:
-        return [cls, *cls.ancestors(), *self.model.descendants(cls)]
+        got = self._family.get(id(cls))
+        if got is None:
+            got = self._family[id(cls)] = [cls, *cls.ancestors(), *self.model.descendants(cls)]
+        return got
 
     def runtime_methods(self, cls: ClassFacts) -> list[tuple[ClassFacts, MethodFacts]]:
         """Methods that may run after ``.to()``: all but ``__init__``, converters and what only ``__init__`` calls."""
+        got = self._runtime.get(id(cls))
+        if got is None:
+            got = self._runtime[id(cls)] = self._runtime_methods(cls)
+        return got
+
+    def _runtime_methods(self, cls: ClassFacts) -> list[tuple[ClassFacts, MethodFacts]]:
         fam = self.family(cls)
         callers: dict[str, set[str]] = {}
         for c in fam:
@@ -216,6 +230,24 @@ class UseIndex:
                     continue
                 out.append((c, meth))
         return out
+
+    def forward_path(self, cls: ClassFacts) -> set[str]:
+        """``forward``/``construct``/``__call__`` and the methods they call through ``self.<name>(...)``."""
+        got = self._paths.get(id(cls))
+        if got is None:
+            calls: dict[str, set[str]] = {}
+            for c in self.family(cls):
+                for call in c.self_calls:
+                    calls.setdefault(call.method, set()).add(call.name)
+            got = {"forward", "construct", "__call__"}
+            todo = list(got)
+            while todo:
+                for callee in calls.get(todo.pop(), ()):
+                    if callee not in got:
+                        got.add(callee)
+                        todo.append(callee)
+            self._paths[id(cls)] = got
+        return got
 
     # -- the facts ----------------------------------------------------------------
     def uses(self, cls: ClassFacts, attr: str) -> AttrUses:
@@ -397,6 +429,12 @@ class UseIndex:
         return False
 
     def _attr_tag(self, cls: ClassFacts, attr: str) -> Tag | None:
+        key = (id(cls), attr)
+        if key not in self._tags:
+            self._tags[key] = self._attr_tag_of(cls, attr)
+        return self._tags[key]
+
+    def _attr_tag_of(self, cls: ClassFacts, attr: str) -> Tag | None:
         tags = set()
         for c in self.family(cls):
             for a in c.self_assigns:
@@ -465,7 +503,9 @@ class UseIndex:
                         return self.on_device(cls, m, value.target, depth + 1) or self.on_device(cls, m, value.value, depth + 1)
                     return value is not None and self.on_device(cls, m, value, depth + 1)
             if e.value in scope.params:
-                return _tensor_param(meth.node, e.value)
+                # the inputs of forward (and what it calls) live on the module's device; a sampler's or a
+                # collate function's inputs need not
+                return meth.name in self.forward_path(cls) and _tensor_param(meth.node, e.value)
             return False
         if isinstance(e, cst.Attribute):
             if isinstance(e.value, cst.Name) and e.value.value == m.meth.self_name:
@@ -623,19 +663,21 @@ _ZERO_DIM_KEEPING = frozenset({"sqrt", "exp", "log", "log2", "log10", "abs", "ne
                                "double", "half", "log1p", "expm1", "sign", "floor", "ceil", "round"})
 
 
-def value_facts(model: FileModel, e: cst.BaseExpression, scope: Scope | None, depth: int = 0) -> ValueFacts:
+def value_facts(
+    model: FileModel, e: cst.BaseExpression, scope: Scope | None, depth: int = 0, order: int | None = None
+) -> ValueFacts:
     """dtype class, 0-d-ness, randomness of a torch tensor expression, as far as it is certain."""
     if depth > 6:
         return ValueFacts()
     if isinstance(e, cst.Name):
-        b = model.binding_of(e.value, scope)
-        if b is None or b[0] != "value":
+        b = model.value_binding(e.value, scope, order)
+        if b is None:
             return ValueFacts()
-        return value_facts(model, b[1], scope, depth + 1)
+        return value_facts(model, b[0], b[1], depth + 1, b[2])
     if isinstance(e, cst.BinaryOperation):
-        left, right = (value_facts(model, x, scope, depth + 1) for x in (e.left, e.right))
-        lt = model.kind_of(e.left, scope).tag in (Tag.TENSOR, Tag.GRAD_TENSOR)
-        rt = model.kind_of(e.right, scope).tag in (Tag.TENSOR, Tag.GRAD_TENSOR)
+        left, right = (value_facts(model, x, scope, depth + 1, order) for x in (e.left, e.right))
+        lt = model.kind_of(e.left, scope, order).tag in (Tag.TENSOR, Tag.GRAD_TENSOR)
+        rt = model.kind_of(e.right, scope, order).tag in (Tag.TENSOR, Tag.GRAD_TENSOR)
         if lt and rt:
             dtype = "complex" if "complex" in (left.dtype, right.dtype) else (
                 "float" if "float" in (left.dtype, right.dtype) and None not in (left.dtype, right.dtype) else None)
@@ -648,7 +690,7 @@ def value_facts(model: FileModel, e: cst.BaseExpression, scope: Scope | None, de
             dtype = "float"
         return ValueFacts(dtype, t.zero_dim, t.random)
     if isinstance(e, cst.Subscript):
-        return ValueFacts(value_facts(model, e.value, scope, depth + 1).dtype)
+        return ValueFacts(value_facts(model, e.value, scope, depth + 1, order).dtype)
     if not isinstance(e, cst.Call):
         return ValueFacts()
     func = e.func
@@ -674,17 +716,17 @@ def value_facts(model: FileModel, e: cst.BaseExpression, scope: Scope | None, de
         if fn in _INT_FACTORIES:
             return ValueFacts(dtype_arg or "int", False, random)
         if fn in _ZERO_DIM_KEEPING and pos:
-            inner = value_facts(model, pos[0], scope, depth + 1)
+            inner = value_facts(model, pos[0], scope, depth + 1, order)
             return ValueFacts(inner.dtype, inner.zero_dim, inner.random)
         if fn in ("from_numpy",):
             return ValueFacts()
-        args = [value_facts(model, x, scope, depth + 1) for x in pos]
+        args = [value_facts(model, x, scope, depth + 1, order) for x in pos]
         if any(a.dtype == "complex" for a in args):
             return ValueFacts("complex")
         return ValueFacts(dtype_arg, False, any(a.random for a in args))
     if isinstance(func, cst.Attribute):
         method = func.attr.value
-        inner = value_facts(model, func.value, scope, depth + 1)
+        inner = value_facts(model, func.value, scope, depth + 1, order)
         if method in ("float", "half", "double", "bfloat16"):
             return ValueFacts("float", inner.zero_dim, inner.random)
         if method in ("long", "int", "short", "byte"):
@@ -782,11 +824,10 @@ def _is_scalar_expr(model: FileModel, e: cst.BaseExpression, scope: Scope | None
 
 
 def _function_of(model: FileModel, scope: Scope) -> cst.FunctionDef | None:
-    for c in model.classes:
-        for meth in c.methods.values():
-            if meth.scope is scope:
-                return meth.node
-    return None
+    idx = use_index(model)
+    if idx.functions is None:
+        idx.functions = {id(meth.scope): meth.node for c in model.classes for meth in c.methods.values()}
+    return idx.functions.get(id(scope))
 
 
 def use_index(model: FileModel) -> UseIndex:

@@ -60,8 +60,8 @@ def test_cached_table_keeps_float32_after_half():
 
 def test_data_stores_are_not_caches_forward_never_reads_them_back():
     """MRG205's exemption: a store filled outside forward (or only filled by it) cannot feed a stale tensor to forward."""
-    assert StaleTensorCache.valid[-1].why.startswith("data stores")
-    m = _class(StaleTensorCache.valid[-1].code, "Recognizer")()
+    code = next(v.code for v in StaleTensorCache.valid if v.why.startswith("data stores"))
+    m = _class(code, "Recognizer")()
     m.record("utt1", torch.ones(2))
     m(torch.zeros(1, 4))
     m.to(torch.float64)
@@ -70,3 +70,17 @@ def test_data_stores_are_not_caches_forward_never_reads_them_back():
     results, trace = m.dump()
     assert results["utt1"].dtype == torch.float32  # the record is kept as recorded: clearing it would lose data
     assert len(trace) == 2
+
+
+def test_device_keyed_integer_cache_survives_half_float64_and_another_device():
+    """MRG205's exemption: integer tensors cached under the device they were made on never go stale."""
+    code = next(v.code for v in StaleTensorCache.valid if "integer labels" in v.why)
+    m = _class(code, "ClipLoss")()
+    m(torch.randn(3, 3))
+    m.half()
+    assert m(torch.randn(3, 3).half()).dtype == torch.float16
+    m.to(torch.float64)
+    assert m(torch.randn(3, 3, dtype=torch.float64)).dtype == torch.float64
+    m.to("meta")
+    assert m.get_ground_truth(torch.device("meta"), 3).device.type == "meta"  # another device: its own entry
+    assert m.labels[torch.device("cpu")].dtype == torch.long

@@ -87,7 +87,7 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
     every other pattern of use (moved and cast at each use, Python-only use,
     indexing, placeholders overwritten before they are read).
     """
-    facts = value_facts(model, a.value, a.scope)
+    facts = value_facts(model, a.value, a.scope, order=a.order)
     if facts.dtype == "complex":
         return None
     idx = use_index(model)

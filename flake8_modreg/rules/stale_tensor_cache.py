@@ -6,7 +6,7 @@ import libcst as cst
 
 from .. import known
 from ..model import ClassFacts, FileModel, Scope, Tag
-from ..uses import use_index
+from ..uses import use_index, value_facts
 from ._base import Invalid, Reporter, Rule, Valid
 
 _STATE_TAGS = (Tag.PARAMETER, Tag.BUFFER)
@@ -39,6 +39,11 @@ class StaleTensorCache(Rule):
     container filled elsewhere (a recorder's `record()`, a hook) or only
     filled and never read back by the forward path is a data store, not a
     cache: clearing it in `_apply` would destroy it, so it is not reported.
+
+    Silent too for integer (or bool) tensors stored under the very device
+    they were made on (`self.labels[device] = torch.arange(n, device=device)`):
+    dtype conversions leave integer tensors alone, and another device gets
+    its own entry.
 
     Silent when an `_apply` override of the class (or a same-file base) refers
     to the attribute (`self.bias_cache = {}` or `self.bias_cache.clear()`, as
@@ -235,6 +240,27 @@ class StaleTensorCache(Rule):
             """,
             why="data stores: filled outside forward, or filled by forward but only read by other methods",
         ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class ClipLoss(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.labels = {}
+
+                def get_ground_truth(self, device, n):
+                    if device not in self.labels:
+                        labels = torch.arange(n, device=device, dtype=torch.long)
+                        self.labels[device] = labels
+                    return self.labels[device]
+
+                def forward(self, logits):
+                    return nn.functional.cross_entropy(logits, self.get_ground_truth(logits.device, logits.shape[0]))
+            """,
+            why="integer labels cached under the device they were made on: right for every device and dtype",
+        ),
     )
 
     def check(self, model: FileModel, report: Reporter) -> None:
@@ -261,7 +287,7 @@ class StaleTensorCache(Rule):
                     if m.attr == a.attr and m.method in path and m.op == "elem"
                     and _tensorish(model, state, m.value, m.scope, m.order)
                 ]
-                if fills and _read_back(model, chain, a.attr, path):
+                if fills and not all(_device_keyed_integers(model, f) for f in fills) and _read_back(model, chain, a.attr, path):
                     report(a.node, attr=a.attr, container="dict" if k.tag is Tag.DICT else "list")
 
 
@@ -304,6 +330,46 @@ def _read_back(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, path:
                     continue  # self.c = {}
                 return True
     return False
+
+
+def _device_keyed_integers(model: FileModel, fill) -> bool:
+    """``self.c[device] = torch.arange(n, device=device, dtype=torch.long)``: right for every device and dtype.
+
+    An integer (or bool) tensor is untouched by dtype conversions, and an entry
+    keyed by the very device it was made on is never served to another device.
+    """
+    node = fill.node
+    if not (isinstance(node, cst.Assign) and isinstance(node.targets[0].target, cst.Subscript)):
+        return False
+    sub = node.targets[0].target
+    if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Index):
+        return False
+    key = model.module.code_for_node(sub.slice[0].slice.value)
+    if value_facts(model, fill.value, fill.scope, order=fill.order).dtype not in ("int", "bool"):
+        return False
+    todo, seen = [(fill.value, fill.scope, fill.order)], 0
+    while todo and seen < 8:
+        e, scope, order = todo.pop()
+        seen += 1
+        for n in _walk_nodes(e):
+            if isinstance(n, cst.Call) and any(
+                a.keyword is not None and a.keyword.value == "device" and model.module.code_for_node(a.value) == key
+                for a in n.args
+            ):
+                return True
+            if isinstance(n, cst.Name):
+                b = model.value_binding(n.value, scope, order)
+                if b is not None:
+                    todo.append(b)
+    return False
+
+
+def _walk_nodes(node: cst.CSTNode):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
 
 
 def _state_attrs(model: FileModel, chain: tuple[ClassFacts, ...]) -> set[str]:

@@ -58,7 +58,10 @@ class TensorAsPlainAttribute(Rule):
       not hide a plain tensor in this one), and locals of `forward`.
 
     A value we cannot follow (passed to an unknown function, stored
-    elsewhere) proves nothing either way and is not reported.
+    elsewhere) proves nothing either way and is not reported. The inputs of
+    `forward` (and of the methods it calls) are taken to live on the module's
+    device; the inputs of other methods (a sampler, a loader's collate
+    function) are not, while their parameters and sub-module outputs are.
 
     ## Why is this bad?
     A plain tensor attribute is not module state: it is missing from
@@ -352,6 +355,26 @@ class TensorAsPlainAttribute(Rule):
                     return self
             """,
             why="an _apply override of the file converts the attribute itself",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Walker(nn.Module):
+                def __init__(self, n=4):
+                    super().__init__()
+                    self.emb = nn.Embedding(10, n)
+                    self.offset = torch.tensor([0, 3, 6])
+
+                def sample(self, batch):
+                    rw = batch.view(-1, 1).repeat(1, 3)
+                    return rw + self.offset.view(1, -1)
+
+                def forward(self, idx):
+                    return self.emb(idx)
+            """,
+            why="CPU-side sampling: the inputs of a method off the forward path are not on the module's device",
         ),
         Valid(
             """
