@@ -26,7 +26,7 @@ class MyNet(nn.Module):
         self.build_block = nn.Sequential(ConvBN(), nn.ReLU())
         self.layers = layer_list  # MRG101: these weights are never trained
         self.heads = {"cls": nn.Linear(64, 10)}  # MRG102
-        self.my_tensor = torch.randn(1)  # MRG201: not in state_dict(), not moved by .to()
+        self.my_tensor = torch.randn(1)  # MRG201: random values that state_dict() does not save
         self.register_buffer("my_buffer", torch.randn(1))  # correct
 
     def construct(self, x):  # MRG301: MindSpore's name; torch calls forward()

@@ -26,7 +26,7 @@ class Net(nn.Module):  # 注释 keeps its place
         self.scale = torch.ones(1)
 
     def construct(self, x):
-        return x
+        return x * self.scale
 """
 CLEAN = """\
 import torch.nn as nn
@@ -73,7 +73,7 @@ def test_text_output_sorted_with_exit_1_and_summary(tree):
     lines = out.splitlines()
     assert lines[:3] == [
         f"{os.path.join('pkg', 'b_model.py')}:8:9: MRG101 sub-modules in plain list 'self.layers' are not registered: wrap it in nn.ModuleList(...)",
-        f"{os.path.join('pkg', 'b_model.py')}:9:9: MRG201 tensor 'self.scale' is a plain attribute: not in state_dict() and not moved by .to(): use self.register_buffer('scale', ...) (persistent=False for caches) or nn.Parameter(...)",
+        f"{os.path.join('pkg', 'b_model.py')}:9:9: MRG201 plain tensor 'self.scale' is used unmoved in construct() at line 12: register it: self.register_buffer('scale', ...) (persistent=False for caches) or nn.Parameter(...)",
         f"{os.path.join('pkg', 'b_model.py')}:11:9: MRG301 torch Module 'Net' defines MindSpore's 'construct' but no 'forward': calling it raises: rename 'construct' to 'forward'",
     ]
     assert lines[-1].startswith("Found 3 problems (1 fixable with --fix")
@@ -330,7 +330,7 @@ def test_cross_file_bases_through_the_cli():
     code, out, _ = run("check", "--no-cache", "-j1", str(root))
     assert code == 1
     got = sorted((Path(line.split(":")[0]).name, int(line.split(":")[1]), line.split()[1]) for line in out.splitlines()[:-1])
-    assert got == [("head.py", 12, "MRG101"), ("head.py", 13, "MRG201"), ("head.py", 19, "MRG201")]
+    assert got == [("head.py", 12, "MRG101"), ("head.py", 13, "MRG201"), ("head.py", 22, "MRG201")]
 
 
 def test_rules_and_rule_docs():

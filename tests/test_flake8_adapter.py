@@ -121,6 +121,9 @@ def test_module_bases_option_from_config_file(tmp_path):
             def __init__(self):
                 super().__init__()
                 self.scale = torch.ones(3)
+
+            def forward(self, x):
+                return x * self.scale
         """
     )
     (tmp_path / "net.py").write_text(src, encoding="utf-8")

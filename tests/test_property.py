@@ -120,17 +120,20 @@ def module_files(draw):
         if framework == "torch":
             lines.append("        self.fc = nn.Linear(2, 2)")
         picks = draw(st.lists(st.sampled_from(range(len(menu))), min_size=1, max_size=6))
+        used = []  # MRG201 is use-based: the entry method combines each plain tensor, unmoved, with its input
         for i, k in enumerate(picks):
             template, code = menu[k]
             stmt = template.format(a=f"attr{c}_{i}")
             if code is not None:
                 expected.add((code, len(lines) + 1, 8))
+            if code == "MRG201":
+                used.append(f"attr{c}_{i}")
             lines += ["        " + ln if j == 0 else "    " + ln for j, ln in enumerate(stmt.split("\n"))]
         slip = draw(st.booleans()) and draw(st.booleans())  # a quarter: the other framework's entry point
         name = other if slip else entry
         if slip and base in (f"nn.{root}",):
             expected.add((slip_code, len(lines) + 2, 8))
-        lines += ["", f"    def {name}(self, x):", "        return x"]
+        lines += ["", f"    def {name}(self, x):", *(f"        x = x + self.{a}" for a in used), "        return x"]
         lines += draw(st.sampled_from(EXTRAS)).split("\n")
     return "\n".join(lines) + "\n", expected
 

@@ -24,6 +24,11 @@ def body(*lines: str) -> str:
     return HEAD + "".join(f"        {ln}\n" for ln in lines)
 
 
+def used(attr: str, src: str) -> str:
+    """``src`` with a forward that combines ``self.<attr>`` unmoved with the input: what makes a plain tensor an MRG201 bug."""
+    return src + f"\n    def forward(self, x):\n        return x * self.{attr}\n"
+
+
 # (id, source, expected fixed source or None for "reported, no fix")
 PAIRS = [
     # -- MRG101 ----------------------------------------------------------------------------
@@ -65,16 +70,16 @@ PAIRS = [
     ("param-dict-reserved-kwarg", body("self.ps = dict(train=nn.Parameter(torch.ones(1)))"), None),
     ("param-list-insert-is-missing", body("self.ps = [nn.Parameter(torch.ones(1))]", "self.ps.insert(0, nn.Parameter(torch.ones(1)))"), None),
     # -- MRG201 ----------------------------------------------------------------------------
-    ("buffer-single-quotes-comment", body("self.t = torch.zeros(3)  # state"), body('self.register_buffer("t", torch.zeros(3))  # state')),
-    ("buffer-semicolon-line", body("self.t = torch.zeros(3); self.u = 1"), body('self.register_buffer("t", torch.zeros(3)); self.u = 1')),
+    ("buffer-single-quotes-comment", used("t", body("self.t = torch.zeros(3)  # state")), used("t", body('self.register_buffer("t", torch.zeros(3))  # state'))),
+    ("buffer-semicolon-line", used("t", body("self.t = torch.zeros(3); self.u = 1")), used("t", body('self.register_buffer("t", torch.zeros(3)); self.u = 1'))),
     (
         "buffer-reassigned-a-tensor-later",
-        body("self.t = torch.zeros(3)", "self.t = torch.ones(3)"),
-        body('self.register_buffer("t", torch.zeros(3))', "self.t = torch.ones(3)"),
+        used("t", body("self.t = torch.zeros(3)", "self.t = torch.ones(3)")),
+        used("t", body('self.register_buffer("t", torch.zeros(3))', "self.t = torch.ones(3)")),
     ),
-    ("buffer-reassigned-a-float-later", body("self.t = torch.zeros(3)", "self.t = 0.5"), None),
-    ("buffer-name-of-a-module-method", body("self.train = torch.zeros(3)"), None),
-    ("buffer-in-for", body("for _ in range(1):", "    self.t = torch.zeros(3)"), None),
+    ("buffer-reassigned-a-float-later", used("t", body("self.t = torch.zeros(3)", "self.t = 0.5")), None),
+    ("buffer-name-of-a-module-method", used("train", body("self.train = torch.zeros(3)")), None),
+    ("buffer-in-for", used("t", body("for _ in range(1):", "    self.t = torch.zeros(3)")), None),
     # -- MRG202 ----------------------------------------------------------------------------
     (
         "param-kwarg-in-the-middle",
@@ -84,8 +89,8 @@ PAIRS = [
     ("param-requires-grad-underscore-true", body("self.w = torch.zeros(3).requires_grad_(True)"), body("self.w = nn.Parameter(torch.zeros(3))")),
     (
         "non-literal-requires-grad-is-mrg201",
-        body("flag = True", "self.w = torch.zeros(3, requires_grad=flag)"),
-        body("flag = True", 'self.register_buffer("w", torch.zeros(3, requires_grad=flag))'),
+        used("w", body("flag = True", "self.w = torch.zeros(3, requires_grad=flag)")),
+        used("w", body("flag = True", 'self.register_buffer("w", torch.zeros(3, requires_grad=flag))')),
     ),
 ]
 
@@ -220,6 +225,9 @@ def test_buffer_name_set_by_a_same_file_base_is_not_registered():
             def __init__(self):
                 super().__init__()
                 self.t = torch.zeros(3)
+
+            def forward(self, x):
+                return x * self.t
         """
     )
     assert [f.code for f in check(src, config=STRICT)] == ["MRG201"]

@@ -97,7 +97,7 @@ def test_huge_file():
 def test_prefilter_skips_files_without_frameworks():
     assert check("class A(B):\n    def __init__(self):\n        self.x = [Linear()]\n") == []
     # ...but not when a configured base name appears
-    src = "from mylib import Base\nimport torch\nclass A(Base):\n    def __init__(self):\n        super().__init__()\n        self.x = torch.zeros(1)\n"
+    src = "from mylib import Base\nimport torch\nclass A(Base):\n    def __init__(self):\n        super().__init__()\n        self.x = torch.zeros(1)\n    def forward(self, t):\n        return t + self.x\n"
     assert codes(src, config=Config(module_bases=("mylib.Base",))) == [("MRG201", 6, 8)]
 
 
