@@ -132,7 +132,8 @@ def test_flake8_plugin_reads_select_mrg_config_and_warns_about_unknown_mrg_codes
     (tmp_path / "pyproject.toml").write_text('[tool.modreg]\nselect = ["MRG"]\nmodule-bases = ["mylib.Base"]\n')
     (tmp_path / "m.py").write_text(
         "import torch\nfrom mylib import Base\n\n\nclass Net(Base):\n    def __init__(self):\n"
-        "        super().__init__()\n        self.w = torch.zeros(3)\n"
+        "        super().__init__()\n        self.w = torch.zeros(3)\n\n"
+        "    def forward(self, x):\n        return x + self.w\n"
     )
     (tmp_path / "setup.cfg").write_text("[flake8]\nextend-select = MRG999\nper-file-ignores = m.py: MRG77\n")
     proc = subprocess.run(
