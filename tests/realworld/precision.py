@@ -1,0 +1,267 @@
+"""Precision on libraries we never tuned on: fresh findings merged with hand labels.
+
+Not part of the default test run (it downloads packages).  One command, from
+the repository root, in the venv where flake8-modreg is installed:
+
+    python tests/realworld/precision.py              # tables per library and per code
+    python tests/realworld/precision.py --list       # every finding with its label
+    python tests/realworld/precision.py --context    # unclassified findings with their code, to label them
+    python tests/realworld/precision.py --markdown   # the tables as Markdown (docs/accuracy.md)
+
+1. Downloads each pinned wheel of ``LIBRARIES`` with ``pip download --no-deps``
+   into ``tests/realworld/.cache`` (once) and unpacks its ``.py`` files into
+   ``tests/realworld/.cache/precision/<library>/``.
+2. Runs ``modreg check --no-cache --format json .`` in each unpacked tree
+   (the default rule set, as a new user would run it; the whole project, so
+   cross-file Module bases count).  Exit status other than 0/1, a traceback on
+   stderr or a file in ``errors`` is printed as a possible engine crash.
+3. Merges every finding with ``precision_labels.json`` (next to this file):
+   one hand label per finding, keyed by library, relative path, line, code and
+   the finding's subject (the first quoted name of its message, ``self.``
+   dropped).  When the exact key is gone but the same library/path/code/subject
+   has exactly one label, that label is used and the row says ``moved``.
+   Findings with no label are counted as *unclassified*: a later run shows what
+   is new.  Labels whose finding no longer fires are counted as *gone*.
+4. Prints per library and per code: findings, true, false, debatable,
+   unclassified, and precision = true / (true + false + debatable), the
+   debatable ones counted against us.
+
+A label is ``{"id": ..., "verdict": "true"|"false"|"debatable", "reason": ...}``
+plus optional ``pattern`` (the general false-alarm pattern), ``uses`` (for
+MRG201: how every read of the attribute is used) and ``runtime`` (the
+standalone reproduction under real torch that confirms the verdict, if any).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+TREES = CACHE / "precision"
+LABELS = HERE / "precision_labels.json"
+
+#: pinned wheels of popular PyTorch libraries the rules were never tuned on
+#: (not timm, transformers or pytorch-lightning; fairseq has no wheel for this Python)
+LIBRARIES = {
+    "allennlp-models": "allennlp-models==2.10.1",
+    "diffusers": "diffusers==0.42.1",
+    "espnet": "espnet==202511",
+    "kornia": "kornia==0.9.0",
+    "mmsegmentation": "mmsegmentation==1.2.2",
+    "monai": "monai==1.6.1",
+    "pyannote-audio": "pyannote-audio==4.0.7",
+    "segmentation-models-pytorch": "segmentation-models-pytorch==0.6.0",
+    "sentence-transformers": "sentence-transformers==6.2.0",
+    "speechbrain": "speechbrain==1.1.2",
+    "torchaudio": "torchaudio==2.11.0",
+    "torchmetrics": "torchmetrics==1.9.0",
+    "torchrec": "torchrec==1.9.2",
+    "torchtune": "torchtune==0.6.1",
+    "xformers": "xformers==0.0.35",
+}
+VERDICTS = ("true", "false", "debatable")
+QUOTED = re.compile(r"'([^']+)'")
+
+
+def fetch(spec: str) -> Path:
+    """The wheel for the pinned ``spec`` (downloaded once into the cache)."""
+    name, version = spec.split("==")
+    stem = name.replace("-", "_").replace(".", "_").lower()
+    CACHE.mkdir(exist_ok=True)
+
+    def have() -> list[Path]:
+        return sorted(p for p in CACHE.glob("*.whl") if p.name.lower().startswith(f"{stem}-{version}-"))
+
+    if not have():
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(CACHE), spec],
+            check=True,
+        )
+    return have()[-1]
+
+
+def unpack(label: str, wheel: Path) -> Path:
+    import zipfile
+
+    root = TREES / label
+    stamp = root / ".wheel"
+    if stamp.exists() and stamp.read_text() == wheel.name:
+        return root
+    with zipfile.ZipFile(wheel) as z:
+        for n in z.namelist():
+            if n.endswith(".py") and ".dist-info/" not in n:
+                z.extract(n, root)
+    stamp.write_text(wheel.name)
+    return root
+
+
+def subject(message: str) -> str:
+    """The name a finding is about: the first quoted name of its message, without ``self.``."""
+    m = QUOTED.search(message)
+    s = m.group(1) if m else ""
+    return s[5:] if s.startswith("self.") else s
+
+
+def key(library: str, f: dict) -> str:
+    return f"{library}|{f['path']}|{f['line']}|{f['code']}|{subject(f['message'])}"
+
+
+def run(library: str, root: Path) -> tuple[list[dict], list[str], dict]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8_modreg", "check", "--no-cache", "--format", "json", "."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    problems = []
+    if proc.returncode not in (0, 1) or "Traceback" in proc.stderr:
+        problems.append(f"modreg exited {proc.returncode}: {proc.stderr.strip().splitlines()[-3:]}")
+    try:
+        out = json.loads(proc.stdout)
+    except ValueError:
+        return [], problems + ["no JSON on stdout"], {}
+    problems += [f"{e['path']}: {e['message']}" for e in out.get("errors", [])]
+    files = [p for p in root.rglob("*.py")]
+    size = {"files": len(files), "lines": sum(p.read_bytes().count(b"\n") for p in files)}
+    for f in out["findings"]:
+        f["path"] = f["path"].removeprefix("./")
+    return out["findings"], problems, size
+
+
+def load_labels() -> dict[str, dict]:
+    if not LABELS.exists():
+        return {}
+    labels = {}
+    for entry in json.loads(LABELS.read_text()):
+        if entry["verdict"] not in VERDICTS:
+            raise SystemExit(f"{LABELS.name}: bad verdict in {entry['id']}")
+        if entry["id"] in labels:
+            raise SystemExit(f"{LABELS.name}: duplicate id {entry['id']}")
+        labels[entry["id"]] = entry
+    return labels
+
+
+def merge(results: dict, labels: dict) -> list[dict]:
+    """One row per finding: library, code, the finding, its label (or None) and how it was matched."""
+    by_subject = collections.defaultdict(list)
+    for k in labels:
+        lib, path, _line, code, subj = k.split("|")
+        by_subject[(lib, path, code, subj)].append(k)
+    rows, used = [], set()
+    for library, (findings, _problems, _size) in results.items():
+        for f in findings:
+            k = key(library, f)
+            match = "exact" if k in labels else None
+            if match is None:
+                cands = by_subject[(library, f["path"], f["code"], subject(f["message"]))]
+                if len(cands) == 1 and cands[0] not in used:
+                    k, match = cands[0], "moved"
+            rows.append({"library": library, "id": key(library, f), "finding": f,
+                         "label": labels[k] if match else None, "match": match})
+            if match:
+                used.add(k)
+    rows_libs = set(results)
+    gone = [k for k in labels if k not in used and k.split("|")[0] in rows_libs]
+    return rows, gone
+
+
+def tally(rows: list[dict], by: str) -> dict:
+    t = collections.defaultdict(collections.Counter)
+    for r in rows:
+        name = r["library"] if by == "library" else r["finding"]["code"]
+        t[name]["findings"] += 1
+        t[name][r["label"]["verdict"] if r["label"] else "unclassified"] += 1
+    return t
+
+
+def precision(c: collections.Counter) -> str:
+    judged = c["true"] + c["false"] + c["debatable"]
+    return f"{c['true'] / judged:.2f}" if judged else "-"
+
+
+def table(t: dict, first: str, extra: dict | None = None) -> list[str]:
+    cols = [first, *(["files", "lines"] if extra else []), "findings", "true", "false", "debatable", "unclassified",
+            "precision"]
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    names = sorted(set(t) | set(extra or {}))
+    total = collections.Counter()
+    for name in names:
+        c = t.get(name, collections.Counter())
+        total.update(c)
+        size = [f"{extra[name]['files']:,}", f"{extra[name]['lines']:,}"] if extra else []
+        vals = [c["findings"], c["true"], c["false"], c["debatable"], c["unclassified"], precision(c)]
+        out.append("| " + " | ".join([name, *size, *map(str, vals)]) + " |")
+    size = [f"{sum(e['files'] for e in extra.values()):,}", f"{sum(e['lines'] for e in extra.values()):,}"] if extra else []
+    vals = [total["findings"], total["true"], total["false"], total["debatable"], total["unclassified"], precision(total)]
+    out.append("| " + " | ".join(["**all**", *size, *map(str, vals)]) + " |")
+    return out
+
+
+def context(root: Path, f: dict, lines: int = 4) -> str:
+    """The code around a finding and, for a ``self.<attr>`` subject, every line of the file that reads it."""
+    src = (root / f["path"]).read_text(encoding="utf-8", errors="replace").splitlines()
+    lo, hi = max(0, f["line"] - 1 - lines), min(len(src), f["line"] + lines)
+    out = [f"{i + 1:6}{'>' if i + 1 == f['line'] else ' '} {src[i]}" for i in range(lo, hi)]
+    attr = subject(f["message"])
+    if attr.isidentifier():
+        pat = re.compile(rf"\bself\.{re.escape(attr)}\b")
+        uses = [i for i, s in enumerate(src) if pat.search(s) and not lo <= i < hi]
+        out += ["    uses:"] + [f"{i + 1:6}  {src[i].strip()}" for i in uses[:40]]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="*", help="library names (keys of LIBRARIES)")
+    ap.add_argument("--list", action="store_true", help="print every finding with its label")
+    ap.add_argument("--context", action="store_true", help="print unclassified findings with the code around them")
+    ap.add_argument("--markdown", action="store_true", help="print the tables as Markdown only")
+    ap.add_argument("--json", help="also write every merged row to this file")
+    args = ap.parse_args(argv)
+    libs = {k: v for k, v in LIBRARIES.items() if not args.only or k in args.only}
+    results, roots = {}, {}
+    for library, spec in libs.items():
+        roots[library] = unpack(library, fetch(spec))
+        results[library] = run(library, roots[library])
+        print(f"{library}: {len(results[library][0])} findings", file=sys.stderr)
+    labels = load_labels()
+    rows, gone = merge(results, labels)
+    sizes = {lib: r[2] for lib, r in results.items() if r[2]}
+    print("### Per library\n")
+    print("\n".join(table(tally(rows, "library"), "library", sizes)))
+    print("\n### Per code\n")
+    print("\n".join(table(tally(rows, "code"), "code")))
+    problems = [(lib, p) for lib, r in results.items() for p in r[1]]
+    if not args.markdown:
+        print(f"\nlabels: {len(labels)}; matched exactly {sum(r['match'] == 'exact' for r in rows)}, "
+              f"moved {sum(r['match'] == 'moved' for r in rows)}; gone (finding no longer reported) {len(gone)}")
+        for k in gone:
+            print(f"  gone: {k} [{labels[k]['verdict']}]")
+        runtime = [lab for lab in labels.values() if lab.get("runtime")]
+        print(f"runtime-confirmed labels: {len(runtime)}")
+    for lib, p in problems:
+        print(f"POSSIBLE ENGINE PROBLEM {lib}: {p}")
+    if args.list:
+        for r in rows:
+            f, lab = r["finding"], r["label"]
+            v = lab["verdict"] if lab else "UNCLASSIFIED"
+            print(f"{r['id']}  [{v}{'/moved' if r['match'] == 'moved' else ''}] {lab['reason'] if lab else f['message']}")
+    if args.context:
+        for r in rows:
+            if not r["label"]:
+                f = r["finding"]
+                print(f"\n=== {r['id']}\n{f['code']} {f['message']}\n{context(roots[r['library']], f)}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": rows, "gone": gone}, indent=1))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
