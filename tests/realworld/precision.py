@@ -13,7 +13,9 @@ the repository root, in the venv where flake8-modreg is installed:
    ``tests/realworld/.cache/precision/<library>/``.
 2. Runs ``modreg check --no-cache --format json .`` in each unpacked tree
    (the default rule set, as a new user would run it; the whole project, so
-   cross-file Module bases count).  Exit status other than 0/1, a traceback on
+   cross-file Module bases count).  The results are kept per library and per
+   digest of flake8_modreg's sources, so a re-run with an unchanged engine
+   only re-reads the labels (``--rerun`` forces a new check).  Exit status other than 0/1, a traceback on
    stderr or a file in ``errors`` is printed as a possible engine crash.
 3. Merges every finding with ``precision_labels.json`` (next to this file):
    one hand label per finding, keyed by library, relative path, line, code and
@@ -46,6 +48,8 @@ HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
 TREES = CACHE / "precision"
 LABELS = HERE / "precision_labels.json"
+REPO = HERE.parent.parent
+sys.path.insert(0, str(REPO))
 
 #: pinned wheels of popular PyTorch libraries the rules were never tuned on
 #: (not timm, transformers or pytorch-lightning; fairseq has no wheel for this Python)
@@ -113,7 +117,28 @@ def key(library: str, f: dict) -> str:
     return f"{library}|{f['path']}|{f['line']}|{f['code']}|{subject(f['message'])}"
 
 
-def run(library: str, root: Path) -> tuple[list[dict], list[str], dict]:
+def engine_hash() -> str:
+    """A digest of flake8_modreg's sources: results are reused while the engine is unchanged."""
+    import hashlib
+
+    import flake8_modreg
+
+    h = hashlib.sha1()
+    for p in sorted(Path(flake8_modreg.__file__).parent.rglob("*.py")):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def run(library: str, root: Path, rerun: bool = False) -> tuple[list[dict], list[str], dict]:
+    saved = TREES / f"{library}.{engine_hash()}.json"
+    if saved.exists() and not rerun:
+        return tuple(json.loads(saved.read_text()))
+    result = check_tree(root)
+    saved.write_text(json.dumps(result))
+    return result
+
+
+def check_tree(root: Path) -> tuple[list[dict], list[str], dict]:
     proc = subprocess.run(
         [sys.executable, "-m", "flake8_modreg", "check", "--no-cache", "--format", "json", "."],
         cwd=root,
@@ -217,19 +242,46 @@ def context(root: Path, f: dict, lines: int = 4) -> str:
     return "\n".join(out)
 
 
+def patterns(rows: list[dict], roots: dict) -> str:
+    """Markdown: every false or debatable finding, grouped by its label's pattern, with the flagged line and uses."""
+    groups = collections.defaultdict(list)
+    for r in rows:
+        lab = r["label"]
+        if lab and lab["verdict"] != "true":
+            groups[lab.get("pattern", "(none)")].append(r)
+    out = []
+    for pattern, rs in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        codes = collections.Counter(r["finding"]["code"] for r in rs)
+        out.append(f"\n#### {pattern} ({len(rs)}: {', '.join(f'{c} {n}' for c, n in sorted(codes.items()))})\n")
+        for r in rs:
+            f, lab = r["finding"], r["label"]
+            src = (roots[r["library"]] / f["path"]).read_text(encoding="utf-8", errors="replace").splitlines()
+            line = src[f["line"] - 1].strip() if f["line"] <= len(src) else ""
+            out.append(f"- `{r['library']}` {f['path']}:{f['line']} {f['code']} [{lab['verdict']}] `{line[:110]}`")
+            out.append(f"  - {lab['reason']}")
+            if lab.get("uses"):
+                out.append(f"  - uses: {lab['uses']}")
+            if lab.get("runtime"):
+                out.append(f"  - runtime: {lab['runtime']}")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", help="library names (keys of LIBRARIES)")
     ap.add_argument("--list", action="store_true", help="print every finding with its label")
     ap.add_argument("--context", action="store_true", help="print unclassified findings with the code around them")
     ap.add_argument("--markdown", action="store_true", help="print the tables as Markdown only")
+    ap.add_argument("--patterns", action="store_true",
+                    help="print the false and debatable findings grouped by pattern, with the flagged line and its uses")
     ap.add_argument("--json", help="also write every merged row to this file")
+    ap.add_argument("--rerun", action="store_true", help="run modreg again even if the engine is unchanged")
     args = ap.parse_args(argv)
     libs = {k: v for k, v in LIBRARIES.items() if not args.only or k in args.only}
     results, roots = {}, {}
     for library, spec in libs.items():
         roots[library] = unpack(library, fetch(spec))
-        results[library] = run(library, roots[library])
+        results[library] = run(library, roots[library], args.rerun)
         print(f"{library}: {len(results[library][0])} findings", file=sys.stderr)
     labels = load_labels()
     rows, gone = merge(results, labels)
@@ -258,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
             if not r["label"]:
                 f = r["finding"]
                 print(f"\n=== {r['id']}\n{f['code']} {f['message']}\n{context(roots[r['library']], f)}")
+    if args.patterns:
+        print(patterns(rows, roots))
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "gone": gone}, indent=1))
     return 1 if problems else 0
