@@ -179,19 +179,19 @@ def merge(results: dict, labels: dict) -> list[dict]:
     for k in labels:
         lib, path, _line, code, subj = k.split("|")
         by_subject[(lib, path, code, subj)].append(k)
-    rows, used = [], set()
-    for library, (findings, _problems, _size) in results.items():
-        for f in findings:
-            k = key(library, f)
-            match = "exact" if k in labels else None
-            if match is None:
-                cands = by_subject[(library, f["path"], f["code"], subject(f["message"]))]
-                if len(cands) == 1 and cands[0] not in used:
-                    k, match = cands[0], "moved"
-            rows.append({"library": library, "id": key(library, f), "finding": f,
-                         "label": labels[k] if match else None, "match": match})
-            if match:
+    flat = [(library, f) for library, (findings, _problems, _size) in results.items() for f in findings]
+    used = {key(library, f) for library, f in flat if key(library, f) in labels}  # exact matches first
+    rows = []
+    for library, f in flat:
+        k = key(library, f)
+        match = "exact" if k in labels else None
+        if match is None:
+            cands = [c for c in by_subject[(library, f["path"], f["code"], subject(f["message"]))] if c not in used]
+            if len(cands) == 1:
+                k, match = cands[0], "moved"
                 used.add(k)
+        rows.append({"library": library, "id": key(library, f), "finding": f,
+                     "label": labels[k] if match else None, "match": match})
     rows_libs = set(results)
     gone = [k for k in labels if k not in used and k.split("|")[0] in rows_libs]
     return rows, gone
