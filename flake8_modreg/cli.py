@@ -422,12 +422,17 @@ def _per_file_ignored(pc: ProjectConfig, path: str, code: str) -> bool:
     return pc.per_file_ignored(path, code)
 
 
-def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> tuple[list[FileReport], list[tuple[str, str]]]:
+def list_files(args: argparse.Namespace, pc: ProjectConfig) -> tuple[list[str], list[tuple[str, str]]]:
+    """The files a run checks (``--show-files`` prints them), and the paths that could not be listed."""
     errors: list[tuple[str, str]] = []
     ignores = _Ignores()
     ignores.add(pc.root, pc.exclude)
     ignores.add(Path.cwd(), [p for e in args.exclude for p in e.split(",")])
-    files = sorted(set(iter_files(args.paths, ignores, errors, args.force_exclude)))
+    return sorted(set(iter_files(args.paths, ignores, errors, args.force_exclude))), errors
+
+
+def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> tuple[list[FileReport], list[tuple[str, str]]]:
+    files, errors = list_files(args, pc)
     want_edits = args.format == "json"
     jobs = args.jobs or os.cpu_count() or 1
     use_cache = not args.no_cache and args.mode == "check"
@@ -532,13 +537,19 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--module-bases", help="extra base classes that make a class a torch Module (comma list)")
     c.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     c.add_argument("--fix", action="store_true", help="apply safe fixes in place")
-    c.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: also apply unsafe fixes")
+    c.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: also apply unsafe fixes; alone: mark the findings that have one")
     c.add_argument("--diff", action="store_true", help="print the fixes as a unified diff; write nothing")
     c.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: all cores)")
     c.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
     c.add_argument("--stdin-filename", help="read the source from stdin and report it under this name")
     c.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found")
     c.add_argument("-q", "--quiet", action="store_true", help="no summary line, no progress bar")
+    c.add_argument("--show-source", action="store_true", help="show the source line under each finding, with carets at the node")
+    c.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour the text output (auto: on a terminal, unless NO_COLOR is set)")
+    c.add_argument("--statistics", action="store_true", help="count the findings per rule instead of listing them")
+    c.add_argument("--output-file", "-o", metavar="FILE", help="write the findings to FILE instead of stdout")
+    c.add_argument("--show-files", action="store_true", help="list the files that would be checked, and stop")
+    c.add_argument("--fix-only", action="store_true", help="apply fixes, report nothing that remains (exit 0 unless a file failed)")
     sub.add_parser("rules", help="list every rule")
     r = sub.add_parser("rule", help="print a rule's documentation")
     r.add_argument("code")
@@ -573,7 +584,9 @@ def _summary(reports: list[FileReport], errors: list[tuple[str, str]], args: arg
     unsafe = sum(1 for r in reports for d in r.findings if d["fix"] == "unsafe")
     bad = sum(1 for r in reports if r.error) + len(errors)
     parts = []
-    if args.mode == "fix":
+    if args.mode == "fix" and args.fix_only:
+        parts.append(f"Fixed {fixed} problem{'s' * (fixed != 1)}")
+    elif args.mode == "fix":
         parts.append(f"Fixed {fixed} problem{'s' * (fixed != 1)}; {n} remaining")
     elif args.mode == "diff":
         parts.append(f"Would fix {fixed} problem{'s' * (fixed != 1)}; {n} remaining")
@@ -632,12 +645,46 @@ def options_config(args: argparse.Namespace, pc: ProjectConfig) -> dict[str, Any
 def _cmd_check(args: argparse.Namespace, out: Any, err: Any, stdin: Any) -> int:
     if args.jobs < 0:
         raise UsageError("--jobs must be 0 (all cores) or more")
+    if args.fix_only:
+        args.fix = True
     args.mode = "diff" if args.diff else "fix" if args.fix else "check"
-    if args.unsafe_fixes and args.mode == "check":
-        raise UsageError("--unsafe-fixes needs --fix or --diff")
     use_stdin = args.stdin_filename is not None or args.paths == ["-"]
     pc = project_config(args)
     config = pc.config(**options_config(args, pc))
+    if args.show_files:
+        files, errors = list_files(args, pc)
+        for f in files:
+            out.write(f + "\n")
+        for path, msg in errors:
+            err.write(f"{path}: error: {msg}\n")
+        return 1 if errors else 0
+    if args.output_file is not None:
+        try:
+            with open(args.output_file, "w", encoding="utf-8", newline="") as fh:
+                return _run_check(args, pc, config, fh, out, err, stdin)
+        except OSError as e:
+            raise UsageError(f"--output-file {args.output_file}: {e.strerror or e}") from None
+    return _run_check(args, pc, config, out, out, err, stdin)
+
+
+def _text_options(args: argparse.Namespace, out: Any) -> TextOptions:
+    """``--color auto`` colours a terminal unless ``NO_COLOR`` is set (no-color.org); ``FORCE_COLOR`` forces it."""
+    if args.color == "always":
+        color = True
+    elif args.color == "never":
+        color = False
+    else:
+        isatty = getattr(out, "isatty", None)
+        color = bool(os.environ.get("FORCE_COLOR")) or (
+            not os.environ.get("NO_COLOR") and callable(isatty) and isatty() and os.environ.get("TERM") != "dumb"
+        )
+    return TextOptions(show_source=args.show_source, color=color, statistics=args.statistics, unsafe=args.unsafe_fixes)
+
+
+def _run_check(args: argparse.Namespace, pc: ProjectConfig, config: Config, out: Any, console: Any, err: Any, stdin: Any) -> int:
+    """The check itself: findings to ``out`` (stdout or ``--output-file``), the summary to ``console``."""
+    use_stdin = args.stdin_filename is not None or args.paths == ["-"]
+    text = _text_options(args, out)
     if use_stdin:
         name = args.stdin_filename or "-"
         source = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode()
@@ -645,7 +692,10 @@ def _cmd_check(args: argparse.Namespace, out: Any, err: Any, stdin: Any) -> int:
         report = process(task, source)
         if args.mode == "fix":  # like ruff: the fixed source goes to stdout, findings to stderr
             out.write(report.diff if report.diff is not None else source.decode("utf-8", "surrogateescape"))
-            emit([report], [], "text" if args.format == "text" else args.format, err)
+            if not args.fix_only:
+                emit([report], [], "text" if args.format == "text" else args.format, err)
+            if args.fix_only:
+                return 0 if not report.error else 1
             return 0 if (args.exit_zero or not report.findings) and not report.error else 1
         reports, errors = [report], []
     else:
@@ -654,16 +704,18 @@ def _cmd_check(args: argparse.Namespace, out: Any, err: Any, stdin: Any) -> int:
         for r in reports:
             if r.diff:
                 out.write(r.diff)
-    else:
-        emit(reports, errors, args.format, out)
+    elif not args.fix_only:
+        emit(reports, errors, args.format, out, text)
     for path, msg, line, col in file_errors(reports, errors):
         err.write(f"{error_where(path, line, col)}: error: {msg}\n")
-    if not args.quiet and args.format == "text" and args.mode != "diff":
-        out.write(_summary(reports, errors, args) + "\n")
+    if not args.quiet and args.format == "text" and args.mode != "diff" and not args.statistics:
+        console.write(_summary(reports, errors, args) + "\n")
     elif not args.quiet and args.mode == "diff":
         err.write(_summary(reports, errors, args) + "\n")
     if args.exit_zero:
         return 0
+    if args.fix_only:  # ruff's --fix-only: what is left is not reported and does not fail the run
+        return 1 if any(r.error for r in reports) or errors else 0
     problems = any(r.findings or r.error for r in reports) or bool(errors)
     if args.mode == "diff":
         problems = problems or any(r.diff for r in reports)

@@ -29,6 +29,8 @@ class TextOptions:
     show_source: bool = False
     color: bool = False
     statistics: bool = False
+    #: ``--unsafe-fixes`` without ``--fix``: mark the findings that have an unsafe fix
+    unsafe: bool = False
 
 
 def _rule_index() -> dict[str, Any]:
@@ -113,7 +115,7 @@ def emit_text(rows: list[tuple[str, dict]], opts: TextOptions, out: Any) -> None
     if opts.statistics:
         counts = Counter(d["code"] for _, d in rows)
         names = {d["code"]: d["name"] for _, d in rows}
-        fixable = {d["code"] for _, d in rows if d["fix"] in ("safe", "unsafe")}
+        fixable = {d["code"] for _, d in rows if d["fix"] == "safe" or (opts.unsafe and d["fix"] == "unsafe")}
         for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             mark = "[*]" if code in fixable else "   "
             out.write(f"{n:>5}\t{_paint(code, _RED, _BOLD, on=opts.color)}\t{mark} {names[code]}\n")
@@ -122,7 +124,8 @@ def emit_text(rows: list[tuple[str, dict]], opts: TextOptions, out: Any) -> None
     for path, d in rows:
         loc = _paint(where(path, d), _BOLD, on=opts.color)
         code = _paint(d["code"], _RED, _BOLD, on=opts.color)
-        out.write(f"{loc}: {code} {d['message']}: {d['fix_hint']}\n")
+        mark = " [unsafe fix available]" if opts.unsafe and d["fix"] == "unsafe" else ""
+        out.write(f"{loc}: {code} {d['message']}: {d['fix_hint']}{mark}\n")
         if opts.show_source:
             lines = sources.lines(path, d.get("cell"))
             if lines:

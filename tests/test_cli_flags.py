@@ -1,0 +1,115 @@
+"""The ruff/flake8 flags of ``modreg check``, through ``main()``: --show-source, --color/NO_COLOR, --statistics,
+--output-file, --show-files, --fix-only, --unsafe-fixes on its own."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from flake8_modreg.cli import main
+
+BUGGY = """\
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = [nn.Linear(2, 2), nn.Linear(2, 2)]
+        self.scale = torch.ones(1)
+
+    def construct(self, x):
+        return x
+"""
+
+
+class Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def run(argv, cwd, monkeypatch, out=None):
+    monkeypatch.chdir(cwd)
+    out = out if out is not None else io.StringIO()
+    err = io.StringIO()
+    code = main(["check", "--no-cache", *argv], stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def tree(tmp_path):
+    (tmp_path / "m.py").write_text(BUGGY)
+    return tmp_path
+
+
+def test_show_source_prints_the_line_and_carets_under_the_node(tree, monkeypatch):
+    code, out, _ = run(["--show-source", "--select", "MRG301", "m.py"], tree, monkeypatch)
+    assert code == 1
+    assert out.splitlines()[:6] == [
+        "m.py:11:9: MRG301 torch Module 'Net' defines MindSpore's 'construct' but no 'forward': calling it raises: rename 'construct' to 'forward'",
+        "   |",
+        "10 | ",
+        "11 |     def construct(self, x):",
+        "   |         ^^^^^^^^^ MRG301",
+        "   |",
+    ]
+
+
+def test_colour_on_a_tty_unless_no_color_or_never(tree, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert "\x1b[" in run(["m.py"], tree, monkeypatch, Tty())[1]
+    assert "\x1b[" not in run(["m.py"], tree, monkeypatch)[1]  # not a terminal
+    assert "\x1b[" not in run(["--color", "never", "m.py"], tree, monkeypatch, Tty())[1]
+    assert "\x1b[" in run(["--color", "always", "m.py"], tree, monkeypatch)[1]
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert "\x1b[" not in run(["m.py"], tree, monkeypatch, Tty())[1]
+
+
+def test_statistics_counts_per_rule(tree, monkeypatch):
+    (tree / "n.py").write_text(BUGGY)
+    code, out, _ = run(["--statistics", "."], tree, monkeypatch)
+    assert code == 1
+    assert out.splitlines() == [
+        "    2\tMRG101\t    layers-in-plain-list",
+        "    2\tMRG201\t    tensor-as-plain-attribute",
+        "    2\tMRG301\t[*] torch-module-defines-construct",
+    ]
+
+
+def test_output_file_gets_the_findings_and_stdout_the_summary(tree, monkeypatch):
+    code, out, _ = run(["--format", "json", "--output-file", "report.json", "m.py"], tree, monkeypatch)
+    assert code == 1 and out == ""
+    import json
+
+    assert len(json.loads((tree / "report.json").read_text())["findings"]) == 3
+    code, out, _ = run(["-o", "report.txt", "m.py"], tree, monkeypatch)
+    assert out.startswith("Found 3 problems") and (tree / "report.txt").read_text().count("m.py:") == 3
+    code, _, err = run(["-o", str(tree / "nope" / "x.txt"), "m.py"], tree, monkeypatch)
+    assert code == 2 and err.startswith("modreg: error: --output-file")
+
+
+def test_show_files_lists_what_would_be_checked(tree, monkeypatch):
+    (tree / "sub").mkdir()
+    (tree / "sub" / "a.py").write_text("x = 1\n")
+    (tree / "sub" / "skip.py").write_text("x = 1\n")
+    code, out, _ = run(["--show-files", "--exclude", "skip.py", "."], tree, monkeypatch)
+    assert code == 0 and out.split() == ["m.py", "sub/a.py"]
+
+
+def test_fix_only_fixes_and_reports_nothing(tree, monkeypatch):
+    code, out, err = run(["--fix-only", "m.py"], tree, monkeypatch)
+    assert code == 0 and out == "Fixed 1 problem.\n" and err == ""
+    assert "def forward" in (tree / "m.py").read_text()
+
+
+def test_unsafe_fixes_alone_marks_the_findings_that_have_one(tree, monkeypatch):
+    code, out, _ = run(["--unsafe-fixes", "m.py"], tree, monkeypatch)
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("m.py:8:9: MRG101") and lines[0].endswith(" [unsafe fix available]")
+    assert not lines[2].endswith("]")  # MRG301's fix is safe
+    assert (tree / "m.py").read_text() == BUGGY  # nothing written
