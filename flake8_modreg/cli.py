@@ -31,6 +31,7 @@ from .config import ConfigError, ProjectConfig, discover, load
 from .context import FileContext
 from .findings import Applicability, Finding, ModregError
 from . import output
+from .notebook import is_notebook
 from .output import FileError, TextOptions, error_where, sarif  # noqa: F401  (sarif: the public name it had here)
 from .project import ClassSummary, FileSummary, ProjectIndex, ast_summary, module_name_for
 from .settings import Config, check_codes
@@ -40,6 +41,8 @@ SKIP_DIRS = {
     ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".modreg_cache", "site-packages",
 }  # fmt: skip
 FORMATS = ("text", "json", "sarif", "github")
+#: what a directory walk checks: Python files and Jupyter notebooks (their code cells)
+SUFFIXES = (".py", ".pyi", ".ipynb")
 CACHE_DIR_NAME = ".modreg_cache"
 
 
@@ -142,7 +145,7 @@ def iter_files(paths: Sequence[str], ignores: _Ignores, errors: list[tuple[str, 
                     if entry.is_dir(follow_symlinks=False):
                         if not _skip_dir(entry) and not local.ignored(Path(entry.path), True):
                             subdirs.append(entry.path)
-                    elif entry.name.endswith((".py", ".pyi")) and not local.ignored(Path(entry.path), False):
+                    elif entry.name.endswith(SUFFIXES) and not local.ignored(Path(entry.path), False):
                         yield os.path.normpath(entry.path)
                 except OSError as e:
                     errors.append((entry.path, f"cannot stat: {e.strerror or e}"))
@@ -163,6 +166,7 @@ class FileReport:
     #: where the error is (a syntax error), 1-based line and 0-based column, else None
     error_line: int | None = None
     error_col: int | None = None
+    error_cell: int | None = None
 
 
 def _finding_dict(f: Finding) -> dict:
@@ -188,7 +192,15 @@ def _read(path: str) -> bytes:
 def _summarize(task: tuple[str, tuple[str, ...]]) -> tuple[str, FileSummary | None, str | None]:
     path, module_bases = task
     try:
-        return path, ast_summary(path, _read(path), module_bases), None
+        data = _read(path)
+        if is_notebook(path):
+            from .notebook import Notebook
+
+            try:
+                data = Notebook.parse(data).source.encode("utf-8")
+            except ModregError:
+                return path, None, None  # reported when the file is checked
+        return path, ast_summary(path, data, module_bases), None
     except OSError as e:
         return path, None, _os_error(e)
 
@@ -246,6 +258,8 @@ def process(task: Task, source: bytes | None = None) -> FileReport:
     try:
         if source is None:
             source = _read(path)
+        if is_notebook(path):
+            return _process_notebook(task, source)
         context = task.context
         if context is None and task.display is None:
             context = FileContext(*module_name_for(path))
@@ -288,6 +302,78 @@ def process(task: Task, source: bytes | None = None) -> FileReport:
         if os.environ.get("MODREG_STRICT") == "1":
             raise
         return FileReport(display, error=f"internal error: {type(e).__name__}: {' '.join(str(e).split())}")
+
+
+def _process_notebook(task: Task, data: bytes) -> FileReport:
+    """:func:`process` for a ``.ipynb``: the joined code cells are checked (and fixed), findings map to cells."""
+    from .core import run
+    from .noqa import Noqa, keep_unsuppressed
+    from .notebook import Notebook, map_finding
+
+    display = task.display or task.path
+    nb = Notebook.parse(data)
+    try:
+        if task.mode in ("fix", "diff"):
+            from .fixer import fix
+
+            result = fix(nb.source, path=task.path, config=task.config, unsafe=task.unsafe, keep=keep_unsuppressed)
+            findings, new = result.remaining, result.source
+            assert isinstance(new, str)
+            report = FileReport(display, fixed=len(result.applied))
+            if new != nb.source:
+                fixed_bytes = nb.with_source(new)
+                if task.mode == "diff":
+                    after = Notebook.parse(fixed_bytes).cell_sources()
+                    chunks = []
+                    for n, (a, b) in enumerate(zip(nb.cell_sources(), after), 1):
+                        if a != b:
+                            name = f"{display}:cell {n}"
+                            chunks.append("".join(difflib.unified_diff(
+                                a.splitlines(keepends=True), b.splitlines(keepends=True), f"a/{name}", f"b/{name}"
+                            )))
+                    report.diff = "".join(c if c.endswith("\n") else c + "\n" for c in chunks)
+                elif task.display is None:
+                    _atomic_write(task.path, fixed_bytes)
+                    report.written = True
+                else:
+                    report.diff = fixed_bytes.decode("utf-8")
+            text = new
+            module = None
+        else:
+            module, _model, findings = run(nb.source, path=task.path, config=task.config)
+            report = FileReport(display)
+            text = nb.source
+    except ModregError as e:
+        where = nb.position(e.line) if e.line else None
+        if where is None:
+            return FileReport(display, error=str(e))
+        return FileReport(display, error=str(e), error_line=where[1], error_col=e.col, error_cell=where[0])
+    if findings:
+        findings = Noqa.from_source(text).filter(findings)
+    dicts = [_finding_dict(f) for f in findings]
+    if task.edits and task.mode == "check" and findings:
+        _attach_edits(module, findings, dicts)
+        for d in dicts:
+            if d.get("edits"):
+                d["edits"] = _cell_edits(nb, d["edits"])
+    report.findings = [map_finding(nb, d) for d in dicts]
+    return report
+
+
+def _cell_edits(nb: Any, edits: list[dict]) -> list[dict] | None:
+    """Edits of the joined source in cell coordinates (``cell``, row inside it); None if one spans cells."""
+    out = []
+    for e in edits:
+        a, b = nb.position(e["location"]["row"]), nb.position(e["end_location"]["row"])
+        if a is None or b is None or a[0] != b[0]:
+            return None
+        out.append({
+            "content": e["content"],
+            "cell": a[0],
+            "location": {"row": a[1], "column": e["location"]["column"]},
+            "end_location": {"row": b[1], "column": e["end_location"]["column"]},
+        })
+    return out
 
 
 def _attach_edits(module: Any, findings: list[Finding], dicts: list[dict]) -> None:
@@ -507,7 +593,9 @@ def _rule_index() -> dict[str, Any]:
 
 def file_errors(reports: list[FileReport], errors: list[tuple[str, str]]) -> list[FileError]:
     """Files that could not be checked: ``(path, message, line, col)`` (a syntax error has a place)."""
-    return [(r.path, r.error, r.error_line, r.error_col) for r in reports if r.error] + [(p, m, None, None) for p, m in errors]
+    return [(r.path, r.error, r.error_line, r.error_col, r.error_cell) for r in reports if r.error] + [
+        (p, m, None, None, None) for p, m in errors
+    ]
 
 
 def emit(
@@ -706,8 +794,8 @@ def _run_check(args: argparse.Namespace, pc: ProjectConfig, config: Config, out:
                 out.write(r.diff)
     elif not args.fix_only:
         emit(reports, errors, args.format, out, text)
-    for path, msg, line, col in file_errors(reports, errors):
-        err.write(f"{error_where(path, line, col)}: error: {msg}\n")
+    for path, msg, line, col, cell in file_errors(reports, errors):
+        err.write(f"{error_where(path, line, col, cell)}: error: {msg}\n")
     if not args.quiet and args.format == "text" and args.mode != "diff" and not args.statistics:
         console.write(_summary(reports, errors, args) + "\n")
     elif not args.quiet and args.mode == "diff":

@@ -21,7 +21,8 @@ from typing import Any, Iterable
 from . import __version__
 from .findings import severity
 
-FileError = tuple[str, str, "int | None", "int | None"]
+#: a file that could not be checked: path, message, line, 0-based column, notebook cell (each None when unknown)
+FileError = tuple[str, str, "int | None", "int | None", "int | None"]
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,10 @@ def where(path: str, d: dict) -> str:
     return f"{path}:{cell}{d['line']}:{d['col'] + 1}"
 
 
-def error_where(path: str, line: int | None, col: int | None) -> str:
-    return path if line is None else f"{path}:{line}:{(col or 0) + 1}"
+def error_where(path: str, line: int | None, col: int | None, cell: int | None = None) -> str:
+    if line is None:
+        return path
+    return f"{path}:{'' if cell is None else f'cell {cell}:'}{line}:{(col or 0) + 1}"
 
 
 # --- text -----------------------------------------------------------------------------------------
@@ -160,11 +163,11 @@ def emit_github(rows: list[tuple[str, dict]], file_errors: list[FileError], out:
         ]
         msg = gh_data(f"{d['code']} {d['message']}: {d['fix_hint']}")
         out.write(f"::{severity(d['code'])} {','.join(props)}::{msg}\n")
-    for path, msg, line, col in file_errors:
+    for path, msg, line, col, cell in file_errors:
         props = [f"file={gh_property(path)}"]
         if line is not None:
             props += [f"line={line}", f"col={(col or 0) + 1}"]
-        props.append("title=modreg")
+        props.append("title=modreg" + ("" if cell is None else gh_property(f" (cell {cell})")))
         out.write(f"::error {','.join(props)}::{gh_data(msg)}\n")
 
 
@@ -197,10 +200,12 @@ def json_doc(rows: list[tuple[str, dict]], file_errors: list[FileError]) -> dict
             item["cell"] = d["cell"]
         findings.append(item)
     errors = []
-    for path, msg, line, col in file_errors:
+    for path, msg, line, col, cell in file_errors:
         e: dict[str, Any] = {"path": path, "message": msg}
         if line is not None:
             e["line"], e["column"] = line, (col or 0) + 1
+        if cell is not None:
+            e["cell"] = cell
         errors.append(e)
     return {"version": 1, "tool": {"name": "modreg", "version": __version__}, "findings": findings, "errors": errors}
 
@@ -295,7 +300,7 @@ def sarif(rows: list[tuple[str, dict]], file_errors: Iterable[FileError], root: 
             result["locations"][0]["message"] = {"text": f"cell {d['cell']}"}
         results.append(result)
     notifications = []
-    for path, msg, line, col in file_errors:
+    for path, msg, line, col, _cell in file_errors:
         physical = {"artifactLocation": location(path)}
         if line is not None:
             physical["region"] = {"startLine": line, "startColumn": (col or 0) + 1}

@@ -22,7 +22,10 @@ def test_hooks_fail_on_a_bug_and_fix_it(tmp_path):
     work.mkdir()
     subprocess.run(["git", "init", "-q"], cwd=work, check=True, env=env)
     (work / "model.py").write_text(BUGGY)
-    subprocess.run(["git", "add", "model.py"], cwd=work, check=True, env=env)
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A model"), nbformat.v4.new_code_cell(BUGGY)])
+    nbformat.write(nb, str(work / "nb.ipynb"))  # the `jupyter` type: notebooks are checked too
+    subprocess.run(["git", "add", "model.py", "nb.ipynb"], cwd=work, check=True, env=env)
 
     def hook(name):
         return subprocess.run(
@@ -33,8 +36,10 @@ def test_hooks_fail_on_a_bug_and_fix_it(tmp_path):
     first = hook("modreg")
     assert first.returncode == 1, first.stdout + first.stderr
     assert "model.py:5:9: MRG301" in first.stdout
+    assert "nb.ipynb:cell 2:5:9: MRG301" in first.stdout
     fix = hook("modreg-fix")
     assert fix.returncode == 1  # files were modified: pre-commit reports it
     assert (work / "model.py").read_text() == BUGGY.replace("def construct", "def forward")
+    assert nbformat.read(str(work / "nb.ipynb"), as_version=4).cells[1].source == BUGGY.replace("def construct", "def forward")
     again = hook("modreg")
     assert again.returncode == 0, again.stdout + again.stderr

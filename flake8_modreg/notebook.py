@@ -1,0 +1,141 @@
+"""Jupyter notebooks (``.ipynb``): their code cells as one Python source, and back.
+
+As ruff does, the code cells are joined in order into one module, so a class
+defined in cell 2 and used in cell 5 is one program; each cell starts on a new
+line.  Between two cells the joined source holds one marker comment (never
+reported, and the way a fixed source is split back into its cells).  IPython
+syntax that is not Python is masked with ``pass`` at the same indentation:
+line magics and shell escapes (``%timeit``, ``!pip install``, ``x = !ls``),
+help (``?obj``, ``obj?``), and whole cells run by a cell magic (``%%bash``)
+— so the rest of the cell still parses and positions do not move.
+
+Positions map back to ``(cell, line)`` (1-based; cells are counted as the
+notebook shows them, markdown and raw cells included).  :meth:`Notebook.with_source`
+puts a fixed source back into the code cells' ``source`` only: outputs,
+execution counts and metadata are left as they are.  Reading and writing go
+through ``nbformat``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .findings import ModregError
+
+SUFFIX = ".ipynb"
+_MARK = "# modreg-cell-boundary"
+_MASKED = re.compile(r"^(\s*)pass  # modreg-masked (\d+)$")
+_MAGIC = re.compile(r"^\s*(?:[%!?]|[\w.,\s\[\]()*]+=\s*[%!]|[\w.]+\?{1,2}\s*$)")
+
+
+def is_notebook(path: str | None) -> bool:
+    return bool(path) and str(path).endswith(SUFFIX)
+
+
+def _masked(line: str) -> bool:
+    return bool(_MAGIC.match(line))
+
+
+@dataclass
+class Notebook:
+    """A parsed notebook and its joined code."""
+
+    node: Any  # nbformat.NotebookNode
+    #: indices (into ``node.cells``) of the code cells, in order
+    code_cells: list[int]
+    #: the joined, masked Python source
+    source: str
+    #: for each line of ``source`` (1-based: index 0 unused): (cell number 1-based, line in cell 1-based) or None
+    line_map: list[tuple[int, int] | None] = field(default_factory=list)
+    #: the original text of masked lines, by mask id
+    masks: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, data: bytes | str) -> "Notebook":
+        import nbformat
+
+        try:
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+            node = nbformat.reads(text, as_version=4)
+        except Exception as e:  # invalid JSON / not a notebook: one line
+            raise ModregError(f"not a readable notebook: {' '.join(str(e).split())[:200]}") from None
+        lines: list[str] = []
+        line_map: list[tuple[int, int] | None] = [None]
+        masks: dict[int, str] = {}
+        code_cells = []
+        for index, cell in enumerate(node.cells):
+            if cell.get("cell_type") != "code":
+                continue
+            if code_cells:
+                lines.append(_MARK + "\n")
+                line_map.append(None)
+            code_cells.append(index)
+            src = cell.get("source", "")
+            if isinstance(src, list):
+                src = "".join(src)
+            cell_lines = src.splitlines()
+            whole = bool(cell_lines) and cell_lines[0].lstrip().startswith("%%")
+            for n, line in enumerate(cell_lines, 1):
+                if whole or _masked(line):
+                    mask_id = len(masks)
+                    masks[mask_id] = line
+                    indent = line[: len(line) - len(line.lstrip())] if not whole else ""
+                    line = f"{indent}pass  # modreg-masked {mask_id}"
+                lines.append(line + "\n")
+                line_map.append((index + 1, n))
+        return cls(node, code_cells, "".join(lines), line_map, masks)
+
+    def position(self, line: int) -> tuple[int, int] | None:
+        """``(cell, line in cell)`` of a line of :attr:`source`, or None for a boundary."""
+        return self.line_map[line] if 0 < line < len(self.line_map) else None
+
+    def cell_sources(self) -> list[str]:
+        """Every cell's source text (all cells, as the notebook numbers them)."""
+        out = []
+        for cell in self.node.cells:
+            src = cell.get("source", "")
+            out.append("".join(src) if isinstance(src, list) else src)
+        return out
+
+    def with_source(self, new: str) -> bytes:
+        """The notebook with the code cells' sources taken from ``new`` (a fixed :attr:`source`)."""
+        import copy
+
+        import nbformat
+
+        chunks = [[]]  # type: list[list[str]]
+        for line in new.splitlines():
+            if line == _MARK:
+                chunks.append([])
+            else:
+                m = _MASKED.match(line)
+                chunks[-1].append(self.masks[int(m.group(2))] if m and int(m.group(2)) in self.masks else line)
+        if len(chunks) != len(self.code_cells):
+            raise ModregError("the fix moved a cell boundary; the notebook is left unchanged")
+        node = copy.deepcopy(self.node)
+        for index, lines in zip(self.code_cells, chunks):
+            old = node.cells[index].get("source", "")
+            old_text = "".join(old) if isinstance(old, list) else old
+            text = "\n".join(lines) + ("\n" if old_text.endswith("\n") else "")
+            if text != old_text:
+                node.cells[index]["source"] = text
+        return (nbformat.writes(node) + "\n").encode("utf-8")
+
+
+def cell_sources(data: bytes) -> list[str]:
+    """The source of every cell of the notebook ``data`` (for source snippets)."""
+    return Notebook.parse(data).cell_sources()
+
+
+def map_finding(nb: Notebook, d: dict) -> dict:
+    """A finding dict in cell coordinates: ``cell``, and ``line``/``end_line`` inside that cell."""
+    start = nb.position(d["line"]) or (0, d["line"])
+    end = nb.position(d["end_line"])
+    out = dict(d, cell=start[0], line=start[1])
+    if end is not None and end[0] == start[0]:
+        out["end_line"] = end[1]
+    else:  # ends past its cell (cannot happen for one statement): clamp to the start line
+        out["end_line"], out["end_col"] = start[1], max(d["end_col"], d["col"] + 1) if d["end_line"] == d["line"] else d["col"] + 1
+    return out
