@@ -31,6 +31,12 @@ A thin adapter over :func:`flake8_modreg.core.check_module` on pygls, over stdio
   ``per-file-ignores``, read and validated as the CLI does), re-read when it
   changes; an error in it is shown to the user (``window/showMessage``) and
   the defaults are used meanwhile.
+* **Notebooks** (LSP 3.17 notebook documents, as VS Code's Jupyter sends
+  them): the Python code cells are joined and masked exactly as ``modreg
+  check`` joins a ``.ipynb`` (:mod:`flake8_modreg.notebook`), analysed on
+  each change of any cell (debounced), and each cell gets the diagnostics
+  that fall in it, with its own line numbers.  Quick fixes are offered for
+  ``.py`` documents only.
 * **Never a traceback to the client**: a handler error becomes one line in the
   editor's LSP log (``window/logMessage``).
 
@@ -255,6 +261,10 @@ class Analysis:
     #: why nothing could be analysed (a syntax error), or None
     error: str | None = None
     seconds: float = 0.0
+    #: a notebook: its code cells (uri, version), each joined line's (cell, line), cell number -> uri
+    cells: list[tuple[str, int]] | None = None
+    cell_lines: list[Any] = dataclasses.field(default_factory=list)
+    cell_numbers: dict[int, str] | None = None
 
 
 def analyse(
@@ -390,7 +400,20 @@ def _guard(default: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
     def __init__(self, *, debounce: float = DEFAULT_DEBOUNCE_MS / 1000) -> None:
-        super().__init__("modreg", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
+        super().__init__(
+            "modreg",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
+            notebook_document_sync=lsp.NotebookDocumentSyncOptions(
+                notebook_selector=[
+                    lsp.NotebookDocumentFilterWithCells(
+                        cells=[lsp.NotebookCellLanguage(language="python")], notebook="jupyter-notebook"
+                    )
+                ]
+            ),
+        )
+        #: open notebooks -> the cell documents last published for them
+        self.notebooks: dict[str, list[str]] = {}
         self.debounce = debounce
         self.docs: dict[str, _Doc] = {}
         self.configs = _ConfigCache(on_error=self._show_error)
@@ -413,6 +436,10 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
         on(lsp.TEXT_DOCUMENT_DID_CHANGE, self._did_change)
         on(lsp.TEXT_DOCUMENT_DID_SAVE, self._did_save, lsp.SaveOptions(include_text=False))
         on(lsp.TEXT_DOCUMENT_DID_CLOSE, self._did_close)
+        on(lsp.NOTEBOOK_DOCUMENT_DID_OPEN, self._nb_did_open)
+        on(lsp.NOTEBOOK_DOCUMENT_DID_CHANGE, self._nb_did_change)
+        on(lsp.NOTEBOOK_DOCUMENT_DID_SAVE, self._nb_did_save)
+        on(lsp.NOTEBOOK_DOCUMENT_DID_CLOSE, self._nb_did_close)
         on(
             lsp.TEXT_DOCUMENT_CODE_ACTION,
             self._code_action,
@@ -546,6 +573,8 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
             return
         try:
             doc.dirty = False
+            if uri in self.notebooks:
+                return self._start_notebook(uri, doc)
             if not self._is_python(uri):
                 return
             text_doc = self.workspace.get_text_document(uri)
@@ -581,7 +610,10 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
             if doc.dirty:
                 return  # the text changed meanwhile: never publish for the wrong text
             doc.last = result
-            self._publish(uri, result.diagnostics, result.version)
+            if result.cells is not None:
+                self._publish_cells(uri, result)
+            else:
+                self._publish(uri, result.diagnostics, result.version)
         except Exception as e:
             log.error("internal error after checking %s: %s: %s", uri, type(e).__name__, e)
         finally:
@@ -589,6 +621,100 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
                 assert self._loop is not None
                 delay = max(0.0, doc.last_change + self.debounce - self._loop.time())
                 doc.timer = self._loop.call_later(delay, self._start, uri, doc)
+
+    # -- notebooks --------------------------------------------------------
+
+    @_guard(None)
+    async def _nb_did_open(self, params: Any) -> None:
+        self._bind_loop()
+        uri = params.notebook_document.uri
+        old = self.docs.pop(uri, None)
+        if old is not None and old.timer is not None:
+            old.timer.cancel()
+        self.docs[uri] = _Doc()
+        self.notebooks[uri] = []
+        self._changed(uri, 0.0)
+
+    @_guard(None)
+    async def _nb_did_change(self, params: Any) -> None:
+        self._bind_loop()
+        self._changed(params.notebook_document.uri, self.debounce)
+
+    @_guard(None)
+    async def _nb_did_save(self, params: Any) -> None:
+        self._bind_loop()
+        self._changed(params.notebook_document.uri, 0.0)
+
+    @_guard(None)
+    async def _nb_did_close(self, params: Any) -> None:
+        uri = params.notebook_document.uri
+        doc = self.docs.pop(uri, None)
+        if doc is not None and doc.timer is not None:
+            doc.timer.cancel()
+        cells = self.notebooks.pop(uri, [])
+        log.debug("closed notebook %s: clearing %d cell(s)", uri, len(cells))
+        for cell_uri in cells:
+            self._publish(cell_uri, [])
+
+    def _start_notebook(self, uri: str, doc: _Doc) -> None:
+        """Analyse a notebook's code cells joined (as ``modreg check`` does); diagnostics go to each cell."""
+        from pygls.uris import to_fs_path
+
+        from .notebook import join_cells
+
+        nb = self.workspace.get_notebook_document(notebook_uri=uri)
+        if nb is None:
+            return
+        cells = []  # (cell number as the notebook shows it, cell document uri, its version, its text)
+        for n, cell in enumerate(nb.cells, 1):
+            if cell.kind != lsp.NotebookCellKind.Code:
+                continue
+            cell_doc = self.workspace.get_text_document(cell.document)
+            if cell_doc.language_id not in (None, "python"):
+                continue
+            cells.append((n, cell.document, cell_doc.version, cell_doc.source))
+        path = to_fs_path(uri)
+        root = self._root_for(path)
+        config, project = self.configs.get(root), self.configs.project(root)
+        if project is not None and path and project.excluded(path):
+            self._publish_cells(uri, Analysis(nb.version, "", [], cells=[(c[1], c[2]) for c in cells], cell_lines=[None]))
+            return
+        codec = self.workspace.position_codec
+        version = nb.version
+
+        def work() -> Analysis:
+            source, line_map, _masks = join_cells([(n, text) for n, _u, _v, text in cells])
+            result = analyse(source, version=version, path=path, config=config, codec=codec, project=project)
+            result.cells = [(cell_uri, v) for _n, cell_uri, v, _t in cells]
+            result.cell_lines = line_map
+            result.cell_numbers = {n: cell_uri for n, cell_uri, _v, _t in cells}
+            return result
+
+        doc.running = True
+        fut = self._bind_loop().run_in_executor(self._worker, work)
+        fut.add_done_callback(lambda f: self._finished(uri, doc, f))
+
+    def _publish_cells(self, uri: str, result: Analysis) -> None:
+        """Each code cell gets the diagnostics that fall in it, their lines counted inside the cell."""
+        import attrs  # lsprotocol's types are attrs classes
+        assert result.cells is not None
+        per_cell: dict[str, list[Any]] = {cell_uri: [] for cell_uri, _v in result.cells}
+        numbers = result.cell_numbers or {}
+        for d in result.diagnostics:
+            where = result.cell_lines[d.range.start.line + 1] if d.range.start.line + 1 < len(result.cell_lines) else None
+            end = result.cell_lines[d.range.end.line + 1] if d.range.end.line + 1 < len(result.cell_lines) else None
+            if where is None or where[0] not in numbers:
+                continue
+            start = lsp.Position(where[1] - 1, d.range.start.character)
+            stop = lsp.Position(end[1] - 1, d.range.end.character) if end and end[0] == where[0] else start
+            per_cell[numbers[where[0]]].append(attrs.evolve(d, range=lsp.Range(start=start, end=stop)))
+        versions = dict(result.cells)
+        for cell_uri in self.notebooks.get(uri, []):  # cells that left the notebook: clear them
+            if cell_uri not in per_cell:
+                self._publish(cell_uri, [])
+        self.notebooks[uri] = list(per_cell)
+        for cell_uri, diags in per_cell.items():
+            self._publish(cell_uri, diags, versions[cell_uri])
 
     # -- code actions -----------------------------------------------------
 

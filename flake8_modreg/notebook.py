@@ -38,6 +38,28 @@ def _masked(line: str) -> bool:
     return bool(_MAGIC.match(line))
 
 
+def join_cells(cells: list[tuple[int, str]]) -> tuple[str, list[tuple[int, int] | None], dict[int, str]]:
+    """Join ``(cell number, source)`` pairs: the source, each line's ``(cell, line)`` (index 0 unused), the masks."""
+    lines: list[str] = []
+    line_map: list[tuple[int, int] | None] = [None]
+    masks: dict[int, str] = {}
+    for k, (number, src) in enumerate(cells):
+        if k:
+            lines.append(_MARK + "\n")
+            line_map.append(None)
+        cell_lines = src.splitlines()
+        whole = bool(cell_lines) and cell_lines[0].lstrip().startswith("%%")
+        for n, line in enumerate(cell_lines, 1):
+            if whole or _masked(line):
+                mask_id = len(masks)
+                masks[mask_id] = line
+                indent = line[: len(line) - len(line.lstrip())] if not whole else ""
+                line = f"{indent}pass  # modreg-masked {mask_id}"
+            lines.append(line + "\n")
+            line_map.append((number, n))
+    return "".join(lines), line_map, masks
+
+
 @dataclass
 class Notebook:
     """A parsed notebook and its joined code."""
@@ -61,31 +83,13 @@ class Notebook:
             node = nbformat.reads(text, as_version=4)
         except Exception as e:  # invalid JSON / not a notebook: one line
             raise ModregError(f"not a readable notebook: {' '.join(str(e).split())[:200]}") from None
-        lines: list[str] = []
-        line_map: list[tuple[int, int] | None] = [None]
-        masks: dict[int, str] = {}
-        code_cells = []
-        for index, cell in enumerate(node.cells):
-            if cell.get("cell_type") != "code":
-                continue
-            if code_cells:
-                lines.append(_MARK + "\n")
-                line_map.append(None)
-            code_cells.append(index)
-            src = cell.get("source", "")
-            if isinstance(src, list):
-                src = "".join(src)
-            cell_lines = src.splitlines()
-            whole = bool(cell_lines) and cell_lines[0].lstrip().startswith("%%")
-            for n, line in enumerate(cell_lines, 1):
-                if whole or _masked(line):
-                    mask_id = len(masks)
-                    masks[mask_id] = line
-                    indent = line[: len(line) - len(line.lstrip())] if not whole else ""
-                    line = f"{indent}pass  # modreg-masked {mask_id}"
-                lines.append(line + "\n")
-                line_map.append((index + 1, n))
-        return cls(node, code_cells, "".join(lines), line_map, masks)
+        code_cells = [i for i, cell in enumerate(node.cells) if cell.get("cell_type") == "code"]
+        texts = []
+        for i in code_cells:
+            src = node.cells[i].get("source", "")
+            texts.append((i + 1, "".join(src) if isinstance(src, list) else src))
+        source, line_map, masks = join_cells(texts)
+        return cls(node, code_cells, source, line_map, masks)
 
     def position(self, line: int) -> tuple[int, int] | None:
         """``(cell, line in cell)`` of a line of :attr:`source`, or None for a boundary."""

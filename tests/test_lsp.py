@@ -321,3 +321,62 @@ async def test_exclude_and_per_file_ignores_are_honoured(client, tmp_path):
     assert await wait_for_version(client, uris["gen/net.py"], 1) == []
     assert [d.code for d in await wait_for_version(client, uris["tests/test_net.py"], 1)] == ["MRG301"]
     assert [d.code for d in await wait_for_version(client, uris["src/net.py"], 1)] == ["MRG101", "MRG301"]
+
+
+# -- notebooks (LSP 3.17 notebook documents, as VS Code sends them) ------------------------------
+
+
+async def test_notebook_cells_get_their_own_diagnostics(client, tmp_path):
+    await start_session(client, str(tmp_path))
+    nb_uri = (tmp_path / "nb.ipynb").as_uri()
+    cells = {
+        "md": "# A model",
+        "imports": "%matplotlib inline\nimport torch.nn as nn",
+        "model": "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        !echo hi\n"
+        "        note = '中文😀'; self.layers = [nn.Linear(2, 2)]\n\n    def construct(self, x):\n        return x",
+    }
+    uris = {k: f"vscode-notebook-cell:{tmp_path / 'nb.ipynb'}#{k}" for k in cells}
+    kinds = {"md": lsp.NotebookCellKind.Markup}
+    client.notebook_document_did_open(
+        lsp.DidOpenNotebookDocumentParams(
+            notebook_document=lsp.NotebookDocument(
+                uri=nb_uri,
+                notebook_type="jupyter-notebook",
+                version=1,
+                cells=[lsp.NotebookCell(kind=kinds.get(k, lsp.NotebookCellKind.Code), document=uris[k]) for k in cells],
+            ),
+            cell_text_documents=[
+                lsp.TextDocumentItem(uri=uris[k], language_id="markdown" if k == "md" else "python", version=1, text=t)
+                for k, t in cells.items()
+            ],
+        )
+    )
+    model = await wait_for_version(client, uris["model"], 1)
+    # line 5 of the cell (0-based 4); UTF-16 columns: the emoji is two units
+    assert triples(model) == [("MRG101", 4, 23, 4, 54), ("MRG301", 6, 8, 6, 17)]
+    assert await wait_for_version(client, uris["imports"], 1) == []
+    # an edit of the model cell: the diagnostics follow
+    fixed = cells["model"].replace("def construct", "def forward")
+    client.notebook_document_did_change(
+        lsp.DidChangeNotebookDocumentParams(
+            notebook_document=lsp.VersionedNotebookDocumentIdentifier(version=2, uri=nb_uri),
+            change=lsp.NotebookDocumentChangeEvent(
+                cells=lsp.NotebookDocumentCellChanges(
+                    text_content=[
+                        lsp.NotebookDocumentCellContentChanges(
+                            document=lsp.VersionedTextDocumentIdentifier(uri=uris["model"], version=2),
+                            changes=[lsp.TextDocumentContentChangeWholeDocument(text=fixed)],
+                        )
+                    ]
+                )
+            ),
+        )
+    )
+    assert [d.code for d in await wait_for_version(client, uris["model"], 2)] == ["MRG101"]
+    client.notebook_document_did_close(
+        lsp.DidCloseNotebookDocumentParams(
+            notebook_document=lsp.NotebookDocumentIdentifier(uri=nb_uri),
+            cell_text_documents=[lsp.TextDocumentIdentifier(uri=u) for u in uris.values()],
+        )
+    )
+    await wait_until(lambda: list(client.diagnostics.get(uris["model"], [None])) == [], what="cleared on close")
