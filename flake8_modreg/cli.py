@@ -637,6 +637,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--statistics", action="store_true", help="count the findings per rule instead of listing them")
     c.add_argument("--output-file", "-o", metavar="FILE", help="write the findings to FILE instead of stdout")
     c.add_argument("--show-files", action="store_true", help="list the files that would be checked, and stop")
+    c.add_argument("--add-noqa", action="store_true", help="add '# noqa: CODE' to every line with a finding (existing noqa codes are kept)")
+    c.add_argument("--baseline", metavar="FILE", help="report only findings that FILE (a baseline) does not hold")
+    c.add_argument("--update-baseline", action="store_true", help="with --baseline: write the current findings to FILE")
     c.add_argument("--fix-only", action="store_true", help="apply fixes, report nothing that remains (exit 0 unless a file failed)")
     sub.add_parser("rules", help="list every rule")
     r = sub.add_parser("rule", help="print a rule's documentation")
@@ -746,6 +749,10 @@ def _cmd_check(args: argparse.Namespace, out: Any, err: Any, stdin: Any) -> int:
         for path, msg in errors:
             err.write(f"{path}: error: {msg}\n")
         return 1 if errors else 0
+    if args.update_baseline and args.baseline is None:
+        raise UsageError("--update-baseline needs --baseline FILE")
+    if args.add_noqa and (args.mode != "check" or use_stdin):
+        raise UsageError("--add-noqa works on files, without --fix/--diff")
     if args.output_file is not None:
         try:
             with open(args.output_file, "w", encoding="utf-8", newline="") as fh:
@@ -753,6 +760,49 @@ def _cmd_check(args: argparse.Namespace, out: Any, err: Any, stdin: Any) -> int:
         except OSError as e:
             raise UsageError(f"--output-file {args.output_file}: {e.strerror or e}") from None
     return _run_check(args, pc, config, out, out, err, stdin)
+
+
+def _add_noqa(reports: list[FileReport], errors: list[tuple[str, str]], console: Any, err: Any) -> int:
+    """``--add-noqa``: silence every current finding on its line (existing noqa codes kept)."""
+    from .baseline import add_noqa_file
+
+    added, files = 0, 0
+    for r in reports:
+        if r.findings and not r.error:
+            try:
+                n = add_noqa_file(r.path, r.findings)
+            except (OSError, ModregError) as e:
+                r.error = str(e) if isinstance(e, ModregError) else _os_error(e)
+                continue
+            added += n
+            files += 1 if n else 0
+    for path, msg, line, col, cell in file_errors(reports, errors):
+        err.write(f"{error_where(path, line, col, cell)}: error: {msg}\n")
+    console.write(f"Added {added} noqa directive{'s' * (added != 1)} in {files} file{'s' * (files != 1)}.\n")
+    return 1 if any(r.error for r in reports) or errors else 0
+
+
+def _apply_baseline(args: argparse.Namespace, reports: list[FileReport], errors: list[tuple[str, str]], console: Any) -> int | None:
+    """``--baseline FILE``: drop the findings FILE holds; with ``--update-baseline``, write FILE and stop."""
+    from . import baseline
+
+    path = Path(args.baseline)
+    rows = [(r.path, d) for r in reports for d in r.findings]
+    if args.update_baseline:
+        try:
+            n = baseline.write(path, rows)
+        except OSError as e:
+            raise UsageError(f"--baseline {path}: cannot write: {e.strerror or e}") from None
+        console.write(f"Wrote {n} finding{'s' * (n != 1)} to the baseline {path}.\n")
+        return 1 if any(r.error for r in reports) or errors else 0
+    try:
+        kept, _matched = baseline.new_only(rows, path)
+    except ModregError as e:
+        raise UsageError(str(e)) from None
+    keep = {id(d) for _, d in kept}
+    for r in reports:
+        r.findings = [d for d in r.findings if id(d) in keep]
+    return None
 
 
 def _text_options(args: argparse.Namespace, out: Any) -> TextOptions:
@@ -788,6 +838,12 @@ def _run_check(args: argparse.Namespace, pc: ProjectConfig, config: Config, out:
         reports, errors = [report], []
     else:
         reports, errors = check_paths(args, pc, config)
+    if args.add_noqa:
+        return _add_noqa(reports, errors, console, err)
+    if args.baseline is not None:
+        done = _apply_baseline(args, reports, errors, console)
+        if done is not None:
+            return done
     if args.mode == "diff":
         for r in reports:
             if r.diff:
