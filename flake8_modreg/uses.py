@@ -75,6 +75,12 @@ _SHAPE_METHODS = frozenset(
      "expand_as", "repeat_interleave", "unbind", "movedim", "swapaxes", "roll", "tile", "squeeze_", "unsqueeze_",
      "float", "half", "double", "long", "int", "bool"}
 )
+#: operations that insist on one dtype for their operands (they raise where elementwise ops promote)
+_STRICT = frozenset(
+    {"matmul", "mm", "bmm", "mv", "einsum", "linear", "bilinear", "addmm", "baddbmm", "addbmm", "conv1d", "conv2d",
+     "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_tbc", "tensordot", "chain_matmul",
+     "lstm", "gru", "rnn_tanh", "rnn_relu", "embedding_bag", "scaled_dot_product_attention", "inner", "dot", "vdot"}
+)
 _TYPING_SCALARS = frozenset({"int", "float", "bool", "str", "bytes", "complex", "None"})
 
 
@@ -317,7 +323,9 @@ class UseIndex:
                 if isinstance(p, cst.Element) and isinstance(holder, (cst.List, cst.Tuple)):
                     siblings = [e.value for e in holder.elements if e is not p]
                     if any(self.on_device(cls, m, s, depth) for s in siblings):
-                        return [self._combined(name, holder, moved, cast)]
+                        met = self._meet(name, holder, moved, cast, strict=False)
+                        if met is not None:
+                            return [met]
                     cur = holder
                     continue
                 if isinstance(p, cst.Arg) and isinstance(holder, cst.Call):
@@ -344,7 +352,9 @@ class UseIndex:
                     if attr not in _SHAPE_METHODS:
                         others = [a.value for a in call.args]
                         if any(self.on_device(cls, m, o, depth) for o in others):
-                            return [self._combined(name, call, moved, cast)]
+                            met = self._meet(name, call, moved, cast, strict=attr in _STRICT)
+                            if met is not None:
+                                return [met]
                     cur = call
                     continue
                 cur = p  # .T, .real, .data
@@ -359,13 +369,16 @@ class UseIndex:
             if isinstance(p, cst.BinaryOperation):
                 other = p.right if p.left is cur else p.left
                 if self.on_device(cls, m, other, depth):
-                    return [self._combined(name, p, moved, cast)]
+                    met = self._meet(name, p, moved, cast, strict=isinstance(p.operator, cst.MatrixMultiply))
+                    if met is not None:
+                        return [met]
                 cur = p
                 continue
             if isinstance(p, cst.Comparison):
                 others = [p.left, *(c.comparator for c in p.comparisons)]
                 if any(o is not cur and self.on_device(cls, m, o, depth) for o in others):
-                    return [self._combined(name, p, moved, cast)]
+                    # a comparison gives a bool tensor: only the device can be wrong
+                    return [Read(HARM, name, p)] if not moved else [Read(FLOW, name, p)]
                 cur = p
                 continue
             if isinstance(p, cst.ComparisonTarget):
@@ -396,8 +409,20 @@ class UseIndex:
                 return self._follow_return(cls, m, moved, cast, depth + 1) or [Read(FLOW, name, cur)]
             return [Read(FLOW, name, cur)]
 
-    def _combined(self, method: str, node: cst.CSTNode, moved: bool, cast: bool) -> Read:
-        return Read(MOVED, method, node, cast) if moved else Read(HARM, method, node)
+    @staticmethod
+    def _meet(method: str, node: cst.CSTNode, moved: bool, cast: bool, strict: bool) -> Read | None:
+        """The value meets one on the module's device at ``node``.
+
+        Unmoved: a device mismatch (HARM).  Moved and cast: fine.  Moved but
+        not cast: a dtype-strict operation (matmul, conv, linear, a sub-module)
+        fails after ``.half()``; an elementwise one promotes instead, so the
+        promoted result is followed further (None).
+        """
+        if not moved:
+            return Read(HARM, method, node)
+        if cast or strict:
+            return Read(MOVED, method, node, cast)
+        return None
 
     def _as_argument(self, cls, m, cur, arg: cst.Arg, call: cst.Call, moved, cast, depth) -> list[Read]:
         name = m.meth.name
@@ -412,14 +437,16 @@ class UseIndex:
         if isinstance(func, cst.Attribute):
             recv = func.value
             if not (q is not None and q.split(".")[0] == "torch") and self.on_device(cls, m, recv, depth):
-                return [self._combined(name, call, moved, cast)]  # x.masked_fill(self.mask, ...)
+                met = self._meet(name, call, moved, cast, strict=func.attr.value in _STRICT)  # x.masked_fill(self.mask, ...)
+                return [met] if met is not None else self._climb(cls, m, call, moved, cast, depth)
         if q is not None and q.split(".")[0] == "torch":
             if any(self.on_device(cls, m, o, depth) for o in others):
-                return [self._combined(name, call, moved, cast)]
-            cur = call
-            return self._climb(cls, m, cur, moved, cast, depth)
+                met = self._meet(name, call, moved, cast, strict=q.rsplit(".", 1)[-1] in _STRICT)
+                if met is not None:
+                    return [met]
+            return self._climb(cls, m, call, moved, cast, depth)
         if self._is_layer_call(cls, m, func):
-            return [self._combined(name, call, moved, cast)]
+            return [self._meet(name, call, moved, cast, strict=True)]
         return [Read(FLOW, name, call)]
 
     def _is_layer_call(self, cls: ClassFacts, m: _Method, func: cst.BaseExpression) -> bool:
@@ -451,8 +478,15 @@ class UseIndex:
 
     def _follow_local(self, cls, m: _Method, stmt: cst.CSTNode, local: str, moved, cast, depth) -> list[Read]:
         start = m.end.get(id(stmt), m.index.get(id(stmt), 0))
+        candidates = list(range(start + 1, len(m.nodes)))
+        loop = m.parent.get(id(stmt))
+        while loop is not None and not isinstance(loop, (cst.For, cst.While)):
+            loop = m.parent.get(id(loop))
+        if loop is not None:  # the next iteration reads it too (h = f(h) in a recurrence)
+            candidates += range(m.index[id(loop.body)], start + 1)
         out: list[Read] = []
-        for n in m.nodes[start + 1:]:
+        for i in candidates:
+            n = m.nodes[i]
             if isinstance(n, cst.Name) and n.value == local and self._is_load(m, n):
                 out.extend(self._climb(cls, m, n, moved, cast, depth))
         return out
@@ -645,6 +679,7 @@ class ValueFacts:
     zero_dim: bool = False  # a 0-d tensor (a scalar): combines with tensors on any device, never promotes
     random: bool = False  # drawn from a random generator: its value cannot be recomputed on load
     empty: bool = False  # torch.Tensor() / torch.empty(0): a placeholder
+    placed: bool = False  # made on (or moved to) a device the code names: the class places it itself
 
 
 _FLOAT_FACTORIES = frozenset({"zeros", "ones", "rand", "randn", "empty", "eye", "linspace", "logspace", "full",
@@ -697,7 +732,24 @@ def value_facts(
     kw = {a.keyword.value: a.value for a in e.args if a.keyword is not None}
     pos = [a.value for a in e.args if a.keyword is None]
     dtype_arg = _dtype_class(model, kw.get("dtype"))
+    placed = _names_a_device(kw.get("device"))
     q = model.qualify(func) or ""
+    facts = _call_facts(model, e, func, kw, pos, dtype_arg, q, scope, depth, order)
+    if placed and not facts.placed:
+        facts = ValueFacts(facts.dtype, facts.zero_dim, facts.random, facts.empty, True)
+    return facts
+
+
+def _names_a_device(e: cst.BaseExpression | None) -> bool:
+    """``device=`` given as something other than nothing, ``None`` or ``"cpu"``."""
+    if e is None or (isinstance(e, cst.Name) and e.value == "None"):
+        return False
+    if isinstance(e, cst.SimpleString):
+        return e.evaluated_value not in ("cpu",)
+    return True
+
+
+def _call_facts(model, e, func, kw, pos, dtype_arg, q, scope, depth, order) -> ValueFacts:
     if q.startswith("torch.") and q.count(".") == 1 or q in ("torch.fft.fft", "torch.fft.ifft", "torch.fft.rfft"):
         fn = q.rsplit(".", 1)[-1]
         if fn in _COMPLEX_FNS:
@@ -739,10 +791,13 @@ def value_facts(
             return ValueFacts(inner.dtype or "float", inner.zero_dim, True)
         if method == "to":
             d = next((_dtype_class(model, x) for x in pos if _dtype_class(model, x)), None) or dtype_arg
-            return ValueFacts(d or inner.dtype, inner.zero_dim, inner.random)
+            device = kw.get("device") or next((x for x in pos if not _dtype_class(model, x)), None)
+            return ValueFacts(d or inner.dtype, inner.zero_dim, inner.random, placed=inner.placed or _names_a_device(device))
+        if method == "cuda":
+            return ValueFacts(inner.dtype, inner.zero_dim, inner.random, placed=True)
         if method in ("unsqueeze", "view", "reshape", "expand", "repeat", "flatten"):
-            return ValueFacts(inner.dtype, False, inner.random)
-        return ValueFacts(inner.dtype, inner.zero_dim and method in _ZERO_DIM_KEEPING, inner.random)
+            return ValueFacts(inner.dtype, False, inner.random, placed=inner.placed)
+        return ValueFacts(inner.dtype, inner.zero_dim and method in _ZERO_DIM_KEEPING, inner.random, placed=inner.placed)
     return ValueFacts()
 
 

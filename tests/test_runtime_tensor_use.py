@@ -233,10 +233,46 @@ class M(nn.Module):
         return self.out(y)
 """)
     (msg,) = _mrg201(src)
-    assert "moved but not cast in forward() at line 13" in msg
+    assert "moved but not cast in forward() at line 14" in msg  # where the promoted value meets a half layer
     m = cls().half()
     with pytest.raises(RuntimeError):
         m(torch.ones(2, 3, dtype=torch.float16))  # float32 * float16 -> float32 into a half Linear
+
+
+def test_moved_not_cast_elementwise_only_promotes_and_is_silent():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.inp = nn.Linear(d, d)
+        self.window = torch.ones(d)
+
+    def forward(self, x):
+        return self.inp(x) * self.window.to(x.device)
+""")
+    assert _mrg201(src) == []
+    out = cls().half()(torch.ones(2, 3, dtype=torch.float16))
+    assert out.dtype == torch.float32  # promoted, nothing raises: the caller sees float32 and goes on
+
+
+def test_moved_not_cast_in_a_recurrence_breaks_the_next_step():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.u = nn.Linear(d, d)
+        self.drop_mask = torch.ones(d)
+
+    def forward(self, x):
+        h = x
+        for _ in range(2):
+            h = torch.tanh(self.u(h)) * self.drop_mask.to(x.device)
+        return h
+""")
+    (msg,) = _mrg201(src)
+    assert "moved but not cast in forward() at line 14" in msg  # self.u(h) of the next step
+    with pytest.raises(RuntimeError):  # step 2 feeds the promoted float32 h into the half Linear
+        cls().half()(torch.ones(2, 3, dtype=torch.float16))
 
 
 def test_updated_state_is_reported_and_lost_by_state_dict():
@@ -281,3 +317,48 @@ class M(nn.Module):
     b.load_state_dict(a.state_dict())
     x = torch.ones(2, 3)
     assert not torch.equal(a(x), b(x))  # the "same" model computes something else after loading
+
+
+def test_a_class_that_collects_its_state_itself_saves_its_plain_list():
+    """MRG101's exemption: with state_dict/named_parameters overridden, the listed layers' state is collected."""
+    from flake8_modreg.rules.layers_in_plain_list import LayersInPlainList
+
+    code = next(v.code for v in LayersInPlainList.valid if "collects its state" in v.why)
+    assert [f for f in check(code) if f.code == "MRG101"] == []
+    ns = {"__name__": "modreg_collect_probe"}
+    exec(compile(code, "<probe>", "exec"), ns)
+    m = ns["Lookups"]()
+    assert len(list(m.named_parameters())) == 4 and len(m.state_dict()) == 4
+    out = ns["Lookups"]()
+    out.load_state_dict(m.state_dict())
+    x = torch.ones(1, 2)
+    assert torch.equal(out(x), m(x))  # saved and restored through the class's own walk
+
+
+def test_a_forward_declared_none_updates_state_in_place():
+    """MRG305's exemption: `-> None` declares a module called for its effect."""
+    from flake8_modreg.rules.forward_returns_nothing import ForwardReturnsNothing
+
+    code = next(v.code for v in ForwardReturnsNothing.valid if "-> None" in v.why)
+    assert [f for f in check(code) if f.code == "MRG305"] == []
+    ns = {"__name__": "modreg_none_probe"}
+    exec(compile(code, "<probe>", "exec"), ns)
+    m = ns["Update"]()
+    assert m(torch.tensor([1, 3])) is None
+    assert m.table.tolist() == [0.0, 1.0, 0.0, 1.0]
+
+
+def test_a_tensor_placed_on_the_given_device_is_silent_and_works_there():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, d=3, device=None):
+        super().__init__()
+        self.proj = nn.Linear(d, d, device=device)
+        self.bias = torch.ones(d, device=device)
+
+    def forward(self, x):
+        return self.proj(x) + self.bias
+""")
+    assert _mrg201(src) == []
+    m = cls(device="meta")  # built on the device it runs on, as such classes are
+    assert m(torch.ones(2, 3, device="meta")).device.type == "meta"

@@ -32,6 +32,22 @@ def _spelling(value: cst.BaseExpression, kind: Kind) -> str:
     return "list"
 
 
+#: overriding one of each pair means the class collects its state itself
+_STATE_COLLECTORS = (frozenset({"state_dict", "_save_to_state_dict"}), frozenset({"named_parameters", "parameters"}))
+
+
+def takes_over_state(cls) -> bool:
+    """The class (or a same-file base) overrides both ``state_dict`` and ``named_parameters``/``parameters``.
+
+    Such a class walks its plain containers itself (sharded or fused lookups
+    that must not be auto-registered): what torch would miss, it reports.
+    """
+    defined = set()
+    for c in (cls, *cls.ancestors()):
+        defined |= c.methods.keys()
+    return all(defined & names for names in _STATE_COLLECTORS)
+
+
 def plain_containers(model: FileModel) -> Iterator[PlainContainer]:
     """Each ``self.x = <plain list/tuple/dict>`` whose binding survives.
 
@@ -41,6 +57,8 @@ def plain_containers(model: FileModel) -> Iterator[PlainContainer]:
     in the same method.
     """
     for cls in model.modules:
+        if takes_over_state(cls):
+            continue
         registered = cls.registered_names() | cls.elements_registered
         kinds = {id(a): model.self_kind(cls, a) for a in cls.self_assigns}
         for a in cls.self_assigns:

@@ -83,12 +83,13 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
 
     Never reported: complex tensors (``register_buffer`` would be harmful:
     ``.to(torch.bfloat16)`` drops the imaginary part), attributes converted
-    by an ``_apply``/``to``/``cuda`` override of some class of the file, and
+    by an ``_apply``/``to``/``cuda`` override of some class of the file,
+    tensors made on (or moved to) a device the code names in ``__init__``, and
     every other pattern of use (moved and cast at each use, Python-only use,
     indexing, placeholders overwritten before they are read).
     """
     facts = value_facts(model, a.value, a.scope, order=a.order)
-    if facts.dtype == "complex":
+    if facts.dtype == "complex" or facts.placed:
         return None
     idx = use_index(model)
     uses = idx.uses(cls, a.attr)

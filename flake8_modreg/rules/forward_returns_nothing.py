@@ -50,6 +50,8 @@ class ForwardReturnsNothing(Rule):
     function or lambda does not count).
 
     Not reported, because the `None` result is deliberate:
+    - a `forward` annotated `-> None`: it declares that it returns nothing
+      (a module called for its in-place effect);
     - a body whose last *reachable* statement is a `raise` (statements after
       it, like a leftover `return`, are dead code) (`raise NotImplementedError`: an abstract or
       disabled entry point);
@@ -177,6 +179,21 @@ class ForwardReturnsNothing(Rule):
     valid = (
         Valid(
             """
+            import torch
+            import torch.nn as nn
+
+            class Update(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.register_buffer("table", torch.zeros(4))
+
+                def forward(self, rows: torch.Tensor) -> None:
+                    self.table[rows] += 1
+            """,
+            why="declared `-> None`: called for its in-place update",
+        ),
+        Valid(
+            """
             import torch.nn as nn
 
             class Base(nn.Module):
@@ -284,6 +301,9 @@ class ForwardReturnsNothing(Rule):
         for cls, meth in entry_points(model):
             if meth.returns_value or meth.yields or meth.is_async or meth.ends_in_raise:
                 continue
+            ret = meth.node.returns
+            if ret is not None and isinstance(ret.annotation, cst.Name) and ret.annotation.value == "None":
+                continue  # `-> None`: declared to return nothing (a module that updates state in place)
             if any(d.rsplit(".", 1)[-1] in _ABSTRACT for d in meth.decorators):
                 continue
             if meth.is_stub or _side_effects(model, cls, meth):

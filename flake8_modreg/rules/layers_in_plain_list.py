@@ -26,7 +26,11 @@ class LayersInPlainList(Rule):
 
     Lists whose items are already registered are fine and are not reported:
     `self.order = [self.a, self.b]` (the items are attributes), or items each
-    registered with `self.add_module(...)`/`setattr(self, ...)`.
+    registered with `self.add_module(...)`/`setattr(self, ...)`. Nor are the
+    containers of a class that collects its state itself: it overrides both
+    `state_dict` (or `_save_to_state_dict`) and `named_parameters` (or
+    `parameters`) — sharded or fused lookups that must not be auto-registered
+    walk their lists there (`tests/test_runtime_tensor_use.py`).
 
     MindSpore runtime truth: `tests/test_mindspore_fix_truth.py` builds the
     MindSpore example before and after the fix (no parameters in a plain
@@ -387,6 +391,34 @@ class LayersInPlainList(Rule):
     )
 
     valid = (
+        Valid(
+            """
+            import torch.nn as nn
+
+            class Lookups(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self._lookups = [nn.Linear(2, 2), nn.Linear(2, 2)]
+
+                def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+                    for i, m in enumerate(self._lookups):
+                        yield from m.named_parameters(prefix=f"{prefix}_lookups.{i}")
+
+                def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+                    out = {} if destination is None else destination
+                    for i, m in enumerate(self._lookups):
+                        m.state_dict(destination=out, prefix=f"{prefix}_lookups.{i}.", keep_vars=keep_vars)
+                    return out
+
+                def load_state_dict(self, state_dict, strict=True, assign=False):
+                    for i, m in enumerate(self._lookups):
+                        m.load_state_dict({k.split(".", 2)[2]: v for k, v in state_dict.items() if k.startswith(f"_lookups.{i}.")})
+
+                def forward(self, x):
+                    return sum(m(x) for m in self._lookups)
+            """,
+            why="the class collects its state itself (state_dict and named_parameters overridden)",
+        ),
         Valid(
             """
             import torch.nn as nn

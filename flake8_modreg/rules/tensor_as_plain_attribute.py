@@ -50,6 +50,10 @@ class TensorAsPlainAttribute(Rule):
       forward);
     - attributes that a **converter override** in the file (`_apply`, `to`,
       `cuda`, `half`, ...) touches (`m.stride = fn(m.stride)`);
+    - tensors **placed on a device the code names** in `__init__`
+      (`torch.zeros(n, device=device)`, `.to(device)`, `.cuda()`; not
+      `device=None` or `"cpu"`): the class places them itself and is built
+      on the device it runs on;
     - **complex tensors** (`torch.polar`, `dtype=torch.complex64`): a buffer
       would be harmful, since `model.to(torch.bfloat16)` casts it to a real
       dtype and drops the imaginary part;
@@ -194,13 +198,13 @@ class TensorAsPlainAttribute(Rule):
                     pe = torch.zeros(max_len, d_model)
                     pe[:, 0::2] = torch.sin(position * div_term)
                     self.pe = pe
-                    self.window = torch.ones(max_len).unsqueeze(1)
+                    self.window = torch.eye(d_model)
                     self.avg = torch.zeros(d_model)
 
                 def forward(self, x):
                     y = x + self.pe[: x.size(0)]
                     self.avg = self.avg * 0.9 + y.detach().mean(0) * 0.1
-                    return y * self.window[: x.size(0)].to(x.device)
+                    return y @ self.window.to(x.device)
             """,
             at=[(12, 8), (13, 8), (14, 8)],
             title="used unmoved, moved but not cast, updated state (no fix: reassigned from itself later)",
@@ -217,13 +221,13 @@ class TensorAsPlainAttribute(Rule):
                     pe = torch.zeros(max_len, d_model)
                     pe[:, 0::2] = torch.sin(position * div_term)
                     self.register_buffer("pe", pe)
-                    self.register_buffer("window", torch.ones(max_len).unsqueeze(1))
+                    self.register_buffer("window", torch.eye(d_model))
                     self.avg = torch.zeros(d_model)
 
                 def forward(self, x):
                     y = x + self.pe[: x.size(0)]
                     self.avg = self.avg * 0.9 + y.detach().mean(0) * 0.1
-                    return y * self.window[: x.size(0)].to(x.device)
+                    return y @ self.window.to(x.device)
             """,
             probe=Probe(
                 cls="PositionalEncoding",
@@ -242,13 +246,13 @@ class TensorAsPlainAttribute(Rule):
                         pe = torch.zeros(max_len, d_model)
                         pe[:, 0::2] = torch.sin(position * div_term)
                         self.register_buffer("pe", pe)
-                        self.register_buffer("window", torch.ones(max_len).unsqueeze(1))
+                        self.register_buffer("window", torch.eye(d_model))
                         self.register_buffer("avg", torch.zeros(d_model))
 
                     def forward(self, x):
                         y = x + self.pe[: x.size(0)]
                         self.avg = self.avg * 0.9 + y.detach().mean(0) * 0.1
-                        return y * self.window[: x.size(0)].to(x.device)
+                        return y @ self.window.to(x.device)
                 """,
             ),
         ),
