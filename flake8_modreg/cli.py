@@ -641,15 +641,39 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--baseline", metavar="FILE", help="report only findings that FILE (a baseline) does not hold")
     c.add_argument("--update-baseline", action="store_true", help="with --baseline: write the current findings to FILE")
     c.add_argument("--fix-only", action="store_true", help="apply fixes, report nothing that remains (exit 0 unless a file failed)")
-    sub.add_parser("rules", help="list every rule")
-    r = sub.add_parser("rule", help="print a rule's documentation")
-    r.add_argument("code")
+    rules = sub.add_parser("rules", help="list every rule")
+    rules.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    r = sub.add_parser("rule", help="print a rule's documentation (by code or name), paged on a terminal")
+    r.add_argument("code", metavar="CODE|NAME")
     lsp = sub.add_parser("lsp", help="run the language server on stdio", add_help=False)
     lsp.add_argument("rest", nargs=argparse.REMAINDER)
     return ap
 
 
-def _cmd_rules(out: Any) -> int:
+def _cmd_rules(out: Any, fmt: str = "text") -> int:
+    if fmt == "json":
+        from .docs import DOCS_URL
+        from .findings import severity
+
+        doc = [
+            {
+                "code": code,
+                "name": r.name,
+                "summary": r.summary,
+                "message": r.message,
+                "fix_hint": r.fix_hint,
+                "fix": r.fix_safety.value,
+                "default_enabled": r.default_enabled,
+                "frameworks": sorted(r.frameworks),
+                "severity": severity(code),
+                "url": DOCS_URL.format(code=code),
+                "explanation": r.doc(),
+            }
+            for code, r in _rule_index().items()
+        ]
+        json.dump(doc, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return 0
     for code, r in _rule_index().items():
         fix = {Applicability.SAFE: "fix", Applicability.UNSAFE: "unsafe fix"}.get(r.fix_safety, "-")
         on = "" if r.default_enabled else " (off by default)"
@@ -657,14 +681,40 @@ def _cmd_rules(out: Any) -> int:
     return 0
 
 
-def _cmd_rule(code: str, out: Any) -> int:
-    from .docs import render_rule
+def rule_text(rule: Any) -> str:
+    """What ``modreg rule`` prints: the rule's sections (what, why, example, fix), not the test examples."""
+    from .docs import DOCS_URL, code_span, status_line
 
-    rule = _rule_index().get(code.upper())
+    return "\n".join(
+        [
+            f"# {rule.name} ({rule.code})",
+            "",
+            status_line(rule),
+            "",
+            f"Message: {code_span(f'{rule.code} {rule.message}: {rule.fix_hint}')}",
+            "",
+            rule.doc(),
+            "",
+            f"Suppress: `# noqa: {rule.code}` on the reported line, or `--extend-ignore {rule.code}`.",
+            f"Examples checked by the test suite: {DOCS_URL.format(code=rule.code)}",
+            "",
+        ]
+    )
+
+
+def _cmd_rule(code: str, out: Any) -> int:
+    rules = _rule_index()
+    rule = rules.get(code.upper()) or next((r for r in rules.values() if r.name == code.lower()), None)
     if rule is None:
-        raise UsageError(f"unknown rule {code!r}; `modreg rules` lists them")
-    out.write(render_rule(rule))
-    out.write("\n")
+        raise UsageError(f"unknown rule {code!r}; `modreg rules` lists them (codes like MRG101 or names like layers-in-plain-list)")
+    text = rule_text(rule)
+    isatty = getattr(out, "isatty", None)
+    if out is sys.stdout and callable(isatty) and isatty():  # a terminal: page it, as `ruff rule` does
+        import pydoc
+
+        pydoc.pager(text)
+    else:
+        out.write(text)
     return 0
 
 
@@ -883,7 +933,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: Any = None, stderr: Any =
         return int(e.code or 0) and 2
     try:
         if args.command == "rules":
-            return _cmd_rules(out)
+            return _cmd_rules(out, args.format)
         if args.command == "rule":
             return _cmd_rule(args.code, out)
         if args.command == "check":

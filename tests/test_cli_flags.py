@@ -113,3 +113,40 @@ def test_unsafe_fixes_alone_marks_the_findings_that_have_one(tree, monkeypatch):
     assert lines[0].startswith("m.py:8:9: MRG101") and lines[0].endswith(" [unsafe fix available]")
     assert not lines[2].endswith("]")  # MRG301's fix is safe
     assert (tree / "m.py").read_text() == BUGGY  # nothing written
+
+
+def test_rule_by_code_or_name_prints_its_sections_without_the_test_examples():
+    out = io.StringIO()
+    assert main(["rule", "layers-in-plain-list"], stdout=out) == 0
+    text = out.getvalue()
+    assert text.startswith("# layers-in-plain-list (MRG101)\n")
+    for section in ("## What it does", "## Why is this bad?", "## Example", "## Use instead"):
+        assert section in text
+    assert "Examples checked by the test suite" not in text.split("\n")[0] and "Not reported —" not in text
+    by_code = io.StringIO()
+    assert main(["rule", "mrg101"], stdout=by_code) == 0 and by_code.getvalue() == text
+    err = io.StringIO()
+    assert main(["rule", "no-such-rule"], stdout=io.StringIO(), stderr=err) == 2 and err.getvalue().count("\n") == 1
+
+
+def test_rule_is_paged_on_a_terminal(monkeypatch):
+    import pydoc
+    import sys
+
+    paged = []
+    monkeypatch.setattr(pydoc, "pager", paged.append)
+    tty = Tty()
+    monkeypatch.setattr(sys, "stdout", tty)
+    assert main(["rule", "MRG301"]) == 0
+    assert paged and paged[0].startswith("# torch-module-defines-construct (MRG301)") and tty.getvalue() == ""
+
+
+def test_rules_as_json():
+    import json
+
+    out = io.StringIO()
+    assert main(["rules", "--format", "json"], stdout=out) == 0
+    rules = {r["code"]: r for r in json.loads(out.getvalue())}
+    assert rules["MRG301"]["name"] == "torch-module-defines-construct" and rules["MRG301"]["fix"] == "safe"
+    assert rules["MRG301"]["severity"] == "error" and rules["MRG101"]["severity"] == "warning"
+    assert "## What it does" in rules["MRG101"]["explanation"]
