@@ -74,7 +74,7 @@ def test_text_output_sorted_with_exit_1_and_summary(tree):
     assert lines[:3] == [
         f"{os.path.join('pkg', 'b_model.py')}:8:9: MRG101 sub-modules in plain list 'self.layers' are not registered: wrap it in nn.ModuleList(...)",
         f"{os.path.join('pkg', 'b_model.py')}:9:9: MRG201 plain tensor 'self.scale' is used unmoved in construct() at line 12: register it: self.register_buffer('scale', ...) (persistent=False for caches) or nn.Parameter(...)",
-        f"{os.path.join('pkg', 'b_model.py')}:11:9: MRG301 torch Module 'Net' defines MindSpore's 'construct' but no 'forward': calling it raises: rename 'construct' to 'forward'",
+        f"{os.path.join('pkg', 'b_model.py')}:11:9: MRG301 torch Module 'Net' defines MindSpore's 'construct' but no 'forward': rename 'construct' to 'forward' (calling the module raises NotImplementedError)",
     ]
     assert lines[-1].startswith("Found 3 problems (1 fixable with --fix")
 

@@ -48,7 +48,7 @@ def test_show_source_prints_the_line_and_carets_under_the_node(tree, monkeypatch
     code, out, _ = run(["--show-source", "--select", "MRG301", "m.py"], tree, monkeypatch)
     assert code == 1
     assert out.splitlines()[:6] == [
-        "m.py:11:9: MRG301 torch Module 'Net' defines MindSpore's 'construct' but no 'forward': calling it raises: rename 'construct' to 'forward'",
+        "m.py:11:9: MRG301 torch Module 'Net' defines MindSpore's 'construct' but no 'forward': rename 'construct' to 'forward' (calling the module raises NotImplementedError)",
         "   |",
         "10 | ",
         "11 |     def construct(self, x):",

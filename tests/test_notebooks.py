@@ -54,7 +54,7 @@ def test_text_positions_are_per_cell(nb, monkeypatch):
     assert code == 1 and err == ""
     assert out.splitlines()[:2] == [
         "nb.ipynb:cell 3:5:9: MRG101 sub-modules in plain list 'self.layers' are not registered: wrap it in nn.ModuleList(...)",
-        "nb.ipynb:cell 3:7:9: MRG301 torch Module 'Net' defines MindSpore's 'construct' but no 'forward': calling it raises: rename 'construct' to 'forward'",
+        "nb.ipynb:cell 3:7:9: MRG301 torch Module 'Net' defines MindSpore's 'construct' but no 'forward': rename 'construct' to 'forward' (calling the module raises NotImplementedError)",
     ]
     line = MODEL.splitlines()[6]
     assert line[8:17] == "construct"

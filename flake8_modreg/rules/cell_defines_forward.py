@@ -55,8 +55,9 @@ class CellDefinesForward(Rule):
     name = "cell-defines-forward"
     summary = "A MindSpore Cell with torch's `forward` and no `construct`"
     frameworks = frozenset({"mindspore"})
-    message = "MindSpore Cell '{cls}' defines torch's 'forward' but no 'construct': calling it raises"
-    fix_hint = "rename 'forward' to 'construct'"
+    message = "MindSpore Cell '{cls}' defines torch's 'forward' but no 'construct'"
+    fix_hint = "rename 'forward' to 'construct' (calling the cell raises)"
+    fix_summary = "rename 'forward' to 'construct'"
     fix_safety = Applicability.SAFE
 
     invalid = (

@@ -189,8 +189,8 @@ class DirectForwardCall(Rule):
     code = "MRG306"
     name = "direct-forward-call"
     summary = "A sub-module's `.forward(...)`/`.construct(...)` called directly: hooks are skipped"
-    message = "'{recv}.{entry}(...)' calls a sub-{unit}'s {entry} directly: its hooks are skipped"
-    fix_hint = "call the {unit}: '{recv}(...)'"
+    message = "'{recv}.{entry}(...)' skips the sub-{unit}'s hooks"
+    fix_hint = "call the {unit}: '{recv}(...)' (calling {entry} directly bypasses hooks)"
     fix_summary = "call the sub-module itself"
     fix_safety = Applicability.UNSAFE
 

@@ -102,7 +102,7 @@ class ForwardWithoutSelf(Rule):
     name = "forward-without-self"
     summary = "`forward`/`construct` without `self` as its first parameter, or a staticmethod"
     message = "'{method}' of '{cls}' {problem}"
-    fix_hint = "{hint}"
+    fix_hint = "{hint}: {why}"
     fix_summary = "make `self` the first parameter"
     fix_safety = Applicability.SAFE
 
@@ -295,10 +295,11 @@ class ForwardWithoutSelf(Rule):
                     meth.node.name,
                     method=meth.name,
                     cls=cls.name,
-                    problem=(
-                        "is a @staticmethod: it cannot reach the module's state, and TorchScript/torch.fx pass the module as its first argument"
+                    problem="is a @staticmethod",
+                    why=(
+                        "it cannot reach the module's state, and TorchScript/torch.fx pass the module as its first argument"
                         if cls.framework == "torch"
-                        else "is a @staticmethod: it runs in PyNative, but GRAPH mode and @jit fail to compile it"
+                        else "it runs in PyNative, but GRAPH mode and @jit fail to compile it"
                     ),
                     hint="drop @staticmethod and take 'self' first, or make it a plain function",
                 )
@@ -312,7 +313,8 @@ class ForwardWithoutSelf(Rule):
                     fix=_insert_self(meth),
                     method=meth.name,
                     cls=cls.name,
-                    problem="takes no parameter: every call passes the instance and raises TypeError",
+                    problem="takes no parameter",
+                    why="every call passes the instance and raises TypeError",
                     hint="take 'self' as the first parameter",
                 )
                 continue
@@ -327,6 +329,7 @@ class ForwardWithoutSelf(Rule):
                 fix=fix,
                 method=meth.name,
                 cls=cls.name,
-                problem=f"takes '{first}' where the instance goes: the module is bound to '{first}', not the input",
+                problem=f"takes '{first}' where the instance goes",
+                why=f"the module is bound to '{first}', not the input",
                 hint="take 'self' as the first parameter",
             )

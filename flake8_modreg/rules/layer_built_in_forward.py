@@ -177,11 +177,8 @@ class LayerBuiltInForward(Rule):
     code = "MRG403"
     name = "layer-built-in-forward"
     summary = "A layer with weights constructed inside `forward`/`construct`"
-    message = (
-        "'{layer}(...)' is constructed inside {method}(): new untrained weights on every call, "
-        "missing from {where}"
-    )
-    fix_hint = "build it once in __init__ and call it from {method}(){alt}"
+    message = "'{layer}(...)' built in {method}(): new untrained weights on every call"
+    fix_hint = "build it once in __init__ and call it from {method}(){alt} (weights made here are missing from {where})"
     fix_summary = "build it once in `__init__` (or use the functional form)"
 
     invalid = (

@@ -84,7 +84,7 @@ class MindsporeApiOnModule(Rule):
     name = "mindspore-api-on-module"
     summary = "MindSpore-only methods, cells or containers used on a torch Module"
     frameworks = frozenset({"torch"})
-    message = "MindSpore-only {what} used on {module}"
+    message = "MindSpore-only {what} on {module}"
     fix_hint = "torch: {hint}"
     fix_summary = "the torch equivalent (`parameters()`, `named_parameters()`, `nn.Sequential`, `nn.ModuleList`, ...)"
 

@@ -191,8 +191,9 @@ class MissingSuperInit(Rule):
     code = "MRG401"
     name = "missing-super-init"
     summary = "A Module/Cell `__init__` that never calls `super().__init__()`"
-    message = "'{cls}.__init__' never calls super().__init__(): {consequence}"
-    fix_hint = "call super().__init__() first in __init__"
+    message = "'{cls}.__init__' never calls super().__init__()"
+    fix_hint = "call super().__init__() first in __init__: {consequence}"
+    fix_summary = "call super().__init__() first in __init__"
     fix_safety = Applicability.SAFE
 
     invalid = (

@@ -111,8 +111,8 @@ class MisspelledModuleMethod(Rule):
     code = "MRG303"
     name = "misspelled-module-method"
     summary = "A misspelled `forward`/`construct`/`__init__` that never runs"
-    message = "method '{method}' of '{cls}' looks like a misspelled '{target}': {consequence}"
-    fix_hint = "rename it to '{target}'"
+    message = "method '{method}' of '{cls}' looks like a misspelled '{target}'"
+    fix_hint = "rename it to '{target}': {consequence}"
     fix_summary = "rename it to `forward`, `construct` or `__init__`"
     fix_safety = Applicability.SAFE
 

@@ -121,8 +121,8 @@ class MisspelledNnName(Rule):
     code = "MRG404"
     name = "misspelled-nn-name"
     summary = "A misspelled `torch.nn`/`mindspore.nn` name (`nn.Paramter`, `nn.Relu`)"
-    message = "'{name}' does not exist in {module} ({version}): {error} at run time"
-    fix_hint = "did you mean '{best}'?"
+    message = "'{name}' does not exist in {module} ({version})"
+    fix_hint = "did you mean '{best}'? ({error} at run time)"
     fix_summary = "use the closest real name"
     fix_safety = Applicability.SAFE
 

@@ -122,8 +122,8 @@ class OptimizerGetsAllParameters(Rule):
     name = "optimizer-gets-all-parameters"
     summary = "A MindSpore optimizer with weight decay given `get_parameters()` (BatchNorm statistics included)"
     frameworks = frozenset({"mindspore"})
-    message = "optimizer '{opt}' gets {source} with weight decay: it also decays BatchNorm's moving_mean/moving_variance"
-    fix_hint = "pass {owner}.trainable_params()"
+    message = "weight-decaying optimizer '{opt}' gets {source}"
+    fix_hint = "pass {owner}.trainable_params(): weight decay would also shrink BatchNorm's moving_mean/moving_variance"
     fix_summary = "pass `net.trainable_params()`"
 
     invalid = (

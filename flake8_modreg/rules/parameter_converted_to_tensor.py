@@ -115,7 +115,7 @@ class ParameterConvertedToTensor(Rule):
     name = "parameter-converted-to-tensor"
     summary = "A Parameter turned into a plain tensor (`.to()`, `.cuda()`, `.half()`, `* 1`) before it is stored"
     frameworks = frozenset({"torch"})
-    message = "'self.{attr}' stores the result of {op} on a Parameter: a plain tensor, not a registered parameter"
+    message = "'self.{attr}' holds a plain tensor made by {op} on a Parameter"
     fix_hint = "convert the data first, nn.Parameter(t.to(device)), or move the whole module with .to()"
 
     invalid = (

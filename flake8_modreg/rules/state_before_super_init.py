@@ -61,8 +61,9 @@ class StateBeforeSuperInit(Rule):
     code = "MRG402"
     name = "state-before-super-init"
     summary = "A sub-module, Parameter or buffer stored before `super().__init__()`"
-    message = "'self.{attr}' stores a {what} before super().__init__() has run: {consequence}"
-    fix_hint = "call super().__init__() before storing sub-modules, parameters or buffers"
+    message = "'self.{attr}' stores a {what} before super().__init__() has run"
+    fix_hint = "call super().__init__() before storing sub-modules, parameters or buffers: {consequence}"
+    fix_summary = "call super().__init__() before storing sub-modules, parameters or buffers"
 
     invalid = (
         Invalid(

@@ -98,7 +98,7 @@ class TorchApiOnCell(Rule):
     name = "torch-api-on-cell"
     summary = "torch-only methods, layers or containers used on a MindSpore Cell"
     frameworks = frozenset({"mindspore"})
-    message = "torch-only {what} used on {cell}"
+    message = "torch-only {what} on {cell}"
     fix_hint = "MindSpore: {hint}"
     fix_summary = "the MindSpore equivalent (`get_parameters()`/`trainable_params()`, `cells()`, `nn.CellList`, ...)"
 

@@ -49,8 +49,9 @@ class TorchModuleDefinesConstruct(Rule):
     name = "torch-module-defines-construct"
     summary = "A torch Module with MindSpore's `construct` and no `forward`"
     frameworks = frozenset({"torch"})
-    message = "torch Module '{cls}' defines MindSpore's 'construct' but no 'forward': calling it raises"
-    fix_hint = "rename 'construct' to 'forward'"
+    message = "torch Module '{cls}' defines MindSpore's 'construct' but no 'forward'"
+    fix_hint = "rename 'construct' to 'forward' (calling the module raises NotImplementedError)"
+    fix_summary = "rename 'construct' to 'forward'"
     fix_safety = Applicability.SAFE
 
     invalid = (
