@@ -637,6 +637,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--statistics", action="store_true", help="count the findings per rule instead of listing them")
     c.add_argument("--output-file", "-o", metavar="FILE", help="write the findings to FILE instead of stdout")
     c.add_argument("--show-files", action="store_true", help="list the files that would be checked, and stop")
+    c.add_argument("--watch", action="store_true", help="check again whenever a checked file changes (Ctrl-C to stop)")
     c.add_argument("--add-noqa", action="store_true", help="add '# noqa: CODE' to every line with a finding (existing noqa codes are kept)")
     c.add_argument("--baseline", metavar="FILE", help="report only findings that FILE (a baseline) does not hold")
     c.add_argument("--update-baseline", action="store_true", help="with --baseline: write the current findings to FILE")
@@ -803,6 +804,10 @@ def _cmd_check(args: argparse.Namespace, out: Any, err: Any, stdin: Any) -> int:
         raise UsageError("--update-baseline needs --baseline FILE")
     if args.add_noqa and (args.mode != "check" or use_stdin):
         raise UsageError("--add-noqa works on files, without --fix/--diff")
+    if args.watch:
+        if use_stdin or args.mode != "check" or args.add_noqa or args.update_baseline:
+            raise UsageError("--watch re-checks files: not with stdin, --fix, --diff, --add-noqa or --update-baseline")
+        return _watch(args, pc, config, out, err, stdin)
     if args.output_file is not None:
         try:
             with open(args.output_file, "w", encoding="utf-8", newline="") as fh:
@@ -853,6 +858,32 @@ def _apply_baseline(args: argparse.Namespace, reports: list[FileReport], errors:
     for r in reports:
         r.findings = [d for d in r.findings if id(d) in keep]
     return None
+
+
+def _snapshot(args: argparse.Namespace, pc: ProjectConfig) -> dict[str, tuple[int, int]]:
+    stamps = {}
+    for f in list_files(args, pc)[0]:
+        try:
+            st = os.stat(f)
+            stamps[f] = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            pass
+    return stamps
+
+
+def _watch(args: argparse.Namespace, pc: ProjectConfig, config: Config, out: Any, err: Any, stdin: Any) -> int:
+    """``--watch``: check, then re-check whenever a checked file changes, appears or goes (Ctrl-C ends it)."""
+    import time
+
+    interval = float(os.environ.get("MODREG_WATCH_INTERVAL", "0.5"))
+    while True:
+        stamps = _snapshot(args, pc)
+        _run_check(args, pc, config, out, out, err, stdin)
+        out.write(f"[{time.strftime('%H:%M:%S')}] watching for changes (Ctrl-C to stop)\n")
+        out.flush()
+        while _snapshot(args, pc) == stamps:
+            time.sleep(interval)
+        out.write("\nFile change detected; checking again.\n")
 
 
 def _text_options(args: argparse.Namespace, out: Any) -> TextOptions:

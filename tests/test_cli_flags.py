@@ -150,3 +150,39 @@ def test_rules_as_json():
     assert rules["MRG301"]["name"] == "torch-module-defines-construct" and rules["MRG301"]["fix"] == "safe"
     assert rules["MRG301"]["severity"] == "error" and rules["MRG101"]["severity"] == "warning"
     assert "## What it does" in rules["MRG101"]["explanation"]
+
+
+def test_watch_rechecks_when_a_file_changes(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "m.py").write_text("import torch\n")
+    env = dict(os.environ, MODREG_WATCH_INTERVAL="0.1", NO_COLOR="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flake8_modreg", "check", "--no-cache", "--watch", "."],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        lines = []
+
+        def wait_for(needle):
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                line = proc.stdout.readline()
+                lines.append(line)
+                if needle in line:
+                    return
+            raise AssertionError(f"no {needle!r} in {lines}")
+
+        wait_for("watching for changes")
+        assert "All checks passed." in "".join(lines)
+        time.sleep(0.3)
+        (tmp_path / "m.py").write_text(BUGGY)
+        wait_for("File change detected")
+        wait_for("watching for changes")
+        assert "m.py:11:9: MRG301" in "".join(lines)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
