@@ -711,19 +711,24 @@ def value_facts(
         return value_facts(model, b[0], b[1], depth + 1, b[2])
     if isinstance(e, cst.BinaryOperation):
         left, right = (value_facts(model, x, scope, depth + 1, order) for x in (e.left, e.right))
-        lt = model.kind_of(e.left, scope, order).tag in (Tag.TENSOR, Tag.GRAD_TENSOR)
-        rt = model.kind_of(e.right, scope, order).tag in (Tag.TENSOR, Tag.GRAD_TENSOR)
-        if lt and rt:
+        lnum = _is_scalar_expr(model, e.left, scope) or isinstance(e.left, cst.Imaginary)
+        rnum = _is_scalar_expr(model, e.right, scope) or isinstance(e.right, cst.Imaginary)
+        if not lnum and not rnum:
             dtype = "complex" if "complex" in (left.dtype, right.dtype) else (
                 "float" if "float" in (left.dtype, right.dtype) and None not in (left.dtype, right.dtype) else None)
-            return ValueFacts(dtype, left.zero_dim and right.zero_dim, left.random or right.random)
-        t, other, node = (left, right, e.right) if lt else (right, left, e.left)
+            if dtype is None and left.dtype == right.dtype:
+                dtype = left.dtype
+            return ValueFacts(dtype, left.zero_dim and right.zero_dim, left.random or right.random,
+                              placed=left.placed or right.placed)
+        t, node = (right, e.left) if lnum else (left, e.right)
         dtype = t.dtype
         if isinstance(node, cst.Imaginary) or (dtype in ("int", "bool") and isinstance(node, cst.Float)):
             dtype = "complex" if isinstance(node, cst.Imaginary) else "float"
         elif isinstance(e.operator, cst.Divide) and dtype in ("int", "bool"):
             dtype = "float"
-        return ValueFacts(dtype, t.zero_dim, t.random)
+        return ValueFacts(dtype, t.zero_dim, t.random, placed=t.placed)
+    if isinstance(e, cst.Attribute) and isinstance(e.value, cst.Name) and e.value.value == "self" and depth < 4:
+        return _own_state_facts(model, e.attr.value, scope, depth)
     if isinstance(e, cst.Subscript):
         return ValueFacts(value_facts(model, e.value, scope, depth + 1, order).dtype)
     if not isinstance(e, cst.Call):
@@ -738,6 +743,32 @@ def value_facts(
     if placed and not facts.placed:
         facts = ValueFacts(facts.dtype, facts.zero_dim, facts.random, facts.empty, True)
     return facts
+
+
+def _own_state_facts(model: FileModel, attr: str, scope: Scope | None, depth: int) -> ValueFacts:
+    """The facts of what a class registers as ``self.<attr>`` (``nn.Buffer(v)``, ``register_buffer("attr", v)``)."""
+    cls = scope.owner if scope is not None else None
+    while cls is None and scope is not None:
+        scope = scope.parent
+        cls = scope.owner if scope is not None else None
+    if cls is None:
+        return ValueFacts()
+    found: list[ValueFacts] = []
+    for c in (cls, *cls.ancestors()):
+        for call in c.self_calls:
+            if call.name == "register_buffer" and call.literal_arg(0) == attr:
+                args = [a.value for a in call.node.args if a.keyword is None]
+                if len(args) >= 2:
+                    meth = c.methods.get(call.method)
+                    found.append(value_facts(model, args[1], meth.scope if meth else None, depth + 1, call.order))
+        for a in c.self_assigns:
+            if a.attr == attr and isinstance(a.value, cst.Call) and model.kind_of(a.value, a.scope, a.order).tag is Tag.BUFFER:
+                args = [x.value for x in a.value.args if x.keyword is None]
+                if args:
+                    found.append(value_facts(model, args[0], a.scope, depth + 1, a.order))
+    if len(found) == 1:
+        return found[0]
+    return ValueFacts()
 
 
 def _names_a_device(e: cst.BaseExpression | None) -> bool:
