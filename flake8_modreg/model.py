@@ -689,7 +689,7 @@ class FileModel:
         pending = list(self.classes)
         for c in pending:
             for dotted in c.bases:
-                q = self.imports.qualify(dotted)
+                q = self.imports.qualify(dotted) or self._module_alias(dotted)
                 if q and q.startswith("."):  # relative: absolute when the module name is known (project runs)
                     q = self.absolute(q)
                 fw = known.framework_of_class(q) if q else None
@@ -735,6 +735,18 @@ class FileModel:
                         c.framework, c.evidence = fw, True
                         c.reason = f"{c.name} <- ? (base {', '.join(b for b in c.bases if b)} not in this file; evidence: defines forward/construct and assigns {fw} layers to self)"
                         changed = True
+
+    def _module_alias(self, dotted: str, depth: int = 0) -> str | None:
+        """``MSPreTrainedModel`` bound once at module level to an imported name (``MSPreTrainedModel = PreTrainedModel``,
+        ``Base = nn.Cell``): the qualified name it stands for, else None."""
+        head, sep, rest = dotted.partition(".")
+        bindings = self.module_scope.bindings.get(head)
+        if depth > 4 or head in self.imports or not bindings or len(bindings) != 1 or bindings[0][1] != "value":
+            return None
+        target = dotted_name(bindings[0][2])
+        if target is None:
+            return None
+        return self.imports.qualify(target + sep + rest) or self._module_alias(target + sep + rest, depth + 1)
 
     def _evidence(self, c: ClassFacts) -> str | None:
         if not ({"forward", "construct"} & c.methods.keys()):

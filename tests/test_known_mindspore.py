@@ -65,3 +65,39 @@ def test_cell_subclassing_a_mint_layer_and_mint_tensors():
     assert head.framework == "mindspore"
     kinds = {a.attr: m.kind_of(a.value, a.scope, a.order) for a in head.self_assigns}
     assert {k: v.tag for k, v in kinds.items()} == {"a": Tag.MS_TENSOR, "b": Tag.MS_TENSOR, "c": Tag.MS_TENSOR, "d": Tag.LAYER}
+
+
+def test_module_level_alias_of_a_base():
+    """``MSPreTrainedModel = PreTrainedModel``: the alias stands for the imported class (Python binds the same object)."""
+    m = build_model(
+        cst.parse_module(
+            textwrap.dedent(
+                """
+                from mindspore import nn
+                from mylib.modeling import PreTrainedModel
+
+                MSCell = nn.Cell
+                MSPreTrainedModel = PreTrainedModel
+                Again = MSCell
+
+                class A(MSCell):
+                    pass
+
+                class B(MSPreTrainedModel):
+                    pass
+
+                class C(Again):
+                    pass
+
+                Twice = nn.Cell
+                Twice = object
+
+                class D(Twice):
+                    pass
+                """
+            )
+        ),
+        project_bases={"mylib.modeling.PreTrainedModel": "mindspore"},
+    )
+    fw = {c.name: c.framework for c in m.classes}
+    assert fw == {"A": "mindspore", "B": "mindspore", "C": "mindspore", "D": None}
