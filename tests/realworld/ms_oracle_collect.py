@@ -146,6 +146,25 @@ def worker() -> None:
         results.flush()
 
 
+_SMALL = ("xx_small", "x_small", "tiny", "mini", "small", "_ti", "025", "035", "050", "200mf", "a0", "b0", "_9", "18", "s12", "09",
+          "x0_5", "_9", "1_1", "lite", "_s", "_m")
+
+
+def one_per_module(names: list[str]) -> list[str]:
+    """A model of each mindcv model module (its family), preferring names that say small (``_tiny``, ``_050``, ``18``)."""
+    from mindcv.models import registry
+
+    by: dict[str, list[str]] = {}
+    for n in names:
+        by.setdefault(registry._model_to_module.get(n, n), []).append(n)
+
+    def rank(n: str) -> tuple:
+        hit = next((i for i, k in enumerate(_SMALL) if k in n), len(_SMALL))
+        return (hit, len(n), n)
+
+    return sorted(min(ns, key=rank) for ns in by.values())
+
+
 def cell_classes(root: str) -> list[list[str]]:
     """Every class of a mindcv module that is an nn.Cell subclass (file, qualname)."""
     import importlib
@@ -177,6 +196,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--only")
+    ap.add_argument("--per-module", action="store_true", help="one model per mindcv model module, the smallest by name")
     ap.add_argument("--worker", action="store_true")
     args = ap.parse_args()
     if args.worker:
@@ -187,6 +207,8 @@ def main() -> int:
 
     root = os.path.dirname(os.path.abspath(mindcv.__file__))
     names = mindcv.list_models()
+    if args.per_module:
+        names = one_per_module(names)
     if args.only:
         names = [n for n in names if re.search(args.only, n)]
     if args.limit:
