@@ -101,3 +101,14 @@ def test_module_level_alias_of_a_base():
     )
     fw = {c.name: c.framework for c in m.classes}
     assert fw == {"A": "mindspore", "B": "mindspore", "C": "mindspore", "D": None}
+
+
+def test_every_mindspore_test_is_in_a_file_ci_runs_in_its_mindspore_venv():
+    """.ci/run's MindSpore venv collects only tests/test_mindspore_*.py (other modules may import torch)."""
+    import pathlib
+    import re
+
+    here = pathlib.Path(__file__).parent
+    marked = {p.name for p in here.glob("test_*.py") if re.search(r"mark\.mindspore\b", p.read_text(encoding="utf-8"))}
+    assert marked and all(re.fullmatch(r"test_mindspore_\w+\.py", n) for n in marked), marked
+    assert "tests/test_mindspore_*.py" in (here.parent / ".ci" / "run").read_text(encoding="utf-8")

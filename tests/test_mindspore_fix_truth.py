@@ -1,6 +1,6 @@
 """The registration fixes under real MindSpore (run like tests/test_mindspore_truth.py).
 
-Run in the MindSpore venv: ``.msvenv/bin/python -m pytest -m mindspore -q``.
+Run in the MindSpore venv: ``.msvenv/bin/python -m pytest -m mindspore -q tests/test_mindspore_*.py``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ of their own (.ci/run builds it after the main suite; see the README)::
 
     python3 -m venv .msvenv
     .msvenv/bin/pip install mindspore==2.10.0 "numpy<2" -e ".[test]"
-    .msvenv/bin/python -m pytest -m mindspore -q
+    .msvenv/bin/python -m pytest -m mindspore -q tests/test_mindspore_*.py
 
 The main suite skips them; CI's ``-m mindspore`` run fails without MindSpore.
 """
