@@ -35,7 +35,21 @@ import zipfile
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parent
 CACHE = HERE / ".cache"
-CORPORA = {"timm": "timm==1.0.31", "transformers": "transformers==5.24.0"}
+CORPORA = {
+    "timm": "timm==1.0.31",
+    "transformers": "transformers==5.24.0",
+    # ten more model libraries (about 5,000 files): the parallel-run check (--cores) runs over all of them
+    "diffusers": "diffusers==0.42.1",
+    "espnet": "espnet==202511",
+    "kornia": "kornia==0.9.0",
+    "monai": "monai==1.6.1",
+    "pyannote": "pyannote.audio==4.0.7",
+    "smp": "segmentation-models-pytorch==0.6.0",
+    "sentence-transformers": "sentence-transformers==6.2.0",
+    "speechbrain": "speechbrain==1.1.2",
+    "torchmetrics": "torchmetrics==1.9.0",
+    "torchtune": "torchtune==0.6.1",
+}
 LIBCST_FOR_PEERS = "libcst>=1.5,<1.6"  # what TorchFix accepts; everyone uses the same parser
 
 PARSE_SCRIPT = """
@@ -78,11 +92,17 @@ def corpus(name: str) -> pathlib.Path:
         print(f"[setup] downloading {spec}", file=sys.stderr)
         sh([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", spec, "-d", tmp])
         wheel = next(pathlib.Path(tmp).glob("*.whl"))
+        unpack = CACHE / "corpora" / f".unpack-{name}"
+        shutil.rmtree(unpack, ignore_errors=True)
         with zipfile.ZipFile(wheel) as z:
             for member in z.namelist():
-                if member.startswith(f"{name}/") and member.endswith(".py"):
-                    z.extract(member, CACHE / "corpora" / ".unpack")
-    (CACHE / "corpora" / ".unpack" / name).rename(target)
+                top = member.split("/", 1)[0]
+                if member.endswith(".py") and not top.endswith((".dist-info", ".data")):
+                    z.extract(member, unpack)
+    # timm/transformers keep their package directory as the corpus root (``--subdir models`` is inside it)
+    inner = unpack / name
+    (inner if inner.is_dir() and len(list(unpack.iterdir())) == 1 else unpack).rename(target)
+    shutil.rmtree(unpack, ignore_errors=True)
     return target
 
 

@@ -21,7 +21,7 @@ import os
 import stat
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -476,18 +476,83 @@ class Cache:
 # --- the run --------------------------------------------------------------------------------------
 
 
-def _pmap(fn: Callable, items: list, jobs: int, pool: ProcessPoolExecutor | None, progress: Any = None) -> Iterator:
-    if pool is None or len(items) < 4:
-        for x in items:
-            yield fn(x)
+def _chunks(items: list, sizes: list[int], jobs: int) -> list[list]:
+    """``items`` in chunks for ``jobs`` workers: the biggest files first, chunks shrinking toward the end.
+
+    A file's cost is about proportional to its size.  Biggest first (the
+    longest-processing-time rule) keeps one large file from starting last
+    and running alone; each chunk takes about ``1 / (4 * jobs)`` of the bytes
+    still to go (guided self-scheduling), so the many small files at the end
+    travel in few round trips yet the last chunks are small enough to even
+    out the workers.
+    """
+    order = sorted(range(len(items)), key=lambda i: -sizes[i])
+    remaining = sum(max(s, 1) for s in sizes)
+    out: list[list] = []
+    chunk: list = []
+    budget = 0.0
+    for i in order:
+        if not chunk:
+            budget = remaining / (4 * jobs)
+        chunk.append(items[i])
+        budget -= max(sizes[i], 1)
+        remaining -= max(sizes[i], 1)
+        if budget <= 0 or len(chunk) >= 64:
+            out.append(chunk)
+            chunk = []
+    if chunk:
+        out.append(chunk)
+    return out
+
+
+def _run_chunk(job: tuple[Callable, list]) -> list:
+    fn, items = job
+    return [fn(x) for x in items]
+
+
+class _Workers:
+    """A process pool created on first use, after the parent has imported the checker.
+
+    Forked workers then inherit libcst, the model and the rules instead of
+    each importing them again (less CPU in total on a shared machine; where
+    processes are spawned, they import them themselves).  Runs with nothing
+    to check (all cached) never create the pool nor import the checker.
+    """
+
+    def __init__(self, jobs: int, config: Config) -> None:
+        self.jobs = jobs
+        self.config = config
+        self.pool: ProcessPoolExecutor | None = None
+
+    def map(self, fn: Callable, items: list, sizes: list[int], progress: Any = None) -> Iterator:
+        if self.jobs <= 1 or len(items) < 4:
+            for x in items:
+                yield fn(x)
+                if progress is not None:
+                    progress.update(1)
+            return
+        if self.pool is None:
+            from . import core, noqa  # noqa: F401  (before the fork: the workers inherit them)
+
+            core.enabled_rules(self.config)  # imports every rule module
+            self.pool = ProcessPoolExecutor(max_workers=self.jobs)
+        futures = [self.pool.submit(_run_chunk, (fn, chunk)) for chunk in _chunks(items, sizes, self.jobs)]
+        for fut in as_completed(futures):
+            results = fut.result()
+            yield from results
             if progress is not None:
-                progress.update(1)
-        return
-    chunk = max(1, min(16, len(items) // (jobs * 8)))
-    for r in pool.map(fn, items, chunksize=chunk):
-        yield r
-        if progress is not None:
-            progress.update(1)
+                progress.update(len(results))
+
+    def shutdown(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:
@@ -523,7 +588,7 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
     jobs = args.jobs or os.cpu_count() or 1
     use_cache = not args.no_cache and args.mode == "check"
     cache = Cache(Path(os.environ.get("MODREG_CACHE_DIR") or (pc.root if pc.path else Path.cwd()) / CACHE_DIR_NAME), config) if use_cache else None
-    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 and len(files) >= 4 else None
+    workers = _Workers(jobs, config)
     try:
         # phase 1: what classes each file defines (cheap ast pass; cached by content)
         digests: dict[str, str] = {}
@@ -542,13 +607,15 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
                     continue
             todo.append(f)
         index_bar = _progress(len(todo), "modreg: indexing", not args.quiet)  # the first phase shows progress too
-        for path, s, _err in _pmap(_summarize, [(f, config.module_bases) for f in todo], jobs, pool, index_bar):
+        summarize = [(f, config.module_bases) for f in todo]
+        for path, s, _err in workers.map(_summarize, summarize, [_size(f) for f in todo], index_bar):
             summaries[path] = s
             if cache is not None and path in digests:
                 cache.put_summary(path, digests[path], s)
         if index_bar is not None:
             index_bar.close()
-        index = ProjectIndex(s for s in summaries.values() if s is not None)
+        # in the files' order, whichever came from the cache or finished first
+        index = ProjectIndex(s for s in (summaries.get(f) for f in files) if s is not None)
         # phase 2: check every file once, knowing the Module classes of the other files
         reports: dict[str, FileReport] = {}
         tasks = []
@@ -565,15 +632,14 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
                     continue
             tasks.append(Task(f, config, ctx, args.mode, args.unsafe_fixes, edits=want_edits))
         bar = _progress(len(tasks), "modreg", not args.quiet)
-        for report in _pmap(process, tasks, jobs, pool, bar):
+        for report in workers.map(process, tasks, [_size(t.path) for t in tasks], bar):
             reports[report.path] = report
             if cache is not None and report.error is None and report.path in digests:
                 cache.put_findings(report.path, digests[report.path], ctx_keys[report.path], report.findings)
         if bar is not None:
             bar.close()
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        workers.shutdown()
     if cache is not None:
         cache.save()
     out = [reports[f] for f in files]
