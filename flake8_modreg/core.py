@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import tokenize
-from typing import Iterable
+from typing import Callable, Iterable
 
 import libcst as cst
 
@@ -139,12 +139,15 @@ def check_module(
     path: str | None = None,
     config: Config | None = None,
     context: FileContext | None = None,
+    parser: Callable[[str], cst.Module] | None = None,
 ) -> tuple[cst.Module | None, list[Finding]]:
     """Like :func:`check`, also returning the parsed module (``None`` when skipped).
 
-    The findings' fixes refer to nodes of that module by identity.
+    The findings' fixes refer to nodes of that module by identity.  ``parser``
+    replaces :func:`parse` for ``str`` sources (the language server's
+    incremental re-parse); it must return what :func:`parse` would.
     """
-    module, _model, findings = run(source, path=path, config=config, context=context)
+    module, _model, findings = run(source, path=path, config=config, context=context, parser=parser)
     return module, findings
 
 
@@ -155,6 +158,7 @@ def run(
     config: Config | None = None,
     context: FileContext | None = None,
     need_model: bool = False,
+    parser: Callable[[str], cst.Module] | None = None,
 ) -> tuple[cst.Module | None, FileModel | None, list[Finding]]:
     """The whole pipeline: prefilter, parse, model, rules, positions.
 
@@ -168,7 +172,7 @@ def run(
     rules = enabled_rules(config)
     if not rules and not need_model:
         return None, None, []
-    module = parse(source)
+    module = parser(source) if parser is not None and isinstance(source, str) else parse(source)
     old = sys.getrecursionlimit()
     ctx = context or FileContext()
     try:

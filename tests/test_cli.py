@@ -217,6 +217,18 @@ def test_parallel_equals_serial_and_hash_seed_does_not_matter(tree):
     assert outs == {serial[1]}
 
 
+def test_parallel_chunks_start_with_the_biggest_files_and_shrink():
+    sizes = [10, 5000, 70, 3, 900, 4000, 12, 8, 600, 2, 0, 350] * 20 + [60000]
+    items = [f"f{i}" for i in range(len(sizes))]
+    chunks = cli._chunks(items, sizes, jobs=2)
+    assert sorted(x for c in chunks for x in c) == sorted(items)  # every file exactly once
+    order = [sizes[int(x[1:])] for c in chunks for x in c]
+    assert order == sorted(sizes, reverse=True)  # longest processing time first
+    assert chunks[0] == [items[-1]]  # the biggest file alone: it must not wait behind others
+    weights = [sum(sizes[int(x[1:])] for x in c) for c in chunks]
+    assert weights[-1] < weights[0] / 10 and len(chunks) < len(items) / 3  # small at the end, few round trips
+
+
 def test_cache_warm_run_equals_cold_and_invalidates(tree, monkeypatch):
     monkeypatch.setenv("MODREG_CACHE_DIR", str(tree / "cache"))
     cold = run("check", "pkg", cwd=tree)
