@@ -427,6 +427,27 @@ def stale_dict_cache_after_to():
     m(["cat", "dog"])
 
 
+def requires_grad_false_is_not_a_trainable_tensor():
+    """MRG202 speechbrain q_linear/q_CNN/c_linear: `torch.Tensor(n).requires_grad_(False)` when the feature is off."""
+
+    class QLinear(nn.Module):
+        def __init__(self, bias=False):
+            super().__init__()
+            self.w = nn.Parameter(torch.rand(4, 4))
+            if bias:
+                self.bias = nn.Parameter(torch.zeros(4))
+            else:
+                self.bias = torch.Tensor(4).requires_grad_(False)
+
+        def forward(self, x):
+            return torch.addmm(self.bias, x, self.w) if self.bias.requires_grad else torch.mm(x, self.w)
+
+    m = QLinear()
+    assert not m.bias.requires_grad
+    m.to("meta")(torch.ones(2, 4, device="meta"))  # read only as a flag: nothing breaks on another device
+    return "requires_grad is False; used only as a flag, the meta forward runs"
+
+
 EXPECTED = {
     zero_d_cpu_tensor_meets_any_device: "survives",
     integer_index_moved_at_use: "survives",
@@ -448,6 +469,7 @@ EXPECTED = {
     module_without_super_init: "breaks",
     plain_list_of_modules_with_buffers: "breaks",
     stale_dict_cache_after_to: "breaks",
+    requires_grad_false_is_not_a_trainable_tensor: "survives",
 }
 
 
