@@ -27,4 +27,5 @@ CODES: dict[str, bool] = {
     "MRG501": True,
     "MRG502": True,
     "MRG503": True,
+    "MRG901": False,
 }
