@@ -7,7 +7,8 @@ reported, and the way a fixed source is split back into its cells).  IPython
 syntax that is not Python is masked with ``pass`` at the same indentation:
 line magics and shell escapes (``%timeit``, ``!pip install``, ``x = !ls``),
 help (``?obj``, ``obj?``), and whole cells run by a cell magic (``%%bash``)
-— so the rest of the cell still parses and positions do not move.
+— so the rest of the cell still parses and positions do not move.  A notebook
+whose kernel language is not Python (R, Julia) has nothing to check.
 
 Positions map back to ``(cell, line)`` (1-based; cells are counted as the
 notebook shows them, markdown and raw cells included).  :meth:`Notebook.with_source`
@@ -60,6 +61,15 @@ def join_cells(cells: list[tuple[int, str]]) -> tuple[str, list[tuple[int, int] 
     return "".join(lines), line_map, masks
 
 
+def language_of(node: Any) -> str | None:
+    """The notebook's kernel language (``metadata.language_info.name``, else ``kernelspec.language``), lower-case."""
+    meta = node.get("metadata", {}) or {}
+    for value in ((meta.get("language_info") or {}).get("name"), (meta.get("kernelspec") or {}).get("language")):
+        if isinstance(value, str) and value:
+            return value.lower()
+    return None
+
+
 @dataclass
 class Notebook:
     """A parsed notebook and its joined code."""
@@ -83,6 +93,9 @@ class Notebook:
             node = nbformat.reads(text, as_version=4)
         except Exception as e:  # invalid JSON / not a notebook: one line
             raise ModregError(f"not a readable notebook: {' '.join(str(e).split())[:200]}") from None
+        language = language_of(node)
+        if language is not None and language != "python":  # an R or Julia notebook: no Python to check
+            return cls(node, [], "", [None], {})
         code_cells = [i for i, cell in enumerate(node.cells) if cell.get("cell_type") == "code"]
         texts = []
         for i in code_cells:

@@ -123,3 +123,11 @@ def test_cells_are_joined_and_magics_masked_in_place():
     assert parsed.position(3) is None  # the cell boundary
     assert parsed.position(4) == (3, 1) and parsed.position(5) == (3, 2)
     assert parsed.with_source(parsed.source) == (nbformat.writes(node) + "\n").encode()
+
+
+def test_a_notebook_of_another_language_is_not_parsed_as_python(tmp_path, monkeypatch):
+    node = new_notebook(cells=[new_code_cell("library(torch)\nx <- nn_linear(2, 2)")])
+    node.metadata["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
+    nbformat.write(node, str(tmp_path / "r.ipynb"))
+    code, out, err = run(["r.ipynb"], tmp_path, monkeypatch)
+    assert (code, out, err) == (0, "All checks passed.\n", "")
