@@ -1,0 +1,220 @@
+"""The pure logic of the mutation harness (tests/realworld/mutate.py): no downloads."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+_PATH = Path(__file__).parent / "realworld" / "mutate.py"
+_spec = importlib.util.spec_from_file_location("modreg_mutate", _PATH)
+M = importlib.util.module_from_spec(_spec)
+sys.modules["modreg_mutate"] = M  # dataclasses look their module up
+_spec.loader.exec_module(M)
+
+
+def _d(s: str) -> str:
+    return textwrap.dedent(s).lstrip("\n")
+
+
+LAYERS = _d(
+    """
+    from torch import nn
+
+    class Block(nn.Module):
+        def __init__(self, dim):
+            super().__init__()
+            self.fc = nn.Linear(dim, dim)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    class Gate(nn.Module):
+        def forward(self, x):
+            return x
+    """
+)
+
+MODEL = _d(
+    """
+    import torch
+    from torch import nn
+    from ..layers import Block, Gate
+
+
+    class Net(nn.Module):
+        def __init__(self, dim, depth=2, norm_layer=nn.LayerNorm):
+            super().__init__()
+            self.blocks = nn.ModuleList([Block(dim) for _ in range(depth)])
+            self.norm = norm_layer(dim)
+            self.act = nn.ReLU()
+            self.register_buffer("pos", torch.zeros(4, dim))
+            self.register_buffer("scale", torch.tensor(2.0))
+            self.register_buffer("idx", torch.arange(4), persistent=False)
+            self.weight = nn.Parameter(torch.ones(dim))
+
+        def forward(self, x):
+            for blk in self.blocks:
+                x = blk(x)
+            x = self.act(self.norm(x + self.pos) * self.scale)
+            return x * self.weight + self.idx.to(x.device).sum()
+
+
+    class Head(Block):
+        def __init__(self, dim):
+            super().__init__(dim)
+            self.gate = Gate()
+    """
+)
+
+
+@pytest.fixture
+def corpus():
+    files = {"pkg/layers/__init__.py": "from .block import Block, Gate\n", "pkg/layers/block.py": LAYERS,
+             "pkg/models/net.py": MODEL, "pkg/__init__.py": "", "pkg/models/__init__.py": ""}
+    infos = {rel: M.FileInfo(rel, ast.parse(text)) for rel, text in files.items()}
+    index = M.Index(infos)
+    return index, M.FileCandidates(MODEL, infos["pkg/models/net.py"], index)
+
+
+def by_kind(fc):
+    out = {}
+    for m in fc.all():
+        out.setdefault(m.kind, []).append(m)
+    return out
+
+
+def test_edits_and_line_maps_round_trip():
+    text = "a\nb\nc\nd\ne\n"
+    lines = text.splitlines(keepends=True)
+    edits = [M.Edit(M.offset(lines, 2, 0), M.offset(lines, 3, 1), "B"),  # two lines become one
+             M.Edit(M.offset(lines, 5, 0), M.offset(lines, 5, 0), "x\ny\n")]  # two lines inserted before e
+    new = M.apply_edits(text, edits)
+    assert new == "a\nB\nd\nx\ny\ne\n"
+    lm = M.LineMap(text, edits)
+    assert [lm.to_new(i) for i in (1, 2, 3, 4, 5)] == [1, 2, 2, 3, 4]
+    assert [lm.to_orig(i) for i in (1, 2, 3, 4, 5, 6)] == [1, 2, 4, 5, 5, 5]
+    with pytest.raises(ValueError):
+        M.apply_edits(text, [M.Edit(0, 3, ""), M.Edit(2, 4, "")])
+
+
+def test_offsets_are_utf8_columns_as_ast_gives_them():
+    text = 's = "é"; t = 1\n'
+    node = ast.parse(text).body[1]
+    assert text[M.offset(text.splitlines(True), node.lineno, node.col_offset):].startswith("t = 1")
+
+
+def test_index_follows_bases_across_files_and_reexports(corpus):
+    index, _ = corpus
+    assert index.framework("pkg.layers.Block") == "torch"
+    assert index.framework("pkg.models.net.Head") == "torch"  # Block comes through pkg/layers/__init__.py
+    assert index.base_origin(index.files["pkg/models/net.py"], "Head") == "base-other-file"
+    assert index.stateful("pkg.layers.Block") is True
+    assert index.stateful("pkg.layers.Gate") is False
+    assert index.stateful("torch.nn.ReLU") is False
+
+
+def test_list_mutant_turns_the_container_into_its_list(corpus):
+    _, fc = corpus
+    (m,) = by_kind(fc)["list"]
+    new = M.apply_edits(MODEL, m.edits)
+    assert "self.blocks = [Block(dim) for _ in range(depth)]" in new
+    assert m.expect == (9, 9) and m.evidence.startswith("list-comprehension,class-other-file")
+
+
+def test_buffers_used_only_through_to_or_zero_d_are_not_bugs(corpus):
+    _, fc = corpus
+    ms = {m.mutated.strip(): m for m in by_kind(fc)["buffer"]}
+    assert ms["self.pos = torch.zeros(4, dim)"].excluded is None
+    assert ms["self.scale = torch.tensor(2.0)"].excluded == "0-d constant"
+    assert ms["self.idx = torch.arange(4)"].excluded.startswith("only read via .to")
+    (p,) = by_kind(fc)["param"]
+    assert p.mutated.strip() == "self.weight = torch.ones(dim)" and p.excluded is None
+
+
+def test_forward_call_mutants_need_a_known_layer(corpus):
+    _, fc = corpus
+    calls = by_kind(fc)["fwdcall"]
+    got = {m.mutated.strip(): m.evidence for m in calls}
+    assert got == {"x = self.act(self.norm.forward(x + self.pos) * self.scale)": "factory-param",
+                   "x = self.act.forward(self.norm(x + self.pos) * self.scale)": "nn-layer"}
+
+
+def test_rename_nosuper_and_move(corpus):
+    _, fc = corpus
+    kinds = by_kind(fc)
+    rename = {m.line: m for m in kinds["rename"]}
+    assert rename[17].mutated.strip() == "def construct(self, x):" and rename[17].expect == (17, 17)
+    nosuper = {m.line: m for m in kinds["nosuper"]}
+    assert nosuper[8].expect == (7, 7) and nosuper[26].evidence == "base-other-file"
+    moves = {M.apply_edits(MODEL, m.edits).splitlines()[m.expect[0] - 1].strip(): m for m in kinds["inforward"]}
+    assert moves["act = nn.ReLU()"].excluded == "a layer without weights"
+    norm = moves["norm = norm_layer(dim)"]
+    assert norm.excluded is None and norm.evidence == "factory-param"
+    new = M.apply_edits(MODEL, norm.edits)
+    assert "x = self.act(norm(x + self.pos) * self.scale)" in new and "        pass\n" in new
+
+
+def test_score_counts_the_hit_and_maps_collateral_back():
+    text = "l1\nl2\nl3\nl4\n"
+    m = M.Mutant("list", "f.py", 2, [M.Edit(3, 5, "L2\nL2b")], (2, 3), "x")
+    # baseline: MRG201 on line 4; mutant: the hit on line 2, MRG201 moved to line 5, one new MRG306 on line 5
+    found, coll = M.score(m, [("MRG201", 4)], [("MRG101", 2), ("MRG201", 5), ("MRG306", 5)], text)
+    assert found and coll == [("MRG306", 4)]
+    found, coll = M.score(m, [("MRG101", 2)], [("MRG101", 2)], text)  # already reported before the mutation
+    assert not found and coll == []
+    found, _ = M.score(m, [], [("MRG101", 4)], text)  # right code, wrong line
+    assert not found
+
+
+def test_sample_is_seeded_skips_excluded_and_spreads_over_files():
+    def mk(f, i, ex=None):
+        return M.Mutant("list", f, i, [], (i, i), "e", ex)
+
+    cands = [mk("a.py", i) for i in range(10)] + [mk("b.py", 1), mk("c.py", 1, "not a bug")]
+    s1 = M.sample(cands, 3, 0, "list")
+    assert [(m.file, m.line) for m in s1] == [(m.file, m.line) for m in M.sample(cands, 3, 0, "list")]
+    assert sum(m.file == "a.py" for m in s1) == 2 and any(m.file == "b.py" for m in s1)
+    assert all(m.excluded is None for m in M.sample(cands, 20, 1, "list"))
+    assert len(M.sample(cands, 20, 1, "list")) == 11
+
+
+def test_write_doc_adds_and_then_replaces_its_own_block(tmp_path):
+    doc = tmp_path / "accuracy.md"
+    doc.write_text("# Accuracy\n\n## timm\n\nkeep me\n\n## Decisions per rule\n\nkeep me too\n")
+    data = {"label": "timm", "wheel": "timm-1", "commit": "abc", "results": [], "counts": {}, "verified": []}
+    M.write_doc(data, doc)
+    M.write_doc({**data, "commit": "def"}, doc)
+    text = doc.read_text()
+    assert text.count("## Mutation recall") == 1 and text.count("<!-- mutation-timm:start -->") == 1
+    assert "commit `def`" in text and "commit `abc`" not in text
+    assert "keep me\n" in text and "keep me too" in text
+
+
+def test_flake8_view_finds_a_list_mutant_end_to_end(tmp_path):
+    src = _d(
+        """
+        from torch import nn
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.layers = nn.ModuleList([nn.Linear(4, 4), nn.Linear(4, 4)])
+
+            def forward(self, x):
+                for layer in self.layers:
+                    x = layer(x)
+                return x
+        """
+    )
+    (tmp_path / "net.py").write_text(src)
+    info = M.FileInfo("net.py", ast.parse(src))
+    fc = M.FileCandidates(src, info, M.Index({"net.py": info}))
+    (m,) = by_kind(fc)["list"]
+    view = M.Flake8View(tmp_path)
+    found, coll = M.score(m, view.check(tmp_path / "net.py", src), view.check(tmp_path / "net.py", M.apply_edits(src, m.edits)), src)
+    assert found and coll == []
