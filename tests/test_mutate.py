@@ -56,12 +56,14 @@ MODEL = _d(
             self.register_buffer("scale", torch.tensor(2.0))
             self.register_buffer("idx", torch.arange(4), persistent=False)
             self.weight = nn.Parameter(torch.ones(dim))
+            self.register_buffer("rel", torch.arange(4))
+            self.table = nn.Parameter(torch.zeros(8))
 
         def forward(self, x):
             for blk in self.blocks:
                 x = blk(x)
             x = self.act(self.norm(x + self.pos) * self.scale)
-            return x * self.weight + self.idx.to(x.device).sum()
+            return x * self.weight + self.idx.to(x.device).sum() + self.table[self.rel.view(-1)]
 
 
     class Head(Block):
@@ -132,8 +134,10 @@ def test_buffers_used_only_through_to_or_zero_d_are_not_bugs(corpus):
     assert ms["self.pos = torch.zeros(4, dim)"].excluded is None
     assert ms["self.scale = torch.tensor(2.0)"].excluded == "0-d constant"
     assert ms["self.idx = torch.arange(4)"].excluded.startswith("only read via .to")
-    (p,) = by_kind(fc)["param"]
-    assert p.mutated.strip() == "self.weight = torch.ones(dim)" and p.excluded is None
+    assert ms["self.rel = torch.arange(4)"].excluded.startswith("only used as an index")
+    p = {m.mutated.strip(): m for m in by_kind(fc)["param"]}
+    assert p["self.weight = torch.ones(dim)"].excluded is None
+    assert p["self.table = torch.zeros(8)"].excluded is None  # indexed, not an index
 
 
 def test_forward_call_mutants_need_a_known_layer(corpus):
@@ -148,9 +152,9 @@ def test_rename_nosuper_and_move(corpus):
     _, fc = corpus
     kinds = by_kind(fc)
     rename = {m.line: m for m in kinds["rename"]}
-    assert rename[17].mutated.strip() == "def construct(self, x):" and rename[17].expect == (17, 17)
+    assert rename[19].mutated.strip() == "def construct(self, x):" and rename[19].expect == (19, 19)
     nosuper = {m.line: m for m in kinds["nosuper"]}
-    assert nosuper[8].expect == (7, 7) and nosuper[26].evidence == "base-other-file"
+    assert nosuper[8].expect == (7, 7) and nosuper[28].evidence == "base-other-file"
     moves = {M.apply_edits(MODEL, m.edits).splitlines()[m.expect[0] - 1].strip(): m for m in kinds["inforward"]}
     assert moves["act = nn.ReLU()"].excluded == "a layer without weights"
     norm = moves["norm = norm_layer(dim)"]
@@ -181,6 +185,8 @@ def test_sample_is_seeded_skips_excluded_and_spreads_over_files():
     assert sum(m.file == "a.py" for m in s1) == 2 and any(m.file == "b.py" for m in s1)
     assert all(m.excluded is None for m in M.sample(cands, 20, 1, "list"))
     assert len(M.sample(cands, 20, 1, "list")) == 11
+    assert all(m.file != "b.py" for m in M.sample(cands, 20, 1, "list", ok=lambda m: m.file != "b.py"))
+    assert M.parses("x = 1\n") and not M.parses("x = (\n")
 
 
 def test_write_doc_adds_and_then_replaces_its_own_block(tmp_path):

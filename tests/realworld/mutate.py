@@ -36,10 +36,14 @@ For each corpus (a wheel fetched with ``pip download --no-deps``, as
 Not-a-bug rule (buffers and Parameters): the injected plain tensor must be
 *used* -- read by a method other than ``__init__`` / ``*init*`` / ``reset*`` /
 ``load*`` / ``*state_dict*`` / ``extra_repr`` other than as the receiver of
-``.to(...)`` -- and must not be a 0-d constant (``torch.tensor(<number>)``,
-``torch.scalar_tensor``, ``torch.zeros(())``); a tensor that is only moved to
-the input's device at use, or a 0-d constant (which mixes with any device),
-behaves the same registered or not, so such mutants are not bugs.
+``.to(...)`` and other than as a subscript's index (``t[self.idx]``,
+``t[self.idx.view(-1)]``) -- and must not be a 0-d constant
+(``torch.tensor(<number>)``, ``torch.scalar_tensor``, ``torch.zeros(())``); a
+tensor that is only moved to the input's device at use, only indexes, or is a
+0-d constant (which mixes with any device) behaves the same registered or not,
+so such mutants are not bugs.  Nor is a plain tensor assigned outside
+``__init__`` to a name another method registers (assignment keeps a buffer a
+buffer; for a Parameter it raises).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from __future__ import annotations
 import argparse
 import ast
 import collections
+import itertools
 import json
 import os
 import random
@@ -100,6 +105,9 @@ UNCALLABLE = {"torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.ParameterL
 PARAMETER = {"torch": {"torch.nn.Parameter"}, "mindspore": {"mindspore.Parameter"}}
 #: methods whose reads of an attribute are not uses "with inputs" (construction, reset, (de)serialisation, repr)
 _NOT_RUNTIME = re.compile(r"^__init__$|init|^_?reset|^_?load|state_dict|^extra_repr$|^__repr__$|^__setstate__$")
+
+#: tensor methods that only reshape or retype an index
+_RESHAPES = {"view", "reshape", "flatten", "long", "int", "contiguous", "squeeze", "unsqueeze", "expand", "t"}
 
 # --------------------------------------------------------------------------------------------------
 # text edits and line mapping (pure)
@@ -254,6 +262,7 @@ class FileInfo:
         self.functions = {f.name for f in tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))}
         #: class -> (holds a Parameter/buffer itself?, qualified names of what it builds, of what it stores on self)
         self.state: dict[str, tuple[bool, set[str], set[str]]] = {c.name: self._state(c) for c in classes}
+        self.methods = {c.name: {m.name for m in c.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))} for c in classes}
 
     def _state(self, cls: ast.ClassDef) -> tuple[bool, set[str], set[str]]:
         direct, built, stored = False, set(), set()
@@ -315,6 +324,28 @@ class Index:
                         self.fw[q] = fw
                         changed = True
                         break
+
+    def inherits_entry(self, info: FileInfo, cls: str, entry: str) -> bool:
+        """Does a base of ``cls`` define ``entry`` (a layer's forward, or a Module class of the corpus that has one)?"""
+        todo, seen = list(info.class_bases.get(cls, [])), set()
+        while todo:
+            b = todo.pop()
+            if not b or b in seen:
+                continue
+            seen.add(b)
+            if framework_of_name(b):
+                if b not in ("torch.nn.Module", "mindspore.nn.Cell"):
+                    return True
+                continue
+            q = self.resolve(b)
+            home = self.home.get(q)
+            if home is None:
+                continue
+            name = q.rsplit(".", 1)[-1]
+            if entry in self.files[home].methods.get(name, ()):
+                return True
+            todo += self.bases.get(q, [])
+        return False
 
     def stateful(self, q: str | None, _seen: set | None = None) -> bool | None:
         """Does an instance of class ``q`` hold parameters or buffers (its own or its layers')? None: unknown."""
@@ -593,11 +624,7 @@ class FileCandidates:
     def mutant(self, kind: str, node: ast.AST, edits: list[Edit], evidence: str, excluded: str | None = None,
                expect: tuple[int, int] | None = None) -> Mutant | None:
         """A mutant of ``node``'s statement; the finding is expected on ``expect`` (original lines, default the node's)."""
-        new = apply_edits(self.text, edits)
-        try:
-            ast.parse(new)
-        except SyntaxError:
-            return None
+        new = apply_edits(self.text, edits)  # whether it parses is checked for the sampled ones only (see sample)
         lm = LineMap(self.text, edits)
         first, last = expect or (node.lineno, node.end_lineno)
         expect_new = (lm.to_new(first), lm.to_new(last))
@@ -609,17 +636,37 @@ class FileCandidates:
     def used(self, cls: ast.ClassDef, attr: str) -> str | None:
         """None when ``self.attr`` is read with inputs at run time; else why not (not-a-bug reason)."""
         if id(cls) not in self._reads:
-            reads = collections.Counter()
+            reads, index = collections.Counter(), collections.Counter()
             for m in _methods(cls):
                 if _NOT_RUNTIME.search(m.name):
                     continue
                 for n in _walk_fn(m):
                     if _is_self_attr(n) and isinstance(n.ctx, ast.Load):
                         p = self.parents.get(id(n))
-                        if not (isinstance(p, ast.Attribute) and p.attr == "to"):
-                            reads[n.attr] += 1
-            self._reads[id(cls)] = reads
-        return None if self._reads[id(cls)][attr] else "only read via .to(...) or never read at run time"
+                        if isinstance(p, ast.Attribute) and p.attr == "to":
+                            continue
+                        reads[n.attr] += 1
+                        index[n.attr] += self.index_use(n)
+            self._reads[id(cls)] = (reads, index)
+        reads, index = self._reads[id(cls)]
+        if not reads[attr]:
+            return "only read via .to(...) or never read at run time"
+        if reads[attr] == index[attr]:
+            return "only used as an index (a CPU index works on any device)"
+        return None
+
+    def index_use(self, node: ast.AST) -> bool:
+        """``t[self.idx]`` / ``t[self.idx.view(-1)]``: the read is (a reshape of) a subscript's index."""
+        cur = node
+        while True:
+            p = self.parents.get(id(cur))
+            g = self.parents.get(id(p)) if p is not None else None
+            if isinstance(p, ast.Attribute) and isinstance(g, ast.Call) and g.func is p and p.attr in _RESHAPES:
+                cur = g
+                continue
+            if isinstance(p, ast.Tuple) and isinstance(g, ast.Subscript) and g.slice is p:
+                return True
+            return isinstance(p, ast.Subscript) and p.slice is cur
 
     # -- kinds --------------------------------------------------------------------------------------
     def all(self) -> list[Mutant]:
@@ -630,13 +677,45 @@ class FileCandidates:
                 continue
             p = "" if fw == "torch" else "ms-"
             for cls in classes:
+                found = []
                 for gen, kind in ((self.lists, "list"), (self.params, "param"), (self.calls, "fwdcall" if fw == "torch" else "constructcall"),
                                   (self.renames, "rename"), (self.nosupers, "nosuper"), (self.moves, "inforward" if fw == "torch" else "inconstruct")):
                     kind = p + kind if not kind.startswith("ms-") else kind
-                    out += [m for m in gen(cls, fw, kind) if m is not None]
+                    found += [m for m in gen(cls, fw, kind) if m is not None]
                 if fw == "torch":
-                    out += [m for m in self.buffers(cls, fw, "buffer") if m is not None]
+                    found += [m for m in self.buffers(cls, fw, "buffer") if m is not None]
+                tags = self.class_tags(cls)
+                for m in found:
+                    m.evidence = ",".join([m.evidence, *(t for t in tags if t not in m.evidence.split(","))])
+                out += found
         return out
+
+    def class_tags(self, cls: ast.ClassDef) -> list[str]:
+        """What about the class itself may hide a bug from a linter."""
+        tags = []
+        origin = self.index.base_origin(self.info, cls.name)
+        if origin != "base-nn":
+            tags.append(origin)
+        for n in ast.walk(cls):
+            if (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "setattr" and len(n.args) >= 2
+                    and isinstance(n.args[0], ast.Name) and n.args[0].id == "self" and not isinstance(n.args[1], ast.Constant)):
+                tags.append("dynamic-setattr")
+                break
+        return tags
+
+    def registered_elsewhere(self, cls: ast.ClassDef, fn: ast.AST, name: str) -> bool:
+        """Is ``name`` registered (buffer or Parameter) by another method of the class than ``fn``?"""
+        for m in _methods(cls):
+            if m is fn:
+                continue
+            for n in _walk_fn(m):
+                if (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("register_buffer", "register_parameter")
+                        and n.args and isinstance(n.args[0], ast.Constant) and n.args[0].value == name):
+                    return True
+                if (isinstance(n, ast.Assign) and any(_is_self_attr(t, name) for t in n.targets) and isinstance(n.value, ast.Call)
+                        and (self.qualify(n.value.func) or "").rsplit(".", 1)[-1] in ("Parameter", "Buffer")):
+                    return True
+        return False
 
     def _self_assigns(self, cls: ast.ClassDef) -> Iterator[tuple[ast.FunctionDef, ast.stmt, str]]:
         for m in _methods(cls):
@@ -727,7 +806,10 @@ class FileCandidates:
                     continue
                 form = self.tensor_form(data, fn)
                 excluded = "0-d constant" if _zero_d(data, self.info) else self.used(cls, attr)
-                ev = ",".join([form, *self.shape(stmt, fn)] + (["ifexp-value"] if len(values) > 1 else []))
+                if fn.name != "__init__" and self.registered_elsewhere(cls, fn, attr):
+                    excluded = "registered in another method (assigning keeps a buffer, raises for a Parameter)"
+                ev = ",".join([form, *self.shape(stmt, fn)] + (["ifexp-value"] if len(values) > 1 else [])
+                              + (["**kwargs"] if any(k.arg is None for k in getattr(data, "keywords", [])) else []))
                 a, b = self.span(v)
                 yield self.mutant(kind, stmt, [Edit(a, b, self.src(data))], ev, excluded)
 
@@ -763,7 +845,10 @@ class FileCandidates:
                 if isinstance(value, ast.Constant) and value.value is None or not name.isidentifier():
                     continue
                 excluded = "0-d constant" if _zero_d(value, self.info) else self.used(cls, name)
-                ev = ",".join([self.tensor_form(value, fn), *self.shape(s, fn)])
+                if fn.name != "__init__" and self.registered_elsewhere(cls, fn, name):
+                    excluded = "registered in another method (assigning keeps a buffer, raises for a Parameter)"
+                ev = ",".join([self.tensor_form(value, fn), *self.shape(s, fn)]
+                              + (["**kwargs"] if any(k.arg is None for k in getattr(value, "keywords", [])) else []))
                 a, b = self.span(s)
                 yield self.mutant(kind, s, [Edit(a, b, f"self.{name} = {self.src(value)}")], ev, excluded)
 
@@ -802,6 +887,8 @@ class FileCandidates:
         i = offset(self.lines, m.lineno, m.col_offset)
         j = self.text.index(old, i)
         ev = self.index.base_origin(self.info, cls.name)
+        if self.index.inherits_entry(self.info, cls.name, old):
+            ev += ",base-defines-" + old
         yield self.mutant(kind, m, [Edit(j, j + len(old), new)], ev, expect=(m.lineno, m.lineno))
 
     def nosupers(self, cls, fw, kind):
@@ -819,7 +906,10 @@ class FileCandidates:
             if not (is_super or is_base):
                 continue
             a, b = self.span(s)
-            ev = ",".join([self.index.base_origin(self.info, cls.name)] + (["explicit-base-init"] if is_base else []))
+            others = [x for x in init.body if x is not s]
+            assigns = any(isinstance(x, (ast.Assign, ast.AnnAssign, ast.AugAssign)) for x in _stmts(others))
+            ev = ",".join([self.index.base_origin(self.info, cls.name)] + (["explicit-base-init"] if is_base else [])
+                          + ([] if assigns else ["init-assigns-nothing"]))
             yield self.mutant(kind, s, [Edit(a, b, "pass")], ev, expect=(init.lineno, init.lineno))
             return
 
@@ -838,7 +928,17 @@ class FileCandidates:
         state = self.index.stateful(q)
         if state and framework_of_name(q or ""):
             switches = {w for ws in known.layer_state(q)[1] for w in ws}
-            if any(k.arg in switches for k in call.keywords):
+            keys = set()
+            for k in call.keywords:
+                if k.arg is not None:
+                    keys.add(k.arg)
+                    continue
+                # **dd: a local dict display with constant keys (timm's {'device': ..., 'dtype': ...})
+                vals = self.local_values(fn).get(k.value.id, []) if isinstance(k.value, ast.Name) else []
+                if len(vals) != 1 or not isinstance(vals[0], ast.Dict) or not all(isinstance(x, ast.Constant) for x in vals[0].keys):
+                    return None
+                keys |= {x.value for x in vals[0].keys}
+            if keys & switches:
                 return None  # a flag may switch its state off
         return state
 
@@ -872,6 +972,8 @@ class FileCandidates:
             if ev is None:
                 continue
             state = self.stateful_value(s.value, init)
+            if any(k.arg is None for k in s.value.keywords):
+                ev += ",**kwargs"
             excluded = None if state else ("a layer without weights" if state is False else "weights unknown (flag or factory)")
             a, b = self.span(s)
             ins = offset(self.lines, first.lineno, 0)
@@ -892,18 +994,23 @@ ORDER = {"unknown-value": 0, "local-list": 1, "local-var": 1, "factory-param-ann
          "factory-param": 4, "ifexp": 5, "class-other-file": 6, "class-same-file": 7, "nn-layer": 8}
 
 
-def sample(cands: list[Mutant], n: int, seed: int, kind: str, per_file: int = 2) -> list[Mutant]:
-    """A deterministic sample of ``n`` bugs (excluded ones never), at most ``per_file`` per file while others remain."""
+def sample(cands: list[Mutant], n: int, seed: int, kind: str, per_file: int = 2, ok=lambda m: True) -> list[Mutant]:
+    """A deterministic sample of ``n`` bugs (excluded ones never), at most ``per_file`` per file while others remain.
+
+    ``ok`` rejects a mutant (its text does not parse) when it would be picked.
+    """
     pool = sorted((m for m in cands if m.excluded is None), key=lambda m: (m.file, m.line, m.evidence))
     random.Random(f"{seed}:{kind}").shuffle(pool)
     picked, rest, count = [], [], collections.Counter()
     for m in pool:
         if count[m.file] < per_file and len(picked) < n:
+            if not ok(m):
+                continue
             picked.append(m)
             count[m.file] += 1
         else:
             rest.append(m)
-    return picked + rest[: max(0, n - len(picked))]
+    return picked + list(itertools.islice((m for m in rest if ok(m)), max(0, n - len(picked))))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1055,8 +1162,14 @@ DIAGNOSIS = {
     "annotated-assign": "annotated assignment",
     "in-branch": "assigned inside if/try",
     "in-loop": "assigned inside a loop",
-    "ifexp-value": "container inside a conditional expression",
+    "ifexp-value": "inside a conditional expression",
     "param-tensor": "tensor passed in as a parameter",
+    "dynamic-setattr": "the class calls setattr(self, <computed name>, ...) somewhere",
+    "**kwargs": "the call passes **kwargs (timm's **dd)",
+    "base-defines-forward": "a base class defines forward (the rename silently uses it)",
+    "base-defines-construct": "a base class defines construct (the rename silently uses it)",
+    "init-assigns-nothing": "__init__ assigns nothing else to self",
+    "explicit-base-init": "Base.__init__(self) form",
 }
 
 
@@ -1064,6 +1177,14 @@ def diagnose(ev: str) -> str:
     parts = ev.split(",")
     words = [DIAGNOSIS.get(p, p) for p in parts]
     return "; ".join(words)
+
+
+def parses(text: str) -> bool:
+    try:
+        ast.parse(text)
+        return True
+    except SyntaxError:
+        return False
 
 
 def run_corpus(label: str, per_kind: int, seed: int, verify: int, kinds: list[str] | None, log=print) -> dict:
@@ -1087,7 +1208,7 @@ def run_corpus(label: str, per_kind: int, seed: int, verify: int, kinds: list[st
     for kind in KINDS:
         if kinds and kind not in kinds:
             continue
-        picked = sample(cands.get(kind, []), per_kind, seed, kind)
+        picked = sample(cands.get(kind, []), per_kind, seed, kind, ok=lambda m: parses(apply_edits(texts[m.file], m.edits)))
         for m in picked:
             text = texts[m.file]
             new = apply_edits(text, m.edits)
