@@ -727,6 +727,11 @@ class FileCandidates:
 
     def shape(self, stmt: ast.stmt, fn: ast.AST) -> list[str]:
         tags = []
+        cls = self.class_of(stmt)
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [getattr(stmt, "target", None)]
+        attrs = {t.attr for t in targets if t is not None and _is_self_attr(t)}
+        if cls is not None and attrs and any(a in attrs and s is not stmt for _f, s, a in self._self_assigns(cls)):
+            tags.append("attr-assigned-elsewhere")
         if isinstance(stmt, ast.Assign) and len(stmt.targets) > 1:
             tags.append("chained-assign")
         if isinstance(stmt, ast.AnnAssign):
@@ -1161,6 +1166,7 @@ DIAGNOSIS = {
     "chained-assign": "chained assignment",
     "annotated-assign": "annotated assignment",
     "in-branch": "assigned inside if/try",
+    "attr-assigned-elsewhere": "the attribute is assigned elsewhere too (e.g. a registered value in the other branch)",
     "in-loop": "assigned inside a loop",
     "ifexp-value": "inside a conditional expression",
     "param-tensor": "tensor passed in as a parameter",
@@ -1284,6 +1290,18 @@ def misses(data: dict) -> list[str]:
     return out
 
 
+def causes(data: dict) -> list[str]:
+    """How often each evidence tag appears among the mutants a view misses, per kind (the flake8 view)."""
+    out = []
+    by = collections.defaultdict(collections.Counter)
+    for r in data["results"]:
+        if not r["views"]["flake8"]["found"]:
+            by[r["kind"]].update(t for t in r["evidence"].split(",") if t)
+    for kind, c in by.items():
+        out.append(f"- {kind}: " + ", ".join(f"{t} {k}" for t, k in c.most_common()))
+    return out
+
+
 def collateral(data: dict) -> list[str]:
     out = []
     for r in data["results"]:
@@ -1295,6 +1313,7 @@ def collateral(data: dict) -> list[str]:
 
 def report(data: dict) -> str:
     out = [f"# Mutation recall: {data['label']}", ""] + table(data)
+    out += ["", "## Evidence tags among the mutants flake8 misses", ""] + (causes(data) or ["(none)"])
     out += ["", "## Missed mutants", ""] + (misses(data) or ["(none)"])
     out += ["", "## Collateral findings", ""] + (collateral(data) or ["(none)"])
     out += ["", "## Excluded (not a bug)", ""]
