@@ -1195,6 +1195,7 @@ def parses(text: str) -> bool:
 
 def run_corpus(label: str, per_kind: int, seed: int, verify: int, kinds: list[str] | None, log=print) -> dict:
     t0 = time.time()
+    commit = _commit()  # before the run: the sources it measures
     root, paths = corpus(label)
     index, texts = build(root, paths)
     cands: dict[str, list[Mutant]] = collections.defaultdict(list)
@@ -1241,7 +1242,7 @@ def run_corpus(label: str, per_kind: int, seed: int, verify: int, kinds: list[st
             log(f"[mutate] verify {m.file}:{m.line} {m.kind}: {'equal' if tree_findings == ours else 'DIFFERENT'}")
     counts = {k: {"candidates": len(v), "excluded": collections.Counter(m.excluded for m in v if m.excluded)} for k, v in cands.items()}
     return {"label": label, "wheel": root.name, "results": results, "counts": counts, "verified": verified,
-            "seconds": time.time() - t0, "commit": _commit()}
+            "seconds": time.time() - t0, "commit": commit}
 
 
 def _commit() -> str:
