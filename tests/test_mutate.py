@@ -58,12 +58,13 @@ MODEL = _d(
             self.weight = nn.Parameter(torch.ones(dim))
             self.register_buffer("rel", torch.arange(4))
             self.table = nn.Parameter(torch.zeros(8))
+            self.inv = nn.Buffer(torch.ones(dim), persistent=False)
 
         def forward(self, x):
             for blk in self.blocks:
                 x = blk(x)
             x = self.act(self.norm(x + self.pos) * self.scale)
-            return x * self.weight + self.idx.to(x.device).sum() + self.table[self.rel.view(-1)]
+            return x * self.weight * self.inv + self.idx.to(x.device).sum() + self.table[self.rel.view(-1)]
 
 
     class Head(Block):
@@ -135,6 +136,7 @@ def test_buffers_used_only_through_to_or_zero_d_are_not_bugs(corpus):
     assert ms["self.scale = torch.tensor(2.0)"].excluded == "0-d constant"
     assert ms["self.idx = torch.arange(4)"].excluded.startswith("only read via .to")
     assert ms["self.rel = torch.arange(4)"].excluded.startswith("only used as an index")
+    assert ms["self.inv = torch.ones(dim)"].excluded is None  # nn.Buffer(t, persistent=False) -> t
     p = {m.mutated.strip(): m for m in by_kind(fc)["param"]}
     assert p["self.weight = torch.ones(dim)"].excluded is None
     assert p["self.table = torch.zeros(8)"].excluded is None  # indexed, not an index
@@ -152,9 +154,9 @@ def test_rename_nosuper_and_move(corpus):
     _, fc = corpus
     kinds = by_kind(fc)
     rename = {m.line: m for m in kinds["rename"]}
-    assert rename[19].mutated.strip() == "def construct(self, x):" and rename[19].expect == (19, 19)
+    assert rename[20].mutated.strip() == "def construct(self, x):" and rename[20].expect == (20, 20)
     nosuper = {m.line: m for m in kinds["nosuper"]}
-    assert nosuper[8].expect == (7, 7) and nosuper[28].evidence == "base-other-file"
+    assert nosuper[8].expect == (7, 7) and nosuper[29].evidence == "base-other-file"
     moves = {M.apply_edits(MODEL, m.edits).splitlines()[m.expect[0] - 1].strip(): m for m in kinds["inforward"]}
     assert moves["act = nn.ReLU()"].excluded == "a layer without weights"
     norm = moves["norm = norm_layer(dim)"]

@@ -81,7 +81,7 @@ CORPORA = {
 #: kind -> (framework, codes that count as finding it, one-line description)
 KINDS = {
     "list": ("torch", ("MRG101",), "`nn.ModuleList([...])` / `nn.Sequential(...)` -> plain list"),
-    "buffer": ("torch", ("MRG201", "MRG202", "MRG204"), '`self.register_buffer("x", t)` -> `self.x = t`'),
+    "buffer": ("torch", ("MRG201", "MRG202", "MRG204"), '`self.register_buffer("x", t)` / `self.x = nn.Buffer(t)` -> `self.x = t`'),
     "param": ("torch", ("MRG201", "MRG202", "MRG204"), "`nn.Parameter(t)` -> `t`"),
     "fwdcall": ("torch", ("MRG306",), "`self.m(x)` -> `self.m.forward(x)`"),
     "rename": ("torch", ("MRG301",), "`def forward` -> `def construct`"),
@@ -103,6 +103,7 @@ CONTAINERS = {
 UNCALLABLE = {"torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.ParameterList", "torch.nn.ParameterDict",
               "mindspore.nn.CellList", "mindspore.nn.CellDict"}
 PARAMETER = {"torch": {"torch.nn.Parameter"}, "mindspore": {"mindspore.Parameter"}}
+BUFFER = {"torch.nn.Buffer"}
 #: methods whose reads of an attribute are not uses "with inputs" (construction, reset, (de)serialisation, repr)
 _NOT_RUNTIME = re.compile(r"^__init__$|init|^_?reset|^_?load|state_dict|^extra_repr$|^__repr__$|^__setstate__$")
 
@@ -684,6 +685,7 @@ class FileCandidates:
                     found += [m for m in gen(cls, fw, kind) if m is not None]
                 if fw == "torch":
                     found += [m for m in self.buffers(cls, fw, "buffer") if m is not None]
+                    found += [m for m in self.params(cls, fw, "buffer", BUFFER) if m is not None]
                 tags = self.class_tags(cls)
                 for m in found:
                     m.evidence = ",".join([m.evidence, *(t for t in tags if t not in m.evidence.split(","))])
@@ -800,11 +802,12 @@ class FileCandidates:
         a, b = self.span(args[0])[0], self.span(args[-1])[1]
         return f"[{self.text[a:b]}]", [x.value if isinstance(x, ast.Starred) else x for x in args], "sequential-args"
 
-    def params(self, cls, fw, kind):
+    def params(self, cls, fw, kind, wrappers=None):
+        """``self.x = nn.Parameter(t)`` -> ``self.x = t`` (``wrappers=BUFFER``: ``nn.Buffer(t)``)."""
         for fn, stmt, attr in self._self_assigns(cls):
             values = [stmt.value] if not isinstance(stmt.value, ast.IfExp) else [stmt.value.body, stmt.value.orelse]
             for v in values:
-                if not isinstance(v, ast.Call) or (self.qualify(v.func) or "") not in PARAMETER[fw]:
+                if not isinstance(v, ast.Call) or (self.qualify(v.func) or "") not in (wrappers or PARAMETER[fw]):
                     continue
                 data = v.args[0] if v.args else next((k.value for k in v.keywords if k.arg in ("data", "default_input")), None)
                 if data is None or isinstance(data, ast.Starred):
