@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import tokenize
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import libcst as cst
 
@@ -17,6 +17,9 @@ from .model import FileModel, build_model
 from .positions import node_positions
 from .rules import AtLine, Reporter, Rule, all_rules
 from .settings import Config
+
+if TYPE_CHECKING:
+    from .resolver import Resolver
 
 log = logging.getLogger("flake8_modreg")
 
@@ -99,6 +102,14 @@ def python_syntax_error(source: str | bytes) -> ModregError | None:
     return None
 
 
+def _resolver_for(path: str | None, config: Config) -> "Resolver | None":
+    if not path:
+        return None
+    from .resolver import for_file
+
+    return for_file(path, config.module_bases)
+
+
 def enabled_rules(config: Config) -> list[type[Rule]]:
     return [r for r in all_rules() if config.enabled(r.code, r.default_enabled)]
 
@@ -159,25 +170,34 @@ def run(
     context: FileContext | None = None,
     need_model: bool = False,
     parser: Callable[[str], cst.Module] | None = None,
+    resolver: "Resolver | None" = None,
 ) -> tuple[cst.Module | None, FileModel | None, list[Finding]]:
     """The whole pipeline: prefilter, parse, model, rules, positions.
 
-    With ``need_model`` the file is parsed and modelled even when the
+    With a ``path``, names imported from other files are resolved from disk
+    (:mod:`flake8_modreg.resolver`); pass ``resolver`` to keep the one used
+    (its ``consulted()`` files).  With ``need_model`` the file is parsed and modelled even when the
     prefilter would skip it or no rule is enabled (a project-wide run wants
     the class summary of every file that has classes).
     """
     config = config or Config()
-    if not need_model and not might_contain_modules(source, config, context):
-        return None, None, []
     rules = enabled_rules(config)
     if not rules and not need_model:
         return None, None, []
+    if not need_model and not might_contain_modules(source, config, context):
+        # no framework name in the text: only classes whose bases live in other files can be Modules here
+        if not (b"class" in source if isinstance(source, bytes) else "class" in source):
+            return None, None, []
+        resolver = resolver or _resolver_for(path, config)
+        if resolver is None or not resolver.source_defines_modules(source):
+            return None, None, []
+    resolver = resolver or _resolver_for(path, config)
     module = parser(source) if parser is not None and isinstance(source, str) else parse(source)
     old = sys.getrecursionlimit()
     ctx = context or FileContext()
     try:
         sys.setrecursionlimit(max(old, _RECURSION_LIMIT))
-        model = build_model(module, config.module_bases, dict(ctx.bases), ctx.module_name, ctx.is_package)
+        model = build_model(module, config.module_bases, dict(ctx.bases), ctx.module_name, ctx.is_package, resolver)
         reporter = analyse(model, rules, config)
         if not reporter.reports:
             return module, model, []

@@ -21,13 +21,16 @@ import dataclasses
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 
 from . import known
 from .imports import ImportTable
+
+if TYPE_CHECKING:
+    from .resolver import Resolver
 
 #: Builtin or typing bases that never make a class a Module.
 _NEUTRAL_NAMES = frozenset(
@@ -97,6 +100,8 @@ class Scope:
     owner: "ClassFacts | None" = None
     #: the values of this function's ``return <expr>`` statements (nested defs excluded)
     returns: list[cst.BaseExpression] = field(default_factory=list)
+    #: parameter name -> its ``cst.Param`` (default and annotation), and whether it is ``*name``
+    param_nodes: dict[str, tuple[cst.Param, bool]] = field(default_factory=dict)
 
     def bind(self, name: str, order: int, mode: str, expr: cst.BaseExpression) -> None:
         self.bindings.setdefault(name, []).append((order, mode, expr))
@@ -378,6 +383,10 @@ class _Visitor(cst.CSTVisitor):
         for star in (p.star_arg, p.star_kwarg):
             if isinstance(star, cst.Param):
                 scope.params.add(star.name.value)
+        for x in (*p.posonly_params, *p.params, *p.kwonly_params):
+            scope.param_nodes[x.name.value] = (x, False)
+        if isinstance(p.star_arg, cst.Param):
+            scope.param_nodes[p.star_arg.name.value] = (p.star_arg, True)
         meth = None
         if self.frames and self.frames[-1][0] == "class":
             cls: ClassFacts = self.frames[-1][1]
@@ -654,8 +663,11 @@ class FileModel:
         project_bases: Mapping[str, str] | None = None,
         module_name: str | None = None,
         is_package: bool = False,
+        resolver: "Resolver | None" = None,
     ) -> None:
         self.module = module
+        #: answers what imported names are, from other files on disk (``resolver.py``); None: this file alone
+        self.resolver = resolver
         #: classes of other files known to be Modules/Cells: absolute qualified name -> framework
         self.project_bases: Mapping[str, str] = project_bases or {}
         #: this file's dotted module name (``pkg.models.head``) when known, for relative imports
@@ -702,6 +714,11 @@ class FileModel:
                     c.framework_bases.append(qa)
                     if c.framework is None:
                         c.framework, c.reason = self.project_bases[qa], f'{c.name} <- {qa} via "{dotted}" (another file of the project)'
+                elif q and self.resolver is not None and (rfw := self.resolver.class_framework(q)):
+                    qa = self.absolute(q)
+                    c.framework_bases.append(qa)
+                    if c.framework is None:
+                        c.framework, c.reason = rfw, f'{c.name} <- {qa} via "{dotted}" (resolved in another file)'
                 elif dotted and (dotted in self.module_bases or (q and q in self.module_bases)):
                     c.framework_bases.append(q or dotted)
                     if c.framework is None:
@@ -906,9 +923,133 @@ class FileModel:
             if name in s.bindings:
                 return self._binding_kind(name, s, order if s is scope else None)
             if name in s.params:
-                return OTHER
+                return self._param_kind(name, s)
             s = s.parent
         return OTHER
+
+    # -- cross-file names, parameters and annotations -------------------------------------------------
+    def _resolved_call(self, q: str) -> Kind:
+        """What calling the imported name ``q`` returns, as far as the resolver is certain."""
+        if self.resolver is None:
+            return OTHER
+        got = self.resolver.call_kind(q)
+        return Kind(Tag(got[0]), got[1]) if got is not None else OTHER
+
+    def class_framework(self, q: str | None) -> str | None:
+        """The framework of the class named by the qualified name ``q`` (known, configured or resolved)."""
+        if not q:
+            return None
+        fw = known.framework_of_class(q)
+        if fw is None and self.resolver is not None:
+            fw = self.resolver.class_framework(q)
+        return fw
+
+    def class_value_framework(self, e: cst.BaseExpression, scope: Scope | None, order: int | None = None, depth: int = 0) -> str | None:
+        """``e`` evaluates to a Module/Cell *class* (calling it makes a layer): its framework, else None.
+
+        ``nn.LayerNorm``; an imported or same-file Module class; ``partial(nn.BatchNorm2d, eps=1e-5)``;
+        a name every binding of which is one of these (``Norm = nn.LayerNorm``, ``None`` aside); a
+        parameter whose default or annotation (``Type[nn.Module]``, ``Callable[..., nn.Module]``) says so.
+        """
+        if depth > 6:
+            return None
+        if isinstance(e, cst.IfExp):  # nn.BatchNorm2d if bn else nn.GroupNorm: every non-None branch
+            fws = {self.class_value_framework(x, scope, order, depth + 1) for x in (e.body, e.orelse) if not (isinstance(x, cst.Name) and x.value == "None")}
+            return fws.pop() if len(fws) == 1 else None
+        if isinstance(e, cst.Call):
+            q = self.qualify(e.func)
+            if q == "functools.partial" and e.args and e.args[0].keyword is None and not e.args[0].star:
+                return self.class_value_framework(e.args[0].value, scope, order, depth + 1)
+            return None
+        dotted = dotted_name(e)
+        if dotted is None:
+            return None
+        head = dotted.split(".", 1)[0]
+        if head in self.imports:
+            return self.class_framework(self.imports.qualify(dotted))
+        if "." in dotted:
+            return None
+        s = scope
+        while s is not None:
+            if head in s.bindings:
+                fws = set()
+                for _, mode, v in s.bindings[head]:
+                    if mode != "value" or v is _UNKNOWN:
+                        return None
+                    if isinstance(v, cst.Name) and v.value == "None":
+                        continue
+                    fws.add(self.class_value_framework(v, s, None, depth + 1))
+                return fws.pop() if len(fws) == 1 else None
+            if head in s.params:
+                return self._param_factory(head, s, depth)
+            s = s.parent
+        local = self._by_name.get(head)
+        if local is not None and local.framework and not local.in_function:
+            return local.framework
+        return None
+
+    def _param_factory(self, name: str, s: Scope, depth: int = 0) -> str | None:
+        """A parameter that holds a Module/Cell class (``norm_layer=nn.LayerNorm``, ``act: Type[nn.Module]``)."""
+        got = s.param_nodes.get(name)
+        if got is None or got[1]:
+            return None
+        p = got[0]
+        ann = self.annotation(p.annotation.annotation, s.parent) if p.annotation is not None else None
+        if ann is not None:
+            return ann[1] if ann[0] == "class" else None
+        if p.default is not None:
+            return self.class_value_framework(p.default, s.parent, None, depth + 1)
+        return None
+
+    def _param_kind(self, name: str, s: Scope) -> Kind:
+        """A parameter's value from its annotation: ``x: Tensor`` a tensor, ``m: nn.Module`` a layer."""
+        got = s.param_nodes.get(name)
+        if got is None or got[0].annotation is None:
+            return OTHER
+        ann = self.annotation(got[0].annotation.annotation, s.parent)
+        if ann is None or ann[0] != "instance":
+            return OTHER
+        k = ann[1]
+        return Kind(Tag.LIST, elems=frozenset({k})) if got[1] else k  # *blocks: nn.Module -> a tuple of layers
+
+    def annotation(self, ann: cst.BaseExpression, scope: Scope | None) -> tuple[str, object] | None:
+        """What an annotation promises: ``("class", framework)`` for a Module/Cell class or a callable
+        returning one (``Type[nn.Module]``, ``Callable[..., nn.Module]``), ``("instance", Kind)`` for a layer
+        or a tensor (``nn.Module``, ``torch.Tensor``, ``mindspore.Tensor``); ``Optional``/``| None`` are
+        looked through.  None when it says anything else (``Union[str, Callable]``, strings)."""
+        if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
+            parts = [x for x in (ann.left, ann.right) if not (isinstance(x, cst.Name) and x.value == "None")]
+            got = {self.annotation(x, scope) for x in parts}
+            return got.pop() if len(got) == 1 else None
+        if isinstance(ann, cst.Subscript):
+            outer = dotted_name(ann.value)
+            q = self.imports.qualify(outer) if outer else None
+            if q is None and outer == "type" and scope_free("type", scope):
+                q = "typing.Type"
+            name = q.rsplit(".", 1)[-1] if q and q.split(".", 1)[0] in ("typing", "typing_extensions", "collections") else None
+            items = [el.slice.value for el in ann.slice if isinstance(el.slice, cst.Index)]
+            if len(items) != len(ann.slice):
+                return None
+            if name in ("Optional", "Union"):
+                items = [x for x in items if not (isinstance(x, cst.Name) and x.value == "None")]
+                got = {self.annotation(x, scope) for x in items}
+                return got.pop() if len(got) == 1 else None
+            if name == "Type" and len(items) == 1:
+                fw = self.class_framework(self.qualify(items[0]))
+                return ("class", fw) if fw else None
+            if name == "Callable" and len(items) == 2:
+                inst = self.annotation(items[1], scope)
+                return ("class", inst[1].framework) if inst and inst[0] == "instance" and inst[1].tag is Tag.LAYER else None
+            return None
+        q = self.qualify(ann)
+        if not q:
+            return None
+        if q == "torch.Tensor":
+            return ("instance", Kind(Tag.TENSOR, "torch"))
+        if q == "mindspore.Tensor":
+            return ("instance", Kind(Tag.MS_TENSOR, "mindspore"))
+        fw = self.class_framework(q)
+        return ("instance", Kind(Tag.LAYER, fw)) if fw else None
 
     def _binding_kind(self, name: str, s: Scope, order: int | None) -> Kind:
         bindings = s.bindings[name]
@@ -971,7 +1112,7 @@ class FileModel:
                 return self._sub(e.args[0].value, scope, order, shadow)
             if q in ("collections.OrderedDict",):
                 return self._dict_call(e, scope, order, shadow)
-            return OTHER
+            return self._resolved_call(q)
         if isinstance(func, cst.Name) and func.value not in self.imports:
             name = func.value
             local = self._by_name.get(name)
@@ -979,6 +1120,9 @@ class FileModel:
                 return Kind(Tag.LAYER, local.framework)
             if name in self.functions and scope_free(name, scope):
                 return self._returns_kind(self.functions[name])
+            fw = self.class_value_framework(func, scope, order)
+            if fw is not None:  # norm_layer(dim) with norm_layer=nn.LayerNorm; Norm = nn.LayerNorm; partial(...)
+                return Kind(Tag.LAYER, fw)
             if name in ("list", "tuple") and scope_free(name, scope):
                 if not e.args:
                     return Kind(Tag.LIST)
@@ -1071,7 +1215,7 @@ class FileModel:
                     return same[-1].framework, same[-1]
                 return None
             q = self.qualify(func)
-            fw = known.framework_of_class(q) if q else None
+            fw = self.class_framework(q)
             if fw:
                 return fw, None
         return None
@@ -1221,9 +1365,12 @@ def build_model(
     project_bases: Mapping[str, str] | None = None,
     module_name: str | None = None,
     is_package: bool = False,
+    resolver: "Resolver | None" = None,
 ) -> FileModel:
     """One pass over ``module``; the result answers every rule's questions."""
-    model = FileModel(module, module_bases, project_bases, module_name, is_package)
+    if resolver is not None and module_name is None:
+        module_name, is_package = resolver.module_name, resolver.is_package
+    model = FileModel(module, module_bases, project_bases, module_name, is_package, resolver)
     walk(_Visitor(model), module)
     model._finalize()
     return model

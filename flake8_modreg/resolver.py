@@ -1,0 +1,730 @@
+"""What an imported name is, read lazily from disk: one resolver for every surface.
+
+The flake8 plugin, the language server, ``modreg check`` and the pre-commit
+hook all check one file at a time, but the file's imports point elsewhere:
+``from .conv_bn_act import ConvNormAct``, ``class Head(Base)`` with ``Base``
+in a sibling, ``class Net(timm.layers.Mlp)`` from an installed package.  Given
+the checked file's path, a :class:`Resolver` answers the model's questions
+about such names:
+
+* :meth:`Resolver.class_framework` -- is ``pkg.mod.Name`` a Module/Cell class
+  (directly, through a chain of bases in any number of files, through a
+  module-level alias ``Norm = nn.LayerNorm`` or ``partial(nn.X, ...)``)?
+* :meth:`Resolver.call_kind` -- what does calling it return: a layer, a
+  registering container, a tensor (a function whose every non-``None``
+  return is such a call), or unknown.
+
+Where names are looked for, in order: the directory holding the checked
+file's top package (the ``__init__.py`` chain above it; the file's own
+directory for a script), the project directory above it (the nearest
+``pyproject.toml``/``setup.py``/``setup.cfg``/``.git``) and its ``src/``,
+then the running interpreter's ``sys.path`` (installed packages).  torch,
+MindSpore and the standard library are never read: their names are known
+(``known.py``) or define no Modules.
+
+Only the names the model asks about are resolved.  Each file read is reduced
+to a small summary by Python's ``ast`` (imports, top-level classes and their
+bases, module-level aliases, what top-level functions return), memoised per
+process (re-validated by ``stat``) and kept in an on-disk cache keyed by path,
+size, mtime and tool version, shared by flake8's workers, the CLI and the
+language server.  Every answer is certain or ``None``: an unresolvable import,
+a decorated function, a return of a parameter all make the answer unknown.
+
+Each per-file resolver records which files (and which summary of each) it
+consulted: :meth:`Resolver.consulted` is what a result cache must key on.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import warnings
+from typing import Any, Iterable
+
+from . import __version__, known
+
+#: bump when the summary format or its meaning changes
+SUMMARY_FORMAT = 1
+_MAX_DEPTH = 24
+_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+#: top-level packages never read from disk: their names are known, or they define no Module/Cell
+_NOT_READ = frozenset({"torch", "mindspore", "__future__", "builtins"}) | frozenset(getattr(sys, "stdlib_module_names", ()))
+_UNKNOWN = "?"
+_NONE = "None"
+
+# --- summaries ------------------------------------------------------------------------------------
+
+
+def module_name_for(path: str) -> tuple[str, bool]:
+    """``(dotted module name, is_package)`` of a file, from the ``__init__.py`` files above it."""
+    p = os.path.abspath(path)
+    d, name = os.path.split(p)
+    is_package = name == "__init__.py"
+    parts = [] if is_package else [os.path.splitext(name)[0]]
+    while os.path.isfile(os.path.join(d, "__init__.py")) and os.path.basename(d).isidentifier():
+        parts.append(os.path.basename(d))
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    if not parts:  # a top-level __init__.py outside any package
+        parts = [os.path.basename(os.path.dirname(p))]
+    return ".".join(reversed(parts)), is_package
+
+
+def _absolutize(qualified: str, module: str, is_package: bool) -> str:
+    if not qualified.startswith("."):
+        return qualified
+    level = len(qualified) - len(qualified.lstrip("."))
+    parts = module.split(".")
+    keep = len(parts) - level + (1 if is_package else 0)
+    if keep < 1:  # beyond the top-level package: an ImportError at run time
+        return _UNKNOWN
+    rest = qualified[level:]
+    return ".".join([*parts[:keep], rest] if rest else parts[:keep])
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _walk_body(body: list[ast.stmt]) -> Iterable[ast.stmt]:
+    """Top-level statements, through ``if``/``try``/``with`` blocks (not into defs)."""
+    for node in body:
+        yield node
+        if isinstance(node, (ast.If, ast.Try, ast.With)) or node.__class__.__name__ == "TryStar":
+            yield from _walk_body(getattr(node, "body", []))
+            yield from _walk_body(getattr(node, "orelse", []))
+            for h in getattr(node, "handlers", []):
+                yield from _walk_body(h.body)
+            yield from _walk_body(getattr(node, "finalbody", []))
+
+
+def _function_nodes(fn: ast.AST) -> Iterable[ast.AST]:
+    """Every node of a function's body, not entering nested defs, classes or lambdas."""
+    stack = list(ast.iter_child_nodes(fn))
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(n))
+
+
+class _Summarizer:
+    def __init__(self, tree: ast.Module, module: str, is_package: bool) -> None:
+        self.module, self.is_package = module, is_package
+        self.imports: dict[str, str] = {}
+        self.stars: list[str] = []
+        self.classes: dict[str, list[str]] = {}
+        self.functions: dict[str, list[str]] = {}
+        self.aliases: dict[str, str] = {}
+        stmts = list(_walk_body(tree.body))
+        bound: dict[str, int] = {}
+        for node in stmts:
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    local = a.asname or a.name.split(".", 1)[0]
+                    self._bind(a.name if a.asname else local, local)
+                    bound[local] = bound.get(local, 0) + 1
+            elif isinstance(node, ast.ImportFrom):
+                base = _absolutize("." * node.level + (node.module or ""), module, is_package) if node.level else node.module or ""
+                for a in node.names:
+                    if a.name == "*":
+                        self.stars.append(base)
+                        continue
+                    local = a.asname or a.name
+                    self._bind(f"{base}.{a.name}" if base != _UNKNOWN else _UNKNOWN, local)
+                    bound[local] = bound.get(local, 0) + 1
+            elif isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                bound[node.name] = bound.get(node.name, 0) + 1
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    for n in ast.walk(t):
+                        if isinstance(n, ast.Name):
+                            bound[n.id] = bound.get(n.id, 0) + 1
+        # names bound once at module level (a second binding makes the name unknown)
+        self.local = {n for n, c in bound.items() if c == 1}
+        self.defined = {n.name for n in stmts if isinstance(n, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))}
+        for node in stmts:
+            if isinstance(node, ast.ClassDef) and node.name in self.local:
+                self.classes[node.name] = [self.qualify(b) for b in node.bases]
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in self.local:
+                self.functions[node.name] = self._returns(node)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if len(targets) == 1 and isinstance(targets[0], ast.Name) and targets[0].id in self.local:
+                    q = self._class_expr(node.value)
+                    if q is not None:
+                        self.aliases[targets[0].id] = q
+
+    def _bind(self, qualified: str, local: str) -> None:
+        old = self.imports.get(local)
+        self.imports[local] = qualified if old in (None, qualified) else _UNKNOWN
+
+    def qualify(self, node: ast.expr) -> str:
+        if isinstance(node, ast.Subscript):  # Generic[T], Base[int]
+            node = node.value
+        dotted = _dotted(node)
+        if dotted is None:
+            return _UNKNOWN
+        head, sep, rest = dotted.partition(".")
+        if head in self.imports:
+            q = self.imports[head]
+            return _UNKNOWN if q == _UNKNOWN or head not in self.local else known.normalize(q + sep + rest)
+        if head in self.defined or head in self.local:
+            return f"{self.module}.{dotted}" if head in self.local else _UNKNOWN
+        if self.stars:
+            return "*" + dotted  # looked up in the star-imported modules, in order
+        return dotted  # a builtin (object, Exception) or unbound
+
+    def _class_expr(self, value: ast.expr) -> str | None:
+        """``nn.LayerNorm`` / ``partial(nn.BatchNorm2d, eps=1e-5)``: the class the value stands for."""
+        if isinstance(value, ast.Call) and value.args and not isinstance(value.args[0], ast.Starred):
+            if self.qualify(value.func) == "functools.partial":
+                return self._class_expr(value.args[0])
+            return None
+        if isinstance(value, (ast.Name, ast.Attribute)):
+            q = self.qualify(value)
+            return None if q == _UNKNOWN else q
+        return None
+
+    def _returns(self, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+        """What the function returns: the qualified callee of each returned call, ``None``, or ``?``."""
+        if fn.decorator_list or isinstance(fn, ast.AsyncFunctionDef):
+            return [_UNKNOWN]  # a decorator may replace the function
+        a = fn.args
+        params = {x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)}
+        params |= {x.arg for x in (a.vararg, a.kwarg) if x is not None}
+        assigned: dict[str, list[ast.expr]] = {}
+        opaque: set[str] = set()
+        returns: list[ast.expr | None] = []
+        for n in _function_nodes(fn):
+            if isinstance(n, (ast.Yield, ast.YieldFrom)):
+                return [_UNKNOWN]
+            if isinstance(n, ast.Return):
+                returns.append(n.value)
+            elif isinstance(n, ast.Assign):
+                for t in n.targets:
+                    if isinstance(t, ast.Name):
+                        assigned.setdefault(t.id, []).append(n.value)
+                    else:
+                        opaque.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
+            elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name):
+                if n.value is None:
+                    continue
+                assigned.setdefault(n.target.id, []).append(n.value)
+            elif isinstance(n, (ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension)):
+                opaque.update(x.id for x in ast.walk(n.target) if isinstance(x, ast.Name))
+            elif isinstance(n, (ast.withitem,)) and n.optional_vars is not None:
+                opaque.update(x.id for x in ast.walk(n.optional_vars) if isinstance(x, ast.Name))
+            elif isinstance(n, ast.NamedExpr):
+                opaque.add(n.target.id)
+            elif isinstance(n, (ast.Global, ast.Nonlocal)):
+                opaque.update(n.names)
+            elif isinstance(n, (ast.Import, ast.ImportFrom)):
+                opaque.update((x.asname or x.name).split(".", 1)[0] for x in n.names)
+            elif isinstance(n, ast.ExceptHandler) and n.name:
+                opaque.add(n.name)
+        if not returns:
+            return [_UNKNOWN]
+        out: list[str] = []
+
+        def value(v: ast.expr | None, via_name: bool) -> None:
+            if v is None or (isinstance(v, ast.Constant) and v.value is None):
+                out.append(_NONE)
+            elif isinstance(v, ast.IfExp):
+                value(v.body, via_name)
+                value(v.orelse, via_name)
+            elif isinstance(v, ast.Call):
+                rg = any(k.arg == "requires_grad" for k in v.keywords)
+                q = _UNKNOWN if rg else self.qualify(v.func)
+                # a local function's name called inside this one could be shadowed by a local: check
+                head = (_dotted(v.func) or "").split(".", 1)[0]
+                if head in params or head in assigned or head in opaque:
+                    q = _UNKNOWN
+                out.append(q)
+            elif isinstance(v, ast.Name) and not via_name and v.id not in params and v.id not in opaque and v.id in assigned:
+                for x in assigned[v.id]:
+                    value(x, True)
+            else:
+                out.append(_UNKNOWN)
+
+        for r in returns:
+            value(r, False)
+        return sorted(set(out))
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "m": self.module,
+            "p": self.is_package,
+            "i": {k: v for k, v in self.imports.items() if k in self.local},
+            "s": self.stars,
+            "c": self.classes,
+            "f": self.functions,
+            "a": self.aliases,
+        }
+
+
+def summarize(source: bytes | str, path: str) -> dict[str, Any] | None:
+    """The summary of one file's source (``None`` when it does not parse)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    module, is_package = module_name_for(path)
+    try:
+        return _Summarizer(tree, module, is_package).result()
+    except RecursionError:
+        return None
+
+
+# --- the shared store: per-process memo over an on-disk cache --------------------------------------
+
+
+def _default_cache_dir() -> str | None:
+    env = os.environ.get("MODREG_CACHE_DIR")
+    if env:
+        return os.path.join(env, "summaries")
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "modreg", "summaries")
+
+
+class _Store:
+    """path -> (stat key, summary, digest); memoised, backed by a directory of small JSON files."""
+
+    def __init__(self) -> None:
+        self.memo: dict[str, tuple[tuple, dict | None, str]] = {}
+        self.disk = os.environ.get("MODREG_NO_SUMMARY_CACHE") != "1"
+        self.directory: str | None = None
+        self.stats = {"parsed": 0, "disk": 0, "memo": 0}
+
+    def _dir(self) -> str | None:
+        if self.directory is None:
+            self.directory = _default_cache_dir() or ""
+        return self.directory or None
+
+    def _file(self, path: str) -> str | None:
+        d = self._dir()
+        if d is None:
+            return None
+        h = hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
+        return os.path.join(d, f"v{__version__}-{SUMMARY_FORMAT}", h[:2], h + ".json")
+
+    def get(self, path: str) -> tuple[dict | None, str] | None:
+        """The summary of the file at ``path`` (absolute) and its digest; None when unreadable."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        key = (st.st_size, st.st_mtime_ns)
+        hit = self.memo.get(path)
+        if hit is not None and hit[0] == key:
+            self.stats["memo"] += 1
+            return hit[1], hit[2]
+        cache_file = self._file(path) if self.disk else None
+        if cache_file is not None:
+            try:
+                with open(cache_file, encoding="utf-8") as fh:
+                    data = json.load(fh)
+                if data.get("k") == [path, *key]:
+                    self.memo[path] = (key, data["s"], data["d"])
+                    self.stats["disk"] += 1
+                    return data["s"], data["d"]
+            except (OSError, ValueError, KeyError, AttributeError):
+                pass
+        try:
+            with open(path, "rb") as fh:
+                source = fh.read()
+        except OSError:
+            return None
+        summary = summarize(source, path)
+        self.stats["parsed"] += 1
+        digest = hashlib.blake2b(json.dumps(summary, sort_keys=True).encode(), digest_size=8).hexdigest()
+        self.memo[path] = (key, summary, digest)
+        if cache_file is not None:
+            self._write(cache_file, {"k": [path, *key], "s": summary, "d": digest})
+        return summary, digest
+
+    @staticmethod
+    def _write(cache_file: str, data: dict) -> None:
+        try:
+            d = os.path.dirname(cache_file)
+            os.makedirs(d, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".s-", suffix=".tmp", dir=d)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, separators=(",", ":"))
+            os.replace(tmp, cache_file)
+        except OSError:
+            pass  # a cache that cannot be written is only slower
+
+
+_STORE = _Store()
+
+
+def set_disk_cache(enabled: bool) -> None:
+    """Use (or not) the on-disk summary cache in this process (``MODREG_NO_SUMMARY_CACHE=1`` turns it off)."""
+    _STORE.disk = enabled
+
+
+def summary_digest(path: str) -> str | None:
+    """The current digest of the summary of the file at ``path`` (None when it cannot be read).
+
+    A result computed with :meth:`Resolver.consulted` files still holds while
+    each of them has the digest recorded then.
+    """
+    got = _STORE.get(os.path.abspath(path))
+    return got[1] if got is not None else None
+
+
+def store_stats() -> dict[str, int]:
+    return dict(_STORE.stats)
+
+
+# --- a world: the answers for one list of search roots ---------------------------------------------
+
+
+def _project_roots(path: str) -> list[str]:
+    p = os.path.abspath(path)
+    d = os.path.dirname(p)
+    top = d
+    while os.path.isfile(os.path.join(top, "__init__.py")):
+        parent = os.path.dirname(top)
+        if parent == top:
+            break
+        top = parent
+    roots = [top]
+    up = top
+    for _ in range(8):  # the project directory: the nearest marker at or above the package root
+        if any(os.path.exists(os.path.join(up, m)) for m in _PROJECT_MARKERS):
+            for r in (up, os.path.join(up, "src")):
+                if r not in roots and os.path.isdir(r):
+                    roots.append(r)
+            break
+        parent = os.path.dirname(up)
+        if parent == up:
+            break
+        up = parent
+    return roots
+
+
+class _World:
+    """Module lookup and memoised answers for one tuple of search roots."""
+
+    def __init__(self, roots: tuple[str, ...], module_bases: tuple[str, ...]) -> None:
+        self.roots = roots
+        self.module_bases = module_bases
+        self.modules: dict[str, str | None] = {}
+        self.tops: dict[str, tuple[str, ...]] = {}
+        #: memoised answers with the files (and their summary digests) they depended on
+        self.classes: dict[str, tuple[Any, dict[str, str]]] = {}
+        self.calls: dict[str, tuple[Any, dict[str, str]]] = {}
+
+    @staticmethod
+    def _fresh(hit: tuple[Any, dict[str, str]] | None) -> bool:
+        """A memoised answer still holds when every file it read still has the same summary."""
+        if hit is None:
+            return False
+        for p, digest in hit[1].items():
+            got = _STORE.get(p)
+            if (got[1] if got is not None else "") != digest:
+                return False
+        return True
+
+    @staticmethod
+    def _pin(deps: set[str]) -> dict[str, str]:
+        out = {}
+        for p in deps:
+            got = _STORE.get(p)
+            out[p] = got[1] if got is not None else ""
+        return out
+
+    # -- files -----------------------------------------------------------------
+    def _top_roots(self, top: str) -> tuple[str, ...]:
+        """The roots that provide top-level name ``top`` (a regular package or module wins, as in Python)."""
+        got = self.tops.get(top)
+        if got is not None:
+            return got
+        found: list[str] = []
+        for r in self.roots:
+            base = os.path.join(r, top)
+            if os.path.isfile(os.path.join(base, "__init__.py")) or os.path.isfile(base + ".py"):
+                found = [r]
+                break
+            if os.path.isdir(base):
+                found.append(r)  # a namespace package portion
+        self.tops[top] = got = tuple(found)
+        return got
+
+    def find_module(self, module: str) -> str | None:
+        if module in self.modules:
+            return self.modules[module]
+        out = None
+        parts = module.split(".")
+        if parts[0] not in _NOT_READ and all(p.isidentifier() for p in parts):
+            for r in self._top_roots(parts[0]):
+                base = os.path.join(r, *parts)
+                for cand in (base + ".py", os.path.join(base, "__init__.py")):
+                    if os.path.isfile(cand):
+                        out = cand
+                        break
+                if out:
+                    break
+        self.modules[module] = out
+        return out
+
+    # -- names -----------------------------------------------------------------
+    def _find(self, q: str, deps: set[str], depth: int) -> tuple | None:
+        """Follow ``q`` to ("class"|"func", summary, name), ("module", summary) or ("known", framework name).
+
+        As Python does: the module named by all but the last part when there is
+        one (``from X import Y``), else from the top-level module down; each
+        step a name bound in the module's namespace (imports, classes,
+        functions, aliases) or, in a package, a submodule.
+        """
+        if depth > _MAX_DEPTH or not q or q == _UNKNOWN or q.startswith((".", "*")):
+            return None
+        parts = q.split(".")
+        if parts[0] in _NOT_READ:
+            return None
+        if len(parts) > 1:  # ``from X import Y`` / ``X.Y``: module X found by path, then Y in its namespace
+            prefix = ".".join(parts[:-1])
+            path = self.find_module(prefix)
+            if path:
+                return self._in_module(prefix, path, parts[-1:], deps, depth)
+        path = self.find_module(parts[0])
+        return self._in_module(parts[0], path, parts[1:], deps, depth) if path else None
+
+    def _in_module(self, module: str, path: str, rest: list[str], deps: set[str], depth: int) -> tuple | None:
+        got = _STORE.get(path)
+        if got is None or got[0] is None:
+            return None
+        deps.add(path)
+        s = got[0]
+        if not rest:
+            return ("module", s)
+        head, tail = rest[0], rest[1:]
+        if head in s["c"]:
+            return ("class", s, head) if not tail else None
+        if head in s["f"]:
+            return ("func", s, head) if not tail else None
+        target = s["a"].get(head) or s["i"].get(head)
+        if target is not None:
+            q = ".".join([target, *tail])
+            if q.split(".", 1)[0] in _NOT_READ:
+                return ("known", q)  # a framework name re-exported or aliased (Norm = partial(nn.LayerNorm, ...))
+            return self._find(q, deps, depth + 1)
+        if path.endswith("__init__.py"):  # a submodule of a package
+            sub = self.find_module(f"{module}.{head}")
+            if sub is not None:
+                return self._in_module(f"{module}.{head}", sub, tail, deps, depth + 1)
+        for star in s["s"]:
+            found = self._find(".".join([star, *rest]), deps, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    def _star(self, s: dict, q: str, deps: set[str], depth: int) -> list[str]:
+        """The absolute names a ``*name`` of summary ``s`` may stand for (one per star import that has it)."""
+        name = q[1:]
+        out = []
+        for star in s["s"]:
+            if self._find(f"{star}.{name}", deps, depth + 1) is not None:
+                out.append(f"{star}.{name}")
+                break
+        return out
+
+    def class_framework(self, q: str, deps: set[str], depth: int = 0) -> str | None:
+        fw = known.framework_of_class(q)
+        if fw:
+            return fw
+        if q in self.module_bases:
+            return "torch"
+        hit = self.classes.get(q)
+        if self._fresh(hit):
+            deps.update(hit[1])
+            return hit[0]
+        if depth > _MAX_DEPTH:
+            return None
+        self.classes[q] = (None, {})  # cycle guard
+        mine: set[str] = set()
+        ent = self._find(q, mine, depth)
+        fw = None
+        if ent is not None and ent[0] == "known":
+            fw = known.framework_of_class(ent[1])
+        elif ent is not None and ent[0] == "class":
+            s, name = ent[1], ent[2]
+            for b in s["c"][name]:
+                for cand in self._star(s, b, mine, depth) if b.startswith("*") else [b]:
+                    fw = self.class_framework(cand, mine, depth + 1)
+                    if fw:
+                        break
+                if fw:
+                    break
+        self.classes[q] = (fw, self._pin(mine))
+        deps |= mine
+        return fw
+
+    def call_kind(self, q: str, deps: set[str], depth: int = 0) -> tuple[str, str] | None:
+        """What calling ``q`` returns: (tag value of ``model.Tag``, framework), or None when unknown."""
+        k = known_call(q)
+        if k is not None:
+            return k
+        hit = self.calls.get(q)
+        if self._fresh(hit):
+            deps.update(hit[1])
+            return hit[0]
+        if depth > _MAX_DEPTH:
+            return None
+        self.calls[q] = (None, {})  # cycle guard
+        mine: set[str] = set()
+        out = None
+        fw = self.class_framework(q, mine, depth)
+        if fw:
+            out = ("layer", fw)
+        else:
+            ent = self._find(q, mine, depth)
+            if ent is not None and ent[0] == "known":
+                out = known_call(ent[1])
+            elif ent is not None and ent[0] == "func":
+                s, name = ent[1], ent[2]
+                kinds = set()
+                for r in s["f"][name]:
+                    if r == _NONE:
+                        continue
+                    cands = self._star(s, r, mine, depth) if r.startswith("*") else [r]
+                    kinds.add(self.call_kind(cands[0], mine, depth + 1) if cands else None)
+                if len(kinds) == 1 and None not in kinds:
+                    out = kinds.pop()
+        self.calls[q] = (out, self._pin(mine))
+        deps |= mine
+        return out
+
+
+def known_call(q: str) -> tuple[str, str] | None:
+    """The framework names whose call result is certain (as ``model._call_kind`` knows them)."""
+    if q in known.TORCH_TENSOR_FACTORIES or q in known.TORCH_VARIABLE:
+        return ("tensor", "torch")
+    if q in known.TORCH_PARAMETER:
+        return ("parameter", "torch")
+    if q in known.MINDSPORE_PARAMETER:
+        return ("parameter", "mindspore")
+    if q in known.TORCH_BUFFER:
+        return ("buffer", "torch")
+    if q in known.TORCH_REGISTERING:
+        return ("registered-container", "torch")
+    if q in known.MINDSPORE_REGISTERING:
+        return ("registered-container", "mindspore")
+    if q in known.MINDSPORE_TENSOR_FACTORIES:
+        return ("ms-tensor", "mindspore")
+    fw = known.framework_of_class(q)
+    if fw:
+        return ("layer", fw)
+    return None
+
+
+_WORLDS: dict[tuple, _World] = {}
+
+
+def invalidate() -> None:
+    """Forget which modules exist where (a long-running process calls this when files appear or vanish)."""
+    _WORLDS.clear()
+
+
+_SYS_PATH: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+
+
+def _sys_path_roots() -> tuple[str, ...]:
+    global _SYS_PATH
+    key = tuple(sys.path)
+    if _SYS_PATH is None or _SYS_PATH[0] != key:
+        _SYS_PATH = (key, tuple(os.path.abspath(p) for p in key if p and os.path.isdir(p)))
+    return _SYS_PATH[1]
+
+
+def for_file(path: str | None, module_bases: Iterable[str] = ()) -> "Resolver | None":
+    """The resolver of the file at ``path`` (flake8's filename, the editor buffer's path, the CLI's path).
+
+    None without a path (``check(source)``), for flake8's unnamed stdin, or
+    when ``MODREG_CROSS_FILE=0`` asks for the single-file view.
+    """
+    if not path or path in ("-", "stdin", "<stdin>") or os.environ.get("MODREG_CROSS_FILE") == "0":
+        return None
+    try:
+        return Resolver(path, module_bases)
+    except (OSError, ValueError):
+        return None
+
+
+class Resolver:
+    """The cross-file questions of one checked file, answered from disk (see the module docstring)."""
+
+    def __init__(self, path: str, module_bases: Iterable[str] = ()) -> None:
+        self.path = os.path.abspath(path)
+        self.module_name, self.is_package = module_name_for(self.path)
+        roots = tuple(_project_roots(self.path)) + _sys_path_roots()
+        key = (tuple(dict.fromkeys(roots)), tuple(module_bases))
+        world = _WORLDS.get(key)
+        if world is None:
+            world = _WORLDS[key] = _World(*key)
+        self.world = world
+        self._deps: set[str] = set()
+
+    def absolute(self, qualified: str) -> str:
+        return _absolutize(qualified, self.module_name, self.is_package)
+
+    def class_framework(self, qualified: str) -> str | None:
+        """'torch'/'mindspore' when ``qualified`` (absolute, or relative to this file) names a Module/Cell class."""
+        try:
+            return self.world.class_framework(self.absolute(qualified), self._deps)
+        except (RecursionError, OSError, ValueError):
+            return None
+
+    def call_kind(self, qualified: str) -> tuple[str, str] | None:
+        """(tag, framework) of what calling ``qualified`` returns, when certain."""
+        try:
+            return self.world.call_kind(self.absolute(qualified), self._deps)
+        except (RecursionError, OSError, ValueError):
+            return None
+
+    def consulted(self) -> dict[str, str]:
+        """The files whose summaries the answers so far depended on: absolute path -> summary digest."""
+        out = {}
+        for p in sorted(self._deps):
+            if p == self.path:
+                continue
+            got = _STORE.get(p)
+            out[p] = got[1] if got is not None else ""
+        return out
+
+    def source_defines_modules(self, source: bytes | str) -> bool:
+        """Does this file's own text define a class whose base resolves to a Module/Cell elsewhere?
+
+        Used when the cheap prefilter finds no framework name in the text (a
+        file whose only Modules derive from another file's classes).
+        """
+        s = summarize(source, self.path)
+        if not s or not s["c"]:
+            return False
+        for name in s["c"]:
+            for b in s["c"][name]:
+                if b.startswith(f"{s['m']}."):
+                    continue  # a same-file base: its own base decides
+                cands = self.world._star(s, b, self._deps, 0) if b.startswith("*") else [b]
+                if any(self.world.class_framework(c, self._deps) for c in cands):
+                    return True
+        return False

@@ -1,0 +1,3 @@
+from .layers import Mlp, make_mlp
+
+__all__ = ["Mlp", "make_mlp"]

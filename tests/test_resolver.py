@@ -1,0 +1,342 @@
+"""The resolver (what an imported name is, from disk) and the values the model now knows:
+calls of classes and functions of other files, parameter defaults and annotations, conditional
+expressions. Each new inference has a look-alike that stays unknown, and runtime truth under torch."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flake8_modreg import Config, check
+from flake8_modreg import resolver as R
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text))
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODREG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(R, "_STORE", R._Store())
+    monkeypatch.setattr(R, "_WORLDS", {})
+
+
+LIB = {
+    "lib/__init__.py": """
+        from .layers import Mlp, make, Norm, BN
+        from . import blocks
+    """,
+    "lib/layers.py": """
+        from functools import partial
+        import torch
+        import torch.nn as nn
+        from torch.nn import Linear as Lin
+
+        Norm = nn.LayerNorm
+        BN = partial(nn.BatchNorm2d, eps=1e-5)
+        NotAClass = 3
+
+
+        class Mlp(nn.Module):
+            pass
+
+
+        class Mixin:
+            pass
+
+
+        def make(d):
+            if d:
+                layer = Mlp()
+            else:
+                layer = Lin(d, d)
+            return layer
+
+
+        def maybe(d):
+            return Mlp() if d else None
+
+
+        def passthrough(m):
+            return m
+
+
+        @staticmethod
+        def decorated():
+            return Mlp()
+
+
+        def gen():
+            yield Mlp()
+
+
+        def table(n):
+            return torch.zeros(n)
+
+
+        def grad_table(n):
+            return torch.zeros(n, requires_grad=True)
+
+
+        def rebinds(d):
+            Mlp = dict
+            return Mlp()
+    """,
+    "lib/blocks.py": """
+        from .layers import *
+
+
+        class Block(Mlp):
+            pass
+
+
+        class Plain(Mixin):
+            pass
+    """,
+    "lib/cycle_a.py": """
+        from .cycle_b import B
+
+
+        class A(B):
+            pass
+    """,
+    "lib/cycle_b.py": """
+        from .cycle_a import A
+
+
+        class B(A):
+            pass
+    """,
+}
+
+
+def test_classes_functions_aliases_and_their_look_alikes(tmp_path):
+    write(tmp_path, LIB)
+    r = R.Resolver(str(tmp_path / "lib" / "blocks.py"))
+    assert r.module_name == "lib.blocks"
+    assert r.class_framework("lib.Mlp") == "torch"  # re-exported
+    assert r.class_framework(".blocks.Block") == "torch"  # relative, a base through a star import
+    assert r.class_framework(".Block") is None  # lib.Block: not there
+    assert r.class_framework("lib.blocks.Plain") is None
+    assert r.class_framework("lib.layers.Mixin") is None
+    assert r.class_framework("lib.Norm") == "torch"  # Norm = nn.LayerNorm
+    assert r.class_framework("lib.BN") == "torch"  # partial(nn.BatchNorm2d, ...)
+    assert r.class_framework("lib.layers.NotAClass") is None
+    assert r.class_framework("lib.cycle_a.A") is None  # a cycle of bases ends, unknown
+    assert r.call_kind("lib.make") == ("layer", "torch")  # every return path, through a local name
+    assert r.call_kind("lib.layers.maybe") == ("layer", "torch")  # None aside
+    assert r.call_kind("lib.layers.table") == ("tensor", "torch")
+    for unknown in ("passthrough", "decorated", "gen", "grad_table", "rebinds", "Mixin", "NotAClass", "nothing"):
+        assert r.call_kind(f"lib.layers.{unknown}") is None, unknown
+    assert r.call_kind("lib.blocks.Block") == ("layer", "torch")
+    assert r.call_kind("...outside.package") is None  # beyond the top package
+
+
+def test_consulted_files_and_their_summaries(tmp_path):
+    write(tmp_path, LIB)
+    r = R.Resolver(str(tmp_path / "lib" / "blocks.py"))
+    assert r.consulted() == {}
+    r.class_framework("lib.Mlp")
+    got = r.consulted()
+    assert set(got) == {str(tmp_path / "lib" / "__init__.py"), str(tmp_path / "lib" / "layers.py")}
+    assert all(len(d) == 16 for d in got.values())
+    r2 = R.Resolver(str(tmp_path / "lib" / "blocks.py"))
+    r2.class_framework("lib.Mlp")  # a memoised answer still records what it depended on
+    assert r2.consulted() == got
+
+
+def test_an_edited_file_is_read_again(tmp_path):
+    write(tmp_path, LIB)
+    r = R.Resolver(str(tmp_path / "lib" / "blocks.py"))
+    assert r.class_framework("lib.layers.Mixin") is None
+    layers = tmp_path / "lib" / "layers.py"
+    layers.write_text(layers.read_text().replace("class Mixin:", "class Mixin(nn.Module):"))
+    os.utime(layers, ns=(1, 10**18))  # a different mtime even on a coarse clock
+    assert R.Resolver(str(tmp_path / "lib" / "blocks.py")).class_framework("lib.layers.Mixin") == "torch"
+
+
+def test_summaries_are_kept_on_disk_and_shared(tmp_path):
+    write(tmp_path, LIB)
+    R.Resolver(str(tmp_path / "lib" / "blocks.py")).class_framework("lib.Mlp")
+    parsed = R.store_stats()["parsed"]
+    assert parsed == 2
+    cached = list((tmp_path / "cache" / "summaries").rglob("*.json"))
+    assert len(cached) == 2
+    fresh = R._Store()  # another process: a new memo, the same directory
+    assert fresh.get(str(tmp_path / "lib" / "layers.py")) is not None
+    assert fresh.stats == {"parsed": 0, "disk": 1, "memo": 0}
+    fresh.disk = False  # MODREG_NO_SUMMARY_CACHE=1
+    fresh.memo.clear()
+    fresh.get(str(tmp_path / "lib" / "layers.py"))
+    assert fresh.stats["parsed"] == 1
+
+
+def test_src_layout_and_installed_packages(tmp_path, monkeypatch):
+    write(tmp_path / "proj", {
+        "pyproject.toml": "",
+        "src/mypkg/__init__.py": "import torch.nn as nn\n\nclass Base(nn.Module):\n    pass\n",
+        "tests/test_x.py": "",
+    })
+    write(tmp_path / "site", {"extlib/__init__.py": "from .core import Layer\n", "extlib/core.py": "import torch\n\nclass Layer(torch.nn.Module):\n    pass\n"})
+    r = R.Resolver(str(tmp_path / "proj" / "tests" / "test_x.py"))
+    assert r.class_framework("mypkg.Base") == "torch"  # the project's src/ directory
+    assert r.class_framework("extlib.Layer") is None  # not installed (yet)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    r = R.Resolver(str(tmp_path / "proj" / "tests" / "test_x.py"))
+    assert r.class_framework("extlib.Layer") == "torch"
+
+
+def test_the_standard_library_and_the_frameworks_are_never_read(tmp_path):
+    r = R.Resolver(str(tmp_path / "x.py"))
+    assert r.call_kind("collections.OrderedDict") is None
+    assert r.class_framework("torch.nn.Linear") == "torch"  # known.py answers
+    assert r.world.find_module("torch.nn") is None and r.world.find_module("os") is None
+    assert R.store_stats()["parsed"] == 0
+
+
+# --- the model's values ----------------------------------------------------------------------------------
+
+HEADER = """\
+from functools import partial
+from typing import Callable, Optional, Type, Union
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+"""
+
+
+def findings(src: str, path: str | None = None) -> set[tuple[int, int, str]]:
+    return {(f.line, f.col, f.code) for f in check(HEADER + textwrap.dedent(src), path=path, config=Config(strict=True))}
+
+
+def line(n: int) -> int:
+    return HEADER.count("\n") + n
+
+
+PARAMS = """\
+class Net(nn.Module):
+    def __init__(self, d, norm_layer=nn.LayerNorm, act: Type[nn.Module] = nn.GELU, mk: Callable[..., nn.Module] = None,
+                 bn=partial(nn.BatchNorm2d, eps=1e-5), opt: Optional[Type[nn.Module]] = None, w: Optional[Tensor] = None,
+                 u: "Tensor" = None, any_layer=None, kind: Union[str, Callable] = "relu", *blocks: nn.Module):
+        super().__init__()
+        self.a = [norm_layer(d)]
+        self.b = [act()]
+        self.c = [mk()]
+        self.d = [bn(d)]
+        self.e = [opt()]
+        self.w = w
+        self.u = u
+        self.f = [any_layer(d)]
+        self.g = [kind()]
+        self.h = blocks
+        self.i = [nn.Dropout(0.1) if d > 0 else nn.Identity()]
+        self.j = [nn.Dropout(0.1) if d > 0 else None]
+        self.k = [nn.Dropout(0.1) if d > 0 else d]
+        self.l = self.m = [nn.ReLU()]
+"""
+
+
+def test_parameters_annotations_and_conditional_values():
+    got = findings(PARAMS)
+    want = {(line(n), 8, "MRG101") for n in (6, 7, 8, 9, 10, 15, 16, 17, 19)} | {(line(11), 8, "MRG201")}
+    assert got == want  # not f (no default), g (Union[str, Callable]), k (a branch that is not a layer), u (a string)
+
+
+def test_parameter_look_alikes_stay_unknown():
+    src = """\
+    class Net(nn.Module):
+        def __init__(self, d, norm_layer=None, act=nn.GELU):
+            super().__init__()
+            norm_layer = norm_layer or nn.LayerNorm
+            self.a = [norm_layer(d)]  # the caller's value is unknown
+            self.b = act  # the class itself, not an instance
+            self.c = [act]
+
+        def forward(self, x: Tensor):
+            self.last = x  # a tensor, but not in __init__: not MRG201's business
+            return x
+    """
+    assert findings(src) == set()
+
+
+def test_layer_classes_bound_to_module_level_names():
+    src = """\
+    Norm = nn.LayerNorm
+    BN = partial(nn.BatchNorm2d, eps=1e-5)
+    if torch.cuda.is_available():
+        Act = nn.ReLU
+    else:
+        Act = None
+    Other = dict
+
+
+    class Net(nn.Module):
+        def __init__(self, d):
+            super().__init__()
+            self.a = [Norm(d), BN(d)]
+            self.b = [Act()]
+            self.c = [Other()]
+    """
+    assert findings(src) == {(line(13), 8, "MRG101"), (line(14), 8, "MRG101")}
+
+
+def test_mindspore_factories_and_annotations():
+    src = """\
+    import mindspore as ms
+    from mindspore import nn as msnn
+    from mindspore.common.initializer import initializer, Normal
+
+
+    class Net(msnn.Cell):
+        def __init__(self, d, act=msnn.ReLU, w: ms.Tensor = None):
+            super().__init__()
+            self.acts = [act(), act()]
+            self.w = w
+            self.v = initializer(Normal(), (d,), ms.float32)
+
+        def construct(self, x):
+            self.w = self.w + 1
+            self.v = self.v * 2
+            return x
+    """
+    got = findings(src)
+    assert (line(9), 8, "MRG101") in got
+    assert {(line(10), 8, "MRG203"), (line(11), 8, "MRG203")} <= got
+
+
+def test_imported_values_in_flake8s_view(tmp_path):
+    write(tmp_path, LIB)
+    user = tmp_path / "lib" / "user.py"
+    user.write_text(
+        "import torch.nn as nn\nfrom .layers import make, maybe, passthrough, table, Mlp\nfrom .blocks import Block\n\n\n"
+        "class Net(Block):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.a = [make(2), maybe(1), Mlp()]\n        self.b = [passthrough(nn.ReLU())]\n        self.t = table(3)\n"
+    )
+    got = {(f.line, f.col, f.code) for f in check(user.read_bytes(), path=str(user), config=Config(strict=True))}
+    assert got == {(9, 8, "MRG101"), (11, 8, "MRG201")}
+    assert check(user.read_bytes(), config=Config(strict=True)) == []  # without a path: Block's base is unknown
+
+
+# --- runtime truth ----------------------------------------------------------------------------------------
+
+
+def test_what_is_reported_is_lost_at_run_time(torch):
+    ns: dict = {}
+    exec(compile(HEADER + PARAMS, "params.py", "exec"), ns)
+    nn = torch.nn
+    net = ns["Net"](4, nn.LayerNorm, nn.GELU, nn.ReLU, ns["partial"](nn.BatchNorm2d, eps=1e-5), nn.Tanh, torch.ones(2),
+                    torch.ones(2), nn.LayerNorm, nn.ReLU, nn.Linear(2, 2))
+    reported = {"a", "b", "c", "d", "e", "h", "i", "j", "l", "m", "w"}
+    state = {k.split(".")[0] for k in net.state_dict()} | {n for n, _ in net.named_children()}
+    assert not reported & state  # every reported attribute is missing from the Module's state
+    assert isinstance(net.h, tuple) and isinstance(net.w, torch.Tensor)
+    assert all(isinstance(x, torch.nn.Module) for x in (*net.a, *net.b, *net.c, *net.d, *net.e, *net.i, *net.l))
