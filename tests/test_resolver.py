@@ -242,6 +242,9 @@ class Net(nn.Module):
         self.j = [nn.Dropout(0.1) if d > 0 else None]
         self.k = [nn.Dropout(0.1) if d > 0 else d]
         self.l = self.m = [nn.ReLU()]
+
+    def forward(self, x):
+        return x * self.w + self.u
 """
 
 
@@ -319,7 +322,8 @@ def test_imported_values_in_flake8s_view(tmp_path):
     user.write_text(
         "import torch.nn as nn\nfrom .layers import make, maybe, passthrough, table, Mlp\nfrom .blocks import Block\n\n\n"
         "class Net(Block):\n    def __init__(self):\n        super().__init__()\n"
-        "        self.a = [make(2), maybe(1), Mlp()]\n        self.b = [passthrough(nn.ReLU())]\n        self.t = table(3)\n"
+        "        self.a = [make(2), maybe(1), Mlp()]\n        self.b = [passthrough(nn.ReLU())]\n        self.t = table(3)\n\n"
+        "    def forward(self, x):\n        return x + self.t\n"
     )
     got = {(f.line, f.col, f.code) for f in check(user.read_bytes(), path=str(user), config=Config(strict=True))}
     assert got == {(9, 8, "MRG101"), (11, 8, "MRG201")}
