@@ -267,7 +267,10 @@ class ClassFacts:
     def dynamic_registration(self, names: Iterable[str] = _REGISTER_CALLS) -> bool:
         """Is any of these registration calls made with a non-literal name?"""
         names = set(names)
-        return any(c.name in names and c.literal_arg(1 if c.name == "setattr" else 0) is None for c in self.self_calls)
+        return any(
+            c.name in names and c.literal_arg(1 if c.name == "setattr" else 0) is None and not _sets_none(c)
+            for c in self.self_calls
+        )
 
     def ancestors(self) -> Iterator["ClassFacts"]:
         seen = {id(self)}
@@ -290,6 +293,14 @@ class ClassFacts:
             if c.unknown_bases or any(known.forward_providing(b) for b in c.framework_bases):
                 return True
         return False
+
+
+def _sets_none(call: "SelfCall") -> bool:
+    """``setattr(self, name, None)``: clears an attribute, registers nothing new."""
+    if call.name != "setattr":
+        return False
+    args = [a for a in call.node.args if a.keyword is None]
+    return len(args) >= 3 and isinstance(args[2].value, cst.Name) and args[2].value.value == "None"
 
 
 class _Visitor(cst.CSTVisitor):

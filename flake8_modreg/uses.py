@@ -737,7 +737,7 @@ def value_facts(
     kw = {a.keyword.value: a.value for a in e.args if a.keyword is not None}
     pos = [a.value for a in e.args if a.keyword is None]
     dtype_arg = _dtype_class(model, kw.get("dtype"))
-    placed = _names_a_device(kw.get("device"))
+    placed = _names_a_device(kw.get("device"), model, scope)
     q = model.qualify(func) or ""
     facts = _call_facts(model, e, func, kw, pos, dtype_arg, q, scope, depth, order)
     if placed and not facts.placed:
@@ -771,12 +771,27 @@ def _own_state_facts(model: FileModel, attr: str, scope: Scope | None, depth: in
     return ValueFacts()
 
 
-def _names_a_device(e: cst.BaseExpression | None) -> bool:
-    """``device=`` given as something other than nothing, ``None`` or ``"cpu"``."""
+def _names_a_device(e: cst.BaseExpression | None, model: FileModel | None = None, scope: Scope | None = None) -> bool:
+    """``device=`` given as something other than nothing, ``None``, ``"cpu"``, or a parameter defaulting to None.
+
+    ``def __init__(self, ..., device=None)`` passing ``device=device`` on is
+    PyTorch's factory-kwargs convention: built on the CPU unless asked, then
+    moved with ``.to()``, which leaves a plain tensor behind.
+    """
     if e is None or (isinstance(e, cst.Name) and e.value == "None"):
         return False
     if isinstance(e, cst.SimpleString):
         return e.evaluated_value not in ("cpu",)
+    if isinstance(e, cst.Name) and model is not None and scope is not None:
+        s = scope
+        while s is not None and e.value not in s.params and e.value not in s.bindings:
+            s = s.parent
+        if s is not None and e.value in s.params:
+            fn = _function_of(model, s)
+            if fn is not None:
+                for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
+                    if p.name.value == e.value and isinstance(p.default, cst.Name) and p.default.value == "None":
+                        return False
     return True
 
 
@@ -823,7 +838,7 @@ def _call_facts(model, e, func, kw, pos, dtype_arg, q, scope, depth, order) -> V
         if method == "to":
             d = next((_dtype_class(model, x) for x in pos if _dtype_class(model, x)), None) or dtype_arg
             device = kw.get("device") or next((x for x in pos if not _dtype_class(model, x)), None)
-            return ValueFacts(d or inner.dtype, inner.zero_dim, inner.random, placed=inner.placed or _names_a_device(device))
+            return ValueFacts(d or inner.dtype, inner.zero_dim, inner.random, placed=inner.placed or _names_a_device(device, model, scope))
         if method == "cuda":
             return ValueFacts(inner.dtype, inner.zero_dim, inner.random, placed=True)
         if method in ("unsqueeze", "view", "reshape", "expand", "repeat", "flatten"):

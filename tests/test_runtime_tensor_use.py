@@ -351,7 +351,7 @@ def test_a_forward_declared_none_updates_state_in_place():
 def test_a_tensor_placed_on_the_given_device_is_silent_and_works_there():
     src, cls = _build("""
 class M(nn.Module):
-    def __init__(self, d=3, device=None):
+    def __init__(self, device, d=3):
         super().__init__()
         self.proj = nn.Linear(d, d, device=device)
         self.bias = torch.ones(d, device=device)
@@ -362,3 +362,20 @@ class M(nn.Module):
     assert _mrg201(src) == []
     m = cls(device="meta")  # built on the device it runs on, as such classes are
     assert m(torch.ones(2, 3, device="meta")).device.type == "meta"
+
+
+def test_factory_kwargs_device_none_is_still_reported_and_left_behind_by_to():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, d=3, device=None):
+        super().__init__()
+        self.proj = nn.Linear(d, d, device=device)
+        self.bias = torch.ones(d, device=device)
+
+    def forward(self, x):
+        return self.proj(x) + self.bias
+""")
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 12" in msg
+    with pytest.raises(RuntimeError):
+        _on_meta(cls(), 2, 3)

@@ -14,6 +14,7 @@ from ._base import AtLine
 from ._fixes import TORCH_MODULE_ATTRS, call, call_node, name_is_free_on, simple_assign, spell
 
 _STATE_TAGS = (Tag.PARAMETER, Tag.BUFFER, Tag.LAYER, Tag.REGISTERED)
+_REGISTERING = frozenset({"register_buffer", "register_parameter", "add_module", "register_module"})
 
 
 def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Iterator[tuple[ClassFacts, SelfAssign]]:
@@ -29,25 +30,29 @@ def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Itera
             continue
         if cls.dynamic_registration({"register_buffer", "register_parameter", "setattr", "insert_param_to_cell"}):
             continue
-        registered = cls.registered_names()
-        state: dict[str, list[SelfAssign]] = {}
+        state: dict[str, list[tuple[str, cst.CSTNode]]] = {}
+        for c in cls.self_calls:
+            if c.name in _REGISTERING or c.name == "setattr":
+                name = c.literal_arg(1 if c.name == "setattr" else 0)
+                if name:
+                    state.setdefault(name, []).append((c.method, c.node))
         for a in cls.self_assigns:
             if model.self_kind(cls, a).tag in _STATE_TAGS:
-                state.setdefault(a.attr, []).append(a)
+                state.setdefault(a.attr, []).append((a.method, a.node))
         for a in cls.self_assigns:
-            if a.method != "__init__" or a.attr in registered:
+            if a.method != "__init__":
                 continue
-            if any(not _exclusive(model, cls, a, b) for b in state.get(a.attr, ())):
+            if any(not _exclusive(model, cls, a.method, a.node, method, node) for method, node in state.get(a.attr, ())):
                 continue
             if model.self_kind(cls, a).tag is tag:
                 yield cls, a
 
 
-def _exclusive(model: FileModel, cls: ClassFacts, a: SelfAssign, b: SelfAssign) -> bool:
-    """Do ``a`` and ``b`` sit in different branches of one ``if`` of the same method (only one of them runs)?"""
-    if a.method != b.method or a.method not in cls.methods:
+def _exclusive(model: FileModel, cls: ClassFacts, method_a: str, node_a: cst.CSTNode, method_b: str, node_b: cst.CSTNode) -> bool:
+    """Do the two statements sit in different branches of one ``if`` of the same method (only one of them runs)?"""
+    if method_a != method_b or method_a not in cls.methods:
         return False
-    m = use_index(model).method(cls.methods[a.method])
+    m = use_index(model).method(cls.methods[method_a])
 
     def branches(node):
         out = {}
@@ -55,12 +60,10 @@ def _exclusive(model: FileModel, cls: ClassFacts, a: SelfAssign, b: SelfAssign) 
         while p is not None:
             if isinstance(p, cst.If):
                 out[id(p)] = "body" if child is p.body else ("orelse" if child is p.orelse else "test")
-            elif isinstance(p, cst.Else):
-                pass
             child, p = p, m.parent.get(id(p))
         return out
 
-    ba, bb = branches(a.node), branches(b.node)
+    ba, bb = branches(node_a), branches(node_b)
     return any(k in bb and ba[k] != bb[k] and "test" not in (ba[k], bb[k]) for k in ba)
 
 

@@ -51,9 +51,11 @@ class TensorAsPlainAttribute(Rule):
     - attributes that a **converter override** in the file (`_apply`, `to`,
       `cuda`, `half`, ...) touches (`m.stride = fn(m.stride)`);
     - tensors **placed on a device the code names** in `__init__`
-      (`torch.zeros(n, device=device)`, `.to(device)`, `.cuda()`; not
-      `device=None` or `"cpu"`): the class places them itself and is built
-      on the device it runs on;
+      (`torch.zeros(n, device=self.device)`, `.to("cuda")`, `.cuda()`, a
+      required `device` argument; not `device=None`, `"cpu"`, nor a
+      `device=None` parameter passed on, PyTorch's factory-kwargs convention
+      for modules built on the CPU and moved later): the class places them
+      itself and is built on the device it runs on;
     - **complex tensors** (`torch.polar`, `dtype=torch.complex64`): a buffer
       would be harmful, since `model.to(torch.bfloat16)` casts it to a real
       dtype and drops the imaginary part;
@@ -301,6 +303,28 @@ class TensorAsPlainAttribute(Rule):
             """,
             at=[(11, 12)],
             title="the plain branch of a Parameter-or-tensor choice, read through a helper",
+            fixed=None,
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Pos(nn.Module):
+                def __init__(self, n=4, cached=True):
+                    super().__init__()
+                    if cached:
+                        self.register_buffer("table", torch.zeros(n))
+                    else:
+                        self.table = torch.ones(n)
+                    for i in range(2):
+                        setattr(self, f"head{i}", None)
+
+                def forward(self, x):
+                    return x + self.table
+            """,
+            at=[(10, 12)],
+            title="a buffer in one branch does not register the other; setattr(self, name, None) registers nothing",
             fixed=None,
         ),
     )
