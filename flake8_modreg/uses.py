@@ -931,6 +931,25 @@ def _function_of(model: FileModel, scope: Scope) -> cst.FunctionDef | None:
     return idx.functions.get(id(scope))
 
 
+def exclusive_branches(model: FileModel, cls: ClassFacts, method_a: str, node_a: cst.CSTNode, method_b: str, node_b: cst.CSTNode) -> bool:
+    """Do the two statements sit in different branches of one ``if`` of the same method (only one of them runs)?"""
+    if method_a != method_b or method_a not in cls.methods:
+        return False
+    m = use_index(model).method(cls.methods[method_a])
+
+    def branches(node):
+        out = {}
+        child, p = node, m.parent.get(id(node))
+        while p is not None:
+            if isinstance(p, cst.If):
+                out[id(p)] = "body" if child is p.body else ("orelse" if child is p.orelse else "test")
+            child, p = p, m.parent.get(id(p))
+        return out
+
+    ba, bb = branches(node_a), branches(node_b)
+    return any(k in bb and ba[k] != bb[k] and "test" not in (ba[k], bb[k]) for k in ba)
+
+
 def use_index(model: FileModel) -> UseIndex:
     """The file's use facts (one per model)."""
     idx = getattr(model, "_use_index", None)

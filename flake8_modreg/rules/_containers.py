@@ -8,6 +8,7 @@ from typing import Iterator
 import libcst as cst
 
 from ..findings import Applicability, Fix
+from ..uses import exclusive_branches
 from ..model import ClassFacts, FileModel, Kind, SelfAssign, Tag
 from ._fixes import MINDSPORE_CELLDICT_ATTRS, TORCH_MODULE_ATTRS, ancestry_takes_children, call, simple_assign, spell
 
@@ -61,12 +62,16 @@ def plain_containers(model: FileModel) -> Iterator[PlainContainer]:
             continue
         registered = cls.registered_names() | cls.elements_registered
         kinds = {id(a): model.self_kind(cls, a) for a in cls.self_assigns}
+        state: dict[str, list] = {}
         for a in cls.self_assigns:
             if kinds[id(a)].tag in _REGISTERED_TAGS:
-                registered.add(a.attr)
+                state.setdefault(a.attr, []).append(a)
         for a in cls.self_assigns:
             k = kinds[id(a)]
             if k.tag not in (Tag.LIST, Tag.DICT) or a.attr in registered:
+                continue
+            # a registering container in the other branch of an if does not register this one
+            if any(not exclusive_branches(model, cls, a.method, a.node, b.method, b.node) for b in state.get(a.attr, ())):
                 continue
             if any(b.attr == a.attr and b.method == a.method and b.order > a.order for b in cls.self_assigns):
                 continue

@@ -9,7 +9,7 @@ import libcst as cst
 from .. import known
 from ..findings import Applicability, Fix
 from ..model import ClassFacts, FileModel, SelfAssign, Tag
-from ..uses import HARM, MOVED, use_index, value_facts
+from ..uses import HARM, MOVED, exclusive_branches, use_index, value_facts
 from ._base import AtLine
 from ._fixes import TORCH_MODULE_ATTRS, call, call_node, name_is_free_on, simple_assign, spell
 
@@ -42,29 +42,10 @@ def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Itera
         for a in cls.self_assigns:
             if a.method != "__init__":
                 continue
-            if any(not _exclusive(model, cls, a.method, a.node, method, node) for method, node in state.get(a.attr, ())):
+            if any(not exclusive_branches(model, cls, a.method, a.node, method, node) for method, node in state.get(a.attr, ())):
                 continue
             if model.self_kind(cls, a).tag is tag:
                 yield cls, a
-
-
-def _exclusive(model: FileModel, cls: ClassFacts, method_a: str, node_a: cst.CSTNode, method_b: str, node_b: cst.CSTNode) -> bool:
-    """Do the two statements sit in different branches of one ``if`` of the same method (only one of them runs)?"""
-    if method_a != method_b or method_a not in cls.methods:
-        return False
-    m = use_index(model).method(cls.methods[method_a])
-
-    def branches(node):
-        out = {}
-        child, p = node, m.parent.get(id(node))
-        while p is not None:
-            if isinstance(p, cst.If):
-                out[id(p)] = "body" if child is p.body else ("orelse" if child is p.orelse else "test")
-            child, p = p, m.parent.get(id(p))
-        return out
-
-    ba, bb = branches(node_a), branches(node_b)
-    return any(k in bb and ba[k] != bb[k] and "test" not in (ba[k], bb[k]) for k in ba)
 
 
 def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine | str | None:

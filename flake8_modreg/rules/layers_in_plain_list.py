@@ -103,6 +103,42 @@ class LayersInPlainList(Rule):
             """
             import torch.nn as nn
 
+            class Stack(nn.Module):
+                def __init__(self, n=2, sequential=False):
+                    super().__init__()
+                    if sequential:
+                        self.blocks = nn.Sequential(*[nn.Linear(4, 4) for _ in range(n)])
+                    else:
+                        self.blocks = [nn.Linear(4, 4) for _ in range(n)]
+
+                def forward(self, x):
+                    for b in self.blocks:
+                        x = b(x)
+                    return x
+            """,
+            at=[(9, 12)],
+            title="a registering container in one branch does not register the other",
+            fixed="""
+            import torch.nn as nn
+
+            class Stack(nn.Module):
+                def __init__(self, n=2, sequential=False):
+                    super().__init__()
+                    if sequential:
+                        self.blocks = nn.Sequential(*[nn.Linear(4, 4) for _ in range(n)])
+                    else:
+                        self.blocks = nn.ModuleList([nn.Linear(4, 4) for _ in range(n)])
+
+                def forward(self, x):
+                    for b in self.blocks:
+                        x = b(x)
+                    return x
+            """,
+        ),
+        Invalid(
+            """
+            import torch.nn as nn
+
             layer_list = [nn.Conv2d(5, 5, 3), nn.BatchNorm2d(5), nn.Linear(5, 2)]
 
             class MyNet(nn.Module):
