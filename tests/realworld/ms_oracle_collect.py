@@ -13,9 +13,10 @@ assigns ``self.<attr>``).  Nothing of that is in ``parameters_dict()``,
 
 Then, for models with plain tensor attributes (only those can be judged; the
 forward costs tens of seconds per model on a shared CPU), two train-mode
-forwards on a 2x3x224x224 input: every plain tensor attribute whose value
-changed is recorded as ``updated`` (state after ``__init__``, what MRG203
-reports), the others as constants.
+forwards on a batch of two inputs of the model's configured size (3x224x224
+by default): every plain tensor attribute whose value changed is recorded as
+``updated`` (state after ``__init__``, what MRG203 reports), the others as
+constants.
 A worker that overruns ``--timeout`` on one model is killed and replaced.
 """
 
@@ -85,6 +86,17 @@ def walk(net, ms, root, base_keys):
     return found, sorted(instantiated)
 
 
+def _input_size(name: str) -> tuple:
+    """The model's own input size (mindcv's pretrained configuration), else 3x224x224."""
+    from mindcv.models import registry
+
+    try:
+        size = (registry.get_pretrained_cfg(name) or {}).get("input_size")
+    except Exception:  # noqa: BLE001
+        size = None
+    return tuple(size) if size else (3, 224, 224)
+
+
 def build_one(name, ms, root, base_keys):
     import mindcv
     import numpy as np
@@ -103,7 +115,7 @@ def build_one(name, ms, root, base_keys):
         if not before:
             raise LookupError
         net.set_train(True)
-        x = ms.Tensor(np.random.default_rng(0).standard_normal((2, 3, 224, 224)).astype(np.float32))
+        x = ms.Tensor(np.random.default_rng(0).standard_normal((2, *_input_size(name))).astype(np.float32))
         net(x)
         net(x)
     except LookupError:
