@@ -90,7 +90,7 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
         if reads_old:
             return AtLine(f"is updated in {method}() at line {{line}} but not saved", node)
     if facts.random and not any(not reads_old for _, _, reads_old in uses.writes):
-        return "holds random values that state_dict() does not save"
+        return "holds random values that are never saved"
     return None
 
 

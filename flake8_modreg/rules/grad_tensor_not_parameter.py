@@ -69,8 +69,8 @@ class GradTensorNotParameter(Rule):
     summary = "A `requires_grad=True` tensor stored instead of an `nn.Parameter`"
     frameworks = frozenset({"torch"})
     fix_safety = Applicability.UNSAFE
-    message = "tensor 'self.{attr}' requires grad but is not a Parameter: the optimizer never sees it"
-    fix_hint = "wrap it: nn.Parameter(...) (requires_grad=True is the default)"
+    message = "'self.{attr}' requires grad but is no Parameter: never trained"
+    fix_hint = "the optimizer never sees it: wrap it, nn.Parameter(...) (requires_grad=True is the default)"
 
     invalid = (
         Invalid(

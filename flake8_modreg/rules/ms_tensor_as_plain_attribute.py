@@ -162,8 +162,8 @@ class MsTensorAsPlainAttribute(Rule):
     name = "ms-tensor-as-plain-attribute"
     summary = "State of a Cell (updated after `__init__`) kept in a plain MindSpore tensor"
     frameworks = frozenset({"mindspore"})
-    message = "MindSpore tensor 'self.{attr}' holds updated state as a plain attribute: not in get_parameters() nor in checkpoints"
-    fix_hint = "use Parameter(..., requires_grad=False) (how BatchNorm keeps moving_mean) or self.register_buffer('{attr}', ...)"
+    message = "MindSpore tensor 'self.{attr}' is updated state, not saved"
+    fix_hint = "it is in neither get_parameters() nor checkpoints: use Parameter(..., requires_grad=False) (how BatchNorm keeps moving_mean) or self.register_buffer('{attr}', ...)"
     fix_summary = "`Parameter(Tensor(...), requires_grad=False)` or `self.register_buffer(name, ...)`"
 
     invalid = (

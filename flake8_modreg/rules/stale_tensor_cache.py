@@ -90,8 +90,8 @@ class StaleTensorCache(Rule):
     name = "stale-tensor-cache"
     summary = "Tensors cached in a plain `dict`/`list` attribute that `_apply` does not clear"
     frameworks = frozenset({"torch"})
-    message = "tensors cached in plain {container} 'self.{attr}' keep their dtype and device after .to()/.half()"
-    fix_hint = "clear 'self.{attr}' in an `_apply(self, fn, *args, **kwargs)` override before calling super()._apply"
+    message = "tensor cache 'self.{attr}' ({container}) goes stale on .to()/.half()"
+    fix_hint = "its tensors keep their dtype and device: clear 'self.{attr}' in an `_apply(self, fn, *args, **kwargs)` override before calling super()._apply"
     fix_summary = "clear the cache in an `_apply` override (or use a non-persistent buffer)"
 
     invalid = (
