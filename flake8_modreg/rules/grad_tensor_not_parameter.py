@@ -71,6 +71,7 @@ class GradTensorNotParameter(Rule):
     fix_safety = Applicability.UNSAFE
     message = "'self.{attr}' requires grad but is no Parameter: never trained"
     fix_hint = "the optimizer never sees it: wrap it, nn.Parameter(...) (requires_grad=True is the default)"
+    fix_summary = "wrap it: `nn.Parameter(...)` (requires_grad=True is the default)"
 
     invalid = (
         Invalid(
