@@ -49,6 +49,8 @@ CACHE = HERE / ".cache"
 TREES = CACHE / "precision"
 LABELS = HERE / "precision_labels.json"
 REPO = HERE.parent.parent
+DOC = REPO / "docs" / "accuracy.md"
+MARKS = ("<!-- precision:start -->", "<!-- precision:end -->")
 sys.path.insert(0, str(REPO))
 
 #: pinned wheels of popular PyTorch libraries the rules were never tuned on
@@ -71,6 +73,28 @@ LIBRARIES = {
     "xformers": "xformers==0.0.35",
 }
 VERDICTS = ("true", "false", "debatable")
+#: what each label pattern of a false or debatable finding means (the general rule, never a library)
+PATTERNS = {
+    "moved-at-use": "every read moves it to the inputs' device first (`.to(x.device)`, a move helper, a re-assignment "
+                    "`self.a = self.a.to(...)`) and the dtype cannot break (integer/bool, compared into a mask, cast, "
+                    "or only elementwise promotion)",
+    "zero-d": "a 0-d tensor: combines with a tensor on any device and does not promote half inputs",
+    "python-only": "read only in `__init__`, in Python `if`/arithmetic, as CPU-side sampling weights or as indices",
+    "placeholder": "an empty placeholder or output stash that the method overwrites before anything reads it",
+    "own-conversion": "the class re-creates or re-moves it itself (an explicit device argument, a device check on read)",
+    "complex": "a complex tensor: a buffer would lose its imaginary part under `model.to(bfloat16)`",
+    "data-store": "a dict/list filled outside the forward path with recorded data, not a cache",
+    "unreachable-after-raise": "the last reachable statement raises; a dead `return` follows",
+    "jit-interface": "`.forward` on a value typed with a `@torch.jit.interface`: calling it instead does not script",
+    "registered-elsewhere": "the container's state is registered another way (its elements' weights re-registered in a "
+                            "registered container, or `state_dict`/`named_parameters` overridden to walk it)",
+    "requires-grad-false": "`.requires_grad_(False)` on a plain tensor: it does not require grad",
+    "explicit-device-fixture": "a benchmark fixture made on an explicit device and dtype, not model state",
+    "explicit-device-never-moved": "made on the constructor's explicit device in a module the library never moves",
+    "owner-registers-buffer": "the owning module registers the same tensor as its buffer, so it is saved",
+    "never-read": "never read after the assignment",
+    "explicit-none-forward": "`forward` is annotated `-> None`: returning nothing is its declared contract",
+}
 QUOTED = re.compile(r"'([^']+)'")
 
 
@@ -266,6 +290,46 @@ def patterns(rows: list[dict], roots: dict) -> str:
     return "\n".join(out)
 
 
+def doc_section(rows: list[dict], gone: list[str], labels: dict, sizes: dict, libs: dict) -> str:
+    """The generated part of docs/accuracy.md: tables, remaining false alarms by pattern, runtime reproductions."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("precision_repro", HERE / "precision_repro.py")
+    repro = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = repro
+    spec.loader.exec_module(repro)
+    out = [f"Pinned wheels: {', '.join(libs.values())}.", "", "Per library:", ""]
+    out += table(tally(rows, "library"), "library", sizes)
+    out += ["", "Per code:", ""] + table(tally(rows, "code"), "code")
+    groups = collections.defaultdict(list)
+    for r in rows:
+        if r["label"] and r["label"]["verdict"] != "true":
+            groups[(r["label"]["verdict"], r["label"].get("pattern", "-"))].append(r)
+    out += ["", "Findings that are not real bugs, by pattern:", ""]
+    for (verdict, pattern), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], -len(kv[1]), kv[0][1])):
+        where = ", ".join(f"{r['library']} `{r['finding']['path']}:{r['finding']['line']}` {r['finding']['code']}"
+                          for r in rs)
+        out.append(f"- **{pattern}** ({verdict}, {len(rs)}): {PATTERNS.get(pattern, '')}. {where}")
+    uses = collections.defaultdict(list)
+    live = {r["label"]["id"] for r in rows if r["label"]}
+    for lab in labels.values():
+        if lab.get("runtime"):
+            name = lab["runtime"].split("::", 1)[1].split()[0]
+            lib, path, line, code, _ = lab["id"].split("|")
+            mark = "" if lab["id"] in live else " (no longer reported)"
+            uses[name].append(f"{lib} `{path}:{line}` {code} [{lab['verdict']}]{mark}")
+    out += ["", f"Runtime-confirmed classifications ({sum(map(len, uses.values()))} labels, "
+            f"{len(repro.EXPECTED)} reproductions in `tests/realworld/precision_repro.py`, torch 2.13; "
+            "`tests/test_precision_harness.py` re-runs them):", ""]
+    for fn, want in repro.EXPECTED.items():
+        doc = (fn.__doc__ or "").strip().splitlines()[0]
+        out.append(f"- `{fn.__name__}` {want}: {doc} Confirms {', '.join(uses.get(fn.__name__, [])) or '-'}")
+    if gone:
+        out += ["", f"Labelled findings no longer reported: {len(gone)} "
+                f"({collections.Counter(labels[k]['verdict'] for k in gone)['true']} of them true)."]
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", help="library names (keys of LIBRARIES)")
@@ -275,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--patterns", action="store_true",
                     help="print the false and debatable findings grouped by pattern, with the flagged line and its uses")
     ap.add_argument("--json", help="also write every merged row to this file")
+    ap.add_argument("--write-doc", action="store_true",
+                    help="replace the generated precision section of docs/accuracy.md (between its markers)")
     ap.add_argument("--rerun", action="store_true", help="run modreg again even if the engine is unchanged")
     args = ap.parse_args(argv)
     libs = {k: v for k, v in LIBRARIES.items() if not args.only or k in args.only}
@@ -312,6 +378,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\n=== {r['id']}\n{f['code']} {f['message']}\n{context(roots[r['library']], f)}")
     if args.patterns:
         print(patterns(rows, roots))
+    if args.write_doc:
+        doc = DOC.read_text()
+        head, rest = doc.split(MARKS[0], 1)
+        _, tail = rest.split(MARKS[1], 1)
+        DOC.write_text(f"{head}{MARKS[0]}\n{doc_section(rows, gone, labels, sizes, libs)}\n{MARKS[1]}{tail}")
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "gone": gone}, indent=1))
     return 1 if problems else 0
