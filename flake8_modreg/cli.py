@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import hashlib
 import json
 import os
@@ -87,7 +88,8 @@ class _Ignores:
                 pass
 
     def ignored(self, path: Path, is_dir: bool) -> bool:
-        path = path.resolve() if not path.is_absolute() else path
+        if not path.is_absolute():  # resolve the folder, not the entry: a symlink loop must not raise
+            path = Path(os.path.realpath(path.parent)) / path.name
         for base, spec in self.specs:
             try:
                 rel = path.relative_to(base).as_posix()
@@ -104,22 +106,61 @@ def _skip_dir(entry: os.DirEntry) -> bool:
     return entry.name in SKIP_DIRS or entry.name.endswith(".egg-info") or os.path.exists(os.path.join(entry.path, "pyvenv.cfg"))
 
 
-def iter_files(paths: Sequence[str], ignores: _Ignores, errors: list[tuple[str, str]], force_exclude: bool = False) -> Iterator[str]:
-    """Python files under ``paths``; files named explicitly are included unless ``force_exclude``."""
+def _not_regular(mode: int) -> str | None:
+    """Why a file of this mode is not read (reading a FIFO or a device blocks or never ends), or None."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "not a regular file (a FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "not a regular file (a socket)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "not a regular file (a device)"
+    return "not a regular file"
+
+
+def _stat_error(path: str, e: OSError) -> str:
+    if e.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if isinstance(e, FileNotFoundError):
+        return "broken symbolic link" if os.path.islink(path) else "no such file or directory"
+    if isinstance(e, PermissionError):
+        return "permission denied"
+    return f"cannot stat: {e.strerror or e}"
+
+
+def iter_files(
+    paths: Sequence[str],
+    ignores: _Ignores,
+    errors: list[tuple[str, str]],
+    force_exclude: bool = False,
+    skipped: list[tuple[str, str]] | None = None,
+) -> Iterator[str]:
+    """Python files under ``paths``; files named explicitly are included unless ``force_exclude``.
+
+    Only regular files are read: a FIFO, socket or device named ``x.py`` in a
+    walked folder is skipped (and listed in ``skipped``); named explicitly it
+    is an error, as is a symbolic link that cannot be followed.
+    """
     for arg in paths:
         p = Path(arg)
-        if p.is_file():
+        try:
+            st = os.stat(arg)
+        except OSError as e:
+            errors.append((arg, _stat_error(arg, e)))
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            why = _not_regular(st.st_mode)
+            if why is not None:
+                errors.append((arg, why))
+                continue
             if force_exclude:
-                for parent in p.resolve().parents:
+                real = Path(os.path.realpath(arg))
+                for parent in real.parents:
                     ignores.add_gitignore(parent)
-                if ignores.ignored(p.resolve(), False) or any(
-                    ignores.ignored(d, True) or d.name in SKIP_DIRS for d in p.resolve().parents
-                ):
+                if ignores.ignored(real, False) or any(ignores.ignored(d, True) or d.name in SKIP_DIRS for d in real.parents):
                     continue
             yield os.path.normpath(arg)
-            continue
-        if not p.is_dir():
-            errors.append((arg, "no such file or directory"))
             continue
         top = p.resolve()
         for parent in [*reversed(top.parents), top]:  # .gitignore files above the walk root count too
@@ -146,9 +187,17 @@ def iter_files(paths: Sequence[str], ignores: _Ignores, errors: list[tuple[str, 
                         if not _skip_dir(entry) and not local.ignored(Path(entry.path), True):
                             subdirs.append(entry.path)
                     elif entry.name.endswith(SUFFIXES) and not local.ignored(Path(entry.path), False):
-                        yield os.path.normpath(entry.path)
+                        try:
+                            why = _not_regular(entry.stat().st_mode)  # follows a symlink
+                        except OSError as e:
+                            errors.append((os.path.normpath(entry.path), _stat_error(entry.path, e)))
+                            continue
+                        if why is None:
+                            yield os.path.normpath(entry.path)
+                        elif skipped is not None:
+                            skipped.append((os.path.normpath(entry.path), why))
                 except OSError as e:
-                    errors.append((entry.path, f"cannot stat: {e.strerror or e}"))
+                    errors.append((os.path.normpath(entry.path), _stat_error(entry.path, e)))
             stack.extend(reversed(subdirs))
 
 
@@ -167,6 +216,7 @@ class FileReport:
     error_line: int | None = None
     error_col: int | None = None
     error_cell: int | None = None
+    refused: bool = False  # --fix would not write what the user may not write in place (exit 2)
 
 
 def _finding_dict(f: Finding) -> dict:
@@ -227,24 +277,102 @@ class Task:
     edits: bool = False
 
 
+class NotWritten(Exception):
+    """The fixed text was not written: one line saying why (``refused``: exit 2)."""
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
+
+
+def write_refusal(st: os.stat_result, uid: int, gids: Iterable[int]) -> str | None:
+    """Why a user (``uid``, groups ``gids``) may not rewrite this file in place, or None.
+
+    The mode bits decide, as for anyone but root: a file without a write bit
+    for the user's class (owner, group or others) is read-only, even to root
+    (``chmod 444`` says "do not touch"); a writable folder, which lets one replace
+    a file one could not write, is not enough.  A file owned by someone else would
+    change owner when replaced: only root can give it back, so others are refused.
+    """
+    mode = st.st_mode
+    if not mode & 0o222:
+        return "read-only file (no write permission); not fixed"
+    if uid != 0:
+        if st.st_uid == uid:
+            ok = mode & stat.S_IWUSR
+        elif st.st_gid in gids:
+            ok = mode & stat.S_IWGRP
+        else:
+            ok = mode & stat.S_IWOTH
+        if not ok:
+            return "no write permission; not fixed"
+        if st.st_uid != uid:
+            return "owned by another user (replacing it would change its owner); not fixed"
+    return None
+
+
 def _atomic_write(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same directory and a rename, keeping the mode."""
-    st = os.stat(path)
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".modreg-", suffix=".tmp", dir=d)
+    """:func:`write_fixed` for a writer that holds no earlier read; ``OSError`` (one line) when not written."""
+    try:
+        write_fixed(path, _read(path), data)
+    except NotWritten as e:
+        raise OSError(str(e)) from None
+
+
+def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def write_fixed(path: str, original: bytes, data: bytes, before: os.stat_result | None = None) -> None:
+    """Replace the file at ``path`` (holding ``original``, as ``before`` stat'ed it) with ``data``, atomically.
+
+    * a symbolic link is kept: its target is replaced;
+    * what the user could not write in place is refused (:func:`write_refusal`);
+    * the file is checked again just before the rename: if it changed since it
+      was read (an editor saved it meanwhile), nothing is written;
+    * the mode (and, for root, the owner) is kept.
+
+    Raises :class:`NotWritten` with one line.
+    """
+    real = os.path.realpath(path)
+    d = os.path.dirname(real)
+    try:
+        st = os.stat(real)
+        refusal = write_refusal(st, os.geteuid(), {os.getegid(), *os.getgroups()})
+    except OSError as e:
+        raise NotWritten(f"cannot write: {e.strerror or e}") from None
+    if refusal:
+        raise NotWritten(refusal, refused=True)
+    if before is not None and _identity(st) != _identity(before):
+        raise NotWritten("changed while being fixed; not written (run again)")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".modreg-", suffix=".tmp", dir=d)
+    except OSError as e:
+        raise NotWritten(f"cannot write: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        os.replace(tmp, path)
-    except BaseException:
+        if st.st_uid != os.geteuid() or st.st_gid != os.getegid():
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)
+            except PermissionError:
+                if st.st_uid != os.geteuid():
+                    raise NotWritten("owned by another user (replacing it would change its owner); not fixed", refused=True)
+        # the last moment before the rename: is the file still what was read and fixed?
+        now = os.stat(real)
+        if _identity(now) != _identity(st) or _read(real) != original:
+            raise NotWritten("changed while being fixed; not written (run again)")
+        os.replace(tmp, real)
+    except OSError as e:
+        raise NotWritten(f"cannot write: {e.strerror or e}") from None
+    finally:
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise
 
 
 def process(task: Task, source: bytes | None = None) -> FileReport:
@@ -256,10 +384,13 @@ def process(task: Task, source: bytes | None = None) -> FileReport:
     path = task.path
     display = task.display or path
     try:
+        before = None
         if source is None:
-            source = _read(path)
+            with open(path, "rb") as fh:
+                before = os.fstat(fh.fileno())
+                source = fh.read()
         if is_notebook(path):
-            return _process_notebook(task, source)
+            return _process_notebook(task, source, before)
         context = task.context
         if context is None and task.display is None:
             context = FileContext(*module_name_for(path))
@@ -277,8 +408,13 @@ def process(task: Task, source: bytes | None = None) -> FileReport:
                     b = decode(new).splitlines(keepends=True)
                     report.diff = "".join(difflib.unified_diff(a, b, f"a/{display}", f"b/{display}"))
                 elif task.display is None:
-                    _atomic_write(path, new)
-                    report.written = True
+                    try:
+                        write_fixed(path, source, new, before)
+                        report.written = True
+                    except NotWritten as e:
+                        report.error, report.refused, report.fixed = str(e), e.refused, 0
+                        report.findings = []
+                        return report
                 else:
                     report.diff = new.decode("utf-8", "surrogateescape")  # stdin: the fixed text
             text = decode(new)
@@ -304,7 +440,7 @@ def process(task: Task, source: bytes | None = None) -> FileReport:
         return FileReport(display, error=f"internal error: {type(e).__name__}: {' '.join(str(e).split())}")
 
 
-def _process_notebook(task: Task, data: bytes) -> FileReport:
+def _process_notebook(task: Task, data: bytes, before: os.stat_result | None = None) -> FileReport:
     """:func:`process` for a ``.ipynb``: the joined code cells are checked (and fixed), findings map to cells."""
     from .core import run
     from .noqa import Noqa, keep_unsuppressed
@@ -333,8 +469,11 @@ def _process_notebook(task: Task, data: bytes) -> FileReport:
                             )))
                     report.diff = "".join(c if c.endswith("\n") else c + "\n" for c in chunks)
                 elif task.display is None:
-                    _atomic_write(task.path, fixed_bytes)
-                    report.written = True
+                    try:
+                        write_fixed(task.path, data, fixed_bytes, before)
+                        report.written = True
+                    except NotWritten as e:
+                        return FileReport(display, error=str(e), refused=e.refused)
                 else:
                     report.diff = fixed_bytes.decode("utf-8")
             text = new
@@ -979,6 +1118,8 @@ def _run_check(args: argparse.Namespace, pc: ProjectConfig, config: Config, out:
             out.write(report.diff if report.diff is not None else source.decode("utf-8", "surrogateescape"))
             if not args.fix_only:
                 emit([report], [], "text" if args.format == "text" else args.format, err)
+            if report.error:
+                err.write(f"{name}: error: {report.error}\n")
             if args.fix_only:
                 return 0 if not report.error else 1
             return 0 if (args.exit_zero or not report.findings) and not report.error else 1
@@ -1003,6 +1144,8 @@ def _run_check(args: argparse.Namespace, pc: ProjectConfig, config: Config, out:
         console.write(_summary(reports, errors, args) + "\n")
     elif not args.quiet and args.mode == "diff":
         err.write(_summary(reports, errors, args) + "\n")
+    if any(r.refused for r in reports):
+        return 2  # --fix was asked to write what the user may not write
     if args.exit_zero:
         return 0
     if args.fix_only:  # ruff's --fix-only: what is left is not reported and does not fail the run
