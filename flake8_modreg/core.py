@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import logging
 import os
+import re
 import sys
+import threading
 import tokenize
-from typing import TYPE_CHECKING, Callable, Iterable
+import warnings
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 import libcst as cst
 
@@ -22,6 +26,7 @@ if TYPE_CHECKING:
     from .resolver import Resolver
 
 log = logging.getLogger("flake8_modreg")
+T = TypeVar("T")
 
 #: Substrings without which a file cannot hold a torch Module or MindSpore Cell
 #: we could recognise (TorchFix's cheap prefilter, before any parse).
@@ -29,6 +34,86 @@ _PREFILTER = ("torch", "mindspore", "lightning", "transformers", "mmengine", "mm
 #: libcst's parser and visitors recurse; deep nesting that ``ast`` accepts can
 #: exhaust the default limit.  This is raised for the duration of a check.
 _RECURSION_LIMIT = 8000
+#: libcst's native parser recurses on the C stack (about 6 kB per nested
+#: bracket: a thread's default 8 MB overflows near 1,250 and the process dies
+#: with SIGSEGV).  The parse and the visitors run on a thread with this much
+#: stack (address space; only what is touched is ever committed).
+_STACK_SIZE = 512 << 20
+TOO_DEEP = "too deeply nested to analyse"
+#: deeper than this bracket nesting CPython itself refuses the file ("too many nested parentheses")
+MAX_BRACKET_DEPTH = 200
+_NESTING_MESSAGES = ("too many nested parentheses", "too many levels of indentation", "too complex", "too many statically nested blocks")
+_deep = threading.local()
+
+
+def on_deep_stack(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn(*args, **kwargs)`` on a thread with a :data:`_STACK_SIZE` C stack (directly when already on one)."""
+    if getattr(_deep, "active", False):
+        return fn(*args, **kwargs)
+    box: list[tuple[bool, Any]] = []
+
+    def target() -> None:
+        _deep.active = True
+        try:
+            box.append((True, fn(*args, **kwargs)))
+        except BaseException as e:  # handed to the caller's thread
+            box.append((False, e))
+
+    try:
+        old = threading.stack_size(_STACK_SIZE)
+        try:
+            t = threading.Thread(target=target, name="modreg-deep-stack", daemon=True)
+            t.start()
+        finally:
+            threading.stack_size(old)
+    except (RuntimeError, ValueError, MemoryError):  # no room for such a thread: run here
+        return fn(*args, **kwargs)
+    t.join()
+    ok, value = box[0]
+    if ok:
+        return value
+    raise value
+
+
+def _bracket_depth(source: str | bytes) -> int:
+    """The deepest bracket nesting, counting brackets in strings and comments too (an upper bound)."""
+    pattern = _BRACKETS_B if isinstance(source, bytes) else _BRACKETS
+    depth = deepest = 0
+    for b in pattern.findall(source):
+        if b in _OPENERS:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif depth:
+            depth -= 1
+    return deepest
+
+
+_BRACKETS = re.compile(r"[()\[\]{}]")
+_BRACKETS_B = re.compile(rb"[()\[\]{}]")
+_OPENERS = frozenset(["(", "[", "{", b"(", b"[", b"{"])
+
+
+def check_nesting(source: str | bytes) -> None:
+    """Raise ``ModregError(TOO_DEEP)`` for nesting deeper than CPython's own parser accepts.
+
+    ``ast.parse`` (about 0.07x a libcst parse) bounds every kind of nesting
+    (brackets: 200; indentation: 100; expression chains such as ``not not
+    ... x`` or ``a if b else ...``: CPython's parser stack).  A file it
+    rejects for another reason (a syntax error, syntax newer than this
+    Python) is bounded by its bracket depth alone.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source)
+    except (RecursionError, MemoryError):
+        raise ModregError(TOO_DEEP) from None
+    except SyntaxError as e:
+        if any(m in str(e.msg) for m in _NESTING_MESSAGES) or _bracket_depth(source) > MAX_BRACKET_DEPTH:
+            raise ModregError(TOO_DEEP) from None
+    except ValueError:  # NUL bytes: the parse says so
+        pass
 
 
 def _needles(config: Config, context: FileContext | None = None) -> tuple[str, ...]:
@@ -59,10 +144,11 @@ def parse(source: str | bytes) -> cst.Module:
     """Parse with libcst; any failure becomes one :class:`ModregError`."""
     if isinstance(source, str) and source.startswith("\ufeff"):
         source = source[1:]
+    check_nesting(source)
     old = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(old, _RECURSION_LIMIT))
-        return cst.parse_module(source)
+        return on_deep_stack(cst.parse_module, source)
     except cst.ParserSyntaxError as e:
         python = python_syntax_error(source)
         if python is not None:  # Python's own parser knows where (what flake8's E999 shows)
@@ -73,7 +159,7 @@ def parse(source: str | bytes) -> cst.Module:
             detail = detail[:97] + "..."
         raise ModregError(f"syntax error (libcst): {detail}", line=e.raw_line, col=e.raw_column) from None
     except RecursionError:
-        raise ModregError("too deeply nested to analyse") from None
+        raise ModregError(TOO_DEEP) from None
     except (UnicodeDecodeError, LookupError, SyntaxError) as e:  # bad encoding / coding cookie
         raise ModregError(f"cannot decode source: {e}") from None
     except ValueError as e:  # e.g. NUL bytes
@@ -192,6 +278,17 @@ def run(
         if resolver is None or not resolver.source_defines_modules(source):
             return None, None, []
     resolver = resolver or _resolver_for(path, config)
+    return on_deep_stack(_run, source, config, context, rules, parser, resolver)
+
+
+def _run(
+    source: str | bytes,
+    config: Config,
+    context: FileContext | None,
+    rules: list[type[Rule]],
+    parser: Callable[[str], cst.Module] | None,
+    resolver: "Resolver | None",
+) -> tuple[cst.Module | None, FileModel | None, list[Finding]]:
     module = parser(source) if parser is not None and isinstance(source, str) else parse(source)
     old = sys.getrecursionlimit()
     ctx = context or FileContext()
@@ -206,7 +303,7 @@ def run(
             wanted.update((id(v.node), v.node) for v in r.fmt.values() if isinstance(v, AtLine))
         positions = node_positions(module, wanted.values())
     except RecursionError:
-        raise ModregError("too deeply nested to analyse") from None
+        raise ModregError(TOO_DEEP) from None
     finally:
         sys.setrecursionlimit(old)
     seen = set()

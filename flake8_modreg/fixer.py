@@ -20,7 +20,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from .core import _RECURSION_LIMIT, FileContext, check_module
+from .core import _RECURSION_LIMIT, TOO_DEEP, FileContext, check_module, on_deep_stack
 from .findings import Applicability, Finding, Fix, ModregError
 from .settings import Config
 
@@ -123,6 +123,21 @@ def fix(
     source does not parse, or when a fix would produce text that does not
     re-parse (then nothing is changed: the caller must not write).
     """
+    try:
+        return on_deep_stack(_fix, source, path, config, unsafe, keep, max_rounds, context)
+    except RecursionError:
+        raise ModregError(TOO_DEEP) from None
+
+
+def _fix(
+    source: str | bytes,
+    path: str | None,
+    config: Config | None,
+    unsafe: bool,
+    keep: Callable[[Finding, str | bytes], bool] | None,
+    max_rounds: int,
+    context: FileContext | None,
+) -> FixResult:
     bom = isinstance(source, str) and source.startswith("\ufeff")
     text = source[1:] if bom else source  # type: ignore[index]
     applied: list[Finding] = []

@@ -66,7 +66,7 @@ import libcst as cst
 from flake8.defaults import NOQA_INLINE_REGEXP
 
 from . import __version__
-from .core import check_module
+from .core import check_module, on_deep_stack
 from .docs import DOCS_URL
 from .findings import CANNOT_RUN, Applicability, Finding, ModregError  # CANNOT_RUN: published as errors
 from .fixer import apply_fixes, fix
@@ -321,9 +321,9 @@ def to_diagnostic(f: Finding, lines: Sequence[str], codec: Any, bom: int = 0) ->
 def single_fix_text(analysis: Analysis, finding: Finding) -> str | None:
     """The document text with only ``finding``'s fix applied, or None if that would not parse."""
     assert analysis.module is not None and finding.fix is not None
-    new = apply_fixes(analysis.module, [finding.fix]).code
     try:
-        cst.parse_module(new)
+        new = on_deep_stack(lambda: apply_fixes(analysis.module, [finding.fix]).code)
+        on_deep_stack(cst.parse_module, new)
     except Exception:
         log.warning("the fix of %s at line %d would break the syntax; not offered", finding.code, finding.line)
         return None
