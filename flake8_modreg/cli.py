@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -217,6 +218,8 @@ class FileReport:
     error_col: int | None = None
     error_cell: int | None = None
     refused: bool = False  # --fix would not write what the user may not write in place (exit 2)
+    #: other files whose summaries the check consulted: path -> summary digest (what the cache re-validates)
+    deps: dict[str, str] = field(default_factory=dict)
 
 
 def _finding_dict(f: Finding) -> dict:
@@ -378,7 +381,7 @@ def write_fixed(path: str, original: bytes, data: bytes, before: os.stat_result 
 def process(task: Task, source: bytes | None = None) -> FileReport:
     """Check (and fix) one file; every failure becomes ``FileReport.error``, one line."""
     # the checker is imported by the first file that needs it: a warm run (all cached) imports no libcst
-    from .core import decode, run
+    from .core import decode, on_deep_stack, run
     from .noqa import Noqa, keep_unsuppressed
 
     path = task.path
@@ -419,14 +422,14 @@ def process(task: Task, source: bytes | None = None) -> FileReport:
                     report.diff = new.decode("utf-8", "surrogateescape")  # stdin: the fixed text
             text = decode(new)
         else:
-            module, _model, findings = run(source, path=path, config=task.config, context=context)
-            report = FileReport(display)
+            module, model, findings = run(source, path=path, config=task.config, context=context)
+            report = FileReport(display, deps=_consulted(model))
             text = decode(source) if findings else ""
         if findings:
             findings = Noqa.from_source(text).filter(findings)
         report.findings = [_finding_dict(f) for f in findings]
         if task.edits and task.mode == "check" and findings:
-            _attach_edits(module, findings, report.findings)
+            on_deep_stack(_attach_edits, module, findings, report.findings)
         return report
     except ModregError as e:
         return FileReport(display, error=str(e), error_line=e.line, error_col=e.col)
@@ -515,6 +518,22 @@ def _cell_edits(nb: Any, edits: list[dict]) -> list[dict] | None:
     return out
 
 
+def _consulted(model: Any) -> dict[str, str]:
+    """The files (path -> summary digest) a lazy cross-file resolver read for this model, if it has one."""
+    resolver = getattr(model, "resolver", None)
+    consulted = getattr(resolver, "consulted", None)
+    return dict(consulted()) if callable(consulted) else {}
+
+
+def _dep_digest(path: str) -> str | None:
+    """The current summary digest of a file a cached result consulted (None: cannot tell, a miss)."""
+    try:
+        from .resolver import summary_digest  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return summary_digest(path)
+
+
 def _attach_edits(module: Any, findings: list[Finding], dicts: list[dict]) -> None:
     """``d["edits"]``: the text edits of each finding's own fix, in ruff's shape (see :mod:`flake8_modreg.edits`)."""
     from .edits import text_edits
@@ -535,62 +554,150 @@ def _attach_edits(module: Any, findings: list[Finding], dicts: list[dict]) -> No
 # --- cache ----------------------------------------------------------------------------------------
 
 
-class Cache:
-    """Content-hash cache of summaries and findings, one JSON file per configuration.
+_FINDING_KEYS = {
+    "code": str, "name": str, "message": str, "fix_hint": str,
+    "line": int, "col": int, "end_line": int, "end_col": int,
+    "fix": (str, type(None)), "fix_title": (str, type(None)),
+}  # fmt: skip
 
-    Keyed by the package version and a fingerprint of the configuration; an
-    entry is used only when the file's bytes hash the same (and, for
-    findings, the cross-file context is the same).  Written atomically.
+
+def _valid_findings(findings: Any) -> bool:
+    return isinstance(findings, list) and all(
+        isinstance(d, dict)
+        and all(isinstance(d.get(k, ...), t) for k, t in _FINDING_KEYS.items())
+        and isinstance(d.get("edits"), (list, type(None)))
+        for d in findings
+    )
+
+
+def _summary_from(s: Any) -> FileSummary:
+    """A :class:`FileSummary` from its JSON form; ``TypeError``/``KeyError``/``ValueError`` if it is not one."""
+    classes = [ClassSummary(**c) for c in s["classes"]]
+    ok = (
+        isinstance(s["path"], str)
+        and isinstance(s["module"], str)
+        and isinstance(s["is_package"], bool)
+        and isinstance(s["exports"], dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in s["exports"].items())
+        and all(
+            isinstance(c.qualname, str)
+            and isinstance(c.bases, list)
+            and all(isinstance(b, str) for b in c.bases)
+            and isinstance(c.framework, (str, type(None)))
+            for c in classes
+        )
+    )
+    if not ok:
+        raise ValueError("not a summary")
+    return FileSummary(s["path"], s["module"], s["is_package"], classes, s["exports"])
+
+
+@functools.lru_cache(maxsize=None)
+def code_fingerprint() -> str:
+    """A hash of this package's own source files (computed once per process, about 1 ms).
+
+    Two installs with the same version but other rules (a git commit, a
+    pre-commit ``rev:`` between releases) must not share cached results.
+    """
+    h = hashlib.blake2b(digest_size=8)
+    root = Path(__file__).resolve().parent
+    for p in sorted(root.rglob("*.py")):
+        try:
+            data = p.read_bytes()
+        except OSError:
+            data = b"?"
+        h.update(p.relative_to(root).as_posix().encode() + b"\0" + data + b"\0")
+    return h.hexdigest()
+
+
+def findings_key(module: tuple[str, bool], ctx: FileContext | None) -> str:
+    """What a file's findings depend on beyond its bytes and the configuration: its module name and the
+    facts the run's other files gave it (the bases they define, with their frameworks)."""
+    return json.dumps([module[0], module[1], [list(b) for b in ctx.bases] if ctx is not None else []])
+
+
+class Cache:
+    """Content-hash cache of summaries and findings, one JSON file per code and configuration.
+
+    The file is named after the package version, a hash of the package's own
+    sources (:func:`code_fingerprint`) and a fingerprint of the configuration.
+    In it, an entry per path is used only when everything its result depends
+    on is unchanged:
+
+    * a summary: the file's bytes and its dotted module name;
+    * findings: the bytes, plus :func:`findings_key` (module name, the
+      cross-file bases), plus ``deps``: every other file whose summary the
+      check consulted, with that summary's digest, re-validated through
+      ``dep_digest(path)`` (a file that cannot be read has the digest ``""``).
+
+    Anything unexpected in the file (a truncated write, another shape) is a
+    miss, never an error; the run rewrites it.  Written atomically.
     """
 
     def __init__(self, directory: Path, config: Config) -> None:
         fingerprint = hashlib.sha256(repr((__version__, config)).encode()).hexdigest()[:16]
         self.directory = directory
-        self.file = directory / f"v{__version__}-{fingerprint}.json"
+        self.prefix = f"v{__version__}-{code_fingerprint()}-"
+        self.file = directory / f"{self.prefix}{fingerprint}.json"
         self.entries: dict[str, dict] = {}
         self.dirty = False
         try:
             data = json.loads(self.file.read_text(encoding="utf-8"))
             if isinstance(data, dict):
                 self.entries = data
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             pass
 
     @staticmethod
     def digest(data: bytes) -> str:
         return hashlib.blake2b(data, digest_size=16).hexdigest()
 
-    def summary(self, path: str, digest: str) -> tuple[bool, FileSummary | None]:
+    def _entry(self, path: str, digest: str, module: tuple[str, bool]) -> dict | None:
         e = self.entries.get(path)
-        if not e or e.get("hash") != digest or "summary" not in e:
-            return False, None
-        s = e["summary"]
-        if s is None:
-            return True, None
-        return True, FileSummary(
-            s["path"], s["module"], s["is_package"], [ClassSummary(**c) for c in s["classes"]], s["exports"]
-        )
-
-    def findings(self, path: str, digest: str, ctx: str) -> list[dict] | None:
-        e = self.entries.get(path)
-        if e and e.get("hash") == digest and e.get("ctx") == ctx and "findings" in e:
-            return e["findings"]
+        if isinstance(e, dict) and e.get("hash") == digest and e.get("module") == [module[0], module[1]]:
+            return e
         return None
 
-    def put_summary(self, path: str, digest: str, summary: FileSummary | None) -> None:
-        e = self.entries.get(path)
-        if not e or e.get("hash") != digest:
-            e = self.entries[path] = {"hash": digest}
-        e["summary"] = asdict(summary) if summary is not None else None
-        self.dirty = True
+    def summary(self, path: str, digest: str, module: tuple[str, bool]) -> tuple[bool, FileSummary | None]:
+        e = self._entry(path, digest, module)
+        if e is None or "summary" not in e:
+            return False, None
+        if e["summary"] is None:
+            return True, None
+        try:
+            return True, _summary_from(e["summary"])
+        except (TypeError, KeyError, ValueError, AttributeError):
+            return False, None
 
-    def put_findings(self, path: str, digest: str, ctx: str, findings: list[dict]) -> None:
-        e = self.entries.setdefault(path, {"hash": digest})
-        if e.get("hash") != digest:
-            e.clear()
-            e["hash"] = digest
-        e["ctx"], e["findings"] = ctx, findings
+    def findings(
+        self, path: str, digest: str, module: tuple[str, bool], key: str, dep_digest: Callable[[str], str | None] | None = None
+    ) -> list[dict] | None:
+        e = self._entry(path, digest, module)
+        if e is None or e.get("key") != key or not _valid_findings(e.get("findings")):
+            return None
+        deps = e.get("deps", {})
+        if not isinstance(deps, dict):
+            return None
+        for dep, dep_hash in deps.items():
+            if dep_digest is None or dep_digest(dep) != dep_hash:
+                return None
+        return [dict(d) for d in e["findings"]]
+
+    def _put(self, path: str, digest: str, module: tuple[str, bool]) -> dict:
+        e = self._entry(path, digest, module)
+        if e is None:
+            e = self.entries[path] = {"hash": digest, "module": [module[0], module[1]]}
         self.dirty = True
+        return e
+
+    def put_summary(self, path: str, digest: str, module: tuple[str, bool], summary: FileSummary | None) -> None:
+        self._put(path, digest, module)["summary"] = asdict(summary) if summary is not None else None
+
+    def put_findings(
+        self, path: str, digest: str, module: tuple[str, bool], key: str, findings: list[dict], deps: dict[str, str] | None = None
+    ) -> None:
+        e = self._put(path, digest, module)
+        e["key"], e["findings"], e["deps"] = key, findings, dict(deps or {})
 
     def save(self) -> None:
         if not self.dirty:
@@ -601,8 +708,8 @@ class Cache:
             if not tag.exists():
                 tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n# modreg's result cache\n")
                 (self.directory / ".gitignore").write_text("*\n")
-            for old in self.directory.glob("v*.json"):  # caches of other versions are dead weight
-                if not old.name.startswith(f"v{__version__}-"):
+            for old in self.directory.glob("v*.json"):  # caches of other code are dead weight
+                if not old.name.startswith(self.prefix):
                     old.unlink(missing_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".cache-", suffix=".tmp", dir=self.directory)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -704,10 +811,6 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
     return tqdm(total=total, desc=desc, unit="file", file=sys.stderr, leave=False)
 
 
-def _ctx_key(ctx: FileContext | None) -> str:
-    return "" if ctx is None else json.dumps(ctx.bases)
-
-
 def _per_file_ignored(pc: ProjectConfig, path: str, code: str) -> bool:
     return pc.per_file_ignored(path, code)
 
@@ -731,6 +834,7 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
     try:
         # phase 1: what classes each file defines (cheap ast pass; cached by content)
         digests: dict[str, str] = {}
+        modules: dict[str, tuple[str, bool]] = {}
         summaries: dict[str, FileSummary | None] = {}
         todo = []
         for f in files:
@@ -740,7 +844,8 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
                 except OSError:
                     todo.append(f)
                     continue
-                hit, s = cache.summary(f, digests[f])
+                modules[f] = module_name_for(f)
+                hit, s = cache.summary(f, digests[f], modules[f])
                 if hit:
                     summaries[f] = s
                     continue
@@ -750,7 +855,7 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
         for path, s, _err in workers.map(_summarize, summarize, [_size(f) for f in todo], index_bar):
             summaries[path] = s
             if cache is not None and path in digests:
-                cache.put_summary(path, digests[path], s)
+                cache.put_summary(path, digests[path], modules[path], s)
         if index_bar is not None:
             index_bar.close()
         # in the files' order, whichever came from the cache or finished first
@@ -761,9 +866,9 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
         ctx_keys: dict[str, str] = {}
         for f in files:
             ctx = index.context_for(f)
-            ctx_keys[f] = _ctx_key(ctx)
             if cache is not None and f in digests:
-                cached = cache.findings(f, digests[f], ctx_keys[f])
+                ctx_keys[f] = findings_key(modules[f], ctx)
+                cached = cache.findings(f, digests[f], modules[f], ctx_keys[f], _dep_digest)
                 if cached is not None and want_edits and any(d["fix"] and "edits" not in d for d in cached):
                     cached = None  # cached by a run that did not compute the fixes' edits
                 if cached is not None:
@@ -774,7 +879,8 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
         for report in workers.map(process, tasks, [_size(t.path) for t in tasks], bar):
             reports[report.path] = report
             if cache is not None and report.error is None and report.path in digests:
-                cache.put_findings(report.path, digests[report.path], ctx_keys[report.path], report.findings)
+                f = report.path
+                cache.put_findings(f, digests[f], modules[f], ctx_keys[f], report.findings, report.deps)
         if bar is not None:
             bar.close()
     finally:
