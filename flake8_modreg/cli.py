@@ -630,8 +630,10 @@ class Cache:
       check consulted, with that summary's digest, re-validated through
       ``dep_digest(path)`` (a file that cannot be read has the digest ``""``).
 
-    Anything unexpected in the file (a truncated write, another shape) is a
-    miss, never an error; the run rewrites it.  Written atomically.
+    The file starts with a checksum of its entries: a truncated or edited
+    file is a miss as a whole.  An entry of an unexpected shape (another
+    writer's bug) is a miss, never an error; the run rewrites it.  Written
+    atomically.
     """
 
     def __init__(self, directory: Path, config: Config) -> None:
@@ -642,11 +644,27 @@ class Cache:
         self.entries: dict[str, dict] = {}
         self.dirty = False
         try:
-            data = json.loads(self.file.read_text(encoding="utf-8"))
-            if isinstance(data, dict):
-                self.entries = data
-        except (OSError, ValueError, RecursionError):
+            self.entries = self.decode(self.file.read_bytes())
+        except OSError:
             pass
+
+    @staticmethod
+    def encode(entries: dict) -> bytes:
+        """The file's bytes: a checksum line, then the entries as JSON."""
+        body = json.dumps(entries, separators=(",", ":")).encode()
+        return hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b"\n" + body
+
+    @staticmethod
+    def decode(data: bytes) -> dict:
+        """The entries of a cache file; ``{}`` for anything that is not what :meth:`encode` wrote."""
+        check, _, body = data.partition(b"\n")
+        if hashlib.blake2b(body, digest_size=16).hexdigest().encode() != check:
+            return {}  # truncated, edited by hand, written by another program
+        try:
+            entries = json.loads(body)
+        except (ValueError, RecursionError):
+            return {}
+        return entries if isinstance(entries, dict) else {}
 
     @staticmethod
     def digest(data: bytes) -> str:
@@ -712,8 +730,8 @@ class Cache:
                 if not old.name.startswith(self.prefix):
                     old.unlink(missing_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".cache-", suffix=".tmp", dir=self.directory)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self.entries, fh, separators=(",", ":"))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(self.encode(self.entries))
             os.replace(tmp, self.file)
         except OSError:
             pass  # a cache that cannot be written is only slower
