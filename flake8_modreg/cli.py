@@ -17,6 +17,7 @@ import argparse
 import difflib
 import errno
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -386,6 +387,8 @@ def process(task: Task, source: bytes | None = None) -> FileReport:
 
     path = task.path
     display = task.display or path
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # libcst builds ~100k nodes per 1,000 lines, no cycles: collections meanwhile cost 10-50%
     try:
         before = None
         if source is None:
@@ -441,6 +444,9 @@ def process(task: Task, source: bytes | None = None) -> FileReport:
         if os.environ.get("MODREG_STRICT") == "1":
             raise
         return FileReport(display, error=f"internal error: {type(e).__name__}: {' '.join(str(e).split())}")
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def _process_notebook(task: Task, data: bytes, before: os.stat_result | None = None) -> FileReport:
@@ -1243,7 +1249,7 @@ def _run_check(args: argparse.Namespace, pc: ProjectConfig, config: Config, out:
             if not args.fix_only:
                 emit([report], [], "text" if args.format == "text" else args.format, err)
             if report.error:
-                err.write(f"{name}: error: {report.error}\n")
+                err.write(f"{error_where(name, report.error_line, report.error_col)}: error: {report.error}\n")
             if args.fix_only:
                 return 0 if not report.error else 1
             return 0 if (args.exit_zero or not report.findings) and not report.error else 1

@@ -43,6 +43,9 @@ class Noqa:
         if self._mapping is not None:
             return self._mapping
         ret: dict[int, str] = {}
+        if not any("noqa" in line or "NOQA" in line.upper() for line in self.lines):
+            self._mapping = ret  # nothing to find: no need to tokenize (about 0.3x a parse)
+            return ret
         try:
             tokens = list(tokenize.generate_tokens(io.StringIO("".join(self.lines)).readline))
         except (tokenize.TokenError, SyntaxError, ValueError):

@@ -143,4 +143,4 @@ def test_a_full_disk_is_not_reported_as_cannot_read(tmp_path, monkeypatch):
 def test_stdin_fix_of_unparsable_input_says_why(tmp_path):
     code, out, err = run("check", "--fix", "--stdin-filename", "x.py", stdin="import torch\nclass A(:\n", cwd=tmp_path)
     assert code == 1 and out == "import torch\nclass A(:\n"
-    assert err.startswith("x.py: error: syntax error at line 2") and err.count("\n") == 1
+    assert err.startswith("x.py:2:") and "error: syntax error" in err and err.count("\n") == 1
