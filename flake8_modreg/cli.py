@@ -839,13 +839,19 @@ def _per_file_ignored(pc: ProjectConfig, path: str, code: str) -> bool:
     return pc.per_file_ignored(path, code)
 
 
-def list_files(args: argparse.Namespace, pc: ProjectConfig) -> tuple[list[str], list[tuple[str, str]]]:
-    """The files a run checks (``--show-files`` prints them), and the paths that could not be listed."""
+def list_files(
+    args: argparse.Namespace, pc: ProjectConfig, skipped: list[tuple[str, str]] | None = None
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """The files a run checks (``--show-files`` prints them), and the paths that could not be listed.
+
+    Files of a walked folder that are not regular files (FIFOs, sockets,
+    devices) are never read; they are appended to ``skipped`` with the reason.
+    """
     errors: list[tuple[str, str]] = []
     ignores = _Ignores()
     ignores.add(pc.root, pc.exclude)
     ignores.add(Path.cwd(), [p for e in args.exclude for p in e.split(",")])
-    return sorted(set(iter_files(args.paths, ignores, errors, args.force_exclude))), errors
+    return sorted(set(iter_files(args.paths, ignores, errors, args.force_exclude, skipped))), errors
 
 
 def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> tuple[list[FileReport], list[tuple[str, str]]]:
@@ -1129,9 +1135,12 @@ def _cmd_check(args: argparse.Namespace, out: Any, err: Any, stdin: Any) -> int:
     pc = project_config(args)
     config = pc.config(**options_config(args, pc))
     if args.show_files:
-        files, errors = list_files(args, pc)
+        skipped: list[tuple[str, str]] = []
+        files, errors = list_files(args, pc, skipped)
         for f in files:
             out.write(f + "\n")
+        for path, why in skipped:
+            err.write(f"{path}: skipped: {why}\n")
         for path, msg in errors:
             err.write(f"{path}: error: {msg}\n")
         return 1 if errors else 0
