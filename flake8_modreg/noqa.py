@@ -32,6 +32,7 @@ class Noqa:
         self.file_ignored = any(defaults.NOQA_FILE.match(line) for line in self.lines)
         self._mapping: dict[int, str] | None = None
         self._spans: dict[int, tuple[int, int]] = {}
+        self._mentioned: bool | None = None
 
     @classmethod
     def from_source(cls, source: str) -> "Noqa":
@@ -43,9 +44,6 @@ class Noqa:
         if self._mapping is not None:
             return self._mapping
         ret: dict[int, str] = {}
-        if not any("noqa" in line or "NOQA" in line.upper() for line in self.lines):
-            self._mapping = ret  # nothing to find: no need to tokenize (about 0.3x a parse)
-            return ret
         try:
             tokens = list(tokenize.generate_tokens(io.StringIO("".join(self.lines)).readline))
         except (tokenize.TokenError, SyntaxError, ValueError):
@@ -76,9 +74,16 @@ class Noqa:
         self._line_mapping()
         return self._spans.get(line, (line, line))
 
+    def _mentions_noqa(self) -> bool:
+        if self._mentioned is None:
+            self._mentioned = any("noqa" in line.lower() for line in self.lines)
+        return self._mentioned
+
     def suppresses(self, code: str, line: int) -> bool:
         if self.file_ignored:
             return True
+        if not self._mentions_noqa():
+            return False  # nothing can match: no need to tokenize the file (about 0.3x a parse)
         match = defaults.NOQA_INLINE_REGEXP.search(self.comment_for(line))
         if match is None:
             return False

@@ -1,0 +1,296 @@
+"""Hostile inputs through every surface: the real ``modreg`` command, flake8, and the language server.
+
+Each case asserts the exit code, a one-line message, no traceback and a generous time bound (these
+inputs parse in well under a second; the bound is there to catch hangs, not to measure speed).
+The deepest nesting analysed is what CPython's own parser accepts (``core.check_nesting``):
+200 nested brackets are analysed, 201 are "too deeply nested to analyse" -- tested on both sides.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+BUG = textwrap.dedent(
+    """\
+    import torch.nn as nn
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = [nn.Linear(2, 2)]
+    """
+)
+TIME_BOUND = 60.0
+
+
+def parens(n: int) -> str:
+    return f"x = {'(' * n}1{')' * n}\n"
+
+
+# name -> (file bytes, what each surface says).  "MRG101": the bug in BUG is still found (at ``line``);
+# "": nothing at all; anything else: the text of the one error line (for flake8: its own E999/E902).
+# The language server gets text, not bytes: undecodable bytes arrive already decoded by the editor.
+CASES: dict[str, tuple[bytes, dict[str, str], int]] = {
+    "200 nested brackets (the deepest Python accepts)": ((BUG + parens(200)).encode(), {}, 7),
+    "201 nested brackets": ((BUG + parens(201)).encode(), {"all": "too deeply nested to analyse"}, 7),
+    "1,500 nested brackets": ((BUG + parens(1500)).encode(), {"all": "too deeply nested to analyse"}, 7),
+    "50,000 nested lists": (
+        (BUG + "x = " + "[" * 50_000 + "]" * 50_000 + "\n").encode(), {"all": "too deeply nested to analyse"}, 7
+    ),
+    "100,000 unary minus": ((BUG + "x = " + "-" * 100_000 + "1\n").encode(), {"all": "too deeply nested to analyse"}, 7),
+    "2,900 chained 'not'": ((BUG + "x = " + "not " * 2900 + "1\n").encode(), {}, 7),
+    "300 nested blocks": (
+        (BUG + "".join(" " * i + "if x:\n" for i in range(300)) + " " * 300 + "pass\n").encode(),
+        {"all": "too deeply nested to analyse"},
+        7,
+    ),
+    "NUL byte": ((BUG + "x = 1\x00\n").encode(), {"all": "error"}, 7),
+    "invalid UTF-8": ((BUG + "x = '\xff'\n").encode("latin-1"), {"cli": "cannot decode"}, 7),
+    "unknown coding cookie": (("# -*- coding: klingon -*-\n" + BUG).encode(), {"cli": "cannot decode"}, 8),
+    "only a BOM": (b"\xef\xbb\xbf", {"all": ""}, 0),
+    "empty": (b"", {"all": ""}, 0),
+}
+
+
+def expected(case: str, surface: str) -> str:
+    want = CASES[case][1]
+    return want.get(surface, want.get("all", "MRG101"))
+
+
+def _run(cmd: list[str], cwd: Path, stdin: bytes | None = None) -> tuple[int, str, str, float]:
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, cwd=cwd, input=stdin, capture_output=True, timeout=TIME_BOUND * 2)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"), time.monotonic() - t0
+
+
+MODREG = [sys.executable, "-m", "flake8_modreg", "check", "--no-cache"]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_modreg_command(tmp_path, case):
+    data, _, line = CASES[case]
+    want = expected(case, "cli")
+    (tmp_path / "hostile.py").write_bytes(data)
+    code, out, err, seconds = _run([*MODREG, "hostile.py"], tmp_path)
+    assert "Traceback" not in out + err and seconds < TIME_BOUND
+    if want == "MRG101":
+        assert code == 1 and f"hostile.py:{line}:9: MRG101" in out and err == ""
+    elif want == "":
+        assert code == 0 and err == ""
+    else:
+        (one,) = err.splitlines()  # one line
+        assert code == 1 and one.startswith("hostile.py") and ": error: " in one and want in one
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_modreg_stdin_fix(tmp_path, case):
+    """``--stdin-filename --fix`` (what editors run on save): the text back unchanged or fixed, one line on error."""
+    data, _, _ = CASES[case]
+    want = expected(case, "cli")
+    code, out, err, seconds = _run([*MODREG, "--fix", "--stdin-filename", "hostile.py"], tmp_path, stdin=data)
+    assert "Traceback" not in out + err and seconds < TIME_BOUND
+    if want not in ("MRG101", ""):
+        assert code == 1 and len(err.splitlines()) == 1 and want in err
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_flake8(tmp_path, case):
+    """flake8 parses first (E999 for what Python refuses); the plugin must never take the run down."""
+    data, _, line = CASES[case]
+    want = expected(case, "flake8")
+    (tmp_path / "hostile.py").write_bytes(data)
+    code, out, err, seconds = _run([sys.executable, "-m", "flake8", "--select", "MRG,E999,E902", "hostile.py"], tmp_path)
+    assert seconds < TIME_BOUND and "flake8-modreg: internal error" not in err
+    if "Traceback" in err or "failed during execution" in out + err:
+        # flake8's own ast.parse (MemoryError) or pyflakes (RecursionError) gives up: never us, and the same without us
+        assert "flake8_modreg" not in err and "flake8-modreg" not in err
+        alone = _run([sys.executable, "-m", "flake8", "--select", "E999", "hostile.py"], tmp_path)
+        assert alone[0] == code and (out + err).strip().splitlines()[-1] == (alone[1] + alone[2]).strip().splitlines()[-1]
+        return
+    if want == "MRG101":
+        assert code == 1 and f"hostile.py:{line}:9: MRG101" in out
+    elif want == "":
+        assert code == 0 and out == ""
+    else:
+        assert code == 1 and "MRG" not in out and ("E999" in out or "E902" in out)
+
+
+# --- the file system ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tree(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "model.py").write_text(BUG)
+    return tmp_path
+
+
+def test_a_fifo_in_a_walked_folder_is_skipped_without_blocking(tree):
+    os.mkfifo(tree / "pkg" / "pipe.py")
+    for extra in ([], ["--no-cache"]):
+        code, out, err, seconds = _run([sys.executable, "-m", "flake8_modreg", "check", *extra, "pkg"], tree)
+        assert code == 1 and "pkg/model.py:7:9: MRG101" in out and err == "" and seconds < TIME_BOUND
+    code, out, err, _ = _run([sys.executable, "-m", "flake8_modreg", "check", "--show-files", "pkg"], tree)
+    assert out.splitlines() == ["pkg/model.py"] and err == "pkg/pipe.py: skipped: not a regular file (a FIFO)\n"
+
+
+def test_a_fifo_named_explicitly_is_one_error_line(tree):
+    os.mkfifo(tree / "pipe.py")
+    code, out, err, seconds = _run([*MODREG, "pipe.py", "pkg"], tree)
+    assert code == 1 and err == "pipe.py: error: not a regular file (a FIFO)\n" and seconds < TIME_BOUND
+    assert "MRG101" in out
+
+
+def test_symlink_loops_walked_and_named(tree):
+    (tree / "pkg" / "a.py").symlink_to("b.py")
+    (tree / "pkg" / "b.py").symlink_to("a.py")
+    code, out, err, _ = _run([*MODREG, "pkg"], tree)
+    assert code == 1 and "Traceback" not in err and "MRG101" in out
+    assert sorted(err.splitlines()) == ["pkg/a.py: error: symbolic link loop", "pkg/b.py: error: symbolic link loop"]
+    code, out, err, _ = _run([*MODREG, "pkg/a.py"], tree)
+    assert code == 1 and err == "pkg/a.py: error: symbolic link loop\n"
+
+
+def test_ten_thousand_tiny_files(tmp_path):
+    pkg = tmp_path / "many"
+    pkg.mkdir()
+    for i in range(10_000):
+        (pkg / f"m{i}.py").write_text("x = 1\n")
+    (pkg / "model.py").write_text(BUG)
+    code, out, err, seconds = _run([sys.executable, "-m", "flake8_modreg", "check", "-q", "many"], tmp_path)
+    assert code == 1 and out.count("MRG101") == 1 and err == "" and seconds < TIME_BOUND
+    code, out, err, seconds = _run([sys.executable, "-m", "flake8_modreg", "check", "-q", "many"], tmp_path)  # warm
+    assert code == 1 and out.count("MRG101") == 1 and seconds < TIME_BOUND
+
+
+def test_a_broken_pyproject_is_one_line(tree):
+    (tree / "pyproject.toml").write_text("[tool.modreg\nselect = \n")
+    code, out, err, _ = _run([*MODREG, "pkg"], tree)
+    assert code == 2 and len(err.splitlines()) == 1 and "pyproject.toml" in err and "Traceback" not in err
+
+
+def test_a_non_table_tool_section_is_one_line(tree):
+    (tree / "pyproject.toml").write_text("tool = 5\n")
+    code, out, err, _ = _run([*MODREG, "pkg"], tree)
+    assert "Traceback" not in err and len(err.splitlines()) <= 1
+    assert code == 2 or (code == 1 and "MRG101" in out)
+
+
+# --- the language server -------------------------------------------------------------------------
+
+pytest.importorskip("pygls", reason="the language server needs the `lsp` extra (pygls)")
+pytest_lsp = pytest.importorskip("pytest_lsp", reason="end-to-end LSP tests need pytest-lsp (in the `test` extra)")
+
+from lsprotocol import types as lsp  # noqa: E402
+
+from lsp_helpers import make_client, open_doc, change_doc, start_session, wait_for_version  # noqa: E402
+
+LSP_SERVER = [sys.executable, "-m", "flake8_modreg.lsp", "--debounce-ms", "0"]
+
+
+@pytest_lsp.fixture(config=pytest_lsp.ClientServerConfig(server_command=LSP_SERVER, client_factory=make_client))
+async def client(lsp_client: pytest_lsp.LanguageClient):
+    yield
+    await lsp_client.shutdown_session()
+
+
+def _rss_mb(client) -> float:
+    with open(f"/proc/{client._server.pid}/status") as fh:
+        return next(int(ln.split()[1]) for ln in fh if ln.startswith("VmRSS")) / 1024
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("case", list(CASES))
+async def test_language_server_survives(client, tmp_path, case):
+    """Each hostile document: diagnostics (or none, for what cannot be analysed), and the server keeps answering."""
+    data, _, line = CASES[case]
+    await start_session(client, str(tmp_path))
+    uri = (tmp_path / "hostile.py").as_uri()
+    open_doc(client, uri, data.decode("utf-8", "replace"))
+    diags = await wait_for_version(client, uri, 1, timeout=TIME_BOUND)
+    if expected(case, "lsp") == "MRG101":
+        assert [(d.code, d.range.start.line + 1) for d in diags] == [("MRG101", line)]
+    else:
+        assert diags == []
+    change_doc(client, uri, BUG, 2)  # still alive, and right
+    assert [d.code for d in await wait_for_version(client, uri, 2, timeout=TIME_BOUND)] == ["MRG101"]
+
+
+async def _raw_request(client, msg_id: int, method: str, params: object) -> object:
+    import asyncio
+
+    fut = asyncio.get_running_loop().create_future()
+    client.protocol._request_futures[msg_id] = fut
+    client.protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+    return await asyncio.wait_for(fut, TIME_BOUND)
+
+
+@pytest.mark.asyncio
+async def test_a_request_with_invalid_params_gets_an_error_response(client, tmp_path):
+    from pygls.exceptions import JsonRpcInvalidParams
+
+    await start_session(client, str(tmp_path))
+    for i, (method, params) in enumerate([("textDocument/codeAction", {"textDocument": 5}), ("textDocument/hover", {})]):
+        with pytest.raises(JsonRpcInvalidParams):
+            await _raw_request(client, 9000 + i, method, params)
+    uri = (tmp_path / "net.py").as_uri()
+    open_doc(client, uri, BUG)
+    assert [d.code for d in await wait_for_version(client, uri, 1)] == ["MRG101"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the server's RSS from /proc")
+async def test_memory_does_not_grow_per_edit(client, tmp_path):
+    """pygls kept every notification's future (2.9 kB per edit, without bound); the server drops them."""
+    await start_session(client, str(tmp_path))
+    uri = (tmp_path / "net.py").as_uri()
+    open_doc(client, uri, BUG)
+    await wait_for_version(client, uri, 1)
+    rss = []
+    for v in range(2, 1203):
+        change_doc(client, uri, BUG + f"# {v}\n", v)
+        await wait_for_version(client, uri, v)
+        if v % 300 == 0:
+            rss.append(_rss_mb(client))
+    grown_kb = [round((b - a) * 1024) for a, b in zip(rss, rss[1:])]
+    # per 300 edits after the first 300: the leak was ~870 kB each time, without end
+    assert min(grown_kb) < 300 and sum(grown_kb) < 1200, grown_kb
+
+
+@pytest.mark.asyncio
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the server's RSS from /proc")
+async def test_a_5_mb_document_is_refused_quickly_and_memory_comes_back_on_close(client, tmp_path):
+    await start_session(client, str(tmp_path))
+    base = _rss_mb(client)
+    big = (tmp_path / "big.py").as_uri()
+    t0 = time.monotonic()
+    open_doc(client, big, BUG * (5_000_000 // len(BUG)))
+    assert await wait_for_version(client, big, 1, timeout=TIME_BOUND) == []
+    assert time.monotonic() - t0 < 10
+    assert any("larger than the 1024 kB limit" in m.message for m in client.log_messages)
+    assert _rss_mb(client) - base < 100  # the text itself (a few copies), never a 5 MB parse (2 GB)
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=big)))
+    # an analysed document of 2,000 lines, opened and closed again and again: memory comes back each time
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("scaling", Path(__file__).parent.parent / "bench" / "scaling.py")
+    scaling = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scaling)
+    text = scaling.generate(2000)
+    closed = []
+    for i in range(3):
+        uri = (tmp_path / f"m{i}.py").as_uri()
+        open_doc(client, uri, text)
+        assert len(await wait_for_version(client, uri, 1, timeout=TIME_BOUND)) > 100
+        client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=uri)))
+        await wait_for_version(client, uri, None, timeout=TIME_BOUND)
+        closed.append(_rss_mb(client))
+    assert closed[-1] - closed[0] < 8, closed
