@@ -534,10 +534,11 @@ def _consulted(model: Any) -> dict[str, str]:
 def _dep_digest(path: str) -> str | None:
     """The current summary digest of a file a cached result consulted (None: cannot tell, a miss)."""
     try:
-        from .resolver import summary_digest  # type: ignore[attr-defined]
+        from .resolver import summary_digest
     except ImportError:
         return None
-    return summary_digest(path)
+    digest = summary_digest(path)
+    return "" if digest is None else digest  # as Resolver.consulted() records a file it could not read
 
 
 def _attach_edits(module: Any, findings: list[Finding], dicts: list[dict]) -> None:
