@@ -35,8 +35,10 @@ For each corpus (a wheel fetched with ``pip download --no-deps``, as
 
 Not-a-bug rule (buffers and Parameters): the injected plain tensor must be
 *used* -- read by a method other than ``__init__`` / ``*init*`` / ``reset*`` /
-``load*`` / ``*state_dict*`` / ``extra_repr`` other than as the receiver of
-``.to(...)`` and other than as a subscript's index (``t[self.idx]``,
+``load*`` / ``*state_dict*`` / ``extra_repr`` other than as the receiver of a
+move to the input's device (``.to(x.device)``, ``.to(x)``, ``.to(device=d)``,
+``.type_as(x)``; a cast alone such as ``.to(torch.float32)`` does not move it)
+and other than as a subscript's index (``t[self.idx]``,
 ``t[self.idx.view(-1)]``) -- and must not be a 0-d constant
 (``torch.tensor(<number>)``, ``torch.scalar_tensor``, ``torch.zeros(())``); a
 tensor that is only moved to the input's device at use, only indexes, or is a
@@ -643,18 +645,36 @@ class FileCandidates:
                     continue
                 for n in _walk_fn(m):
                     if _is_self_attr(n) and isinstance(n.ctx, ast.Load):
-                        p = self.parents.get(id(n))
-                        if isinstance(p, ast.Attribute) and p.attr == "to":
+                        if self.moved_at_use(n):
                             continue
                         reads[n.attr] += 1
                         index[n.attr] += self.index_use(n)
             self._reads[id(cls)] = (reads, index)
         reads, index = self._reads[id(cls)]
         if not reads[attr]:
-            return "only read via .to(...) or never read at run time"
+            return "only read via .to(<device>) or never read at run time"
         if reads[attr] == index[attr]:
             return "only used as an index (a CPU index works on any device)"
         return None
+
+    def moved_at_use(self, node: ast.AST) -> bool:
+        """``self.x.to(x.device)`` / ``.to(x)`` / ``.to(device=d)``: moved to the input's device where it is read.
+
+        A cast alone (``.to(torch.float32)``, ``.to(dtype=...)``, ``.to(input_dtype)``) does not move it.
+        """
+        p = self.parents.get(id(node))
+        g = self.parents.get(id(p)) if p is not None else None
+        if not (isinstance(p, ast.Attribute) and p.attr in ("to", "type_as") and isinstance(g, ast.Call) and g.func is p):
+            return False
+        if p.attr == "type_as" or any(k.arg == "device" for k in g.keywords):
+            return True
+        if not g.args:
+            return False
+        a = g.args[0]
+        text = ast.unparse(a)
+        if "device" in text:
+            return True
+        return isinstance(a, ast.Name) and not re.search(r"dtype|type", a.id)
 
     def index_use(self, node: ast.AST) -> bool:
         """``t[self.idx]`` / ``t[self.idx.view(-1)]``: the read is (a reshape of) a subscript's index."""
