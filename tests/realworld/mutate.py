@@ -377,6 +377,16 @@ class Index:
         # it stores what helper functions return: unknown
         return None if any(not self.framework(x) for x in stored) else False
 
+    def direct_weights(self, q: str | None) -> bool:
+        """Does class ``q`` of the corpus hold a Parameter/buffer or a torch.nn/mindspore.nn layer with weights itself?"""
+        from flake8_modreg import known
+
+        home = self.home.get(self.resolve(q or ""))
+        if home is None:
+            return False
+        direct, built, _stored = self.files[home].state.get(self.resolve(q).rsplit(".", 1)[-1], (False, set(), set()))
+        return direct or any(framework_of_name(b) and known.layer_state(b)[0] for b in built)
+
     def resolve(self, q: str) -> str:
         for _ in range(16):
             if q in self.bases or q not in self.aliases:
@@ -1002,6 +1012,8 @@ class FileCandidates:
             state = self.stateful_value(s.value, init)
             if any(k.arg is None for k in s.value.keywords):
                 ev += ",**kwargs"
+            if state and ev.startswith("class-") and not self.index.direct_weights(self.qualify(s.value.func)):
+                ev += ",weights-only-in-sub-modules"
             excluded = None if state else ("a layer without weights" if state is False else "weights unknown (flag or factory)")
             a, b = self.span(s)
             ins = offset(self.lines, first.lineno, 0)
@@ -1198,6 +1210,7 @@ DIAGNOSIS = {
     "base-defines-forward": "a base class defines forward (the rename silently uses it)",
     "base-defines-construct": "a base class defines construct (the rename silently uses it)",
     "init-assigns-nothing": "__init__ assigns nothing else to self",
+    "weights-only-in-sub-modules": "the class's weights are all in its own sub-modules (nested)",
     "explicit-base-init": "Base.__init__(self) form",
 }
 
