@@ -728,6 +728,8 @@ class FileCandidates:
         origin = self.index.base_origin(self.info, cls.name)
         if origin != "base-nn":
             tags.append(origin)
+        if cls.decorator_list:
+            tags.append("decorated-class")
         for n in ast.walk(cls):
             if (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "setattr" and len(n.args) >= 2
                     and isinstance(n.args[0], ast.Name) and n.args[0].id == "self" and not isinstance(n.args[1], ast.Constant)):
@@ -1205,6 +1207,7 @@ DIAGNOSIS = {
     "in-loop": "assigned inside a loop",
     "ifexp-value": "inside a conditional expression",
     "param-tensor": "tensor passed in as a parameter",
+    "decorated-class": "the class has a decorator (`@use_kernel_forward_from_hub(...)`, a registry)",
     "dynamic-setattr": "the class calls setattr(self, <computed name>, ...) somewhere",
     "**kwargs": "the call passes **kwargs (timm's **dd)",
     "base-defines-forward": "a base class defines forward (the rename silently uses it)",
