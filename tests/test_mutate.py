@@ -228,3 +228,39 @@ def test_flake8_view_finds_a_list_mutant_end_to_end(tmp_path):
     view = M.Flake8View(tmp_path)
     found, coll = M.score(m, view.check(tmp_path / "net.py", src), view.check(tmp_path / "net.py", M.apply_edits(src, m.edits)), src)
     assert found and coll == []
+
+
+def test_mindspore_frozen_parameters_are_constants_unless_updated():
+    src = _d(
+        """
+        import mindspore as ms
+        from mindspore import nn, ops, Parameter, Tensor
+        from mindspore.common.initializer import initializer
+
+        class Head(nn.Cell):
+            def __init__(self, n):
+                super().__init__()
+                self.w = Parameter(initializer("normal", (n, n)))
+                self.stride = Parameter(Tensor([8, 16], ms.int32), requires_grad=False)
+                self.steps = Parameter(Tensor([0], ms.int32), requires_grad=False)
+                self.cells = nn.CellList([nn.Dense(n, n) for _ in range(2)])
+
+            def construct(self, x):
+                ops.assign(self.steps, self.steps + 1)
+                for c in self.cells:
+                    x = c(x)
+                return ops.matmul(x, self.w) * self.stride[0]
+        """
+    )
+    info = M.FileInfo("head.py", ast.parse(src))
+    fc = M.FileCandidates(src, info, M.Index({"head.py": info}))
+    kinds = by_kind(fc)
+    params = {m.mutated.strip(): m.excluded for m in kinds["ms-param"]}
+    assert params['self.w = initializer("normal", (n, n))'] is None
+    assert params["self.stride = Tensor([8, 16], ms.int32)"].startswith("MindSpore constant")
+    assert params["self.steps = Tensor([0], ms.int32)"] is None  # updated in construct: state
+    (lst,) = kinds["ms-list"]
+    assert lst.mutated.strip() == "self.cells = [nn.Dense(n, n) for _ in range(2)]"
+    calls = {m.mutated.strip() for m in kinds.get("ms-constructcall", [])}
+    assert "x = c(x)" not in calls  # a loop variable is not self.m
+    assert {m.mutated.strip() for m in kinds["ms-rename"]} == {"def forward(self, x):"}

@@ -43,7 +43,9 @@ and other than as a subscript's index (``t[self.idx]``,
 (``torch.tensor(<number>)``, ``torch.scalar_tensor``, ``torch.zeros(())``); a
 tensor that is only moved to the input's device at use, only indexes, or is a
 0-d constant (which mixes with any device) behaves the same registered or not,
-so such mutants are not bugs.  Nor is a plain tensor assigned outside
+so such mutants are not bugs; in MindSpore code a ``Parameter(...,
+requires_grad=False)`` that no method but ``__init__`` updates is a constant
+either way.  Nor is a plain tensor assigned outside
 ``__init__`` to a name another method registers (assignment keeps a buffer a
 buffer; for a Parameter it raises).
 """
@@ -667,6 +669,22 @@ class FileCandidates:
             return "only used as an index (a CPU index works on any device)"
         return None
 
+    def updated(self, cls: ast.ClassDef, attr: str) -> bool:
+        """Does a method other than ``__init__`` write ``self.attr`` (assign, augmented assign, item or ``assign(self.attr, ..)``)?"""
+        for m in _methods(cls):
+            if m.name == "__init__":
+                continue
+            for n in _walk_fn(m):
+                if isinstance(n, (ast.Assign, ast.AugAssign)):
+                    for t in (n.targets if isinstance(n, ast.Assign) else [n.target]):
+                        t = t.value if isinstance(t, ast.Subscript) else t
+                        if _is_self_attr(t, attr):
+                            return True
+                if (isinstance(n, ast.Call) and n.args and _is_self_attr(n.args[0], attr)
+                        and (dotted(n.func) or "").rsplit(".", 1)[-1].lower() in ("assign", "assign_add", "assign_sub")):
+                    return True
+        return False
+
     def moved_at_use(self, node: ast.AST) -> bool:
         """``self.x.to(x.device)`` / ``.to(x)`` / ``.to(device=d)``: moved to the input's device where it is read.
 
@@ -787,8 +805,8 @@ class FileCandidates:
                     continue
                 q = self.qualify(v.func)
                 rep, elems, form = self.list_replacement(v, q)
-                if rep is None:
-                    continue
+                if rep is None or (form == "local-name" and self.dict_local(elems[0], fn)):
+                    continue  # nn.Sequential(an OrderedDict): its plain form is a dict, not a list
                 if not elems:
                     elems = [a.args[0] for a in _walk_fn(cls) if isinstance(a, ast.Call) and isinstance(a.func, ast.Attribute)
                              and a.func.attr in ("append", "insert", "extend") and _is_self_attr(a.func.value, attr) and a.args]
@@ -797,9 +815,16 @@ class FileCandidates:
                     form = "empty+append"
                 tags = [self.layer_evidence(e, fn) or "unknown-value" for e in elems]
                 worst = min(tags, key=lambda t: ORDER.get(t, -1))
-                ev = ",".join([form, worst, *self.shape(stmt, fn)] + (["ifexp-value"] if len(values) > 1 else []))
+                nested = any(isinstance(e, ast.Call) and (self.qualify(e.func) or "") in CONTAINERS[fw] for e in elems)
+                ev = ",".join([form, worst, *self.shape(stmt, fn)] + (["ifexp-value"] if len(values) > 1 else [])
+                              + (["elements-are-containers"] if nested else []))
                 a, b = self.span(v)
                 yield self.mutant(kind, stmt, [Edit(a, b, rep)], ev)
+
+    def dict_local(self, name: ast.expr, fn: ast.AST) -> bool:
+        vals = self.local_values(fn).get(name.id, []) if isinstance(name, ast.Name) else []
+        return any(isinstance(v, (ast.Dict, ast.DictComp)) or (isinstance(v, ast.Call) and (self.qualify(v.func) or "").rsplit(".", 1)[-1]
+                   in ("OrderedDict", "dict")) for v in vals)
 
     def list_replacement(self, call: ast.Call, q: str) -> tuple[str | None, list, str]:
         args = call.args
@@ -848,6 +873,11 @@ class FileCandidates:
                 excluded = "0-d constant" if _zero_d(data, self.info) else self.used(cls, attr)
                 if fn.name != "__init__" and self.registered_elsewhere(cls, fn, attr):
                     excluded = "registered in another method (assigning keeps a buffer, raises for a Parameter)"
+                frozen = any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is False
+                             for k in v.keywords)
+                if fw == "mindspore" and frozen and not excluded and not self.updated(cls, attr):
+                    # MindSpore places tensors itself: a frozen Parameter that nothing updates is a constant either way
+                    excluded = "MindSpore constant: Parameter(..., requires_grad=False) that no method updates"
                 ev = ",".join([form, *self.shape(stmt, fn)] + (["ifexp-value"] if len(values) > 1 else [])
                               + (["**kwargs"] if any(k.arg is None for k in getattr(data, "keywords", [])) else []))
                 a, b = self.span(v)
@@ -1201,6 +1231,7 @@ DIAGNOSIS = {
     "base-same-file": "class's Module base is in the same file",
     "base-nn": "class derives from nn.Module / nn.Cell directly",
     "chained-assign": "chained assignment",
+    "elements-are-containers": "the items are themselves nn.Sequential / SequentialCell containers",
     "annotated-assign": "annotated assignment",
     "in-branch": "assigned inside if/try",
     "attr-assigned-elsewhere": "the attribute is assigned elsewhere too (e.g. a registered value in the other branch)",
