@@ -1435,7 +1435,7 @@ python tests/realworld/mutate.py timm --write-doc    # transformers, mindcv, min
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("corpus", nargs="+", choices=sorted(CORPORA))
+    ap.add_argument("corpus", nargs="*", choices=sorted(CORPORA))
     ap.add_argument("--per-kind", type=int, default=40, help="mutants per kind (default 40)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--kinds", nargs="*", help="only these kinds")
@@ -1443,18 +1443,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--notes", help="write the full report (table, misses, collateral) to this file")
     ap.add_argument("--json", help="write every mutant's result to this file")
     ap.add_argument("--write-doc", action="store_true", help="update the 'Mutation recall' section of docs/accuracy.md")
+    ap.add_argument("--from-json", nargs="*", default=[], help="report (and --write-doc) saved --json results instead of running")
     args = ap.parse_args(argv)
+    if not args.corpus and not args.from_json:
+        ap.error("name a corpus (or --from-json)")
     sys.path.insert(0, str(REPO))
     texts = []
-    for label in args.corpus:
-        data = run_corpus(label, args.per_kind, args.seed, args.verify, args.kinds,
-                          log=lambda s: print(s, file=sys.stderr, flush=True))
-        data["seed"] = args.seed
+    runs = [("run", label) for label in args.corpus] + [("json", p) for p in args.from_json]
+    for how, what in runs:
+        if how == "json":
+            data = json.loads(Path(what).read_text())
+        else:
+            data = run_corpus(what, args.per_kind, args.seed, args.verify, args.kinds,
+                              log=lambda s: print(s, file=sys.stderr, flush=True))
+            data["seed"] = args.seed
         text = report(data)
         print(text)
         texts.append(text)
-        if args.json:
-            Path(args.json).write_text(json.dumps(data, indent=1, default=list))
+        if args.json and how == "run":
+            out = Path(args.json)
+            if len(args.corpus) > 1:  # one file per corpus
+                out = out.with_name(f"{out.stem}-{data['label']}{out.suffix}")
+            out.write_text(json.dumps(data, indent=1, default=list))
         if args.write_doc:
             write_doc(data)
     if args.notes:
