@@ -1435,7 +1435,7 @@ python tests/realworld/mutate.py timm --write-doc    # transformers, mindcv, min
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("corpus", nargs="*", choices=sorted(CORPORA))
+    ap.add_argument("corpus", nargs="*", help=f"one or more of {', '.join(sorted(CORPORA))}")
     ap.add_argument("--per-kind", type=int, default=40, help="mutants per kind (default 40)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--kinds", nargs="*", help="only these kinds")
@@ -1447,6 +1447,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not args.corpus and not args.from_json:
         ap.error("name a corpus (or --from-json)")
+    for c in args.corpus:
+        if c not in CORPORA:
+            ap.error(f"unknown corpus {c!r} (choose from {', '.join(sorted(CORPORA))})")
     sys.path.insert(0, str(REPO))
     texts = []
     runs = [("run", label) for label in args.corpus] + [("json", p) for p in args.from_json]
