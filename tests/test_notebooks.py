@@ -136,3 +136,14 @@ def test_a_notebook_of_another_language_is_not_parsed_as_python(tmp_path, monkey
     nbformat.write(node, str(tmp_path / "r.ipynb"))
     code, out, err = run(["r.ipynb"], tmp_path, monkeypatch)
     assert (code, out, err) == (0, "All checks passed.\n", "")
+
+
+def test_a_fix_that_adds_an_import_keeps_every_cell_in_place(tmp_path, monkeypatch):
+    model = "from torch.nn import Module, Linear\n\nclass Net(Module):\n    def __init__(self):\n        super().__init__()\n        self.layers = [Linear(2, 2)]\n\n    def forward(self, x):\n        return x"
+    write(tmp_path / "imp.ipynb", new_code_cell("%matplotlib inline\nimport numpy as np"), new_markdown_cell("text"), new_code_cell(model))
+    code, out, _ = run(["--fix", "--unsafe-fixes", "imp.ipynb"], tmp_path, monkeypatch)
+    assert code == 0, out
+    cells = nbformat.read(str(tmp_path / "imp.ipynb"), as_version=4).cells
+    assert cells[0].source.endswith("%matplotlib inline\nimport numpy as np") and "import nn" in cells[0].source
+    assert cells[1].source == "text"
+    assert cells[2].source == model.replace("[Linear(2, 2)]", "nn.ModuleList([Linear(2, 2)])")
