@@ -543,19 +543,17 @@ def _dep_digest(path: str) -> str | None:
 
 def _attach_edits(module: Any, findings: list[Finding], dicts: list[dict]) -> None:
     """``d["edits"]``: the text edits of each finding's own fix, in ruff's shape (see :mod:`flake8_modreg.edits`)."""
-    from .edits import text_edits
-    from .fixer import apply_fixes
+    from .edits import fix_edits
 
     if module is None:
         return
-    old = module.code
-    for f, d in zip(findings, dicts):
-        if f.fix is None or f.fix.applicability is Applicability.NONE:
-            continue
-        try:
-            d["edits"] = text_edits(old, apply_fixes(module, [f.fix]).code)
-        except Exception:  # no edits rather than no report
-            d["edits"] = None
+    fixable = [(f, d) for f, d in zip(findings, dicts) if f.fix is not None and f.fix.applicability is not Applicability.NONE]
+    try:
+        edits = fix_edits(module, [f.fix for f, _d in fixable])
+    except Exception:  # no edits rather than no report
+        edits = [None] * len(fixable)
+    for (_f, d), e in zip(fixable, edits):
+        d["edits"] = e
 
 
 # --- cache ----------------------------------------------------------------------------------------

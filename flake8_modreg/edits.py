@@ -76,3 +76,58 @@ def apply_edits(old: str, edits: list[dict]) -> str:
     for e in sorted(edits, key=lambda e: (e["location"]["row"], e["location"]["column"]), reverse=True):
         out = out[: offset(e["location"])] + e["content"] + out[offset(e["end_location"]) :]
     return out
+
+
+def fix_edits(module, fixes: list) -> list[list[dict] | None]:
+    """The edits of each fix, without regenerating the module per fix (a file with hundreds of fixes stays linear).
+
+    A fix that only replaces expressions becomes one edit per replacement: the
+    replaced node's span (as the positions module computes it, in one pass for
+    every fix) and the new node's code.  Other fixes (statements, imports) are
+    applied to the module and diffed, at most :data:`MAX_FULL` of them per file;
+    beyond that their edits are ``None``.
+    """
+    import libcst as cst
+
+    from .positions import node_positions
+
+    direct = [
+        f is not None and not f.imports and all(
+            # a parenthesised node's position excludes its parentheses, which its code includes
+            isinstance(old, cst.BaseExpression) and isinstance(new, cst.BaseExpression) and not getattr(old, "lpar", ())
+            for old, new in f.replacements
+        )
+        for f in fixes
+    ]
+    nodes = [old for f, ok in zip(fixes, direct) if ok for old, _new in f.replacements]
+    positions = node_positions(module, nodes) if nodes else {}
+    out: list[list[dict] | None] = []
+    full = 0
+    for f, ok in zip(fixes, direct):
+        if f is None:
+            out.append(None)
+        elif ok:
+            edits = []
+            for old, new in f.replacements:
+                rng = positions[old]
+                edits.append(
+                    {
+                        "content": module.code_for_node(new),
+                        "location": {"row": rng.start.line, "column": rng.start.column + 1},
+                        "end_location": {"row": rng.end.line, "column": rng.end.column + 1},
+                    }
+                )
+            edits.sort(key=lambda e: (e["location"]["row"], e["location"]["column"]))
+            out.append(edits)
+        elif full < MAX_FULL:
+            from .fixer import apply_fixes
+
+            full += 1
+            out.append(text_edits(module.code, apply_fixes(module, [f]).code))
+        else:
+            out.append(None)
+    return out
+
+
+#: fixes per file whose edits are computed by applying them to the whole module
+MAX_FULL = 20
