@@ -261,6 +261,25 @@ def moved_not_cast_matmul_with_input():
     M().to(torch.float64)(torch.ones(2, 6, dtype=torch.float64))
 
 
+def unmoved_matmul_with_input():
+    """monai CRF compatibility_matrix: torch.matmul(flat, self.compatibility_matrix), never moved."""
+
+    class M(nn.Module):
+        def __init__(self, compatibility_matrix=None):
+            super().__init__()
+            self.compatibility_matrix = compatibility_matrix
+
+        def forward(self, x):
+            flat = x.reshape(-1, x.shape[-1])
+            if self.compatibility_matrix is not None:
+                flat = torch.matmul(flat, self.compatibility_matrix)
+            return flat
+
+    M(torch.eye(3))(torch.ones(2, 3))
+    # (on 'meta' matmul does not check the other operand's device either; the dtype shows it)
+    M(torch.eye(3)).to(torch.float64)(torch.ones(2, 3, dtype=torch.float64))
+
+
 def moved_not_cast_conv_weight():
     """espnet prodiff SSIM window, speechbrain ContextWindow kernel: conv weight moved with .to(x.device) only."""
 
@@ -460,6 +479,7 @@ EXPECTED = {
     moved_not_cast_mask_breaks_half_recurrence: "breaks",
     moved_not_cast_matmul_with_parameter: "breaks",
     moved_not_cast_matmul_with_input: "breaks",
+    unmoved_matmul_with_input: "breaks",
     moved_not_cast_conv_weight: "breaks",
     moved_not_cast_einsum_with_layer_output: "breaks",
     unmoved_tensor_meets_moved_parameter: "breaks",
