@@ -180,8 +180,51 @@ def test_a_broken_pyproject_is_one_line(tree):
 def test_a_non_table_tool_section_is_one_line(tree):
     (tree / "pyproject.toml").write_text("tool = 5\n")
     code, out, err, _ = _run([*MODREG, "pkg"], tree)
-    assert "Traceback" not in err and len(err.splitlines()) <= 1
-    assert code == 2 or (code == 1 and "MRG101" in out)
+    assert code == 2 and "Traceback" not in err and len(err.splitlines()) == 1 and "'tool' must be a table" in err
+
+
+# --- the configuration reader, fuzzed -------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SCALARS = st.one_of(
+    st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False, allow_infinity=False, width=16),
+    st.sampled_from(["MRG", "MRG101", "mrg1", "ALL", "E501", "", "x.y.Base", "*.py", "MRG9999"]),
+    st.text(alphabet="abcMRG019._-*/ ", max_size=8),
+)  # fmt: skip
+_VALUES = st.one_of(_SCALARS, st.lists(_SCALARS, max_size=3), st.dictionaries(st.sampled_from(["a.py", "*"]), _SCALARS, max_size=2))
+_KEYS = st.sampled_from(["select", "ignore", "extend-select", "extend-ignore", "module-bases", "exclude", "per-file-ignores", "bogus"])
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    assert isinstance(value, dict)
+    return "{" + ", ".join(f"{_toml(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=st.dictionaries(_KEYS, _VALUES, max_size=4), header=st.sampled_from(["[tool.modreg]", "[tool]\nmodreg = 1", "tool = 5", ""]))
+def test_any_configuration_is_findings_or_one_line(tmp_path_factory, table, header):
+    from test_cli import run
+
+    root = tmp_path_factory.mktemp("cfg")
+    (root / "m.py").write_text(BUG)
+    body = "\n".join(f"{_toml(k)} = {_toml(v)}" for k, v in table.items())
+    (root / "pyproject.toml").write_text(header + "\n" + (body if header == "[tool.modreg]" else ""))
+    code, out, err = run("check", "--no-cache", "-j1", "m.py", cwd=root)
+    assert code in (0, 1, 2) and "Traceback" not in err
+    if code == 2:
+        assert len(err.splitlines()) == 1 and err.startswith("modreg: error: ")
+    else:
+        assert err == ""
 
 
 # --- the language server -------------------------------------------------------------------------
