@@ -260,6 +260,8 @@ def _summarize(task: tuple[str, tuple[str, ...]]) -> tuple[str, FileSummary | No
 
 
 def _os_error(e: OSError) -> str:
+    if isinstance(e, _NotWrittenOSError):
+        return str(e)
     if isinstance(e, FileNotFoundError):
         return "file vanished during the run"
     if isinstance(e, PermissionError):
@@ -320,7 +322,11 @@ def _atomic_write(path: str, data: bytes) -> None:
     try:
         write_fixed(path, _read(path), data)
     except NotWritten as e:
-        raise OSError(str(e)) from None
+        raise _NotWrittenOSError(str(e)) from None
+
+
+class _NotWrittenOSError(OSError):
+    """:class:`NotWritten` for callers that handle ``OSError`` (its message is the whole line)."""
 
 
 def _identity(st: os.stat_result) -> tuple[int, int, int, int]:

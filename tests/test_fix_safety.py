@@ -144,3 +144,12 @@ def test_stdin_fix_of_unparsable_input_says_why(tmp_path):
     code, out, err = run("check", "--fix", "--stdin-filename", "x.py", stdin="import torch\nclass A(:\n", cwd=tmp_path)
     assert code == 1 and out == "import torch\nclass A(:\n"
     assert err.startswith("x.py:2:") and "error: syntax error" in err and err.count("\n") == 1
+
+
+def test_add_noqa_on_a_read_only_file_says_so(tmp_path):
+    f = tmp_path / "m.py"
+    f.write_text("import torch.nn as nn\n\n\nclass N(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.l = [nn.Linear(1, 1)]\n")
+    f.chmod(0o444)
+    code, out, err = run("check", "--no-cache", "--add-noqa", "m.py", cwd=tmp_path)
+    assert code != 0 and err == "m.py: error: read-only file (no write permission); not fixed\n"
+    assert "noqa" not in f.read_text()
