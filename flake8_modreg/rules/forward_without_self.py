@@ -60,7 +60,7 @@ class ForwardWithoutSelf(Rule):
     ported from torch) runs in PyNative mode, but GRAPH mode cannot compile
     it -- as the top cell, as a sub-cell, or called in an `@mindspore.jit`
     function it raises `RuntimeError` (`Parse Resolve convert failed`;
-    measured with MindSpore 2.10, `tests/test_mindspore_truth.py::test_mrg304_static_construct_*`,
+    measured with MindSpore 2.10, `tests/test_mindspore_probes.py::test_mrg304_static_construct_*`,
     which runs the example from a file, as graph mode compiles from source).
 
     ## Example
