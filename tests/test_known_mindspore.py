@@ -147,3 +147,29 @@ def test_every_rule_that_fires_on_cells_cites_a_mindspore_probe():
         if any("mindspore" in c.code for c in r.invalid) and "tests/test_mindspore_" not in (r.__doc__ or "")
     ]
     assert missing == ["MRG502"]
+
+
+def test_mint_layers_in_the_rules():
+    """mint.nn layers: built in construct (MRG403), .construct() called on them (MRG306), a Cell subclassing one."""
+    from flake8_modreg.core import run
+
+    code = textwrap.dedent(
+        """
+        from mindspore import nn, mint
+
+        class Block(mint.nn.Linear):
+            def __init__(self):
+                self.extra = mint.nn.Linear(2, 2)
+
+        class Net(nn.Cell):
+            def __init__(self):
+                super().__init__()
+                self.fc = mint.nn.Linear(4, 4)
+
+            def construct(self, x):
+                x = self.fc.construct(x)
+                return mint.nn.Conv2d(4, 4, 3)(x)
+        """
+    )
+    found = sorted((f.code, f.line, f.col) for f in run(code, path="net.py")[2])
+    assert found == [("MRG306", 14, 12), ("MRG401", 5, 8), ("MRG403", 15, 15)]
