@@ -1649,4 +1649,9 @@ MINDSPORE = {'attr_names': {'mindspore.mint.nn': ['AdaptiveAvgPool1d', 'Adaptive
                'value_and_grad', 'vander', 'var', 'var_mean', 'vecdot', 'vector_norm', 'view_as',
                'view_as_real', 'vjp', 'vm_impl_registry', 'vmap', 'vsplit', 'vstack', 'where', 'xdivy',
                'xlogy', 'zero_', 'zeros', 'zeros_like', 'zeta', 'zip_operation'],
+ 'random_initializers': ['HeNormal', 'HeUniform', 'Normal', 'Orthogonal', 'TruncatedNormal', 'Uniform',
+                         'VarianceScaling', 'XavierNormal', 'XavierUniform', 'he_normal', 'he_uniform',
+                         'henormal', 'heuniform', 'normal', 'orthogonal', 'truncatednormal', 'uniform',
+                         'variancescaling', 'xavier_normal', 'xavier_uniform', 'xaviernormal',
+                         'xavieruniform'],
  'version': '2.10.0'}

@@ -266,8 +266,23 @@ _MS_NOT_TENSOR_FUNCTIONS = frozenset(
     "get_rank get_world_size get_group_rank get_backend".split()
 )
 #: MindSpore Tensor methods (beyond ``TENSOR_METHODS``) whose result is again a plain tensor.
-MS_TENSOR_METHODS = frozenset("astype expand_dims copy".split())
+MS_TENSOR_METHODS = frozenset("astype expand_dims copy init_data".split())
 _MS_OPS_NAMES = frozenset(_MS.get("ops_names") or ())
+
+
+#: ``mindspore.common.initializer`` classes and string aliases whose values are random (two draws differ); generated.
+MINDSPORE_RANDOM_INITIALIZERS: frozenset[str] = frozenset(
+    _MS.get("random_initializers") or "Normal TruncatedNormal Uniform XavierUniform XavierNormal HeUniform HeNormal".split()
+)
+#: MindSpore calls that draw random values (``ops.randn``, ``mint.rand``, ``mindspore.numpy.randn``).
+MINDSPORE_RANDOM_CALLS = frozenset(
+    f"{head}.{n}"
+    for head in ("mindspore.ops", "mindspore.mint", "mindspore.numpy")
+    for n in (
+        "rand randn randint rand_like randn_like randint_like randperm normal uniform standard_normal "
+        "standard_laplace multinomial bernoulli gamma poisson random_gamma random_poisson"
+    ).split()
+)
 
 
 def mindspore_function_of_tensors(qualified: str) -> bool:

@@ -155,6 +155,27 @@ def _only_raises(fn) -> bool:
     return len(body) == 1 and isinstance(body[0], ast.Raise)
 
 
+def _random_initializers(ms) -> list[str]:
+    """``mindspore.common.initializer`` classes and aliases whose two draws differ (``Normal``, ``'xavier_uniform'``)."""
+    import numpy as np
+
+    init = importlib.import_module("mindspore.common.initializer")
+    aliases = getattr(init, "_INITIALIZER_ALIAS", {})
+    classes = {n: getattr(init, n) for n in _public(init) if inspect.isclass(getattr(init, n)) and issubclass(getattr(init, n), init.Initializer)}
+    out = set()
+    for name, cls in classes.items():
+        draws = []
+        for _ in range(2):
+            try:
+                draws.append(init.initializer(cls(), (4, 4, 3), ms.float32).init_data().asnumpy())
+            except Exception:  # noqa: BLE001 - needs arguments or another shape: not judged
+                break
+        if len(draws) == 2 and not np.array_equal(draws[0], draws[1]):
+            out.add(name)
+    out |= {alias for alias, cls in aliases.items() if cls.__name__ in out}
+    return sorted(out)
+
+
 def mindspore_section() -> dict | None:
     try:
         ms = importlib.import_module("mindspore")
@@ -192,6 +213,8 @@ def mindspore_section() -> dict | None:
         "nn_construct_unimplemented": sorted(
             n for n in cells if getattr(nn, n).construct is nn.Cell.construct or _only_raises(getattr(nn, n).construct)
         ),
+        # initializer names (classes and string aliases) whose values are random: two draws differ (MRG203)
+        "random_initializers": _random_initializers(ms),
         "mint_nn_cells": mint_cells,
         "mint_nn_stateful": mint_stateful,
         "mint_nn_state_switches": mint_switches,

@@ -53,7 +53,13 @@ def _import(code: str, tmp_path) -> object:
 
 
 @pytest.fixture
-def graph_mode():
+def compile_dir(tmp_path, monkeypatch):
+    """A failed graph compilation writes rank_0/om/analyze_fail.ir under the working directory: keep it in tmp."""
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def graph_mode(compile_dir):
     ms.set_context(mode=ms.GRAPH_MODE)
     try:
         yield
@@ -107,6 +113,29 @@ def test_mrg203_in_place_add_on_a_plain_tensor_is_not_in_place():
     p = ms.Parameter(ms.Tensor(np.zeros(2), ms.float32), requires_grad=False)
     ms.ops.assign_add(p, ms.Tensor(np.ones(2), ms.float32))
     assert p.asnumpy().tolist() == [1, 1]
+
+
+def test_mrg203_random_plain_tensors_are_not_restored(tmp_path):
+    """A restored model draws its random plain tensors anew: outputs differ; the Parameter twin restores them."""
+    case = _rule("MRG203").invalid[3]
+    x = ms.Tensor(np.random.default_rng(0).standard_normal((2, 4, 8)).astype(np.float32))
+    for code, restored in ((case.code, False), (case.probe.twin, True)):
+        cls = _exec(code)["Embed"]
+        trained, fresh = cls(), cls()
+        if list(trained.get_parameters()):  # the plain version has none: a checkpoint of it is empty
+            path = str(tmp_path / f"embed_{restored}.ckpt")
+            ms.save_checkpoint(trained, path)
+            ms.load_param_into_net(fresh, ms.load_checkpoint(path))
+        assert np.array_equal(trained(x).asnumpy(), fresh(x).asnumpy()) is restored
+
+
+def test_mrg203_plain_initializer_tensor_is_uninitialized():
+    from mindspore.common.initializer import Normal, initializer
+
+    t = initializer(Normal(), (2,), ms.float32)
+    with pytest.raises(RuntimeError, match="uninitialized"):
+        (t + 1).asnumpy()
+    assert (t.init_data() + 1).shape == (2,)
 
 
 def test_mrg203_set_data_exists_only_on_parameters():
@@ -209,7 +238,7 @@ def test_mrg304_static_construct_fails_to_compile_in_graph_mode(tmp_path, graph_
     assert fixed.Net()(_x(1, 2)).shape == (1, 2)
 
 
-def test_mrg304_static_construct_fails_under_jit(tmp_path):
+def test_mrg304_static_construct_fails_under_jit(tmp_path, compile_dir):
     mod = _import(
         _rule("MRG304").invalid[3].code + "\n\nimport mindspore\n\n@mindspore.jit\ndef run(x):\n    return Scale()(x)\n",
         tmp_path,

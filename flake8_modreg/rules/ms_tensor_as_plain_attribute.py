@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from .. import known
 from ..model import ClassFacts, FileModel, Tag
 from ._base import Invalid, Probe, Reporter, Rule, Valid
 from ._tensors import plain_tensors
@@ -69,6 +70,49 @@ def _updated(model: FileModel, cls: ClassFacts) -> set[str]:
     return out
 
 
+_INITIALIZER = "mindspore.common.initializer.initializer"
+
+
+def random_value(model: FileModel, e: cst.BaseExpression, scope, order=None, depth: int = 0) -> bool:
+    """Does ``e`` hold values drawn at random when ``__init__`` runs?
+
+    ``initializer(Normal(...), shape)`` (or a random alias: ``'xavier_uniform'``),
+    ``ops.randn``/``mint.rand``/``mindspore.numpy.randn``, ``Tensor(np.random.randn(...))``,
+    and anything computed from these (``ops.tanh(t)``, ``t.astype(...)``, ``0.02 * t``, a local).
+    """
+    if depth > 6:
+        return False
+    if isinstance(e, cst.Call):
+        q = model.qualify(e.func)
+        if q is None and isinstance(e.func, cst.Attribute):  # t.astype(...), t.expand_dims(...)
+            return random_value(model, e.func.value, scope, order, depth + 1)
+        if q is None:
+            return False
+        if q in known.MINDSPORE_RANDOM_CALLS or q.startswith("numpy.random."):
+            return True
+        args = [a.value for a in e.args if a.keyword is None]
+        if q == _INITIALIZER and args:
+            init = args[0]
+            if isinstance(init, cst.SimpleString) and isinstance(init.evaluated_value, str):
+                return init.evaluated_value.lower() in known.MINDSPORE_RANDOM_INITIALIZERS
+            func = init.func if isinstance(init, cst.Call) else init
+            iq = model.qualify(func)
+            return bool(iq and iq.startswith("mindspore.common.initializer.") and iq.rsplit(".", 1)[1] in known.MINDSPORE_RANDOM_INITIALIZERS)
+        if q in known.MINDSPORE_TENSOR_FACTORIES or known.mindspore_function_of_tensors(q):
+            return any(random_value(model, a, scope, order, depth + 1) for a in args)
+        return False
+    if isinstance(e, cst.BinaryOperation):
+        return random_value(model, e.left, scope, order, depth + 1) or random_value(model, e.right, scope, order, depth + 1)
+    if isinstance(e, cst.Name):
+        b = model.value_binding(e.value, scope, order)
+        return b is not None and random_value(model, b[0], b[1], b[2], depth + 1)
+    return False
+
+
+def _read_after_init(cls: ClassFacts, attr: str) -> bool:
+    return any(attr in m.self_attrs for c in (cls, *cls.ancestors()) for name, m in c.methods.items() if name != "__init__")
+
+
 class MsTensorAsPlainAttribute(Rule):
     """
     ## What it does
@@ -102,6 +146,21 @@ class MsTensorAsPlainAttribute(Rule):
     `t.add_(v)` on a plain tensor returns a new tensor and leaves `t` as it
     was; and `set_data` exists only on Parameters (`AttributeError` on a
     plain tensor). As a `Parameter` every one of these updates works.
+
+    Also reported: a plain tensor of **random values** that another method
+    reads -- `initializer(Normal(...)/TruncatedNormal(...)/'xavier_uniform', ...)`
+    (the random initializers are generated from the 2.10 wheel: two draws
+    differ), `ops.randn`/`mint.rand`, `Tensor(np.random.randn(...))`, or one
+    computed from these. Typically a learnable weight (a position embedding, a
+    class token) ported as a plain tensor: it is never trained, and since no
+    checkpoint holds it, a model restored with `load_checkpoint` draws other
+    values and gives other outputs (measured:
+    `tests/test_mindspore_probes.py::test_mrg203_random_plain_tensors_are_not_restored`).
+    (Without `.init_data()`, a plain `initializer(...)` tensor is not even
+    usable in 2.10: it is initialised lazily, `construct` raises `RuntimeError:
+    ... is uninitialized`, and `ops.assign` to it is silently dropped.)
+    A zero- or one-filled tensor stays silent even when it was meant to be
+    learned: nothing in the code tells it from a constant.
 
     Constants are not reported: tensors that only `__init__` writes
     (`self.eps = Tensor(np.array([eps]))`, masks, padding tables) are
@@ -160,9 +219,9 @@ class MsTensorAsPlainAttribute(Rule):
 
     code = "MRG203"
     name = "ms-tensor-as-plain-attribute"
-    summary = "State of a Cell (updated after `__init__`) kept in a plain MindSpore tensor"
+    summary = "State of a Cell (updated after `__init__`, or random values) kept in a plain MindSpore tensor"
     frameworks = frozenset({"mindspore"})
-    message = "MindSpore tensor 'self.{attr}' is updated state, not saved"
+    message = "MindSpore tensor 'self.{attr}' holds {what}, not saved"
     fix_hint = "it is in neither get_parameters() nor checkpoints: use Parameter(..., requires_grad=False) (how BatchNorm keeps moving_mean) or self.register_buffer('{attr}', ...)"
     fix_summary = "`Parameter(Tensor(...), requires_grad=False)` or `self.register_buffer(name, ...)`"
 
@@ -310,6 +369,57 @@ class MsTensorAsPlainAttribute(Rule):
                 """,
             ),
         ),
+        Invalid(
+            """
+            import numpy as np
+            import mindspore as ms
+            from mindspore import nn, ops, Tensor
+            from mindspore.common.initializer import initializer, TruncatedNormal
+
+            class Embed(nn.Cell):
+                def __init__(self, n=4, dim=8):
+                    super().__init__()
+                    self.pos_embed = initializer(TruncatedNormal(0.02), (1, n, dim), ms.float32).init_data()
+                    self.cls_token = Tensor(np.random.randn(1, 1, dim), ms.float32)
+                    self.proj = ops.eye(dim, dim, ms.float32)
+                    self.offset = ops.zeros((1, 1, dim), ms.float32)
+                    seed = Tensor(np.random.randn(dim), ms.float32)
+                    self.norm = float(ops.norm(seed).asnumpy())
+
+                def construct(self, x):
+                    cls = ops.broadcast_to(self.cls_token, (x.shape[0], -1, -1))
+                    x = ops.concat((cls, x + self.pos_embed), axis=1)
+                    return ops.matmul(x, self.proj) + self.offset
+            """,
+            at=[(9, 8), (10, 8)],
+            title="random values (learnable embeddings ported as plain tensors): the constant eye and zeros are not reported",
+            probe=Probe(
+                cls="Embed",
+                attr="pos_embed",
+                framework="mindspore",
+                twin="""
+                import numpy as np
+                import mindspore as ms
+                from mindspore import nn, ops, Tensor, Parameter
+                from mindspore.common.initializer import initializer, TruncatedNormal
+
+                class Embed(nn.Cell):
+                    def __init__(self, n=4, dim=8):
+                        super().__init__()
+                        self.pos_embed = Parameter(initializer(TruncatedNormal(0.02), (1, n, dim), ms.float32))
+                        self.cls_token = Parameter(Tensor(np.random.randn(1, 1, dim), ms.float32))
+                        self.proj = ops.eye(dim, dim, ms.float32)
+                        self.offset = ops.zeros((1, 1, dim), ms.float32)
+                        seed = Tensor(np.random.randn(dim), ms.float32)
+                        self.norm = float(ops.norm(seed).asnumpy())
+
+                    def construct(self, x):
+                        cls = ops.broadcast_to(self.cls_token, (x.shape[0], -1, -1))
+                        x = ops.concat((cls, x + self.pos_embed), axis=1)
+                        return ops.matmul(x, self.proj) + self.offset
+                """,
+            ),
+        ),
     )
 
     valid = (
@@ -368,4 +478,6 @@ class MsTensorAsPlainAttribute(Rule):
             if id(cls) not in updated:
                 updated[id(cls)] = _updated(model, cls)
             if a.attr in updated[id(cls)]:
-                report(a.node, attr=a.attr)
+                report(a.node, attr=a.attr, what="updated state")
+            elif random_value(model, a.value, a.scope, a.order) and _read_after_init(cls, a.attr):
+                report(a.node, attr=a.attr, what="random values")
