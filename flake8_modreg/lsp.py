@@ -35,8 +35,9 @@ A thin adapter over :func:`flake8_modreg.core.check_module` on pygls, over stdio
   them): the Python code cells are joined and masked exactly as ``modreg
   check`` joins a ``.ipynb`` (:mod:`flake8_modreg.notebook`), analysed on
   each change of any cell (debounced), and each cell gets the diagnostics
-  that fall in it, with its own line numbers.  Quick fixes are offered for
-  ``.py`` documents only.
+  that fall in it, with its own line numbers.  In a cell, "Disable MRG###
+  for this line" is offered; the rules' own fixes and "Fix all" are offered
+  for ``.py`` documents only (``modreg check --fix nb.ipynb`` applies them).
 * **Never a traceback to the client**: a handler error becomes one line in the
   editor's LSP log (``window/logMessage``).
 
@@ -876,6 +877,8 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
     async def _code_action(self, params: Any) -> list[Any]:
         uri = params.text_document.uri
         if uri not in self.docs:
+            if any(uri in cells for cells in self.notebooks.values()):
+                return self._cell_actions(uri, params)
             return []
         only = params.context.only
         ours = [d for d in params.context.diagnostics if d.source == SOURCE and isinstance(d.code, str)]
@@ -943,6 +946,34 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
                     data={"uri": uri, "version": current.version, "fix": "all"},
                 )
                 actions.append(action if lazy else await self._resolve(action))
+        return actions
+
+    def _cell_actions(self, uri: str, params: Any) -> list[Any]:
+        """A notebook cell: "Disable MRG### for this line" (``# noqa`` in the cell, as ``--add-noqa`` writes it)."""
+        if not self._wants(params.context.only, lsp.CodeActionKind.QuickFix):
+            return []
+        cell = self.workspace.get_text_document(uri)
+        lines = split_lines(cell.source)
+        noqa = Noqa(lines)
+        actions, seen = [], set()
+        for d in params.context.diagnostics:
+            if d.source != SOURCE or not isinstance(d.code, str) or (d.code, d.range.start.line) in seen:
+                continue
+            seen.add((d.code, d.range.start.line))
+            edit = noqa_edit(noqa, d.range.start.line + 1, d.code)
+            if edit is None:
+                continue
+            rng = self.workspace.position_codec.range_to_client_units(
+                lines, lsp.Range(start=lsp.Position(edit.line, edit.start), end=lsp.Position(edit.line, edit.end))
+            )
+            actions.append(
+                lsp.CodeAction(
+                    title=f"Disable {d.code} for this line",
+                    kind=lsp.CodeActionKind.QuickFix,
+                    diagnostics=[d],
+                    edit=self._workspace_edit(uri, cell.version, [lsp.TextEdit(range=rng, new_text=edit.text)]),
+                )
+            )
         return actions
 
     @_guard(None)

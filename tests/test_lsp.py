@@ -372,7 +372,18 @@ async def test_notebook_cells_get_their_own_diagnostics(client, tmp_path):
             ),
         )
     )
-    assert [d.code for d in await wait_for_version(client, uris["model"], 2)] == ["MRG101"]
+    (mrg101,) = await wait_for_version(client, uris["model"], 2)
+    assert mrg101.code == "MRG101"
+    actions = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uris["model"]),
+            range=mrg101.range,
+            context=lsp.CodeActionContext(diagnostics=[mrg101]),
+        )
+    )
+    (disable,) = [a for a in actions if a.title == "Disable MRG101 for this line"]
+    edited = apply_text_edits(fixed, edits_of(disable.edit, uris["model"]))
+    assert edited.splitlines()[4].endswith("self.layers = [nn.Linear(2, 2)]  # noqa: MRG101")
     client.notebook_document_did_close(
         lsp.DidCloseNotebookDocumentParams(
             notebook_document=lsp.NotebookDocumentIdentifier(uri=nb_uri),
