@@ -1172,7 +1172,12 @@ class FileModel:
             base = self._sub(func.value, scope, order, shadow)
             if base.tag in (Tag.TENSOR, Tag.GRAD_TENSOR):
                 if method == "requires_grad_":
-                    return Kind(Tag.GRAD_TENSOR, "torch")
+                    flag = e.args[0].value if e.args else None
+                    if flag is None or (isinstance(flag, cst.Name) and flag.value == "True"):
+                        return Kind(Tag.GRAD_TENSOR, "torch")
+                    if isinstance(flag, cst.Name) and flag.value == "False":
+                        return Kind(Tag.TENSOR, "torch")
+                    return OTHER  # requires_grad_(trainable): not known
                 if method == "detach":
                     return Kind(Tag.TENSOR, "torch")
                 if method in known.TENSOR_METHODS:

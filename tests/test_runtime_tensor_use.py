@@ -379,3 +379,13 @@ class M(nn.Module):
     assert "used unmoved in forward() at line 12" in msg
     with pytest.raises(RuntimeError):
         _on_meta(cls(), 2, 3)
+
+
+def test_requires_grad_false_is_not_a_trainable_tensor():
+    """MRG202's look-alike: `.requires_grad_(False)` asks for a tensor that is not trained; `()` for one that is."""
+    from flake8_modreg.rules.grad_tensor_not_parameter import GradTensorNotParameter
+
+    code = next(v.code for v in GradTensorNotParameter.valid if "requires_grad_(False)" in v.why)
+    assert [f for f in check(code) if f.code == "MRG202"] == []
+    assert torch.zeros(2).requires_grad_(False).requires_grad is False
+    assert torch.zeros(2).requires_grad_().requires_grad is True

@@ -193,6 +193,22 @@ class GradTensorNotParameter(Rule):
             import torch
             import torch.nn as nn
 
+            class Frozen(nn.Module):
+                def __init__(self, dim=4):
+                    super().__init__()
+                    self.register_buffer("table", torch.zeros(dim).requires_grad_(False))
+                    self.mask = torch.ones(dim).requires_grad_(False)
+
+                def forward(self, x):
+                    return x * self.table
+            """,
+            why="requires_grad_(False): a tensor that is meant not to be trained",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
             class Scale(nn.Module):
                 def __init__(self, dim=8):
                     super().__init__()
