@@ -95,8 +95,11 @@ class Read:
 @dataclass
 class AttrUses:
     reads: list[Read] = field(default_factory=list)
-    #: (method, node, reads_old): a write outside ``__init__`` (and methods only it calls)
-    writes: list[tuple[str, cst.CSTNode, bool]] = field(default_factory=list)
+    #: (method, node, how): a write outside ``__init__`` (and methods only it calls); how is
+    #: "update", "resync", "resync-cast", "overwrite" or "reset"
+    writes: list[tuple[str, cst.CSTNode, str]] = field(default_factory=list)
+    #: the class moves the attribute itself (``self.a = self.a.to(x.device)``): (moved, cast)
+    resync: tuple[bool, bool] | None = None
     #: a converter (``_apply``/``to``/``cuda`` override) of some class of the file touches ``.<attr>``
     converted: bool = False
 
@@ -143,6 +146,14 @@ class _Method:
             elif isinstance(n, cst.AsName):
                 for name, _ in _bound(n.name, None):
                     self.bindings.setdefault(name, []).append((self.index[id(n)], None))
+
+    def last_binding_end(self, name: str, at: int) -> int | None:
+        """Where the last binding of ``name`` before ``at`` ends."""
+        best = None
+        for end, _ in self.bindings.get(name, ()):
+            if end < at:
+                best = end
+        return best
 
     def binding_before(self, name: str, at: int) -> tuple[bool, cst.BaseExpression | None]:
         """(bound in this method before ``at``?, the value then, None if unknown)."""
@@ -262,51 +273,67 @@ class UseIndex:
         if got is not None:
             return got
         out = self._uses[key] = AttrUses(converted=attr in self.converted_names())
+        pending: list[tuple[ClassFacts, _Method, cst.Attribute]] = []
         for c, meth in self.runtime_methods(cls):
             m = self.method(meth)
             overwritten_at: list[int] = []
             occurrences = list(m.self_reads(attr))
+            written = set()
             for occ in occurrences:
                 w = self._write(m, occ)
                 if w is not None:
-                    node, reads_old = w
-                    out.writes.append((meth.name, node, reads_old))
-                    if not reads_old:
+                    node, how = w
+                    written.add(id(occ))
+                    out.writes.append((meth.name, node, how))
+                    if how == "overwrite":
                         overwritten_at.append(m.end.get(id(m.statement_of(occ)), m.index[id(occ)]))
+                    elif how.startswith("resync"):
+                        out.resync = (True, out.resync[1] or how == "resync-cast") if out.resync else (True, how == "resync-cast")
             for occ in occurrences:
-                if self._write(m, occ) is not None:
+                if id(occ) in written or _inside_write_value(m, occ, attr):
                     continue
                 at = m.index[id(occ)]
                 if any(w < at for w in overwritten_at):
                     continue  # reads the value this method stored, not the one of __init__
-                out.reads.extend(self._climb(c, m, occ, moved=False, cast=False, depth=0))
+                pending.append((c, m, occ))
+        moved, cast = out.resync or (False, False)  # the class moves it itself: every read is a moved one
+        for c, m, occ in pending:
+            out.reads.extend(self._climb(c, m, occ, moved=moved, cast=cast, depth=0))
         return out
 
-    def _write(self, m: _Method, occ: cst.Attribute) -> tuple[cst.CSTNode, bool] | None:
-        """Is this occurrence written (``self.a = ...``, ``+=``, ``self.a[i] = ...``, ``self.a.add_()``)?"""
+    def _write(self, m: _Method, occ: cst.Attribute) -> tuple[cst.CSTNode, str] | None:
+        """Is this occurrence written, and how does the new value use the old one?
+
+        ``"update"``: computed from the old value (``self.a = self.a * m + x``,
+        ``+=``, ``self.a[i] = v``, ``self.a.add_(...)``); ``"resync"`` /
+        ``"resync-cast"``: the old value only moved (and cast) (``self.a =
+        self.a.to(x.device)``); ``"overwrite"``: anything else, including a
+        call we cannot see into (``self.a = helper(x, self.a)``) and tuple
+        targets.
+        """
         p = m.parent.get(id(occ))
         if isinstance(p, cst.AssignTarget) and p.target is occ:
             stmt = m.parent[id(p)]
-            reads_old = any(
-                isinstance(n, cst.Attribute) and n is not occ and n.attr.value == occ.attr.value
-                and isinstance(n.value, cst.Name) and n.value.value == m.meth.self_name
-                for n in _walk(stmt.value)
-            )
-            return stmt, reads_old
+            return stmt, _old_value_use(self.model, m, stmt.value, occ.attr.value)
         if isinstance(p, cst.AnnAssign) and p.target is occ and p.value is not None:
-            return p, any(isinstance(n, cst.Attribute) and n.attr.value == occ.attr.value for n in _walk(p.value))
+            return p, _old_value_use(self.model, m, p.value, occ.attr.value)
         if isinstance(p, cst.AugAssign) and p.target is occ:
-            return p, True
+            return p, "update"
         if isinstance(p, cst.Subscript) and p.value is occ:
             gp = m.parent.get(id(p))
             if isinstance(gp, cst.AssignTarget) and gp.target is p:
-                return m.parent[id(gp)], True
+                return m.parent[id(gp)], "update"
             if isinstance(gp, cst.AugAssign) and gp.target is p:
-                return gp, True
+                return gp, "update"
+        if isinstance(p, cst.Element):
+            holder = m.parent.get(id(p))
+            target = m.parent.get(id(holder)) if isinstance(holder, (cst.Tuple, cst.List)) else None
+            if isinstance(target, cst.AssignTarget) and target.target is holder:
+                return m.parent[id(target)], "overwrite"
         if isinstance(p, cst.Attribute) and p.value is occ and p.attr.value.endswith("_") and not p.attr.value.startswith("_"):
             call = m.parent.get(id(p))
             if isinstance(call, cst.Call) and call.func is p:
-                return call, p.attr.value not in _RESETS
+                return call, "update" if p.attr.value not in _RESETS else "reset"
         return None
 
     # -- following a read ---------------------------------------------------------
@@ -447,7 +474,28 @@ class UseIndex:
             return self._climb(cls, m, call, moved, cast, depth)
         if self._is_layer_call(cls, m, func):
             return [self._meet(name, call, moved, cast, strict=True)]
+        helper = self._helper(cls, m, func)
+        if helper is not None and depth < 3:  # self._make(self.table, x): follow the parameter it lands in
+            hc, hm = helper
+            param = _param_for(hm.meth.node, call, arg)
+            if param is not None:
+                out = []
+                for n in hm.nodes:
+                    if isinstance(n, cst.Name) and n.value == param and self._is_load(hm, n) and \
+                            hm.last_binding_end(param, hm.index[id(n)]) is None:
+                        out.extend(self._climb(hc, hm, n, moved, cast, depth + 1))
+                return out or [Read(FLOW, name, call)]
         return [Read(FLOW, name, call)]
+
+    def _helper(self, cls: ClassFacts, m: _Method, func: cst.BaseExpression) -> tuple[ClassFacts, _Method] | None:
+        """``self.<method>`` of the class (or a same-file base): its class and method."""
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == m.meth.self_name):
+            return None
+        for c in (cls, *cls.ancestors()):
+            meth = c.methods.get(func.attr.value)
+            if meth is not None:
+                return (c, self.method(meth)) if meth.self_name is not None else None
+        return None
 
     def _is_layer_call(self, cls: ClassFacts, m: _Method, func: cst.BaseExpression) -> bool:
         """``self.proj(...)``: a call of a sub-module of the class."""
@@ -485,9 +533,12 @@ class UseIndex:
         if loop is not None:  # the next iteration reads it too (h = f(h) in a recurrence)
             candidates += range(m.index[id(loop.body)], start + 1)
         out: list[Read] = []
+        own_end = m.end.get(id(stmt))
         for i in candidates:
             n = m.nodes[i]
             if isinstance(n, cst.Name) and n.value == local and self._is_load(m, n):
+                if i > start and m.last_binding_end(local, i) != own_end:
+                    continue  # rebound since (x = x.to(device)): that binding is followed on its own
                 out.extend(self._climb(cls, m, n, moved, cast, depth))
         return out
 
@@ -580,6 +631,21 @@ def _is_device_of(e: cst.BaseExpression, idx: UseIndex, cls, m, depth) -> bool:
     return isinstance(e, cst.Attribute) and e.attr.value == "device" and idx.on_device(cls, m, e.value, depth + 1)
 
 
+def _param_for(fn: cst.FunctionDef, call: cst.Call, arg: cst.Arg) -> str | None:
+    """The parameter of method ``fn`` that ``arg`` of ``self.fn(...)`` binds (``self`` skipped)."""
+    if arg.star:
+        return None
+    names = [p.name.value for p in (*fn.params.posonly_params, *fn.params.params)][1:]
+    if arg.keyword is not None:
+        kw = arg.keyword.value
+        return kw if kw in names or kw in {p.name.value for p in fn.params.kwonly_params} else None
+    positional = [a for a in call.args if a.keyword is None]
+    if any(a.star for a in positional[: positional.index(arg)]):
+        return None
+    i = positional.index(arg)
+    return names[i] if i < len(names) else None
+
+
 def _tensor_param(fn: cst.FunctionDef, name: str) -> bool:
     """A parameter that holds a tensor input: not annotated with a scalar type, no scalar/str/None default."""
     for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
@@ -644,6 +710,67 @@ def _to_args(model: FileModel, m: _Method, call: cst.Call) -> tuple[bool, bool]:
                 continue
         moved = cast = True  # .to(x): another tensor's device and dtype
     return moved, cast
+
+
+def _inside_write_value(m: "_Method", occ: cst.Attribute, attr: str) -> bool:
+    """``self.a`` read inside the value of a write to ``self.a`` (judged by the write itself)."""
+    n = m.parent.get(id(occ))
+    while n is not None and not isinstance(n, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+        n = m.parent.get(id(n))
+    if isinstance(n, (cst.Assign, cst.AnnAssign)):
+        targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
+        for t in targets:
+            for x in ([t] if not isinstance(t, (cst.Tuple, cst.List)) else [e.value for e in t.elements]):
+                if isinstance(x, cst.Attribute) and x.attr.value == attr and isinstance(x.value, cst.Name) \
+                        and x.value.value == m.meth.self_name:
+                    return True
+    return False
+
+
+def _old_value_use(model: FileModel, m: "_Method", value: cst.BaseExpression, attr: str) -> str:
+    """How ``value`` (assigned to ``self.<attr>``) uses the old ``self.<attr>``."""
+    olds = [n for n in _walk(value) if isinstance(n, cst.Attribute) and n.attr.value == attr
+            and isinstance(n.value, cst.Name) and n.value.value == m.meth.self_name]
+    if not olds:
+        return "overwrite"
+    kinds = set()
+    for occ in olds:
+        cur, cast, how = occ, False, None
+        while cur is not value:
+            p = m.parent.get(id(cur))
+            if p is None:
+                break
+            if isinstance(p, cst.Attribute) and p.value is cur:
+                call = m.parent.get(id(p))
+                if isinstance(call, cst.Call) and call.func is p:
+                    if p.attr.value == "to":
+                        cast = cast or _to_args(model, m, call)[1]
+                        cur = call
+                        continue
+                    if p.attr.value in _MOVE_METHODS:
+                        cast = cast or _MOVE_METHODS[p.attr.value][1]
+                        cur = call
+                        continue
+                    if p.attr.value in _SHAPE_METHODS or p.attr.value == "detach":
+                        cur = call
+                        continue
+                how = "update"
+                break
+            if isinstance(p, (cst.BinaryOperation, cst.UnaryOperation, cst.Subscript)):
+                how = "update"
+                break
+            if isinstance(p, cst.Arg):
+                call = m.parent.get(id(p))
+                q = model.qualify(call.func) if isinstance(call, cst.Call) else None
+                how = "update" if q is not None and q.split(".")[0] == "torch" else "overwrite"
+                break
+            how = "overwrite"
+            break
+        kinds.add(how or ("resync-cast" if cast else "resync"))
+    for k in ("update", "overwrite", "resync-cast", "resync"):
+        if k in kinds:
+            return k
+    return "overwrite"
 
 
 def _bound(target: cst.BaseExpression, value: cst.BaseExpression | None):
@@ -897,6 +1024,8 @@ def _is_scalar_expr(model: FileModel, e: cst.BaseExpression, scope: Scope | None
         return _is_scalar_expr(model, e.expression, scope, depth + 1)
     if isinstance(e, cst.BinaryOperation):
         return _is_scalar_expr(model, e.left, scope, depth + 1) and _is_scalar_expr(model, e.right, scope, depth + 1)
+    if isinstance(e, cst.IfExp):
+        return _is_scalar_expr(model, e.body, scope, depth + 1) and _is_scalar_expr(model, e.orelse, scope, depth + 1)
     if isinstance(e, cst.Call):
         q = model.qualify(e.func) or ""
         return q.split(".")[0] == "math" or (isinstance(e.func, cst.Name) and e.func.value in ("float", "int", "abs", "round"))
@@ -918,9 +1047,19 @@ def _is_scalar_expr(model: FileModel, e: cst.BaseExpression, scope: Scope | None
                     if p.name.value == e.value:
                         if isinstance(p.default, (cst.Integer, cst.Float)):
                             return True
-                        ann = dotted_name(p.annotation.annotation) if p.annotation is not None else None
-                        return ann in ("int", "float")
+                        return p.annotation is not None and _scalar_annotation(p.annotation.annotation)
         return False
+    return False
+
+
+def _scalar_annotation(ann: cst.BaseExpression) -> bool:
+    """``int``, ``float``, ``Optional[float]``, ``float | None``, ``Union[int, float]``."""
+    if isinstance(ann, cst.Name):
+        return ann.value in ("int", "float", "None")
+    if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
+        return _scalar_annotation(ann.left) and _scalar_annotation(ann.right)
+    if isinstance(ann, cst.Subscript) and (dotted_name(ann.value) or "").rsplit(".", 1)[-1] in ("Optional", "Union"):
+        return all(isinstance(el.slice, cst.Index) and _scalar_annotation(el.slice.value) for el in ann.slice)
     return False
 
 

@@ -148,6 +148,48 @@ class M(nn.Module):
 }
 
 
+EXEMPT.update({
+    "resynced-by-the-class": (
+        """
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.table = torch.ones(d)
+
+    def forward(self, x):
+        self.table = self.table.to(x)
+        return self.proj(x) + self.table
+""", (2, 3)),
+    "local-rebound-moved": (
+        """
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.keep = torch.ones(d)
+
+    def forward(self, x):
+        keep = self.keep
+        keep = keep.to(device=x.device, dtype=x.dtype)
+        return self.proj(x) * keep
+""", (2, 3)),
+    "optional-float-0d": (
+        """
+from typing import Optional
+
+class M(nn.Module):
+    def __init__(self, d=3, threshold: Optional[float] = None):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.threshold = torch.as_tensor(threshold if threshold is not None else 0.5)
+
+    def forward(self, x):
+        return self.proj(x) - self.threshold
+""", (2, 3)),
+})
+
+
 @pytest.mark.parametrize("case", sorted(EXEMPT))
 def test_exempt_pattern_is_silent_and_survives_another_device_and_half(case):
     body, shape = EXEMPT[case]
@@ -196,6 +238,26 @@ class M(nn.Module):
 """)
     (msg,) = _mrg201(src)
     assert "used unmoved in forward() at line 12" in msg
+    with pytest.raises(RuntimeError):
+        _on_meta(cls(), 2, 3)
+
+
+def test_used_unmoved_through_a_helper_method_parameter_is_reported_and_fails():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, n=3):
+        super().__init__()
+        self.f_central = nn.Parameter(torch.ones(n))
+        self.all_freqs = torch.ones(n, n)
+
+    def _filters(self, all_freqs, f_central):
+        return all_freqs - f_central
+
+    def forward(self, x):
+        return x @ self._filters(self.all_freqs, self.f_central)
+""")
+    (msg,) = _mrg201(src)
+    assert "used unmoved in _filters() at line 12" in msg
     with pytest.raises(RuntimeError):
         _on_meta(cls(), 2, 3)
 

@@ -82,14 +82,15 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
     for r in uses.reads:
         if r.kind == HARM and not facts.zero_dim:
             return AtLine(f"is used unmoved in {r.method}() at line {{line}}", r.node)
-    if facts.dtype == "float" and not facts.zero_dim:
+    if facts.dtype not in ("int", "bool") and not facts.zero_dim:
+        # a tensor that meets floating inputs in a matmul/conv only works in float32 if it is floating itself
         for r in uses.reads:
             if r.kind == MOVED and not r.cast:
                 return AtLine(f"is moved but not cast in {r.method}() at line {{line}}", r.node)
-    for method, node, reads_old in uses.writes:
-        if reads_old:
+    for method, node, how in uses.writes:
+        if how == "update":
             return AtLine(f"is updated in {method}() at line {{line}} but not saved", node)
-    if facts.random and not any(not reads_old for _, _, reads_old in uses.writes):
+    if facts.random and not any(how == "overwrite" for _, _, how in uses.writes):
         return "holds random values that are never saved"
     return None
 

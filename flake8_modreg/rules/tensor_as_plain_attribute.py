@@ -26,13 +26,17 @@ class TensorAsPlainAttribute(Rule):
        `model.half()` the result is silently promoted to float32 and the
        next half-precision layer fails;
     3. **it is state**: updated outside `__init__` from its own old value
-       (`self.r = self.r * m + ...`, `self.r.add_(...)`, `self.r[i] = v`,
-       `+=`), like running statistics, yet missing from `state_dict()`;
+       by arithmetic (`self.r = self.r * m + ...`, `self.r.add_(...)`,
+       `self.r[i] = v`, `+=`), like running statistics, yet missing from
+       `state_dict()` (a value only moved, `self.r = self.r.to(x.device)`, is
+       not an update);
     4. **it holds random values** (`torch.randn`, `.normal_()`): a model
        rebuilt and loaded from a checkpoint draws different ones.
 
     The message names the use that breaks (`used unmoved in forward() at
-    line 12`).
+    line 12`). Reads are followed through locals (up to their next
+    rebinding, and around loops), through the parameters of the class's own
+    helper methods, and through `return` to the helper's callers.
 
     Not reported (each checked at run time by `tests/test_runtime_tensor_use.py`):
     - a **0-d tensor** (`torch.tensor(0.5)`, `torch.sqrt(torch.tensor(d))`):
@@ -47,7 +51,11 @@ class TensorAsPlainAttribute(Rule):
       any device), or only in `__init__` (and methods only `__init__` calls);
     - **placeholders and output stashes** that a method overwrites before it
       reads them (`self.att = torch.Tensor()`, then `self.att = w` in
-      forward);
+      forward), including through a helper we cannot see into
+      (`self.a = to_device(x, self.a)`);
+    - attributes the class **moves itself** (`self.a = self.a.to(x)` in some
+      method): every read is then judged as a moved (and, with `.to(x)`,
+      cast) one;
     - attributes that a **converter override** in the file (`_apply`, `to`,
       `cuda`, `half`, ...) touches (`m.stride = fn(m.stride)`);
     - tensors **placed on a device the code names** in `__init__`
