@@ -84,3 +84,12 @@ def test_device_keyed_integer_cache_survives_half_float64_and_another_device():
     m.to("meta")
     assert m.get_ground_truth(torch.device("meta"), 3).device.type == "meta"  # another device: its own entry
     assert m.labels[torch.device("cpu")].dtype == torch.long
+
+
+def test_metric_update_cache_serves_float32_after_half():
+    code = next(i.code for i in StaleTensorCache.invalid if "update()" in i.title)
+    m = _class(code, "Metric")()
+    m.update(torch.ones(3))
+    m.half()
+    assert m.total.dtype == torch.float16
+    assert m._weights(torch.ones(3, dtype=torch.float16)).dtype == torch.float32  # the stale entry is served

@@ -34,11 +34,12 @@ class StaleTensorCache(Rule):
     alive. Clearing the cache in `train()` does not help: `.to()` and `.half()`
     never call `train()`.
 
-    A cache is filled *and read back* on the forward path (`forward` and the
-    methods it calls), typically keyed by shape, device or length. A
-    container filled elsewhere (a recorder's `record()`, a hook) or only
-    filled and never read back by the forward path is a data store, not a
-    cache: clearing it in `_apply` would destroy it, so it is not reported.
+    A cache is filled *and read back* on one path through the class: an entry
+    point (`forward`, or a public method such as a metric's `update()`) and
+    the methods it calls, typically keyed by shape, device or length. A
+    container filled by one entry point and read by another (a recorder's
+    `record()` and `dump()`), or only filled, is a data store, not a cache:
+    clearing it in `_apply` would destroy it, so it is not reported.
 
     Silent too for integer (or bool) tensors stored under the very device
     they were made on (`self.labels[device] = torch.arange(n, device=device)`):
@@ -150,6 +151,28 @@ class StaleTensorCache(Rule):
             """,
             at=[(8, 8)],
             title="a table cache keyed by length (the list is only filled: a record, not a cache)",
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Metric(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.register_buffer("total", torch.zeros(()))
+                    self._default_weights = {}
+
+                def _weights(self, pred):
+                    if pred.size() not in self._default_weights:
+                        self._default_weights[pred.size()] = torch.ones_like(pred)
+                    return self._default_weights[pred.size()]
+
+                def update(self, pred):
+                    self.total += (pred * self._weights(pred)).sum()
+            """,
+            at=[(8, 8)],
+            title="a cache filled and read back on a public entry point (a metric's update())",
         ),
     )
 
@@ -281,30 +304,45 @@ class StaleTensorCache(Rule):
                     continue  # only containers created empty
                 if any(b.attr == a.attr and b.method == "__init__" and b.order > a.order for b in cls.self_assigns):
                     continue
-                path = _forward_path(chain)
-                fills = [
-                    m for c in chain for m in c.mutations
-                    if m.attr == a.attr and m.method in path and m.op == "elem"
-                    and _tensorish(model, state, m.value, m.scope, m.order)
-                ]
-                if fills and not all(_device_keyed_integers(model, f) for f in fills) and _read_back(model, chain, a.attr, path):
+                fills_by_path = None
+                for path in _entry_paths(chain):
+                    fills = [
+                        m for c in chain for m in c.mutations
+                        if m.attr == a.attr and m.method in path and m.op == "elem"
+                        and _tensorish(model, state, m.value, m.scope, m.order)
+                    ]
+                    if fills and not all(_device_keyed_integers(model, f) for f in fills) and \
+                            _read_back(model, chain, a.attr, path):
+                        fills_by_path = fills
+                        break
+                if fills_by_path:
                     report(a.node, attr=a.attr, container="dict" if k.tag is Tag.DICT else "list")
 
 
-def _forward_path(chain: tuple[ClassFacts, ...]) -> set[str]:
-    """``forward``/``construct`` and the methods of the class they call through ``self.<method>(...)``."""
+def _entry_paths(chain: tuple[ClassFacts, ...]) -> list[set[str]]:
+    """For each entry point of the class, the methods it runs: itself and what it calls through ``self.<name>(...)``.
+
+    Entry points are ``forward``/``construct``/``__call__`` and the public
+    methods (a metric's ``update()``), never ``__init__`` or converters.
+    """
     calls: dict[str, set[str]] = {}
+    methods: set[str] = set()
     for c in chain:
+        methods |= c.methods.keys()
         for call in c.self_calls:
             calls.setdefault(call.method, set()).add(call.name)
-    path = {"forward", "construct", "__call__"}
-    todo = list(path)
-    while todo:
-        for callee in calls.get(todo.pop(), ()):
-            if callee not in path:
-                path.add(callee)
-                todo.append(callee)
-    return path
+    entries = [n for n in sorted(methods) if n in ("forward", "construct", "__call__") or
+               (not n.startswith("_") and n not in ("to", "cuda", "cpu", "half", "float", "double", "type"))]
+    out = []
+    for entry in entries:
+        path, todo = {entry}, [entry]
+        while todo:
+            for callee in calls.get(todo.pop(), ()):
+                if callee not in path and callee != "__init__":
+                    path.add(callee)
+                    todo.append(callee)
+        out.append(path)
+    return out
 
 
 _FILLS = frozenset({"append", "extend", "insert", "update", "add"})
