@@ -29,6 +29,7 @@ so a clean file never pays for this.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -90,6 +91,8 @@ class Read:
     method: str
     node: cst.CSTNode  # where it happens (the operation, or the read)
     cast: bool = False  # MOVED: the dtype follows too
+    #: the read is ``self.a[<integer literal>]``: a 0-d tensor when ``self.a`` is 1-d
+    int_indexed: bool = False
 
 
 @dataclass
@@ -388,6 +391,8 @@ class UseIndex:
                 continue
             if isinstance(p, cst.Subscript):
                 if p.value is cur:
+                    if cur is node and _int_literal_index(p):
+                        return [dataclasses.replace(r, int_indexed=True) for r in self._climb(cls, m, p, moved, cast, depth)]
                     cur = p
                     continue
                 return [Read(PY, name, p)]  # an index into another value
@@ -631,6 +636,16 @@ def _is_device_of(e: cst.BaseExpression, idx: UseIndex, cls, m, depth) -> bool:
     return isinstance(e, cst.Attribute) and e.attr.value == "device" and idx.on_device(cls, m, e.value, depth + 1)
 
 
+def _int_literal_index(sub: cst.Subscript) -> bool:
+    """``t[0]`` / ``t[-1]``: one integer literal index."""
+    if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Index):
+        return False
+    v = sub.slice[0].slice.value
+    if isinstance(v, cst.UnaryOperation) and isinstance(v.operator, cst.Minus):
+        v = v.expression
+    return isinstance(v, cst.Integer)
+
+
 def _param_for(fn: cst.FunctionDef, call: cst.Call, arg: cst.Arg) -> str | None:
     """The parameter of method ``fn`` that ``arg`` of ``self.fn(...)`` binds (``self`` skipped)."""
     if arg.star:
@@ -807,6 +822,7 @@ class ValueFacts:
     random: bool = False  # drawn from a random generator: its value cannot be recomputed on load
     empty: bool = False  # torch.Tensor() / torch.empty(0): a placeholder
     placed: bool = False  # made on (or moved to) a device the code names: the class places it itself
+    one_dim: bool = False  # certainly 1-d (torch.zeros(n), torch.tensor([1, 2]), torch.arange(n))
 
 
 _FLOAT_FACTORIES = frozenset({"zeros", "ones", "rand", "randn", "empty", "eye", "linspace", "logspace", "full",
@@ -931,13 +947,17 @@ def _call_facts(model, e, func, kw, pos, dtype_arg, q, scope, depth, order) -> V
         if fn in ("tensor", "as_tensor", "scalar_tensor"):
             lit = _literal_class(pos[0]) if pos else None
             zero = fn == "scalar_tensor" or (bool(pos) and _is_scalar_expr(model, pos[0], scope))
-            return ValueFacts(dtype_arg or lit, zero, False)
-        if fn in ("arange", "range"):
-            floaty = any(isinstance(x, cst.Float) for x in pos)
-            return ValueFacts(dtype_arg or ("float" if floaty else None))
+            flat = bool(pos) and isinstance(pos[0], (cst.List, cst.Tuple)) and bool(pos[0].elements) and all(
+                not isinstance(el, cst.StarredElement) and _is_scalar_expr(model, el.value, scope) for el in pos[0].elements)
+            return ValueFacts(dtype_arg or lit, zero, False, one_dim=flat)
+        if fn in ("arange", "range", "linspace", "logspace"):
+            floaty = fn in ("linspace", "logspace") or any(isinstance(x, cst.Float) for x in pos)
+            return ValueFacts(dtype_arg or ("float" if floaty else None), one_dim=True)
         if fn in _FLOAT_FACTORIES:
             zero = bool(pos) and all(isinstance(x, (cst.Tuple, cst.List)) and not x.elements for x in pos[:1])
-            return ValueFacts(dtype_arg or ("float" if not fn.endswith("_like") else None), zero, random)
+            one = len(pos) == 1 and not fn.endswith("_like") and not isinstance(pos[0], (cst.Tuple, cst.List)) and \
+                "size" not in kw and not any(a.star for a in e.args)
+            return ValueFacts(dtype_arg or ("float" if not fn.endswith("_like") else None), zero, random, one_dim=one)
         if fn in _INT_FACTORIES:
             return ValueFacts(dtype_arg or "int", False, random)
         if fn in _ZERO_DIM_KEEPING and pos:

@@ -149,6 +149,17 @@ class M(nn.Module):
 
 
 EXEMPT.update({
+    "int-indexed-1d": (
+        """
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.stride = torch.zeros(d)
+
+    def forward(self, x):
+        return self.proj(x) / (self.stride[0] + 1)
+""", (2, 3)),
     "resynced-by-the-class": (
         """
 class M(nn.Module):

@@ -80,7 +80,7 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
     if uses.converted:
         return None
     for r in uses.reads:
-        if r.kind == HARM and not facts.zero_dim:
+        if r.kind == HARM and not facts.zero_dim and not (r.int_indexed and facts.one_dim):
             return AtLine(f"is used unmoved in {r.method}() at line {{line}}", r.node)
     if facts.dtype not in ("int", "bool") and not facts.zero_dim:
         # a tensor that meets floating inputs in a matmul/conv only works in float32 if it is floating itself

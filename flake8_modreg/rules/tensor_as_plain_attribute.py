@@ -39,8 +39,9 @@ class TensorAsPlainAttribute(Rule):
     helper methods, and through `return` to the helper's callers.
 
     Not reported (each checked at run time by `tests/test_runtime_tensor_use.py`):
-    - a **0-d tensor** (`torch.tensor(0.5)`, `torch.sqrt(torch.tensor(d))`):
-      a 0-d CPU tensor combines with tensors on any device and does not
+    - a **0-d tensor** (`torch.tensor(0.5)`, `torch.sqrt(torch.tensor(d))`),
+      or one element of a 1-d one (`self.stride[0]` of `torch.zeros(n)`): a
+      0-d CPU tensor combines with tensors on any device and does not
       promote a half-precision input, like a Python number;
     - tensors **moved and cast at every use** (`self.m.to(x)`,
       `self.m.type_as(x)`, `.to(device=x.device, dtype=x.dtype)`), or only
