@@ -854,8 +854,10 @@ def value_facts(
         return value_facts(model, b[0], b[1], depth + 1, b[2])
     if isinstance(e, cst.BinaryOperation):
         left, right = (value_facts(model, x, scope, depth + 1, order) for x in (e.left, e.right))
-        lnum = _is_scalar_expr(model, e.left, scope) or isinstance(e.left, cst.Imaginary)
-        rnum = _is_scalar_expr(model, e.right, scope) or isinstance(e.right, cst.Imaginary)
+        lnum = not _tensor_operand(model, e.left, left, scope, order)
+        rnum = not _tensor_operand(model, e.right, right, scope, order)
+        if lnum and rnum:
+            return ValueFacts()
         if not lnum and not rnum:
             dtype = "complex" if "complex" in (left.dtype, right.dtype) else (
                 "float" if "float" in (left.dtype, right.dtype) and None not in (left.dtype, right.dtype) else None)
@@ -886,6 +888,15 @@ def value_facts(
     if placed and not facts.placed:
         facts = ValueFacts(facts.dtype, facts.zero_dim, facts.random, facts.empty, True)
     return facts
+
+
+def _tensor_operand(model: FileModel, e: cst.BaseExpression, facts: "ValueFacts", scope, order) -> bool:
+    """Is this operand of an arithmetic expression a tensor (rather than a Python number)?"""
+    if _is_scalar_expr(model, e, scope) or isinstance(e, cst.Imaginary):
+        return False
+    if model.kind_of(e, scope, order).tag in (Tag.TENSOR, Tag.GRAD_TENSOR, Tag.BUFFER, Tag.PARAMETER):
+        return True
+    return facts != ValueFacts()  # facts known: it is a tensor (self.<buffer>, a factory call)
 
 
 def _own_state_facts(model: FileModel, attr: str, scope: Scope | None, depth: int) -> ValueFacts:
