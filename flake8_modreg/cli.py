@@ -302,7 +302,7 @@ def write_refusal(st: os.stat_result, uid: int, gids: Iterable[int]) -> str | No
     """
     mode = st.st_mode
     if not mode & 0o222:
-        return "read-only file (no write permission); not fixed"
+        return _read_only(st)
     if uid != 0:
         if st.st_uid == uid:
             ok = mode & stat.S_IWUSR
@@ -329,6 +329,10 @@ class _NotWrittenOSError(OSError):
     """:class:`NotWritten` for callers that handle ``OSError`` (its message is the whole line)."""
 
 
+def _read_only(st: os.stat_result) -> str | None:
+    return None if st.st_mode & 0o222 else "read-only file (no write permission); not fixed"
+
+
 def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
@@ -346,9 +350,11 @@ def write_fixed(path: str, original: bytes, data: bytes, before: os.stat_result 
     """
     real = os.path.realpath(path)
     d = os.path.dirname(real)
+    uid = os.geteuid() if hasattr(os, "geteuid") else -1  # -1: no POSIX owners (Windows)
+    gids = {os.getegid(), *os.getgroups()} if uid >= 0 else set()
     try:
         st = os.stat(real)
-        refusal = write_refusal(st, os.geteuid(), {os.getegid(), *os.getgroups()})
+        refusal = write_refusal(st, uid, gids) if uid >= 0 else _read_only(st)
     except OSError as e:
         raise NotWritten(f"cannot write: {e.strerror or e}") from None
     if refusal:
@@ -365,11 +371,11 @@ def write_fixed(path: str, original: bytes, data: bytes, before: os.stat_result 
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        if st.st_uid != os.geteuid() or st.st_gid != os.getegid():
+        if uid >= 0 and (st.st_uid != uid or st.st_gid != os.getegid()):
             try:
                 os.chown(tmp, st.st_uid, st.st_gid)
             except PermissionError:
-                if st.st_uid != os.geteuid():
+                if st.st_uid != uid:
                     raise NotWritten("owned by another user (replacing it would change its owner); not fixed", refused=True)
         # the last moment before the rename: is the file still what was read and fixed?
         now = os.stat(real)

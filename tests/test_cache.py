@@ -233,3 +233,22 @@ def test_fuzzed_cache_files_never_break_a_run(tmp_path_factory, data):
         assert tree.check("--no-cache") == cold
     finally:
         del os.environ["MODREG_CACHE_DIR"]
+
+
+def test_a_base_outside_the_run_read_by_the_resolver_is_revalidated(tmp_path, monkeypatch):
+    """Only head.py is checked: its base is read from disk by the resolver; an edit there must show."""
+    monkeypatch.setenv("MODREG_CACHE_DIR", str(tmp_path / "cache"))
+    tree = Tree(tmp_path)
+    head = os.path.join("top", "pkg", "head.py")
+
+    def both() -> tuple:
+        warm = run("check", "-j1", head, cwd=tmp_path)
+        assert warm == run("check", "-j1", "--no-cache", head, cwd=tmp_path)
+        return warm
+
+    assert "MRG201" in both()[1]
+    tree.apply(("base is a Module", 0))  # Base is a plain class now
+    assert "MRG201" not in both()[1]
+    tree.apply(("toggle top/__init__.py", 0))
+    tree.apply(("base is a Module", 1))
+    assert "MRG201" in both()[1]
