@@ -129,6 +129,30 @@ def complex_buffer_loses_imaginary_part():
     return f"plain attribute keeps {p.pos_freqs.dtype}; registered buffer becomes {b.pos_freqs.dtype} (imaginary part lost)"
 
 
+def fp32_pinned_operand_makes_cast_irrelevant():
+    """diffusers Kandinsky5TimeEmbeddings.freqs: torch.outer(time.to(torch.float32), freqs): a buffer would not help."""
+
+    def make(as_buffer):
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                freqs = torch.exp(-torch.arange(4, dtype=torch.float32))
+                if as_buffer:
+                    self.register_buffer("freqs", freqs, persistent=False)
+                else:
+                    self.freqs = freqs
+
+            def forward(self, time):
+                return torch.outer(time.to(torch.float32), self.freqs.to(device=time.device))
+
+        return M().half()
+
+    t = torch.ones(2, dtype=torch.half)
+    plain, buffered = make(False)(t).dtype, make(True)(t).dtype
+    assert plain == buffered == torch.float32, (plain, buffered)
+    return f"after .half(): plain attribute -> {plain}, registered buffer -> {buffered} (same)"
+
+
 def setitem_value_crosses_devices():
     """allennlp _bos_indices/_eos_indices: a CPU tensor used only as the value of a slice assignment."""
     bos = torch.LongTensor([258, 259])
@@ -474,6 +498,7 @@ EXPECTED = {
     placeholder_overwritten_in_forward: "survives",
     complex_buffer_loses_imaginary_part: "survives",
     setitem_value_crosses_devices: "survives",
+    fp32_pinned_operand_makes_cast_irrelevant: "survives",
     jit_interface_needs_dot_forward: "survives",
     one_element_cpu_tensor_fails_on_other_device: "breaks",
     moved_not_cast_mask_breaks_half_recurrence: "breaks",
