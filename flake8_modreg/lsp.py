@@ -67,7 +67,8 @@ import libcst as cst
 from flake8.defaults import NOQA_INLINE_REGEXP
 
 from . import __version__
-from .core import check_module, on_deep_stack
+from . import incremental
+from .core import check_module, on_deep_stack, parse
 from .docs import DOCS_URL
 from .findings import CANNOT_RUN, Applicability, Finding, ModregError  # CANNOT_RUN: published as errors
 from .fixer import apply_fixes, fix
@@ -264,6 +265,8 @@ class Analysis:
     #: why nothing could be analysed (a syntax error), or None
     error: str | None = None
     seconds: float = 0.0
+    #: the parse to build the next version's on (:mod:`flake8_modreg.incremental`); the last good one on errors
+    parsed: Any = None
     #: a notebook: its code cells (uri, version), each joined line's (cell, line), cell number -> uri
     cells: list[tuple[str, int]] | None = None
     cell_lines: list[Any] = dataclasses.field(default_factory=list)
@@ -271,17 +274,35 @@ class Analysis:
 
 
 def analyse(
-    text: str, *, version: int | None, path: str | None, config: Config, codec: Any, project: Any = None
+    text: str,
+    *,
+    version: int | None,
+    path: str | None,
+    config: Config,
+    codec: Any,
+    project: Any = None,
+    previous: Analysis | None = None,
 ) -> Analysis:
-    """Check ``text``; turn the findings ``# noqa`` and ``per-file-ignores`` keep into LSP diagnostics."""
+    """Check ``text``; turn the findings ``# noqa`` and ``per-file-ignores`` keep into LSP diagnostics.
+
+    With ``previous`` (an analysis of an earlier version of the document),
+    only the top-level statements the edit touched are parsed again.
+    """
     t0 = time.perf_counter()
     lines = split_lines(text)
     result = Analysis(version, text, lines)
     bom = 1 if text.startswith("\ufeff") else 0  # the core drops a BOM; the editor's text may keep it
     gc_was_enabled = gc.isenabled()
     gc.disable()  # libcst builds ~100k nodes per 1,000 lines: collections during the parse cost 10-30%
+    base = previous.parsed if previous is not None else None
+    parsed: list[incremental.Parsed] = []
+
+    def parser(source: str) -> cst.Module:
+        parsed.append(incremental.reparse(base, source, parse))
+        return parsed[-1].module
+
     try:
-        module, findings = check_module(text[bom:], path=path, config=config)
+        module, findings = check_module(text[bom:], path=path, config=config, parser=parser)
     except ModregError as e:
         result.error = str(e)
     except Exception as e:  # a bug of ours: one line in the log, no diagnostics, server alive
@@ -297,6 +318,7 @@ def analyse(
     finally:
         if gc_was_enabled:
             gc.enable()
+    result.parsed = parsed[-1] if parsed else base
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -664,7 +686,7 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
             doc.running = True
             fut = self._bind_loop().run_in_executor(
                 self._worker,
-                lambda: analyse(text, version=version, path=path, config=config, codec=codec, project=project),
+                lambda: analyse(text, version=version, path=path, config=config, codec=codec, project=project, previous=doc.last),
             )
             fut.add_done_callback(lambda f: self._finished(uri, doc, f))
         except Exception as e:  # e.g. the worker was shut down

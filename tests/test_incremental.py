@@ -155,3 +155,21 @@ def test_small_files_are_parsed_whole():
     text = HEAD + BLOCK.format(i=0)
     parsed = incremental.reparse(None, text, parse)
     assert parsed.lengths == () and parsed.module.code == text
+
+
+def test_the_language_server_analysis_builds_on_the_previous_version(small_threshold):
+    from pygls.workspace import PositionCodec
+
+    from flake8_modreg import lsp
+
+    codec = PositionCodec()
+    text = big_source(blocks=8)
+    first = lsp.analyse(text, version=1, path=None, config=Config(), codec=codec)
+    assert first.parsed is not None and first.parsed.lengths
+    new = text.replace("class Block5(nn.Module):\n", "class Block5(nn.Module):\n    cache = None\n", 1)
+    second = lsp.analyse(new, version=2, path=None, config=Config(), codec=codec, previous=first)
+    fresh = lsp.analyse(new, version=2, path=None, config=Config(), codec=codec)
+    assert second.diagnostics == fresh.diagnostics and second.diagnostics
+    assert second.module.body[0] is first.module.body[0]  # spliced, not parsed again
+    broken = lsp.analyse(new + "def (\n", version=3, path=None, config=Config(), codec=codec, previous=second)
+    assert broken.error and broken.parsed is second.parsed  # the next version builds on the last good parse
