@@ -5,7 +5,7 @@
     python bench/same_findings.py --corpus all
 
 For each corpus it runs, with this checkout and with ``--base`` (a detached
-worktree under ``bench/.cache``, imported through ``PYTHONPATH`` by the same
+export under ``bench/.cache``, imported through ``PYTHONPATH`` by the same
 interpreter, so the same libcst and flake8):
 
 * ``modreg check --no-cache -j1 --format json`` (the reference),
@@ -36,12 +36,14 @@ import run as bench_run  # noqa: E402  (bench/run.py: the corpora)
 
 
 def base_checkout(ref: str) -> pathlib.Path:
+    """The tree of ``ref`` exported under ``bench/.cache`` (``git archive``: no worktree to register)."""
     sha = subprocess.run(["git", "rev-parse", ref], cwd=REPO, check=True, capture_output=True, text=True).stdout.strip()
     path = bench_run.CACHE / f"base-{sha[:12]}"
     if not (path / "flake8_modreg").is_dir():
         shutil.rmtree(path, ignore_errors=True)
-        subprocess.run(["git", "worktree", "prune"], cwd=REPO, check=True, capture_output=True)
-        subprocess.run(["git", "worktree", "add", "--detach", str(path), sha], cwd=REPO, check=True, capture_output=True)
+        path.mkdir(parents=True)
+        archive = subprocess.run(["git", "archive", "--format=tar", sha], cwd=REPO, check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(path)], input=archive, check=True)
     return path
 
 
