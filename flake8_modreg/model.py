@@ -1339,6 +1339,22 @@ def _child_fields(t: type) -> tuple[str, ...]:
     return out
 
 
+def node_children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The child nodes that carry code (whitespace and punctuation skipped), in source order.
+
+    Much cheaper than libcst's ``node.children``, which runs a visitor per call.
+    """
+    t = node.__class__
+    out: list[cst.CSTNode] = []
+    for name in _CHILD_FIELDS.get(t) or _child_fields(t):
+        v = getattr(node, name)
+        if isinstance(v, cst.CSTNode):
+            out.append(v)
+        elif v.__class__ in (tuple, list):
+            out.extend(x for x in v if isinstance(x, cst.CSTNode))
+    return out
+
+
 def walk(visitor: cst.CSTVisitor, root: cst.CSTNode) -> None:
     """Call ``visitor``'s ``visit_<Node>``/``leave_<Node>`` methods over ``root``, in source order.
 

@@ -35,7 +35,7 @@ from typing import Iterator
 
 import libcst as cst
 
-from .model import ClassFacts, FileModel, MethodFacts, Scope, Tag, dotted_name
+from .model import ClassFacts, FileModel, MethodFacts, Scope, Tag, dotted_name, node_children
 
 PY, HARM, MOVED, FLOW = "py", "harm", "moved", "flow"
 
@@ -128,7 +128,7 @@ class _Method:
             if parent is not None:
                 self.parent[id(node)] = parent
             stack.append(id(node))
-            stack.extend((c, node) for c in reversed(node.children))
+            stack.extend((c, node) for c in reversed(node_children(node)))
         #: local name -> [(index after which it holds the value, value or None when unknown)]
         self.bindings: dict[str, list[tuple[int, cst.BaseExpression | None]]] = {}
         for n in self.nodes:
@@ -809,7 +809,7 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         n = stack.pop()
         yield n
-        stack.extend(n.children)
+        stack.extend(node_children(n))
 
 
 # --- what the stored value is ---------------------------------------------------------------------------

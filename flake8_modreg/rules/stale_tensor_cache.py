@@ -5,7 +5,7 @@ import re
 import libcst as cst
 
 from .. import known
-from ..model import ClassFacts, FileModel, Scope, Tag
+from ..model import ClassFacts, FileModel, Scope, Tag, node_children
 from ..uses import use_index, value_facts
 from ._base import Invalid, Reporter, Rule, Valid
 
@@ -407,7 +407,7 @@ def _walk_nodes(node: cst.CSTNode):
     while stack:
         n = stack.pop()
         yield n
-        stack.extend(n.children)
+        stack.extend(node_children(n))
 
 
 def _state_attrs(model: FileModel, chain: tuple[ClassFacts, ...]) -> set[str]:
