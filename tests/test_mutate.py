@@ -60,12 +60,13 @@ MODEL = _d(
             self.table = nn.Parameter(torch.zeros(8))
             self.inv = nn.Buffer(torch.ones(dim), persistent=False)
             self.register_buffer("cast", torch.ones(dim))
+            self.register_buffer("meta", torch.ones(dim))
 
         def forward(self, x):
             for blk in self.blocks:
                 x = blk(x)
             x = self.act(self.norm(x + self.pos) * self.scale)
-            return x * self.weight * self.inv + self.idx.to(x.device).sum() + self.table[self.rel.view(-1)] + self.cast.to(torch.float32)
+            return x * self.weight * self.inv + self.idx.to(x.device).sum() + self.table[self.rel.view(-1)] + self.cast.to(torch.float32) + x.new_zeros(self.meta.shape)
 
 
     class Head(Block):
@@ -137,6 +138,7 @@ def test_buffers_used_only_through_to_or_zero_d_are_not_bugs(corpus):
     assert ms["self.scale = torch.tensor(2.0)"].excluded == "0-d constant"
     assert ms["self.idx = torch.arange(4)"].excluded.startswith("only read via .to")
     assert ms["self.cast = torch.ones(dim)"].excluded is None  # a cast does not move it
+    assert ms["self.meta = torch.ones(dim)"].excluded  # its shape is no use of its values
     assert ms["self.rel = torch.arange(4)"].excluded.startswith("only used as an index")
     assert ms["self.inv = torch.ones(dim)"].excluded is None  # nn.Buffer(t, persistent=False) -> t
     p = {m.mutated.strip(): m for m in by_kind(fc)["param"]}
@@ -156,9 +158,9 @@ def test_rename_nosuper_and_move(corpus):
     _, fc = corpus
     kinds = by_kind(fc)
     rename = {m.line: m for m in kinds["rename"]}
-    assert rename[21].mutated.strip() == "def construct(self, x):" and rename[21].expect == (21, 21)
+    assert rename[22].mutated.strip() == "def construct(self, x):" and rename[22].expect == (22, 22)
     nosuper = {m.line: m for m in kinds["nosuper"]}
-    assert nosuper[8].expect == (7, 7) and nosuper[30].evidence == "base-other-file"
+    assert nosuper[8].expect == (7, 7) and nosuper[31].evidence == "base-other-file"
     moves = {M.apply_edits(MODEL, m.edits).splitlines()[m.expect[0] - 1].strip(): m for m in kinds["inforward"]}
     assert moves["act = nn.ReLU()"].excluded == "a layer without weights"
     norm = moves["norm = norm_layer(dim)"]

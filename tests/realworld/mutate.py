@@ -35,7 +35,8 @@ For each corpus (a wheel fetched with ``pip download --no-deps``, as
 
 Not-a-bug rule (buffers and Parameters): the injected plain tensor must be
 *used* -- read by a method other than ``__init__`` / ``*init*`` / ``reset*`` /
-``load*`` / ``*state_dict*`` / ``extra_repr`` other than as the receiver of a
+``load*`` / ``set_*`` / ``*state_dict*`` / ``extra_repr``, for more than its
+metadata (``.device``, ``.shape``, ``.new_empty(...)``), other than as the receiver of a
 move to the input's device (``.to(x.device)``, ``.to(x)``, ``.to(device=d)``,
 ``.type_as(x)``; a cast alone such as ``.to(torch.float32)`` does not move it)
 and other than as a subscript's index (``t[self.idx]``,
@@ -109,7 +110,10 @@ UNCALLABLE = {"torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.ParameterL
 PARAMETER = {"torch": {"torch.nn.Parameter"}, "mindspore": {"mindspore.Parameter"}}
 BUFFER = {"torch.nn.Buffer"}
 #: methods whose reads of an attribute are not uses "with inputs" (construction, reset, (de)serialisation, repr)
-_NOT_RUNTIME = re.compile(r"^__init__$|init|^_?reset|^_?load|state_dict|^extra_repr$|^__repr__$|^__setstate__$")
+_NOT_RUNTIME = re.compile(r"^__init__$|init|^_?reset|^_?load|^_?set_|state_dict|^extra_repr$|^__repr__$|^__setstate__$")
+#: reads of a tensor's metadata only (or a new tensor of its kind): not a use of its values
+_METADATA = {"device", "dtype", "shape", "size", "ndim", "dim", "numel", "new_empty", "new_zeros", "new_ones", "new_full",
+             "new_tensor", "is_meta"}
 
 #: tensor methods that only reshape or retype an index
 _RESHAPES = {"view", "reshape", "flatten", "long", "int", "contiguous", "squeeze", "unsqueeze", "expand", "t"}
@@ -657,7 +661,8 @@ class FileCandidates:
                     continue
                 for n in _walk_fn(m):
                     if _is_self_attr(n) and isinstance(n.ctx, ast.Load):
-                        if self.moved_at_use(n):
+                        p = self.parents.get(id(n))
+                        if self.moved_at_use(n) or (isinstance(p, ast.Attribute) and p.attr in _METADATA):
                             continue
                         reads[n.attr] += 1
                         index[n.attr] += self.index_use(n)
