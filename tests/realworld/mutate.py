@@ -820,11 +820,16 @@ class FileCandidates:
                     form = "empty+append"
                 tags = [self.layer_evidence(e, fn) or "unknown-value" for e in elems]
                 worst = min(tags, key=lambda t: ORDER.get(t, -1))
+                excluded = None
+                if fn.name != "__init__" and any(
+                        a == attr and f is not fn and isinstance(x.value, ast.Call) and self.index.framework(self.qualify(x.value.func))
+                        for f, x, a in self._self_assigns(cls)):
+                    excluded = "a sub-module of that name is registered in another method (assigning a list raises)"
                 nested = any(isinstance(e, ast.Call) and (self.qualify(e.func) or "") in CONTAINERS[fw] for e in elems)
                 ev = ",".join([form, worst, *self.shape(stmt, fn)] + (["ifexp-value"] if len(values) > 1 else [])
                               + (["elements-are-containers"] if nested else []))
                 a, b = self.span(v)
-                yield self.mutant(kind, stmt, [Edit(a, b, rep)], ev)
+                yield self.mutant(kind, stmt, [Edit(a, b, rep)], ev, excluded)
 
     def dict_local(self, name: ast.expr, fn: ast.AST) -> bool:
         vals = self.local_values(fn).get(name.id, []) if isinstance(name, ast.Name) else []
