@@ -1182,8 +1182,9 @@ def whole_tree(root: Path, rel: str, text: str) -> list[tuple[str, int]]:
         copy = Path(tmp) / "tree"
         shutil.copytree(root, copy)
         (copy / rel).write_text(text, encoding="utf-8")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
         proc = subprocess.run([sys.executable, "-m", "flake8_modreg", "check", "--no-cache", "-q", "-j1", "."],
-                              cwd=copy, capture_output=True, text=True)
+                              cwd=copy, capture_output=True, text=True, env=env)  # this checkout's modreg
         out = []
         for m in FINDING.finditer(proc.stdout):
             if os.path.normpath(m["path"]) == os.path.normpath(rel):
