@@ -631,6 +631,15 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
         if uri.endswith("/pyproject.toml"):  # the configuration may have changed
             for other in list(self.docs):
                 self._changed(other, 0.0)
+        elif uri.endswith(PYTHON_SUFFIXES) and len(self.docs) > 1:
+            # other buffers may import what was just saved: they are checked again (the resolver reads the
+            # new summary, its size or mtime changed; a new file is found once the module memo is forgotten)
+            from .resolver import invalidate
+
+            invalidate()
+            for other in list(self.docs):
+                if other != uri:
+                    self._changed(other, self.debounce)
         self._changed(uri, 0.0)
 
     @_guard(None)

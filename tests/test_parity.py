@@ -187,3 +187,37 @@ def test_the_reported_patterns_are_real_bugs_under_torch(torch, site_on_path, mo
     head.kept.register_forward_hook(lambda *a: calls.append(1))
     head(torch.zeros(1, 4))
     assert calls == []
+
+
+@pytest.mark.asyncio
+async def test_language_server_rechecks_open_buffers_when_another_file_is_saved(tmp_path):
+    """Editing base.py in the editor (and saving it) changes what head.py's diagnostics say."""
+    pytest.importorskip("pygls")
+    pytest.importorskip("pytest_lsp")
+    from lsprotocol import types as lsp
+    from lsp_helpers import SERVER, make_client, open_doc, start_session, wait_for_version, wait_until
+
+    shutil.copytree(ZOO, tmp_path / "zoo")
+    base = tmp_path / "zoo" / "base.py"
+    real = base.read_text()
+    base.write_text(real.replace("class Base(nn.Module):", "class Base:"))
+    head = tmp_path / "zoo" / "head.py"
+    client = make_client()
+    await client.start_io(*SERVER, env=env())
+    try:
+        await start_session(client, str(tmp_path))
+        open_doc(client, head.as_uri(), head.read_text())
+        assert await wait_for_version(client, head.as_uri(), 1) == []
+        open_doc(client, base.as_uri(), base.read_text())
+        await wait_for_version(client, base.as_uri(), 1)
+        base.write_text(real)
+        client.text_document_did_save(lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=base.as_uri())))
+
+        def head_has_findings() -> bool:
+            return any(u == head.as_uri() and diags for u, _v, diags, _t in client.published)
+
+        await wait_until(head_has_findings, what="head.py re-checked after base.py was saved")
+        got = {(d.range.start.line + 1, d.code) for u, _v, diags, _t in client.published if u == head.as_uri() for d in diags}
+        assert got == {(n, code) for name, n, _c, code in expected() if name == "head.py"}
+    finally:
+        await client.shutdown_session()
