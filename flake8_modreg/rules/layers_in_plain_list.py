@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ..findings import Applicability
-from ..model import FileModel, Tag
+from ..model import FileModel, Kind, Tag
 from ._base import Invalid, Probe, Reporter, Rule, Valid
 from ._containers import plain_containers, wrap_fix
 
@@ -322,6 +322,62 @@ class LayersInPlainList(Rule):
             """
             import torch.nn as nn
 
+            class Stages(nn.Module):
+                def __init__(self, depths=(1, 2)):
+                    super().__init__()
+                    stages = []
+                    for d in depths:
+                        stages += [nn.Sequential(*[nn.Linear(4, 4) for _ in range(d)])]
+                    self.stages = list(stages)
+
+                def forward(self, x):
+                    for stage in self.stages:
+                        x = stage(x)
+                    return x
+            """,
+            at=[(9, 8)],
+            title="a list of nn.Sequential stages (torch's registering containers are Modules too)",
+            fixed="""
+            import torch.nn as nn
+
+            class Stages(nn.Module):
+                def __init__(self, depths=(1, 2)):
+                    super().__init__()
+                    stages = []
+                    for d in depths:
+                        stages += [nn.Sequential(*[nn.Linear(4, 4) for _ in range(d)])]
+                    self.stages = nn.ModuleList(list(stages))
+
+                def forward(self, x):
+                    for stage in self.stages:
+                        x = stage(x)
+                    return x
+            """,
+            probe=Probe(
+                cls="Stages",
+                attr="stages",
+                twin="""
+                import torch.nn as nn
+
+                class Stages(nn.Module):
+                    def __init__(self, depths=(1, 2)):
+                        super().__init__()
+                        stages = []
+                        for d in depths:
+                            stages += [nn.Sequential(*[nn.Linear(4, 4) for _ in range(d)])]
+                        self.stages = nn.ModuleList(list(stages))
+
+                    def forward(self, x):
+                        for stage in self.stages:
+                            x = stage(x)
+                        return x
+                """,
+            ),
+        ),
+        Invalid(
+            """
+            import torch.nn as nn
+
             class Tower(nn.Module):
                 def __init__(self, depth=3):
                     super().__init__()
@@ -536,6 +592,14 @@ class LayersInPlainList(Rule):
 
     def check(self, model: FileModel, report: Reporter) -> None:
         for pc in plain_containers(model):
-            if pc.kind.tag is Tag.LIST and pc.kind.holds(Tag.LAYER):
+            if pc.kind.tag is Tag.LIST and _holds_modules(pc.kind):
                 qual = "mindspore.nn.CellList" if pc.cls.framework == "mindspore" else "torch.nn.ModuleList"
                 report(pc.assign.node, fix=wrap_fix(model, pc, qual), container=pc.spelling, attr=pc.assign.attr, wrapper=model.alias(qual))
+
+
+def _holds_modules(kind: Kind) -> bool:
+    """Layers, or torch's registering containers (``nn.Sequential(...)``, ``nn.ModuleList()``: Modules too)."""
+    return any(
+        e.tag is Tag.LAYER or (e.tag is Tag.REGISTERED and e.framework == "torch") or (e.tag in (Tag.LIST, Tag.DICT) and _holds_modules(e))
+        for e in kind.elems
+    )
