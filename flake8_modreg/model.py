@@ -1240,11 +1240,19 @@ class FileModel:
         if isinstance(e, cst.Name):
             b = self.value_binding(e.value, scope, order)
             return self._instance_of(b[0], b[1], b[2], cls, depth + 1) if b is not None else None
+        if isinstance(e, cst.IfExp):  # DropPath(p) if p > 0 else nn.Identity(): every non-None branch agrees
+            found = {}
+            for x in (e.body, e.orelse):
+                if not (isinstance(x, cst.Name) and x.value == "None"):
+                    r = self._instance_of(x, scope, order, cls, depth + 1)
+                    found[(r[0], id(r[1])) if r else None] = r
+            return next(iter(found.values())) if len(found) == 1 else None
         if isinstance(e, cst.Call):
             func = e.func
             if isinstance(func, cst.Name) and func.value not in self.imports:
                 if not scope_free(func.value, scope):
-                    return None
+                    fw = self.class_value_framework(func, scope, order)  # norm_layer(dim), Norm = nn.LayerNorm
+                    return (fw, None) if fw else None
                 same = [c for c in self.classes if c.name == func.value]
                 fws = {c.framework for c in same}
                 if same and len(fws) == 1 and None not in fws:
@@ -1254,6 +1262,9 @@ class FileModel:
             fw = self.class_framework(q)
             if fw:
                 return fw, None
+            k = self._resolved_call(q) if q else OTHER  # a function of another file that returns a layer
+            if k.tag is Tag.LAYER and k.framework:
+                return k.framework, None
         return None
 
     def _helper_scope(self, func: cst.Attribute, scope: Scope | None) -> Scope | None:

@@ -344,3 +344,32 @@ def test_what_is_reported_is_lost_at_run_time(torch):
     assert not reported & state  # every reported attribute is missing from the Module's state
     assert isinstance(net.h, tuple) and isinstance(net.w, torch.Tensor)
     assert all(isinstance(x, torch.nn.Module) for x in (*net.a, *net.b, *net.c, *net.d, *net.e, *net.i, *net.l))
+
+
+def test_instances_from_factories_aliases_and_conditionals_are_modules_for_forward_calls():
+    src = """\
+    class DropPath(nn.Module):
+        def forward(self, x):
+            return x
+
+
+    Norm = nn.LayerNorm
+
+
+    class Block(nn.Module):
+        def __init__(self, dim, p=0.1, norm_layer=nn.LayerNorm, act=None):
+            super().__init__()
+            self.drop = DropPath() if p > 0 else nn.Identity()
+            self.norm = norm_layer(dim)
+            self.norm2 = Norm(dim)
+            self.act = act()
+            self.maybe = nn.Dropout(p) if p > 0 else None
+
+        def forward(self, x):
+            x = self.drop.forward(x)
+            x = self.norm.forward(x)
+            x = self.norm2.forward(x)
+            x = self.act.forward(x)
+            return self.maybe.forward(x)
+    """
+    assert findings(src) == {(line(n), 12 if n < 23 else 15, "MRG306") for n in (19, 20, 21, 23)}
