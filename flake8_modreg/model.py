@@ -987,6 +987,10 @@ class FileModel:
         if isinstance(e, cst.IfExp):  # nn.BatchNorm2d if bn else nn.GroupNorm: every non-None branch
             fws = {self.class_value_framework(x, scope, order, depth + 1) for x in (e.body, e.orelse) if not (isinstance(x, cst.Name) and x.value == "None")}
             return fws.pop() if len(fws) == 1 else None
+        if isinstance(e, cst.BooleanOperation) and isinstance(e.operator, cst.Or):
+            # conv_block = conv_block or ConvNormAct: every operand must be known and agree
+            fws = {self.class_value_framework(x, scope, order, depth + 1) for x in (e.left, e.right)}
+            return fws.pop() if len(fws) == 1 else None
         if isinstance(e, cst.Call):
             q = self.qualify(e.func)
             if q == "functools.partial" and e.args and e.args[0].keyword is None and not e.args[0].star:
@@ -1002,17 +1006,21 @@ class FileModel:
             return None
         s = scope
         while s is not None:
-            if head in s.bindings:
+            # in the scope where ``e`` is evaluated, the bindings made before it; elsewhere, all of them
+            bindings = [b for b in s.bindings.get(head, ()) if s is not scope or order is None or b[0] < order]
+            if bindings:
                 fws = set()
-                for _, mode, v in s.bindings[head]:
+                for order_, mode, v in bindings:
                     if mode != "value" or v is _UNKNOWN:
                         return None
                     if isinstance(v, cst.Name) and v.value == "None":
                         continue
-                    fws.add(self.class_value_framework(v, s, None, depth + 1))
+                    fws.add(self.class_value_framework(v, s, order_, depth + 1))
                 return fws.pop() if len(fws) == 1 else None
             if head in s.params:
                 return self._param_factory(head, s, depth)
+            if head in s.bindings:  # bound only after ``e``
+                return None
             s = s.parent
         local = self._by_name.get(head)
         if local is not None and local.framework and not local.in_function:

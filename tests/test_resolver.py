@@ -373,3 +373,20 @@ def test_instances_from_factories_aliases_and_conditionals_are_modules_for_forwa
             return self.maybe.forward(x)
     """
     assert findings(src) == {(line(n), 12 if n < 23 else 15, "MRG306") for n in (19, 20, 21, 23)}
+
+
+def test_a_parameter_or_a_default_class():
+    src = """\
+    class ConvNormAct(nn.Module):
+        pass
+
+
+    class A(nn.Module):
+        def __init__(self, conv_block: Optional[Type[nn.Module]] = None, norm=None):
+            super().__init__()
+            conv_block = conv_block or ConvNormAct
+            norm = norm or nn.LayerNorm
+            self.a = [conv_block(1), conv_block(2)]
+            self.b = [norm(2)]  # the caller's norm is unknown
+    """
+    assert findings(src) == {(line(10), 8, "MRG101")}
