@@ -1041,15 +1041,19 @@ class FileModel:
         return None
 
     def _param_kind(self, name: str, s: Scope) -> Kind:
-        """A parameter's value from its annotation: ``x: Tensor`` a tensor, ``m: nn.Module`` a layer."""
+        """A parameter's value from its annotation: ``x: Tensor`` / ``Optional[torch.Tensor]`` a tensor.
+
+        A parameter annotated as a Module (``discriminator: nn.Module``) stays unknown: a layer passed
+        in is owned by the caller, and ``self.d = [discriminator]`` is the usual way of *not*
+        registering it twice.
+        """
         got = s.param_nodes.get(name)
-        if got is None or got[0].annotation is None:
+        if got is None or got[1] or got[0].annotation is None:
             return OTHER
         ann = self.annotation(got[0].annotation.annotation, s.parent)
-        if ann is None or ann[0] != "instance":
+        if ann is None or ann[0] != "instance" or ann[1].tag not in (Tag.TENSOR, Tag.MS_TENSOR):
             return OTHER
-        k = ann[1]
-        return Kind(Tag.LIST, elems=frozenset({k})) if got[1] else k  # *blocks: nn.Module -> a tuple of layers
+        return ann[1]
 
     def annotation(self, ann: cst.BaseExpression, scope: Scope | None) -> tuple[str, object] | None:
         """What an annotation promises: ``("class", framework)`` for a Module/Cell class or a callable
