@@ -93,6 +93,8 @@ class Read:
     cast: bool = False  # MOVED: the dtype follows too
     #: the read is ``self.a[<integer literal>]``: a 0-d tensor when ``self.a`` is 1-d
     int_indexed: bool = False
+    #: MOVED: met as the input of a sub-module (which may well take integer ids)
+    via_layer: bool = False
 
 
 @dataclass
@@ -472,13 +474,17 @@ class UseIndex:
                 met = self._meet(name, call, moved, cast, strict=func.attr.value in _STRICT)  # x.masked_fill(self.mask, ...)
                 return [met] if met is not None else self._climb(cls, m, call, moved, cast, depth)
         if q is not None and q.split(".")[0] == "torch":
-            if any(self.on_device(cls, m, o, depth) for o in others):
+            partners = [o for o in others if self.on_device(cls, m, o, depth)]
+            if partners and moved and not cast and all(_fixed_dtype(self.model, o) for o in partners):
+                return [Read(FLOW, name, call)]  # the partners are cast to a fixed dtype: so is the result
+            if partners:
                 met = self._meet(name, call, moved, cast, strict=q.rsplit(".", 1)[-1] in _STRICT)
                 if met is not None:
                     return [met]
             return self._climb(cls, m, call, moved, cast, depth)
         if self._is_layer_call(cls, m, func):
-            return [self._meet(name, call, moved, cast, strict=True)]
+            met = self._meet(name, call, moved, cast, strict=True)
+            return [dataclasses.replace(met, via_layer=True) if met.kind == MOVED else met]
         helper = self._helper(cls, m, func)
         if helper is not None and depth < 3:  # self._make(self.table, x): follow the parameter it lands in
             hc, hm = helper
@@ -634,6 +640,19 @@ class UseIndex:
 def _is_device_of(e: cst.BaseExpression, idx: UseIndex, cls, m, depth) -> bool:
     """``x.device``: the device of a value that lives on the module's device."""
     return isinstance(e, cst.Attribute) and e.attr.value == "device" and idx.on_device(cls, m, e.value, depth + 1)
+
+
+def _fixed_dtype(model: FileModel, e: cst.BaseExpression) -> bool:
+    """``x.float()``, ``x.to(torch.float32)``, ``x.to(dtype=torch.float32)``: cast to a fixed dtype, whatever the model's."""
+    if not (isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute)):
+        return False
+    method = e.func.attr.value
+    if method in ("float", "double") and not e.args:
+        return True
+    if method == "to":
+        return any(_dtype_class(model, a.value) is not None for a in e.args
+                   if a.keyword is None or a.keyword.value == "dtype")
+    return False
 
 
 def _int_literal_index(sub: cst.Subscript) -> bool:

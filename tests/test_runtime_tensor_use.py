@@ -149,6 +149,30 @@ class M(nn.Module):
 
 
 EXEMPT.update({
+    "ids-into-an-embedding": (
+        """
+class M(nn.Module):
+    def __init__(self, n=5, token=2):
+        super().__init__()
+        self.emb = nn.Embedding(n, 3)
+        self.lang = torch.tensor([[token]])
+
+    def forward(self, x):
+        return x + self.emb(self.lang.to(x.device))
+""", (2, 3)),
+    "partner-cast-to-fp32": (
+        """
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.freqs = torch.ones(d)
+
+    def forward(self, x):
+        t = self.proj(x)[:, 0]
+        table = torch.outer(t.to(torch.float32), self.freqs.to(device=x.device))
+        return x + table.to(x.dtype)
+""", (3, 3)),
     "int-indexed-1d": (
         """
 class M(nn.Module):

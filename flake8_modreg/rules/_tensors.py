@@ -85,7 +85,8 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
     if facts.dtype not in ("int", "bool") and not facts.zero_dim:
         # a tensor that meets floating inputs in a matmul/conv only works in float32 if it is floating itself
         for r in uses.reads:
-            if r.kind == MOVED and not r.cast:
+            if r.kind == MOVED and not r.cast and (facts.dtype == "float" or not r.via_layer):
+                # a sub-module may take integer ids (an embedding): only a known float tensor is sure to break it
                 return AtLine(f"is moved but not cast in {r.method}() at line {{line}}", r.node)
     for method, node, how in uses.writes:
         if how == "update":

@@ -45,7 +45,10 @@ class TensorAsPlainAttribute(Rule):
       promote a half-precision input, like a Python number;
     - tensors **moved and cast at every use** (`self.m.to(x)`,
       `self.m.type_as(x)`, `.to(device=x.device, dtype=x.dtype)`), or only
-      moved when they are not floating (`self.idx.to(x.device)`);
+      moved when they are not floating (`self.idx.to(x.device)`), or only
+      moved into a sub-module when their dtype is not known to be floating
+      (token ids into an embedding), or only moved into an operation whose
+      partners are cast to a fixed dtype (`torch.outer(t.float(), self.f.to(t.device))`);
     - tensors used only in **Python context** (`int(self.n)`, `.item()`,
       `.tolist()`, `.shape`, an `if` test) or only **as an index** into
       another tensor (`x[:, self.idx]`: a CPU index tensor indexes a tensor on
