@@ -486,3 +486,29 @@ def test_requires_grad_false_is_not_a_trainable_tensor():
     assert [f for f in check(code) if f.code == "MRG202"] == []
     assert torch.zeros(2).requires_grad_(False).requires_grad is False
     assert torch.zeros(2).requires_grad_().requires_grad is True
+
+
+def test_randomly_initialised_in_place_is_reported_and_differs_after_load():
+    """The Parameter slip: torch.empty(...) filled by nn.init in init_weights(), kept as a plain tensor."""
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.weight = torch.empty(d, d)
+        self.init_weights()
+
+    def init_weights(self):
+        nn.init.trunc_normal_(self.weight, std=0.02)
+
+    def forward(self, x):
+        return nn.functional.linear(x, self.weight.to(x))
+""")
+    (msg,) = _mrg201(src)
+    assert "random values" in msg
+    torch.manual_seed(0)
+    a = cls()
+    torch.manual_seed(1)
+    b = cls()
+    b.load_state_dict(a.state_dict())
+    x = torch.ones(2, 3)
+    assert not torch.equal(a(x), b(x))

@@ -8,7 +8,7 @@ import libcst as cst
 
 from .. import known
 from ..findings import Applicability, Fix
-from ..model import ClassFacts, FileModel, SelfAssign, Tag
+from ..model import ClassFacts, FileModel, SelfAssign, Tag, dotted_name
 from ..uses import HARM, MOVED, exclusive_branches, use_index, value_facts
 from ._base import AtLine
 from ._fixes import TORCH_MODULE_ATTRS, call, call_node, name_is_free_on, simple_assign, spell
@@ -91,9 +91,45 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
     for method, node, how in uses.writes:
         if how == "update":
             return AtLine(f"is updated in {method}() at line {{line}} but not saved", node)
-    if facts.random and not any(how == "overwrite" for _, _, how in uses.writes):
+    if (facts.random or _randomly_initialized(model, cls, a.attr)) and not any(how == "overwrite" for _, _, how in uses.writes):
         return "holds random values that are never saved"
     return None
+
+
+#: in-place random initialisers (``nn.init.trunc_normal_(self.w)``, timm's ``trunc_normal_``, ``self.w.normal_()``)
+_RANDOM_INIT = frozenset({
+    "normal_", "uniform_", "trunc_normal_", "trunc_normal_tf_", "xavier_normal_", "xavier_uniform_",
+    "kaiming_normal_", "kaiming_uniform_", "orthogonal_", "sparse_", "lecun_normal_", "variance_scaling_",
+    "bernoulli_", "exponential_", "cauchy_", "log_normal_", "geometric_", "random_",
+})
+
+
+def _randomly_initialized(model: FileModel, cls: ClassFacts, attr: str) -> bool:
+    """Some method of the class fills ``self.<attr>`` in place from a random generator.
+
+    ``torch.empty(...)`` followed by ``nn.init.trunc_normal_(self.w)`` in
+    ``init_weights()`` is how learned weights are initialised: kept as a plain
+    tensor, a reloaded model draws others (the classic Parameter slip).
+    """
+    idx = use_index(model)
+    for c in idx.family(cls):
+        for meth in c.methods.values():
+            if meth.self_name is None or attr not in meth.self_attrs:
+                continue
+            for occ in idx.method(meth).self_reads(attr):
+                m = idx.method(meth)
+                p = m.parent.get(id(occ))
+                if isinstance(p, cst.Attribute) and p.value is occ and p.attr.value in _RANDOM_INIT:
+                    call = m.parent.get(id(p))
+                    if isinstance(call, cst.Call) and call.func is p:
+                        return True
+                if isinstance(p, cst.Arg) and p.keyword is None:
+                    call = m.parent.get(id(p))
+                    if isinstance(call, cst.Call) and call.args and call.args[0] is p:
+                        name = (dotted_name(call.func) or "").rsplit(".", 1)[-1]
+                        if name in _RANDOM_INIT:
+                            return True
+    return False
 
 
 # --- the fixes: register_buffer (MRG201) and nn.Parameter (MRG202) ---------------------------------

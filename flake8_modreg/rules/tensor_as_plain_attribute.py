@@ -30,7 +30,9 @@ class TensorAsPlainAttribute(Rule):
        `self.r[i] = v`, `+=`), like running statistics, yet missing from
        `state_dict()` (a value only moved, `self.r = self.r.to(x.device)`, is
        not an update);
-    4. **it holds random values** (`torch.randn`, `.normal_()`): a model
+    4. **it holds random values** (`torch.randn`, `.normal_()`, or filled in
+       place by a random initialiser such as `nn.init.trunc_normal_(self.w)`
+       in `init_weights()`, the classic forgotten `nn.Parameter`): a model
        rebuilt and loaded from a checkpoint draws different ones.
 
     The message names the use that breaks (`used unmoved in forward() at
