@@ -304,8 +304,9 @@ async def test_memory_does_not_grow_per_edit(client, tmp_path):
         if v % 300 == 0:
             rss.append(_rss_mb(client))
     grown_kb = [round((b - a) * 1024) for a, b in zip(rss, rss[1:])]
-    # per 300 edits after the first 300: the leak was ~870 kB each time, without end
-    assert min(grown_kb) < 300 and sum(grown_kb) < 1200, grown_kb
+    # per 300 edits after the first 300: the leak was ~870 kB each time, without end; allocator noise on a
+    # loaded machine stays well under that (bounds at about half the leak, so the old leak still fails)
+    assert min(grown_kb) < 450 and sum(grown_kb) < 1300, grown_kb
 
 
 @pytest.mark.asyncio
