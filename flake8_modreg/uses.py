@@ -197,6 +197,7 @@ class UseIndex:
         self._tags: dict[tuple[int, str], Tag | None] = {}
         self.functions: dict[int, cst.FunctionDef] | None = None
         self._paths: dict[int, set[str]] = {}
+        self._toplevel: dict[str, _Method] | None = None
 
     # -- plumbing -----------------------------------------------------------------
     def method(self, meth: MethodFacts) -> _Method:
@@ -486,9 +487,11 @@ class UseIndex:
             met = self._meet(name, call, moved, cast, strict=True)
             return [dataclasses.replace(met, via_layer=True) if met.kind == MOVED else met]
         helper = self._helper(cls, m, func)
+        if helper is None and (m.meth.scope.owner is None or m.meth.name in self.forward_path(cls)):
+            helper = self._module_function(cls, func)  # the forward path's inputs flow into it
         if helper is not None and depth < 3:  # self._make(self.table, x): follow the parameter it lands in
             hc, hm = helper
-            param = _param_for(hm.meth.node, call, arg)
+            param = _param_for(hm.meth.node, call, arg, skip_self=hm.meth.self_name is not None or hm.meth.scope.owner is not None)
             if param is not None:
                 out = []
                 for n in hm.nodes:
@@ -497,6 +500,22 @@ class UseIndex:
                         out.extend(self._climb(hc, hm, n, moved, cast, depth + 1))
                 return out or [Read(FLOW, name, call)]
         return [Read(FLOW, name, call)]
+
+    def _module_function(self, cls: ClassFacts, func: cst.BaseExpression) -> tuple[ClassFacts, _Method] | None:
+        """``rotate(x, self.table)`` with ``def rotate`` at the top level of this file."""
+        if not isinstance(func, cst.Name) or func.value in self.model.imports or func.value not in self.model.functions:
+            return None
+        if self._toplevel is None:
+            self._toplevel = {}
+            for stmt in self.model.module.body:
+                if isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.model.functions:
+                    name = stmt.name.value
+                    scope = self.model.functions[name]
+                    params = [p.name.value for p in (*stmt.params.posonly_params, *stmt.params.params)]
+                    fake = MethodFacts(name, stmt, params, [], None, scope)
+                    self._toplevel.setdefault(name, _Method(fake))
+        got = self._toplevel.get(func.value)
+        return (cls, got) if got is not None else None
 
     def _helper(self, cls: ClassFacts, m: _Method, func: cst.BaseExpression) -> tuple[ClassFacts, _Method] | None:
         """``self.<method>`` of the class (or a same-file base): its class and method."""
@@ -599,6 +618,8 @@ class UseIndex:
                         return self.on_device(cls, m, value.target, depth + 1) or self.on_device(cls, m, value.value, depth + 1)
                     return value is not None and self.on_device(cls, m, value, depth + 1)
             if e.value in scope.params:
+                if scope.owner is None:  # a module-level function, entered from a use on the forward path
+                    return _tensor_param(meth.node, e.value)
                 # the inputs of forward (and what it calls) live on the module's device; a sampler's or a
                 # collate function's inputs need not
                 return meth.name in self.forward_path(cls) and _tensor_param(meth.node, e.value)
@@ -665,11 +686,11 @@ def _int_literal_index(sub: cst.Subscript) -> bool:
     return isinstance(v, cst.Integer)
 
 
-def _param_for(fn: cst.FunctionDef, call: cst.Call, arg: cst.Arg) -> str | None:
-    """The parameter of method ``fn`` that ``arg`` of ``self.fn(...)`` binds (``self`` skipped)."""
+def _param_for(fn: cst.FunctionDef, call: cst.Call, arg: cst.Arg, skip_self: bool = True) -> str | None:
+    """The parameter of ``fn`` that ``arg`` of the call binds (``self`` skipped for a method)."""
     if arg.star:
         return None
-    names = [p.name.value for p in (*fn.params.posonly_params, *fn.params.params)][1:]
+    names = [p.name.value for p in (*fn.params.posonly_params, *fn.params.params)][1 if skip_self else 0:]
     if arg.keyword is not None:
         kw = arg.keyword.value
         return kw if kw in names or kw in {p.name.value for p in fn.params.kwonly_params} else None

@@ -297,6 +297,27 @@ class M(nn.Module):
         _on_meta(cls(), 2, 3)
 
 
+def test_used_unmoved_in_a_module_function_of_the_file_is_reported_and_fails():
+    src, cls = _build("""
+def rotate(x, table):
+    return x * table.cos()
+
+
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.bands = torch.ones(d)
+
+    def forward(self, x):
+        return rotate(self.proj(x), self.bands)
+""")
+    (msg,) = _mrg201(src)
+    assert "used unmoved in rotate() at line 6" in msg
+    with pytest.raises(RuntimeError):
+        _on_meta(cls(), 2, 3)
+
+
 def test_used_unmoved_through_a_local_and_masked_fill_is_reported_and_fails():
     src, cls = _build("""
 class M(nn.Module):
