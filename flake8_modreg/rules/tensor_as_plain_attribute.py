@@ -38,7 +38,8 @@ class TensorAsPlainAttribute(Rule):
     The message names the use that breaks (`used unmoved in forward() at
     line 12`). Reads are followed through locals (up to their next
     rebinding, and around loops), through the parameters of the class's own
-    helper methods, and through `return` to the helper's callers.
+    helper methods and of the file's module-level functions, and through
+    `return` to the helper's callers.
 
     Not reported (each checked at run time by `tests/test_runtime_tensor_use.py`):
     - a **0-d tensor** (`torch.tensor(0.5)`, `torch.sqrt(torch.tensor(d))`),
