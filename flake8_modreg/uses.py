@@ -860,7 +860,6 @@ class ValueFacts:
     dtype: str | None = None  # "float", "int", "bool", "complex", or None when unknown
     zero_dim: bool = False  # a 0-d tensor (a scalar): combines with tensors on any device, never promotes
     random: bool = False  # drawn from a random generator: its value cannot be recomputed on load
-    empty: bool = False  # torch.Tensor() / torch.empty(0): a placeholder
     placed: bool = False  # made on (or moved to) a device the code names: the class places it itself
     one_dim: bool = False  # certainly 1-d (torch.zeros(n), torch.tensor([1, 2]), torch.arange(n))
 
@@ -926,7 +925,7 @@ def value_facts(
     q = model.qualify(func) or ""
     facts = _call_facts(model, e, func, kw, pos, dtype_arg, q, scope, depth, order)
     if placed and not facts.placed:
-        facts = ValueFacts(facts.dtype, facts.zero_dim, facts.random, facts.empty, True)
+        facts = dataclasses.replace(facts, placed=True)
     return facts
 
 
