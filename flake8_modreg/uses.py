@@ -258,18 +258,7 @@ class UseIndex:
         """``forward``/``construct``/``__call__`` and the methods they call through ``self.<name>(...)``."""
         got = self._paths.get(id(cls))
         if got is None:
-            calls: dict[str, set[str]] = {}
-            for c in self.family(cls):
-                for call in c.self_calls:
-                    calls.setdefault(call.method, set()).add(call.name)
-            got = {"forward", "construct", "__call__"}
-            todo = list(got)
-            while todo:
-                for callee in calls.get(todo.pop(), ()):
-                    if callee not in got:
-                        got.add(callee)
-                        todo.append(callee)
-            self._paths[id(cls)] = got
+            got = self._paths[id(cls)] = self_call_closure(self.family(cls), ("forward", "construct", "__call__"))
         return got
 
     # -- the facts ----------------------------------------------------------------
@@ -741,7 +730,6 @@ def _to_args(model: FileModel, m: _Method, call: cst.Call) -> tuple[bool, bool]:
         if isinstance(v, cst.Attribute) and v.attr.value == "dtype":
             cast = True
             continue
-        q = model.qualify(v) or ""
         if _dtype_class(model, v) is not None:
             cast = True
             continue
@@ -784,7 +772,7 @@ def _inside_write_value(m: "_Method", occ: cst.Attribute, attr: str) -> bool:
 
 def _old_value_use(model: FileModel, m: "_Method", value: cst.BaseExpression, attr: str) -> str:
     """How ``value`` (assigned to ``self.<attr>``) uses the old ``self.<attr>``."""
-    olds = [n for n in _walk(value) if isinstance(n, cst.Attribute) and n.attr.value == attr
+    olds = [n for n in walk_nodes(value) if isinstance(n, cst.Attribute) and n.attr.value == attr
             and isinstance(n.value, cst.Name) and n.value.value == m.meth.self_name]
     if not olds:
         return "overwrite"
@@ -844,7 +832,24 @@ def _bound(target: cst.BaseExpression, value: cst.BaseExpression | None):
     return []
 
 
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+def self_call_closure(classes, entries, skip: frozenset[str] = frozenset()) -> set[str]:
+    """``entries`` and every method they reach through ``self.<name>(...)`` calls of ``classes`` (``skip`` not followed)."""
+    calls: dict[str, set[str]] = {}
+    for c in classes:
+        for call in c.self_calls:
+            calls.setdefault(call.method, set()).add(call.name)
+    got = set(entries)
+    todo = list(got)
+    while todo:
+        for callee in calls.get(todo.pop(), ()):
+            if callee not in got and callee not in skip:
+                got.add(callee)
+                todo.append(callee)
+    return got
+
+
+def walk_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and every code-carrying node below it."""
     stack = [node]
     while stack:
         n = stack.pop()

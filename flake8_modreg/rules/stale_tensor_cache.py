@@ -5,8 +5,8 @@ import re
 import libcst as cst
 
 from .. import known
-from ..model import ClassFacts, FileModel, Scope, Tag, node_children
-from ..uses import use_index, value_facts
+from ..model import ClassFacts, FileModel, Scope, Tag
+from ..uses import self_call_closure, use_index, value_facts, walk_nodes
 from ._base import Invalid, Reporter, Rule, Valid
 
 _STATE_TAGS = (Tag.PARAMETER, Tag.BUFFER)
@@ -325,24 +325,12 @@ def _entry_paths(chain: tuple[ClassFacts, ...]) -> list[set[str]]:
     Entry points are ``forward``/``construct``/``__call__`` and the public
     methods (a metric's ``update()``), never ``__init__`` or converters.
     """
-    calls: dict[str, set[str]] = {}
     methods: set[str] = set()
     for c in chain:
         methods |= c.methods.keys()
-        for call in c.self_calls:
-            calls.setdefault(call.method, set()).add(call.name)
     entries = [n for n in sorted(methods) if n in ("forward", "construct", "__call__") or
                (not n.startswith("_") and n not in ("to", "cuda", "cpu", "half", "float", "double", "type"))]
-    out = []
-    for entry in entries:
-        path, todo = {entry}, [entry]
-        while todo:
-            for callee in calls.get(todo.pop(), ()):
-                if callee not in path and callee != "__init__":
-                    path.add(callee)
-                    todo.append(callee)
-        out.append(path)
-    return out
+    return [self_call_closure(chain, (entry,), skip=frozenset({"__init__"})) for entry in entries]
 
 
 _FILLS = frozenset({"append", "extend", "insert", "update", "add"})
@@ -389,7 +377,7 @@ def _device_keyed_integers(model: FileModel, fill) -> bool:
     while todo and seen < 8:
         e, scope, order = todo.pop()
         seen += 1
-        for n in _walk_nodes(e):
+        for n in walk_nodes(e):
             if isinstance(n, cst.Call) and any(
                 a.keyword is not None and a.keyword.value == "device" and model.module.code_for_node(a.value) == key
                 for a in n.args
@@ -400,14 +388,6 @@ def _device_keyed_integers(model: FileModel, fill) -> bool:
                 if b is not None:
                     todo.append(b)
     return False
-
-
-def _walk_nodes(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(node_children(n))
 
 
 def _state_attrs(model: FileModel, chain: tuple[ClassFacts, ...]) -> set[str]:
