@@ -26,11 +26,18 @@ A thin adapter over :func:`flake8_modreg.core.check_module` on pygls, over stdio
   silences); "Disable MRG### for this line" (``# noqa: MRG###``, or the code
   added to an existing ``# noqa: ...`` list).  Edits are minimal ``TextEdit``s
   and are computed lazily (``codeAction/resolve``) when the client can.
-* **Configuration**: ``[tool.modreg]`` of the workspace root's
-  ``pyproject.toml`` (the selection, ``module-bases``, ``exclude`` and
-  ``per-file-ignores``, read and validated as the CLI does), re-read when it
-  changes; an error in it is shown to the user (``window/showMessage``) and
-  the defaults are used meanwhile.
+* **Configuration**: for each document, the ``[tool.modreg]`` that ``modreg
+  check FILE`` uses for it: the nearest ``pyproject.toml`` with that table,
+  from the document's folder upwards (so each folder of a multi-root
+  workspace, and each sub-project of a monorepo, has its own).  The
+  selection, ``module-bases``, ``exclude`` and ``per-file-ignores`` (patterns
+  relative to that file's folder) are read and validated as the CLI does.
+  A change is picked up at the next analysis (every ``pyproject.toml`` on the
+  way up is watched by mtime); saving a ``pyproject.toml`` in the editor, or
+  a change the client reports with ``workspace/didChangeWatchedFiles``
+  (registered for ``**/pyproject.toml`` when the client can), re-checks the
+  open documents at once.  An error in the file is shown to the user
+  (``window/showMessage``) and the defaults are used meanwhile.
 * **Notebooks** (LSP 3.17 notebook documents, as VS Code's Jupyter sends
   them): the Python code cells are joined and masked exactly as ``modreg
   check`` joins a ``.ipynb`` (:mod:`flake8_modreg.notebook`), analysed on
@@ -181,68 +188,93 @@ def _offset_position(starts: list[int], offset: int) -> tuple[int, int]:
 # ---------------------------------------------------------------------------
 
 
-def read_project(root: str | os.PathLike[str] | None) -> tuple[Any, list[str]]:
-    """The :class:`~flake8_modreg.config.ProjectConfig` of ``root/pyproject.toml``, plus errors (never raises).
+def read_project(start: str | os.PathLike[str] | None) -> tuple[Any, list[str]]:
+    """The :class:`~flake8_modreg.config.ProjectConfig` that applies at ``start`` (a document or a folder), plus errors.
 
-    The editor keeps linting with the defaults when the file is broken (and
-    shows the error as a message); the CLI stops with exit 2 on the same problem.
+    Found exactly as ``modreg check FILE`` finds it (:func:`flake8_modreg.config.discover`):
+    the nearest ``pyproject.toml`` with a ``[tool.modreg]`` table, from ``start``
+    upwards.  Never raises: the editor keeps linting with the defaults when
+    the file is broken (and shows the error as a message); the CLI stops with
+    exit 2 on the same problem.
     """
-    from .config import ConfigError, ProjectConfig, load
+    from .config import ConfigError, ProjectConfig, discover
 
-    if root is None:
+    if start is None:
         return None, []
-    path = Path(root) / "pyproject.toml"
-    if not path.is_file():
-        return ProjectConfig(root=Path(root)), []
+    path = Path(os.path.abspath(start))
     try:
-        return load(path), []
+        return discover(path), []
     except ConfigError as e:
-        return ProjectConfig(root=Path(root)), [f"modreg: {e}; using the defaults"]
+        return ProjectConfig(root=path if path.is_dir() else path.parent), [f"modreg: {e}; using the defaults"]
 
 
-def read_config(root: str | os.PathLike[str] | None) -> tuple[Config, list[str]]:
-    """``Config`` from ``[tool.modreg]`` of ``root/pyproject.toml``, plus warnings (never raises)."""
-    project, warnings = read_project(root)
+def read_config(start: str | os.PathLike[str] | None) -> tuple[Config, list[str]]:
+    """``Config`` from the ``[tool.modreg]`` that applies at ``start``, plus warnings (never raises)."""
+    project, warnings = read_project(start)
     return (project.config() if project is not None else Config()), warnings
 
 
-class _ConfigCache:
-    """``read_project`` per root, re-read when ``pyproject.toml`` changes (mtime, size).
+def _stamp(directory: str) -> tuple[Any, ...]:
+    """What :func:`read_project` depends on for files in ``directory``: every ``pyproject.toml`` on the way up."""
+    out = []
+    d = directory
+    while True:
+        try:
+            st = os.stat(os.path.join(d, "pyproject.toml"))
+            out.append((d, st.st_mtime_ns, st.st_size, st.st_ino))
+        except OSError:
+            pass
+        parent = os.path.dirname(d)
+        if parent == d:
+            return tuple(out)
+        d = parent
 
-    ``on_error`` receives each configuration error once per version of the file
-    (the server shows it to the user with ``window/showMessage``).
+
+class _ConfigCache:
+    """:func:`read_project` per folder, found again when a ``pyproject.toml`` on the way up changes.
+
+    A folder's entry is valid while the ``pyproject.toml`` files (mtime, size,
+    inode) of it and of every folder above it are unchanged: a configuration
+    that is edited, created nearer the document or deleted is picked up on
+    the next analysis, whether the editor saved it or another program wrote it.
+    ``on_error`` receives each configuration error once per version of the files.
     """
 
     def __init__(self, on_error: Callable[[str], None] | None = None) -> None:
         self._seen: dict[str, tuple[object, Any, Config]] = {}
+        self._shown: set[tuple[str, object]] = set()
         self.on_error = on_error
 
-    def _entry(self, root: str | None) -> tuple[object, Any, Config]:
-        if root is None:
+    def _entry(self, path: str | None) -> tuple[object, Any, Config]:
+        if path is None:
             return None, None, Config()
-        try:
-            st = os.stat(os.path.join(root, "pyproject.toml"))
-            stamp: object = (st.st_mtime_ns, st.st_size)
-        except OSError:
-            stamp = None
-        hit = self._seen.get(root)
+        path = os.path.abspath(path)
+        directory = path if os.path.isdir(path) else os.path.dirname(path)
+        stamp = _stamp(directory)
+        hit = self._seen.get(directory)
         if hit is not None and hit[0] == stamp:
             return hit
-        project, warnings = read_project(root)
+        project, warnings = read_project(directory)
         for w in warnings:
+            if (w, stamp) in self._shown:
+                continue
+            self._shown.add((w, stamp))
             log.warning("%s", w)
             if self.on_error is not None:
                 self.on_error(w)
         entry = (stamp, project, project.config() if project is not None else Config())
-        self._seen[root] = entry
+        if len(self._seen) > 4096:  # a long session across many folders
+            self._seen.clear()
+        self._seen[directory] = entry
         return entry
 
-    def get(self, root: str | None) -> Config:
-        return self._entry(root)[2]
+    def get(self, path: str | None) -> Config:
+        """The ``Config`` for a document at ``path`` (a folder: for the documents in it); defaults for None."""
+        return self._entry(path)[2]
 
-    def project(self, root: str | None) -> Any:
-        """The ``ProjectConfig`` (``exclude``, ``per-file-ignores``) for ``root``, or None without a root."""
-        return self._entry(root)[1]
+    def project(self, path: str | None) -> Any:
+        """The ``ProjectConfig`` (``exclude``, ``per-file-ignores``) for ``path``, or None without one."""
+        return self._entry(path)[1]
 
 
 # ---------------------------------------------------------------------------
@@ -537,6 +569,7 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
             lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL_KIND], resolve_provider=True),
         )
         on(lsp.CODE_ACTION_RESOLVE, self._resolve_code_action)
+        on(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES, self._did_change_watched_files)
         on(lsp.SHUTDOWN, self._shutdown)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -567,15 +600,17 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
             self._loop_thread = threading.get_ident()
         return self._loop
 
-    def _root_for(self, path: str | None) -> str | None:
+    def _settings(self, path: str | None) -> tuple[Config, Any]:
+        """``(Config, ProjectConfig)`` for a document: the nearest ``[tool.modreg]`` above it, as ``modreg check``
+        finds it; a document that is not a file (``untitled:``) gets the first workspace folder's."""
+        start = path if path and os.path.isabs(path) else self._first_folder()
+        return self.configs.get(start), self.configs.project(start)
+
+    def _first_folder(self) -> str | None:
         from pygls.uris import to_fs_path
 
         ws = self.workspace
         roots = [p for p in (to_fs_path(f.uri) for f in ws.folders.values()) if p]
-        if path:
-            inside = [r for r in roots if os.path.abspath(path).startswith(os.path.join(os.path.abspath(r), ""))]
-            if inside:
-                return max(inside, key=len)
         return ws.root_path or (roots[0] if roots else None)
 
     def _is_python(self, uri: str) -> bool:
@@ -598,6 +633,36 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
             getattr(self.workspace.position_encoding, "value", self.workspace.position_encoding),
             round(self.debounce * 1000),
         )
+        # a pyproject.toml changed by another program (git checkout, a script): the client tells us when it can watch
+        ws = self.client_capabilities.workspace
+        watched = ws.did_change_watched_files if ws is not None else None
+        if watched is not None and watched.dynamic_registration:
+            fut = self.client_register_capability(
+                lsp.RegistrationParams(
+                    registrations=[
+                        lsp.Registration(
+                            id="modreg-pyproject",
+                            method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                            register_options=lsp.DidChangeWatchedFilesRegistrationOptions(
+                                watchers=[lsp.FileSystemWatcher(glob_pattern="**/pyproject.toml")]
+                            ),
+                        )
+                    ]
+                )
+            )
+            # a refusal costs nothing: saving pyproject.toml in the editor and the mtime check still work
+            fut.add_done_callback(lambda f: f.cancelled() or f.exception() is None or log.info("no file watching: %s", f.exception()))
+
+    def _recheck_all(self) -> None:
+        """The configuration may have changed: every open document (and notebook) is checked again."""
+        for uri in list(self.docs):
+            self._changed(uri, 0.0)
+
+    @_guard(None)
+    async def _did_change_watched_files(self, params: Any) -> None:
+        self._bind_loop()
+        if any(c.uri.endswith("/pyproject.toml") for c in params.changes):
+            self._recheck_all()
 
     @_guard(None)
     async def _shutdown(self, params: Any) -> None:
@@ -629,8 +694,7 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
         self._bind_loop()
         uri = params.text_document.uri
         if uri.endswith("/pyproject.toml"):  # the configuration may have changed
-            for other in list(self.docs):
-                self._changed(other, 0.0)
+            self._recheck_all()
         elif uri.endswith(PYTHON_SUFFIXES) and len(self.docs) > 1:
             # other buffers may import what was just saved: they are checked again (the resolver reads the
             # new summary, its size or mtime changed; a new file is found once the module memo is forgotten)
@@ -686,8 +750,7 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
                 doc.last = None  # drop the last analysis (its tree) too
                 self._publish(uri, [], version)
                 return
-            root = self._root_for(path)
-            config, project = self.configs.get(root), self.configs.project(root)
+            config, project = self._settings(path)
             if project is not None and path and project.excluded(path):
                 self._publish(uri, [], version)  # `exclude`d: the CLI never reports it, nor does the editor
                 return
@@ -781,8 +844,7 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
                 continue
             cells.append((n, cell.document, cell_doc.version, cell_doc.source))
         path = to_fs_path(uri)
-        root = self._root_for(path)
-        config, project = self.configs.get(root), self.configs.project(root)
+        config, project = self._settings(path)
         if project is not None and path and project.excluded(path):
             self._publish_cells(uri, Analysis(nb.version, "", [], cells=[(c[1], c[2]) for c in cells], cell_lines=[None]))
             return
@@ -853,8 +915,7 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
         text, version, path = text_doc.source, text_doc.version, text_doc.path
         if self._too_large(text, path, version):
             return Analysis(version, text, [], error="too large to analyse")
-        root = self._root_for(path)
-        config, project = self.configs.get(root), self.configs.project(root)
+        config, project = self._settings(path)
         codec = self.workspace.position_codec
         return await self._in_worker(
             lambda: analyse(text, version=version, path=path, config=config, codec=codec, project=project)
@@ -1026,7 +1087,7 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
             new = await self._in_worker(lambda: single_fix_text(current, current.findings[i]))
         elif data.get("fix") == "all":
             path = self.workspace.get_text_document(uri).path
-            config = self.configs.get(self._root_for(path))
+            config = self._settings(path)[0]
             new = await self._in_worker(lambda: fix_all_text(current.text, path=path, config=config))
         else:
             return action

@@ -17,12 +17,15 @@ from pytest_lsp.client import register_lsp_features
 SERVER = [sys.executable, "-m", "flake8_modreg.lsp", "--log-level", "debug"]
 
 
-def capabilities(*, encodings: list[str] | None = None, resolve: bool = False, document_changes: bool = True) -> lsp.ClientCapabilities:
-    """A client that offers ``encodings`` (None: says nothing, so UTF-16) and maybe lazy code-action edits."""
+def capabilities(
+    *, encodings: list[str] | None = None, resolve: bool = False, document_changes: bool = True, watch: bool = False
+) -> lsp.ClientCapabilities:
+    """A client that offers ``encodings`` (None: says nothing, so UTF-16), maybe lazy code-action edits, maybe file watching."""
     return lsp.ClientCapabilities(
         general=lsp.GeneralClientCapabilities(position_encodings=encodings) if encodings else None,
         workspace=lsp.WorkspaceClientCapabilities(
-            workspace_edit=lsp.WorkspaceEditClientCapabilities(document_changes=document_changes)
+            workspace_edit=lsp.WorkspaceEditClientCapabilities(document_changes=document_changes),
+            did_change_watched_files=lsp.DidChangeWatchedFilesClientCapabilities(dynamic_registration=True) if watch else None,
         ),
         text_document=lsp.TextDocumentClientCapabilities(
             code_action=lsp.CodeActionClientCapabilities(
@@ -34,14 +37,15 @@ def capabilities(*, encodings: list[str] | None = None, resolve: bool = False, d
     )
 
 
-async def start_session(client: LanguageClient, root: str, **caps: Any) -> lsp.InitializeResult:
+async def start_session(client: LanguageClient, root: str, *, folders: list[str] | None = None, **caps: Any) -> lsp.InitializeResult:
+    """Initialise with ``root`` as the root and the only workspace folder, or with the workspace ``folders``."""
     from pathlib import Path
 
     return await client.initialize_session(
         lsp.InitializeParams(
             capabilities=capabilities(**caps),
             root_uri=Path(root).as_uri(),
-            workspace_folders=[lsp.WorkspaceFolder(uri=Path(root).as_uri(), name="ws")],
+            workspace_folders=[lsp.WorkspaceFolder(uri=Path(f).as_uri(), name=Path(f).name) for f in folders or [root]],
         )
     )
 
@@ -60,8 +64,14 @@ def make_client() -> LanguageClient:
         c.diagnostics[params.uri] = params.diagnostics
         c.published.append((params.uri, params.version, params.diagnostics, time.monotonic()))  # type: ignore[attr-defined]
 
+    client.registrations = []  # type: ignore[attr-defined]
+
+    def register(c: LanguageClient, params: lsp.RegistrationParams) -> None:
+        c.registrations.extend(params.registrations)  # type: ignore[attr-defined]
+
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
+    features[lsp.CLIENT_REGISTER_CAPABILITY] = register
     register_lsp_features(client, features)
     return client
 
@@ -132,3 +142,14 @@ def edits_of(edit: lsp.WorkspaceEdit, uri: str) -> list[lsp.TextEdit]:
     if edit.document_changes:
         return [e for dc in edit.document_changes if dc.text_document.uri == uri for e in dc.edits]
     return list((edit.changes or {}).get(uri, []))
+
+
+async def wait_for_publish(client: LanguageClient, uri: str, after: int, timeout: float = 20.0) -> list[Any]:
+    """The first diagnostics published for ``uri`` after the first ``after`` entries of ``client.published``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for u, _v, diags, _ in client.published[after:]:  # type: ignore[attr-defined]
+            if u == uri:
+                return list(diags)
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"no new diagnostics for {uri}")
