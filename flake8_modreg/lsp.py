@@ -42,9 +42,13 @@ A thin adapter over :func:`flake8_modreg.core.check_module` on pygls, over stdio
   them): the Python code cells are joined and masked exactly as ``modreg
   check`` joins a ``.ipynb`` (:mod:`flake8_modreg.notebook`), analysed on
   each change of any cell (debounced), and each cell gets the diagnostics
-  that fall in it, with its own line numbers.  In a cell, "Disable MRG###
-  for this line" is offered; the rules' own fixes and "Fix all" are offered
-  for ``.py`` documents only (``modreg check --fix nb.ipynb`` applies them).
+  that fall in it, with its own line numbers.  A cell's code actions are
+  those of a ``.py`` document (the finding's fix, "Disable MRG### for this
+  line" in the cell, "Fix all modreg issues in notebook", also as
+  ``source.fixAll.modreg`` and VS Code's ``notebook.source.fixAll.modreg``),
+  computed on the joined source and split back into one ``TextEdit`` per
+  cell that changed (:func:`flake8_modreg.notebook.split_source`, as
+  ``modreg check --fix nb.ipynb`` writes the cells).
 * **Never a traceback to the client**: a handler error becomes one line in the
   editor's LSP log (``window/logMessage``).
 
@@ -96,6 +100,8 @@ log = logging.getLogger("flake8_modreg.lsp")
 
 SOURCE = "modreg"
 FIX_ALL_KIND = "source.fixAll.modreg"
+#: VS Code's notebook-wide kind (``notebook.codeActionsOnSave``), as ruff's server offers ``notebook.source.fixAll.ruff``
+NOTEBOOK_FIX_ALL_KIND = "notebook.source.fixAll.modreg"
 PYTHON_SUFFIXES = (".py", ".pyi", ".pyw")
 DEFAULT_DEBOUNCE_MS = 150
 #: larger documents are not analysed (libcst needs about 0.3 s and 30 MB per 1,000 lines)
@@ -303,6 +309,9 @@ class Analysis:
     cells: list[tuple[str, int]] | None = None
     cell_lines: list[Any] = dataclasses.field(default_factory=list)
     cell_numbers: dict[int, str] | None = None
+    #: a notebook: the code cells' texts (as joined) and the masked IPython lines, to split a fixed source back
+    cell_texts: list[str] = dataclasses.field(default_factory=list)
+    masks: dict[int, str] = dataclasses.field(default_factory=dict)
 
 
 def analyse(
@@ -566,7 +575,9 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
         on(
             lsp.TEXT_DOCUMENT_CODE_ACTION,
             self._code_action,
-            lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL_KIND], resolve_provider=True),
+            lsp.CodeActionOptions(
+                code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL_KIND, NOTEBOOK_FIX_ALL_KIND], resolve_provider=True
+            ),
         )
         on(lsp.CODE_ACTION_RESOLVE, self._resolve_code_action)
         on(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES, self._did_change_watched_files)
@@ -826,15 +837,21 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
         for cell_uri in cells:
             self._publish(cell_uri, [])
 
-    def _start_notebook(self, uri: str, doc: _Doc) -> None:
-        """Analyse a notebook's code cells joined (as ``modreg check`` does); diagnostics go to each cell."""
+    def _notebook_job(self, uri: str) -> tuple[list[tuple[str, int]], Any, Callable[[], Analysis] | None] | None:
+        """``(cells, excluded analysis or None, work)`` for the notebook ``uri`` as it is now, or None if it is not open.
+
+        ``cells`` are the Python code cells' ``(uri, version)``, what an analysis is current for.
+
+        ``work`` (run on the worker) joins the Python code cells as ``modreg check`` joins a ``.ipynb`` and
+        analyses them; an ``exclude``d notebook gets an empty analysis instead.
+        """
         from pygls.uris import to_fs_path
 
         from .notebook import join_cells
 
         nb = self.workspace.get_notebook_document(notebook_uri=uri)
         if nb is None:
-            return
+            return None
         cells = []  # (cell number as the notebook shows it, cell document uri, its version, its text)
         for n, cell in enumerate(nb.cells, 1):
             if cell.kind != lsp.NotebookCellKind.Code:
@@ -845,45 +862,65 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
             cells.append((n, cell.document, cell_doc.version, cell_doc.source))
         path = to_fs_path(uri)
         config, project = self._settings(path)
+        snapshot = [(c[1], c[2]) for c in cells]
         if project is not None and path and project.excluded(path):
-            self._publish_cells(uri, Analysis(nb.version, "", [], cells=[(c[1], c[2]) for c in cells], cell_lines=[None]))
-            return
+            return snapshot, Analysis(nb.version, "", [], cells=snapshot, cell_lines=[None]), None
         codec = self.workspace.position_codec
         version = nb.version
 
         def work() -> Analysis:
-            source, line_map, _masks = join_cells([(n, text) for n, _u, _v, text in cells])
+            source, line_map, masks = join_cells([(n, text) for n, _u, _v, text in cells])
             result = analyse(source, version=version, path=path, config=config, codec=codec, project=project)
             result.cells = [(cell_uri, v) for _n, cell_uri, v, _t in cells]
             result.cell_lines = line_map
             result.cell_numbers = {n: cell_uri for n, cell_uri, _v, _t in cells}
+            result.cell_texts = [text for _n, _u, _v, text in cells]
+            result.masks = masks
             return result
 
+        return snapshot, None, work
+
+    def _start_notebook(self, uri: str, doc: _Doc) -> None:
+        """Analyse a notebook's code cells joined (as ``modreg check`` does); diagnostics go to each cell."""
+        job = self._notebook_job(uri)
+        if job is None:
+            return
+        _cells, excluded, work = job
+        if work is None:
+            self._publish_cells(uri, excluded)
+            return
         doc.running = True
         fut = self._bind_loop().run_in_executor(self._worker, work)
         fut.add_done_callback(lambda f: self._finished(uri, doc, f))
 
-    def _publish_cells(self, uri: str, result: Analysis) -> None:
-        """Each code cell gets the diagnostics that fall in it, their lines counted inside the cell."""
+    @staticmethod
+    def _cell_diagnostics(result: Analysis) -> dict[str, list[tuple[Any, int]]]:
+        """Each code cell's diagnostics, their lines counted inside the cell, with the index of their finding."""
         import attrs  # lsprotocol's types are attrs classes
+
         assert result.cells is not None
-        per_cell: dict[str, list[Any]] = {cell_uri: [] for cell_uri, _v in result.cells}
+        per_cell: dict[str, list[tuple[Any, int]]] = {cell_uri: [] for cell_uri, _v in result.cells}
         numbers = result.cell_numbers or {}
-        for d in result.diagnostics:
+        for i, d in enumerate(result.diagnostics):
             where = result.cell_lines[d.range.start.line + 1] if d.range.start.line + 1 < len(result.cell_lines) else None
             end = result.cell_lines[d.range.end.line + 1] if d.range.end.line + 1 < len(result.cell_lines) else None
             if where is None or where[0] not in numbers:
                 continue
             start = lsp.Position(where[1] - 1, d.range.start.character)
             stop = lsp.Position(end[1] - 1, d.range.end.character) if end and end[0] == where[0] else start
-            per_cell[numbers[where[0]]].append(attrs.evolve(d, range=lsp.Range(start=start, end=stop)))
-        versions = dict(result.cells)
+            per_cell[numbers[where[0]]].append((attrs.evolve(d, range=lsp.Range(start=start, end=stop)), i))
+        return per_cell
+
+    def _publish_cells(self, uri: str, result: Analysis) -> None:
+        """Each code cell gets the diagnostics that fall in it, with its own line numbers."""
+        per_cell = self._cell_diagnostics(result)
+        versions = dict(result.cells or [])
         for cell_uri in self.notebooks.get(uri, []):  # cells that left the notebook: clear them
             if cell_uri not in per_cell:
                 self._publish(cell_uri, [])
         self.notebooks[uri] = list(per_cell)
         for cell_uri, diags in per_cell.items():
-            self._publish(cell_uri, diags, versions[cell_uri])
+            self._publish(cell_uri, [d for d, _i in diags], versions[cell_uri])
 
     # -- code actions -----------------------------------------------------
 
@@ -921,7 +958,27 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
             lambda: analyse(text, version=version, path=path, config=config, codec=codec, project=project)
         )
 
+    async def _current_notebook(self, uri: str) -> Analysis | None:
+        """The analysis of the notebook's current cells (the published one when it is current), None if not open."""
+        job = self._notebook_job(uri)
+        if job is None:
+            return None
+        cells, excluded, work = job
+        if work is None:
+            return excluded
+        doc = self.docs.get(uri)
+        last = doc.last if doc is not None else None
+        if last is not None and last.cells == cells and last.cell_texts == [
+            self.workspace.get_text_document(u).source for u, _v in cells
+        ]:
+            return last
+        return await self._in_worker(work)
+
     def _workspace_edit(self, uri: str, version: int | None, edits: list[Any]) -> Any:
+        return self._documents_edit([(uri, version, edits)])
+
+    def _documents_edit(self, changes: list[tuple[str, int | None, list[Any]]]) -> Any:
+        """One ``WorkspaceEdit`` of ``(uri, version, edits)`` for several documents (a notebook's cells)."""
         caps = self.client_capabilities
         ws = caps.workspace
         if ws and ws.workspace_edit and ws.workspace_edit.document_changes:
@@ -931,9 +988,28 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
                         text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
                         edits=edits,
                     )
+                    for uri, version, edits in changes
                 ]
             )
-        return lsp.WorkspaceEdit(changes={uri: edits})
+        return lsp.WorkspaceEdit(changes={uri: edits for uri, _v, edits in changes})
+
+    def _cells_edit(self, analysis: Analysis, new: str) -> Any | None:
+        """The edit of the notebook's cells that turns its joined source into ``new`` (a fixed one), or None."""
+        from .notebook import split_source
+
+        assert analysis.cells is not None
+        try:
+            before = split_source(analysis.text, analysis.masks, analysis.cell_texts)
+            after = split_source(new, analysis.masks, analysis.cell_texts)
+        except ModregError as e:
+            log.warning("%s", e)
+            return None
+        changes = []
+        for (cell_uri, version), old, b, a in zip(analysis.cells, analysis.cell_texts, before, after):
+            edit = self._replacement(old, a) if a != b else None
+            if edit is not None:
+                changes.append((cell_uri, version, [edit]))
+        return self._documents_edit(changes) if changes else None
 
     def _replacement(self, old: str, new: str) -> Any | None:
         """The minimal ``TextEdit`` (client units) turning ``old`` into ``new``."""
@@ -969,8 +1045,9 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
     async def _code_action(self, params: Any) -> list[Any]:
         uri = params.text_document.uri
         if uri not in self.docs:
-            if any(uri in cells for cells in self.notebooks.values()):
-                return self._cell_actions(uri, params)
+            nb = self.workspace.get_notebook_document(cell_uri=uri)
+            if nb is not None and nb.uri in self.docs:
+                return await self._cell_actions(uri, nb.uri, params)
             return []
         only = params.context.only
         ours = [d for d in params.context.diagnostics if d.source == SOURCE and isinstance(d.code, str)]
@@ -1040,19 +1117,52 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
                 actions.append(action if lazy else await self._resolve(action))
         return actions
 
-    def _cell_actions(self, uri: str, params: Any) -> list[Any]:
-        """A notebook cell: "Disable MRG### for this line" (``# noqa`` in the cell, as ``--add-noqa`` writes it)."""
-        if not self._wants(params.context.only, lsp.CodeActionKind.QuickFix):
+    async def _cell_actions(self, uri: str, nb_uri: str, params: Any) -> list[Any]:
+        """A notebook cell: the finding's own fix, "Disable MRG### for this line" (``# noqa`` in the cell, as
+        ``--add-noqa`` writes it) and "Fix all modreg issues in notebook" (also as ``source.fixAll.modreg`` and
+        VS Code's ``notebook.source.fixAll.modreg``), their edits spread over the cells they touch."""
+        only = params.context.only
+        ours = [d for d in params.context.diagnostics if d.source == SOURCE and isinstance(d.code, str)]
+        quick = self._wants(only, lsp.CodeActionKind.QuickFix)
+        fix_all_kinds = [k for k in (FIX_ALL_KIND, NOTEBOOK_FIX_ALL_KIND) if only and self._wants(only, k)]
+        if not (ours and quick) and not fix_all_kinds:
             return []
+        current = await self._current_notebook(nb_uri)
+        if current is None or current.error is not None or current.cells is None:
+            return []
+        lazy = self._lazy()
+        stamp = [list(c) for c in current.cells]
+        mine = self._cell_diagnostics(current).get(uri, [])
+        matched: list[tuple[Any, int, Finding]] = []
+        for d in ours if quick else ():
+            for cd, i in mine:
+                if cd.code == d.code and cd.range == d.range:
+                    matched.append((d, i, current.findings[i]))
+                    break
+        actions: list[Any] = []
+        for d, i, f in matched:  # the finding's own fix
+            if f.fix is None or f.fix.applicability is Applicability.NONE:
+                continue
+            unsafe = f.fix.applicability is Applicability.UNSAFE
+            what = f.fix.title or f.fix_hint
+            action = lsp.CodeAction(
+                title=f"{what[:1].upper()}{what[1:]} ({f.code})" + (" [unsafe fix]" if unsafe else ""),
+                kind=lsp.CodeActionKind.QuickFix,
+                diagnostics=[d],
+                is_preferred=not unsafe,
+                data={"notebook": nb_uri, "cells": stamp, "fix": "one", "index": i},
+            )
+            actions.append(action if lazy else await self._resolve(action))
+
         cell = self.workspace.get_text_document(uri)
         lines = split_lines(cell.source)
         noqa = Noqa(lines)
-        actions, seen = [], set()
-        for d in params.context.diagnostics:
-            if d.source != SOURCE or not isinstance(d.code, str) or (d.code, d.range.start.line) in seen:
+        seen = set()
+        for d, _i, f in matched:  # "Disable MRG### for this line", in the cell
+            if (f.code, d.range.start.line) in seen:
                 continue
-            seen.add((d.code, d.range.start.line))
-            edit = noqa_edit(noqa, d.range.start.line + 1, d.code)
+            seen.add((f.code, d.range.start.line))
+            edit = noqa_edit(noqa, d.range.start.line + 1, f.code)
             if edit is None:
                 continue
             rng = self.workspace.position_codec.range_to_client_units(
@@ -1060,12 +1170,21 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
             )
             actions.append(
                 lsp.CodeAction(
-                    title=f"Disable {d.code} for this line",
+                    title=f"Disable {f.code} for this line",
                     kind=lsp.CodeActionKind.QuickFix,
                     diagnostics=[d],
                     edit=self._workspace_edit(uri, cell.version, [lsp.TextEdit(range=rng, new_text=edit.text)]),
                 )
             )
+
+        if any(f.fix is not None and f.fix.applicability is Applicability.SAFE for f in current.findings):
+            for kind in ([lsp.CodeActionKind.QuickFix] if matched else []) + fix_all_kinds:
+                action = lsp.CodeAction(
+                    title="Fix all modreg issues in notebook",
+                    kind=kind,
+                    data={"notebook": nb_uri, "cells": stamp, "fix": "all"},
+                )
+                actions.append(action if lazy else await self._resolve(action))
         return actions
 
     @_guard(None)
@@ -1074,6 +1193,8 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
 
     async def _resolve(self, action: Any) -> Any:
         data = action.data if isinstance(action.data, dict) else {}
+        if isinstance(data.get("notebook"), str):
+            return await self._resolve_notebook(action, data)
         uri = data.get("uri")
         if not uri or uri not in self.docs:
             return action
@@ -1094,6 +1215,32 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
         edit = self._replacement(current.text, new) if new is not None else None
         if edit is not None:
             action.edit = self._workspace_edit(uri, current.version, [edit])
+        return action
+
+    async def _resolve_notebook(self, action: Any, data: dict[str, Any]) -> Any:
+        """The cell edits of a notebook action, if no cell changed since it was offered."""
+        from pygls.uris import to_fs_path
+
+        nb_uri = data["notebook"]
+        current = await self._current_notebook(nb_uri)
+        if current is None or current.error is not None or current.cells is None:
+            return action
+        if [list(c) for c in current.cells] != data.get("cells"):
+            return action  # a cell changed since the action was offered: no edit
+        if data.get("fix") == "one":
+            i = data.get("index")
+            if not isinstance(i, int) or not 0 <= i < len(current.findings):
+                return action
+            new = await self._in_worker(lambda: single_fix_text(current, current.findings[i]))
+        elif data.get("fix") == "all":
+            path = to_fs_path(nb_uri)
+            config = self._settings(path)[0]
+            new = await self._in_worker(lambda: fix_all_text(current.text, path=path, config=config))
+        else:
+            return action
+        edit = self._cells_edit(current, new) if new is not None else None
+        if edit is not None:
+            action.edit = edit
         return action
 
 

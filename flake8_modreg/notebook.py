@@ -122,23 +122,34 @@ class Notebook:
 
         import nbformat
 
-        chunks = [[]]  # type: list[list[str]]
-        for line in new.splitlines():
-            if line == _MARK:
-                chunks.append([])
-            else:
-                m = _MASKED.match(line)
-                chunks[-1].append(self.masks[int(m.group(2))] if m and int(m.group(2)) in self.masks else line)
-        if len(chunks) != len(self.code_cells):
-            raise ModregError("the fix moved a cell boundary; the notebook is left unchanged")
         node = copy.deepcopy(self.node)
-        for index, lines in zip(self.code_cells, chunks):
+        olds = []
+        for index in self.code_cells:
             old = node.cells[index].get("source", "")
-            old_text = "".join(old) if isinstance(old, list) else old
-            text = "\n".join(lines) + ("\n" if old_text.endswith("\n") else "")
+            olds.append("".join(old) if isinstance(old, list) else old)
+        for index, old_text, text in zip(self.code_cells, olds, split_source(new, self.masks, olds)):
             if text != old_text:
                 node.cells[index]["source"] = text
         return (nbformat.writes(node) + "\n").encode("utf-8")
+
+
+def split_source(new: str, masks: dict[int, str], old_texts: list[str]) -> list[str]:
+    """The code cells' texts of ``new`` (a joined source, fixed): masked lines restored, each cell keeping
+    its old final newline and line ending.  ``old_texts`` are the code cells' texts ``new`` was joined from."""
+    chunks: list[list[str]] = [[]]
+    for line in new.splitlines():
+        if line == _MARK:
+            chunks.append([])
+        else:
+            m = _MASKED.match(line)
+            chunks[-1].append(masks[int(m.group(2))] if m and int(m.group(2)) in masks else line)
+    if len(chunks) != len(old_texts):
+        raise ModregError("the fix moved a cell boundary; the notebook is left unchanged")
+    out = []
+    for lines, old in zip(chunks, old_texts):
+        eol = "\r\n" if "\r\n" in old else "\n"
+        out.append(eol.join(lines) + (eol if old.endswith(("\n", "\r")) else ""))
+    return out
 
 
 def cell_sources(data: bytes) -> list[str]:
