@@ -850,27 +850,95 @@ def _per_file_ignored(pc: ProjectConfig, path: str, code: str) -> bool:
     return pc.per_file_ignored(path, code)
 
 
+class _Nearest:
+    """Each file's ``[tool.modreg]``: the nearest ``pyproject.toml`` with that table above it, as ruff finds a
+    file's configuration (the editor's language server does the same).  ``base`` (the configuration found for
+    the first path) is used for files with none above them, and for every file under ``--config``/``--isolated``."""
+
+    def __init__(self, base: ProjectConfig, fixed: bool) -> None:
+        self.base = base
+        self.fixed = fixed
+        self._dirs: dict[str, ProjectConfig] = {}
+        self._files: dict[Path, ProjectConfig] = {}
+        if base.path is not None:
+            self._files[base.path.resolve()] = base
+
+    def _of_dir(self, d: str) -> ProjectConfig:
+        hit = self._dirs.get(d)
+        if hit is None:
+            from .config import has_modreg_table
+
+            candidate = Path(d) / "pyproject.toml"
+            if has_modreg_table(candidate):
+                key = candidate.resolve()
+                hit = self._files.get(key)
+                if hit is None:
+                    hit = self._files[key] = load(candidate)
+            else:
+                parent = os.path.dirname(d)
+                hit = self.base if parent == d else self._of_dir(parent)
+            self._dirs[d] = hit
+        return hit
+
+    def of(self, path: str) -> ProjectConfig:
+        if self.fixed:
+            return self.base
+        return self._of_dir(os.path.dirname(os.path.realpath(path)))
+
+
 def list_files(
-    args: argparse.Namespace, pc: ProjectConfig, skipped: list[tuple[str, str]] | None = None
+    args: argparse.Namespace,
+    pc: ProjectConfig,
+    skipped: list[tuple[str, str]] | None = None,
+    nearest: _Nearest | None = None,
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """The files a run checks (``--show-files`` prints them), and the paths that could not be listed.
 
     Files of a walked folder that are not regular files (FIFOs, sockets,
     devices) are never read; they are appended to ``skipped`` with the reason.
+    A walked file is also left out when the ``exclude`` of its own (nested) configuration names it.
     """
     errors: list[tuple[str, str]] = []
     ignores = _Ignores()
     ignores.add(pc.root, pc.exclude)
     ignores.add(Path.cwd(), [p for e in args.exclude for p in e.split(",")])
-    return sorted(set(iter_files(args.paths, ignores, errors, args.force_exclude, skipped))), errors
+    files = sorted(set(iter_files(args.paths, ignores, errors, args.force_exclude, skipped)))
+    nearest = nearest or _Nearest(pc, fixed=bool(args.isolated or args.config))
+    if not nearest.fixed:
+        named = set() if args.force_exclude else {os.path.normpath(p) for p in args.paths}
+        kept = []
+        for f in files:
+            own = nearest.of(f)
+            if own is pc or f in named or not own.excluded(f):
+                kept.append(f)
+        files = kept
+    return files, errors
 
 
 def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> tuple[list[FileReport], list[tuple[str, str]]]:
-    files, errors = list_files(args, pc)
+    """Check the files of the run, each with its own configuration (the nearest ``[tool.modreg]`` above it)."""
+    nearest = _Nearest(pc, fixed=bool(args.isolated or args.config))
+    files, errors = list_files(args, pc, nearest=nearest)
+    groups: dict[int, tuple[ProjectConfig, list[str]]] = {}
+    for f in files:
+        own = nearest.of(f)
+        groups.setdefault(id(own), (own, []))[1].append(f)
+    cache_dir = Path(os.environ.get("MODREG_CACHE_DIR") or (pc.root if pc.path else Path.cwd()) / CACHE_DIR_NAME)
+    reports: dict[str, FileReport] = {}
+    for own, group in groups.values():
+        own_config = config if own is pc else own.config(**options_config(args, own))
+        reports.update(_check_files(args, own, own_config, group, cache_dir))
+    return [reports[f] for f in files], errors
+
+
+def _check_files(
+    args: argparse.Namespace, pc: ProjectConfig, config: Config, files: list[str], cache_dir: Path
+) -> dict[str, FileReport]:
+    """Check ``files``, which share the configuration ``pc`` (``config``, with the command line's overrides)."""
     want_edits = args.format == "json"
     jobs = args.jobs or os.cpu_count() or 1
     use_cache = not args.no_cache and args.mode == "check"
-    cache = Cache(Path(os.environ.get("MODREG_CACHE_DIR") or (pc.root if pc.path else Path.cwd()) / CACHE_DIR_NAME), config) if use_cache else None
+    cache = Cache(cache_dir, config) if use_cache else None
     workers = _Workers(jobs, config)
     try:
         # phase 1: what classes each file defines (cheap ast pass; cached by content)
@@ -928,10 +996,9 @@ def check_paths(args: argparse.Namespace, pc: ProjectConfig, config: Config) -> 
         workers.shutdown()
     if cache is not None:
         cache.save()
-    out = [reports[f] for f in files]
-    for r in out:
+    for r in reports.values():
         r.findings = [d for d in r.findings if not _per_file_ignored(pc, r.path, d["code"])]
-    return out, errors
+    return reports
 
 
 # --- output ---------------------------------------------------------------------------------------

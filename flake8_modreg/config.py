@@ -18,6 +18,7 @@ surface shares) is a :class:`ConfigError` with one line that names it.
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,9 +70,7 @@ class ProjectConfig:
         """Whether ``exclude`` (gitignore-style, relative to :attr:`root`) matches ``path`` or a folder above it."""
         if not self.exclude:
             return False
-        import pathspec
-
-        spec = pathspec.GitIgnoreSpec.from_lines(self.exclude)
+        spec = _spec(tuple(self.exclude))
         rel = self.relative(path)
         parts = rel.split("/")
         return spec.match_file(rel) or any(spec.match_file("/".join(parts[:i]) + "/") for i in range(1, len(parts)))
@@ -90,21 +89,33 @@ class ProjectConfig:
         return False
 
 
+@functools.lru_cache(maxsize=64)
+def _spec(patterns: tuple[str, ...]) -> Any:
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
+
+
+def has_modreg_table(candidate: Path) -> bool:
+    """Whether the ``pyproject.toml`` at ``candidate`` has a ``[tool.modreg]`` table (False if there is no file)."""
+    if not candidate.is_file():
+        return False
+    try:
+        data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"{candidate}: cannot read: {' '.join(str(e).split())}") from None
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{candidate}: 'tool' must be a table ([tool.modreg])")
+    return "modreg" in tool
+
+
 def find_pyproject(start: Path) -> Path | None:
     """The nearest ``pyproject.toml`` with a ``[tool.modreg]`` table, from ``start`` upwards."""
     start = start.resolve()
     for d in [start, *start.parents] if start.is_dir() else list(start.parents):
-        candidate = d / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-                raise ConfigError(f"{candidate}: cannot read: {' '.join(str(e).split())}") from None
-            tool = data.get("tool", {})
-            if not isinstance(tool, dict):
-                raise ConfigError(f"{candidate}: 'tool' must be a table ([tool.modreg])")
-            if "modreg" in tool:
-                return candidate
+        if has_modreg_table(d / "pyproject.toml"):
+            return d / "pyproject.toml"
     return None
 
 
