@@ -9,7 +9,7 @@ import libcst as cst
 
 from ..findings import Applicability, Fix
 from ..uses import exclusive_branches
-from ..model import ClassFacts, FileModel, Kind, SelfAssign, Tag
+from ..model import ClassFacts, FileModel, Kind, SelfAssign, Tag, dotted_name
 from ._fixes import MINDSPORE_CELLDICT_ATTRS, TORCH_MODULE_ATTRS, ancestry_takes_children, call, simple_assign, spell
 
 _REGISTERED_TAGS = (Tag.LAYER, Tag.REGISTERED, Tag.PARAMETER, Tag.BUFFER)
@@ -70,6 +70,8 @@ def plain_containers(model: FileModel) -> Iterator[PlainContainer]:
             k = kinds[id(a)]
             if k.tag not in (Tag.LIST, Tag.DICT) or a.attr in registered:
                 continue
+            if declared_plain(cls, a.attr):
+                continue
             # a registering container in the other branch of an if does not register this one
             if any(not exclusive_branches(model, cls, a.method, a.node, b.method, b.node) for b in state.get(a.attr, ())):
                 continue
@@ -86,6 +88,40 @@ def plain_containers(model: FileModel) -> Iterator[PlainContainer]:
                     elems |= set(mk.elems) if mk.tag in (Tag.LIST, Tag.DICT) else {Kind(Tag.OTHER)}
             kind = Kind(k.tag, elems=frozenset(elems))
             yield PlainContainer(cls, a, kind, _spelling(a.value, kind))
+
+
+#: annotations that declare a plain container (``typing`` and builtin spellings)
+_PLAIN_ANNOTATIONS = frozenset({"List", "list", "Tuple", "tuple", "Dict", "dict", "Sequence", "MutableSequence",
+                                "Mapping", "MutableMapping", "DefaultDict", "defaultdict", "OrderedDict", "Iterable"})
+
+
+def _plain_annotation(ann: cst.BaseExpression) -> bool:
+    """``List[nn.Module]``, ``list[Layer]``, ``Dict[str, nn.Module]``, ``Optional[List[...]]``, ``typing.List[...]``."""
+    if isinstance(ann, cst.Subscript):
+        head = dotted_name(ann.value) or ""
+        last = head.rsplit(".", 1)[-1]
+        if last == "Optional" and len(ann.slice) == 1 and isinstance(ann.slice[0].slice, cst.Index):
+            return _plain_annotation(ann.slice[0].slice.value)
+        return last in _PLAIN_ANNOTATIONS and head.split(".")[0] in (last, "typing", "collections")
+    if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):  # List[X] | None
+        sides = [x for x in (ann.left, ann.right) if not (isinstance(x, cst.Name) and x.value == "None")]
+        return len(sides) == 1 and _plain_annotation(sides[0])
+    return False
+
+
+def declared_plain(cls: ClassFacts, attr: str) -> bool:
+    """The class declares ``self.<attr>`` a plain container: ``self.x: List[nn.Module] = []`` (in any method).
+
+    An explicit plain-container annotation is the author's statement that the
+    container is deliberately not registered (sharded models keep per-rank
+    copies, communication modules and fused kernels' views out of the
+    registry this way). torch treats it like any plain list — the annotation is
+    taken as the author's opt-out, like a ``noqa`` with a reason.
+    """
+    for a in cls.self_assigns:
+        if a.attr == attr and isinstance(a.node, cst.AnnAssign) and _plain_annotation(a.node.annotation.annotation):
+            return True
+    return False
 
 
 # --- the fix: wrap the container expression in the registering container -------------------------

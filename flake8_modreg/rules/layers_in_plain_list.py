@@ -32,6 +32,16 @@ class LayersInPlainList(Rule):
     `parameters`) — sharded or fused lookups that must not be auto-registered
     walk their lists there (`tests/test_runtime_tensor_use.py`).
 
+    Nor are containers the class *declares* plain with an annotation
+    (`self.lookups: List[nn.Module] = []`, `Dict[str, nn.Module]`,
+    `Optional[list[Block]]`): torch treats them like any plain list, but the
+    annotation states that the author keeps them out of the registry on
+    purpose (sharded models keep per-rank copies, communication modules and
+    fused kernels whose weights are re-registered elsewhere this way). In
+    fifteen libraries the rules were never tuned on, all 44 such annotated
+    containers of modules were deliberate (docs/accuracy.md). A container
+    annotated `nn.ModuleList` but assigned a plain list is still reported.
+
     MindSpore runtime truth: `tests/test_mindspore_fix_truth.py` builds the
     MindSpore example before and after the fix (no parameters in a plain
     list; all of them in `nn.CellList`).
@@ -480,6 +490,25 @@ class LayersInPlainList(Rule):
                     return [b(x) for b in self.branches]
             """,
         ),
+        Invalid(
+            """
+            from typing import List
+
+            import torch.nn as nn
+
+            class Stack(nn.Module):
+                def __init__(self, n=2):
+                    super().__init__()
+                    self.blocks: nn.ModuleList = [nn.Linear(4, 4) for _ in range(n)]
+                    self.heads: "List[nn.Module]" = [nn.Linear(4, 4)]
+
+                def forward(self, x):
+                    return self.heads[0](self.blocks[0](x))
+            """,
+            at=[(8, 8), (9, 8)],
+            title="annotated as a registering container (or in a string): still a plain list",
+            fixed=None,
+        ),
     )
 
     valid = (
@@ -587,6 +616,24 @@ class LayersInPlainList(Rule):
                 return nn.Sequential(*layers)
             """,
             why="not a Module: a plain class and a function",
+        ),
+        Valid(
+            """
+            from typing import Dict, List, Optional
+
+            import torch.nn as nn
+
+            class Sharded(nn.Module):
+                def __init__(self, world_size=2):
+                    super().__init__()
+                    self._per_rank: List[nn.Module] = [nn.Linear(4, 4) for _ in range(world_size)]
+                    self._dists: Optional[list[nn.Module]] = []
+                    self._by_name: Dict[str, nn.Module] = {"a": nn.Linear(4, 4)}
+
+                def forward(self, x):
+                    return self._per_rank[0](x)
+            """,
+            why="declared plain containers: the annotation states they are kept out of the registry on purpose",
         ),
     )
 
