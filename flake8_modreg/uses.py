@@ -38,11 +38,16 @@ import libcst as cst
 from .model import ClassFacts, FileModel, MethodFacts, Scope, Tag, dotted_name, node_children
 
 PY, HARM, MOVED, FLOW = "py", "harm", "moved", "flow"
+#: how many locals, helper parameters and returns a read is followed through (a recurrence needs ~5)
+_FOLLOW = 5
 
 #: methods that convert a module's tensors: an attribute they touch is converted by the class itself
 CONVERTERS = frozenset(
     {"_apply", "to", "cuda", "cpu", "half", "float", "double", "bfloat16", "type", "to_empty", "xpu", "mps"}
 )
+#: the converters torch calls on every module of a tree (``parent.to()``/``.half()`` go through each child's
+#: ``_apply``); a ``to``/``cuda`` override only runs when called on that very module, never when a parent moves
+_RECURSIVE_CONVERTERS = frozenset({"_apply"})
 #: methods that never run on the forward path after ``.to()`` (besides ``__init__`` and what only it calls)
 _NOT_RUNTIME = frozenset(
     {"__init__", "extra_repr", "__repr__", "__str__", "__getstate__", "__setstate__", "_load_from_state_dict",
@@ -198,6 +203,7 @@ class UseIndex:
         self.functions: dict[int, cst.FunctionDef] | None = None
         self._paths: dict[int, set[str]] = {}
         self._toplevel: dict[str, _Method] | None = None
+        self.sizes: dict[int, frozenset[str]] = {}
 
     # -- plumbing -----------------------------------------------------------------
     def method(self, meth: MethodFacts) -> _Method:
@@ -212,7 +218,7 @@ class UseIndex:
             out: set[str] = set()
             for c in self.model.classes:
                 for name, meth in c.methods.items():
-                    if name in CONVERTERS:
+                    if name in _RECURSIVE_CONVERTERS:
                         for n in self.method(meth).nodes:
                             if isinstance(n, cst.Attribute):
                                 out.add(n.attr.value)
@@ -324,7 +330,8 @@ class UseIndex:
             holder = m.parent.get(id(p))
             target = m.parent.get(id(holder)) if isinstance(holder, (cst.Tuple, cst.List)) else None
             if isinstance(target, cst.AssignTarget) and target.target is holder:
-                return m.parent[id(target)], "overwrite"
+                stmt = m.parent[id(target)]
+                return stmt, _old_value_use(self.model, m, stmt.value, occ.attr.value)
         if isinstance(p, cst.Attribute) and p.value is occ and p.attr.value.endswith("_") and not p.attr.value.startswith("_"):
             call = m.parent.get(id(p))
             if isinstance(call, cst.Call) and call.func is p:
@@ -423,13 +430,13 @@ class UseIndex:
             if isinstance(p, (cst.Assign, cst.AnnAssign)) and getattr(p, "value", None) is cur:
                 targets = [t.target for t in p.targets] if isinstance(p, cst.Assign) else [p.target]
                 names = [t.value for t in targets if isinstance(t, cst.Name)]
-                if not names or depth >= 3:
+                if not names or depth >= _FOLLOW:
                     return [Read(FLOW, name, cur)]
                 out: list[Read] = []
                 for local in names:
                     out.extend(self._follow_local(cls, m, p, local, moved, cast, depth + 1))
                 return out or [Read(PY, name, cur)]  # bound and never used
-            if isinstance(p, cst.Return) and depth < 3:
+            if isinstance(p, cst.Return) and depth < _FOLLOW:
                 return self._follow_return(cls, m, moved, cast, depth + 1) or [Read(FLOW, name, cur)]
             return [Read(FLOW, name, cur)]
 
@@ -463,6 +470,8 @@ class UseIndex:
             if not (q is not None and q.split(".")[0] == "torch") and self.on_device(cls, m, recv, depth):
                 met = self._meet(name, call, moved, cast, strict=func.attr.value in _STRICT)  # x.masked_fill(self.mask, ...)
                 return [met] if met is not None else self._climb(cls, m, call, moved, cast, depth)
+        if q is not None and q.startswith("torch.ops.") and not q.startswith("torch.ops.aten."):
+            return [Read(FLOW, name, call)]  # a custom kernel: its device contract is its own (sizes may live on the CPU)
         if q is not None and q.split(".")[0] == "torch":
             partners = [o for o in others if self.on_device(cls, m, o, depth)]
             if partners and moved and not cast and all(_fixed_dtype(self.model, o) for o in partners):
@@ -478,7 +487,7 @@ class UseIndex:
         helper = self._helper(cls, m, func)
         if helper is None and (m.meth.scope.owner is None or m.meth.name in self.forward_path(cls)):
             helper = self._module_function(cls, func)  # the forward path's inputs flow into it
-        if helper is not None and depth < 3:  # self._make(self.table, x): follow the parameter it lands in
+        if helper is not None and depth < _FOLLOW:  # self._make(self.table, x): follow the parameter it lands in
             hc, hm = helper
             param = _param_for(hm.meth.node, call, arg, skip_self=hm.meth.self_name is not None or hm.meth.scope.owner is not None)
             if param is not None:
@@ -805,7 +814,12 @@ def _old_value_use(model: FileModel, m: "_Method", value: cst.BaseExpression, at
             if isinstance(p, cst.Arg):
                 call = m.parent.get(id(p))
                 q = model.qualify(call.func) if isinstance(call, cst.Call) else None
-                how = "update" if q is not None and q.split(".")[0] == "torch" else "overwrite"
+                if q is not None and q.split(".")[0] == "torch":
+                    how = "update"
+                elif isinstance(call, cst.Call) and _combined_in_function(model, call, p):
+                    how = "update"  # count, mean = running_update(x, count, self.mean): a same-file function we can read
+                else:
+                    how = "overwrite"
                 break
             how = "overwrite"
             break
@@ -814,6 +828,32 @@ def _old_value_use(model: FileModel, m: "_Method", value: cst.BaseExpression, at
         if k in kinds:
             return k
     return "overwrite"
+
+
+def _combined_in_function(model: FileModel, call: cst.Call, arg: cst.Arg) -> bool:
+    """``f(..., self.a)`` with ``def f`` at the top level of this file, which computes with that parameter.
+
+    A parameter that meets arithmetic or a torch function in ``f`` (a running
+    mean's ``run_mean + delta / n``) makes ``f``'s result a function of the old
+    value: an update. One that is only moved, returned or passed on is not.
+    """
+    if not isinstance(call.func, cst.Name) or call.func.value in model.imports or call.func.value not in model.functions:
+        return False
+    fn = next((st for st in model.module.body if isinstance(st, cst.FunctionDef) and st.name.value == call.func.value), None)
+    if fn is None:
+        return False
+    param = _param_for(fn, call, arg, skip_self=False)
+    if param is None:
+        return False
+    for n in walk_nodes(fn.body):
+        if isinstance(n, (cst.BinaryOperation, cst.AugAssign)):
+            sides = (n.left, n.right) if isinstance(n, cst.BinaryOperation) else (n.target, n.value)
+            if any(isinstance(x, cst.Name) and x.value == param for x in sides):
+                return True
+        elif isinstance(n, cst.Call) and (model.qualify(n.func) or "").split(".")[0] == "torch":
+            if any(isinstance(a.value, cst.Name) and a.value.value == param for a in n.args):
+                return True
+    return False
 
 
 def _bound(target: cst.BaseExpression, value: cst.BaseExpression | None):
@@ -993,11 +1033,45 @@ def _names_a_device(e: cst.BaseExpression | None, model: FileModel | None = None
     return True
 
 
+def _function_returns(model: FileModel, e: cst.Call, depth: int) -> ValueFacts | None:
+    """``table(n)`` with ``def table`` at the top level of this file: what all its ``return`` values share."""
+    func = e.func
+    if not isinstance(func, cst.Name) or func.value in model.imports or func.value not in model.functions:
+        return None
+    fn = next((st for st in model.module.body if isinstance(st, cst.FunctionDef) and st.name.value == func.value), None)
+    if fn is None:
+        return None
+    scope = model.functions[func.value]
+    rets, stack = [], [fn.body]
+    while stack:  # the function's own returns, not those of functions nested in it
+        n = stack.pop()
+        if isinstance(n, cst.Return) and n.value is not None:
+            rets.append(n.value)
+        elif not isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(node_children(n))
+    if not rets:
+        return None
+    facts = [value_facts(model, r, scope, depth + 1) for r in rets]
+    dtypes = {f.dtype for f in facts}
+    return ValueFacts(dtypes.pop() if len(dtypes) == 1 else None, all(f.zero_dim for f in facts),
+                      any(f.random for f in facts), placed=all(f.placed for f in facts))
+
+
 def _call_facts(model, e, func, kw, pos, dtype_arg, q, scope, depth, order) -> ValueFacts:
+    if not q:
+        got = _function_returns(model, e, depth)
+        if got is not None:
+            return got
     if q.startswith("torch.") and q.count(".") == 1 or q in ("torch.fft.fft", "torch.fft.ifft", "torch.fft.rfft"):
         fn = q.rsplit(".", 1)[-1]
         if fn in _COMPLEX_FNS:
             return ValueFacts("complex")
+        if fn in ("cat", "concat", "concatenate", "stack", "hstack", "vstack") and pos and \
+                isinstance(pos[0], (cst.List, cst.Tuple)) and pos[0].elements and \
+                not any(isinstance(el, cst.StarredElement) for el in pos[0].elements):
+            parts = [value_facts(model, el.value, scope, depth + 1, order) for el in pos[0].elements]
+            dtypes = {f.dtype for f in parts}
+            return ValueFacts(dtypes.pop() if len(dtypes) == 1 else None, False, any(f.random for f in parts))
         random = fn in _RANDOM
         if fn in ("tensor", "as_tensor", "scalar_tensor"):
             lit = _literal_class(pos[0]) if pos else None
@@ -1122,9 +1196,56 @@ def _is_scalar_expr(model: FileModel, e: cst.BaseExpression, scope: Scope | None
                     if p.name.value == e.value:
                         if isinstance(p.default, (cst.Integer, cst.Float)):
                             return True
-                        return p.annotation is not None and _scalar_annotation(p.annotation.annotation)
+                        if p.annotation is not None:
+                            return _scalar_annotation(p.annotation.annotation)
+                        return e.value in _sizes_of(model, owner)
         return False
     return False
+
+
+#: torch.nn layers whose leading positional arguments are sizes (Python ints): how many of them
+_SIZE_ARGS = {"Linear": 2, "Bilinear": 3, "LazyLinear": 1, "Embedding": 2, "EmbeddingBag": 2,
+              "Conv1d": 2, "Conv2d": 2, "Conv3d": 2, "ConvTranspose1d": 2, "ConvTranspose2d": 2, "ConvTranspose3d": 2,
+              "RNN": 2, "LSTM": 2, "GRU": 2, "RNNCell": 2, "LSTMCell": 2, "GRUCell": 2, "MultiheadAttention": 2,
+              "BatchNorm1d": 1, "BatchNorm2d": 1, "BatchNorm3d": 1, "InstanceNorm1d": 1, "InstanceNorm2d": 1,
+              "InstanceNorm3d": 1, "GroupNorm": 2}
+_SIZE_KEYWORDS = frozenset({"in_features", "out_features", "num_embeddings", "embedding_dim", "in_channels",
+                            "out_channels", "input_size", "hidden_size", "embed_dim", "num_heads", "num_features",
+                            "num_groups", "num_channels"})
+
+
+def _sizes_of(model: FileModel, fn: cst.FunctionDef) -> frozenset[str]:
+    """Names the function passes as a size to a torch.nn layer (``nn.Linear(d, attn_dim)``) or to ``range()``.
+
+    A layer's feature and channel counts are Python ints (torch raises on a
+    tensor there), so ``torch.tensor(attn_dim)`` of such a name is 0-d.
+    """
+    idx = use_index(model)
+    got = idx.sizes.get(id(fn))
+    if got is not None:
+        return got
+    out: set[str] = set()
+    for n in walk_nodes(fn.body):
+        if not isinstance(n, cst.Call):
+            continue
+        if isinstance(n.func, cst.Name) and n.func.value == "range":
+            out.update(a.value.value for a in n.args if a.keyword is None and isinstance(a.value, cst.Name))
+            continue
+        q = model.qualify(n.func) or ""
+        if not q.startswith("torch.nn."):
+            continue
+        count = _SIZE_ARGS.get(q.rsplit(".", 1)[-1])
+        if count is None:
+            continue
+        pos = [a for a in n.args if a.keyword is None and not a.star]
+        for a in pos[:count]:
+            if isinstance(a.value, cst.Name):
+                out.add(a.value.value)
+        for a in n.args:
+            if a.keyword is not None and a.keyword.value in _SIZE_KEYWORDS and isinstance(a.value, cst.Name):
+                out.add(a.value.value)
+    got = idx.sizes[id(fn)] = frozenset(out)
+    return got
 
 
 def _scalar_annotation(ann: cst.BaseExpression) -> bool:

@@ -93,3 +93,26 @@ def test_metric_update_cache_serves_float32_after_half():
     m.half()
     assert m.total.dtype == torch.float16
     assert m._weights(torch.ones(3, dtype=torch.float16)).dtype == torch.float32  # the stale entry is served
+
+
+def test_complex_entries_moved_on_read_survive_another_device_and_half():
+    code = next(v.code for v in StaleTensorCache.valid if "moved to the device at hand" in v.why)
+    from flake8_modreg import check
+
+    assert [f for f in check(code) if f.code == "MRG205"] == []
+    m = _class(code, "Rotary")()
+    _, f_cpu = m(torch.ones(2, 4))
+    assert f_cpu.dtype == torch.complex128 and m.freqs_cache
+    meta = m.to("meta")
+    _, f_meta = meta(torch.ones(2, 4, device="meta"))
+    assert f_meta.device.type == "meta"  # the stale CPU entry was moved on its read
+    half = _class(code, "Rotary")()
+    half(torch.ones(2, 4))
+    half = half.half()
+    _, f_half = half(torch.ones(2, 4, dtype=torch.float16))
+    fresh = _class(code, "Rotary")().half()
+    _, f_fresh = fresh(torch.ones(2, 4, dtype=torch.float16))
+    assert f_half.dtype == f_fresh.dtype == torch.complex128  # .half() leaves complex tensors alone: as fresh
+    # the same cache of float entries is reported: .half() would leave float32 entries behind
+    floaty = code.replace("return torch.polar(torch.ones_like(angles), angles)", "return angles.float()")
+    assert [f.code for f in check(floaty) if f.code == "MRG205"] == ["MRG205"]

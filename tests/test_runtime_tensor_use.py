@@ -533,3 +533,141 @@ class M(nn.Module):
     b.load_state_dict(a.state_dict())
     x = torch.ones(2, 3)
     assert not torch.equal(a(x), b(x))
+
+
+def test_a_tensor_of_a_layer_size_parameter_is_0d_silent_and_survives():
+    """`torch.tensor(attn_dim)` where `attn_dim` sizes an nn.Linear: a Python int, so the tensor is 0-d."""
+    src, base = _build("""
+class Base(nn.Module):
+    def __init__(self, enc_dim, attn_dim):
+        super().__init__()
+        self.key = nn.Linear(enc_dim, attn_dim)
+        self.scaling = torch.sqrt(torch.tensor(attn_dim).float())
+
+    def forward(self, x):
+        return self.key(x) / self.scaling
+""", "Base")
+    assert _mrg201(src) == []
+    m = base(3, 4)
+    assert m.scaling.dim() == 0
+    assert m.to("meta")(torch.ones(2, 3, device="meta")).device.type == "meta"
+    assert base(3, 4).half()(torch.ones(2, 3, dtype=torch.float16)).dtype == torch.float16
+    # the same name used as a list (not a size) stays unknown: reported when it meets the input unmoved
+    src2 = src.replace("self.key = nn.Linear(enc_dim, attn_dim)", "self.key = nn.Linear(enc_dim, len(attn_dim))")
+    assert len(_mrg201(src2)) == 1
+    _, base2 = _build(src2[len(HEAD):], "Base")
+    with pytest.raises(RuntimeError):
+        base2(3, [1.0, 2.0, 3.0, 4.0]).to("meta")(torch.ones(2, 3, device="meta"))
+
+
+SCRATCH = """
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(3, 3)
+        self.acc = torch.Tensor()
+        self.count = 0
+
+    def forward(self, x):
+        y = self.proj(x)
+        if self.count % 2 == 0:
+            self.acc = y * 0.5
+        else:
+            self.acc += y * 0.5
+            y = self.acc
+            self.acc = torch.Tensor()
+        self.count += 1
+        return y
+"""
+
+
+def test_scratch_reset_by_the_method_that_updates_it_is_silent_and_survives():
+    """An empty placeholder updated only within a cycle that the same method ends by resetting it."""
+    src, cls = _build(SCRATCH)
+    assert _mrg201(src) == []
+    for conv, dtype, dev in ((lambda m: m.to("meta"), torch.float32, "meta"),
+                             (lambda m: m.half(), torch.float16, "cpu"),
+                             (lambda m: m.to(torch.float64), torch.float64, "cpu")):
+        m = cls()
+        m(torch.ones(2, 3))  # the cycle starts on the CPU in float32 ...
+        m = conv(m)
+        m.count = 0  # ... a converted model starts a new cycle: nothing of the old one is read
+        for _ in range(2):
+            out = m(torch.ones(2, 3, dtype=dtype, device=dev))
+        assert out.dtype == dtype and out.device.type == dev
+    # the empty placeholder itself cannot be updated: shapes do not broadcast
+    with pytest.raises(RuntimeError):
+        torch.Tensor().add_(torch.ones(2, 3))
+    # without the reset it is a running value: reported
+    kept = SCRATCH.replace("            self.acc = torch.Tensor()\n", "")
+    assert any("updated" in msg for msg in _mrg201(HEAD + kept))
+
+
+def test_a_custom_kernel_argument_is_silent_its_device_contract_is_its_own():
+    """`torch.ops.<ns>.<op>(ids, self.sizes)`: a custom kernel may take sizes on the CPU beside device inputs."""
+    lib_ns = "modreg_probe"
+    if not hasattr(torch.ops, lib_ns) or not hasattr(getattr(torch.ops, lib_ns), "bucket"):
+        @torch.library.custom_op(f"{lib_ns}::bucket", mutates_args=())
+        def bucket(ids: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
+            return ids // sizes.to(ids.device)
+
+        @bucket.register_fake
+        def _(ids, sizes):
+            return torch.empty_like(ids)
+
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.sizes = torch.tensor([2, 2, 2])
+
+    def forward(self, ids):
+        return torch.ops.modreg_probe.bucket(ids.long(), self.sizes)
+""")
+    assert _mrg201(src) == []
+    assert cls().to("meta")(torch.ones(3, device="meta")).device.type == "meta"
+    assert cls().half()(torch.ones(3, dtype=torch.float16)).tolist() == [0, 0, 0]
+    # the same tensor in an aten op beside the input is reported, and fails there
+    aten = src.replace("torch.ops.modreg_probe.bucket(ids.long(), self.sizes)", "torch.div(ids.long(), self.sizes)")
+    assert len(_mrg201(aten)) == 1
+    _, acls = _build(aten[len(HEAD):])
+    with pytest.raises(RuntimeError):
+        acls().to("meta")(torch.ones(3, device="meta"))
+
+
+def test_an_annotated_plain_list_is_silent_though_torch_treats_it_as_any_list():
+    """MRG101's declared-plain exemption is the author's opt-out, not a runtime difference: shown honestly."""
+    from flake8_modreg.rules.layers_in_plain_list import LayersInPlainList
+
+    code = next(v.code for v in LayersInPlainList.valid if "declared plain" in v.why)
+    assert [f for f in check(code) if f.code == "MRG101"] == []
+    ns = {"__name__": "modreg_declared_probe"}
+    exec(compile(code, "<probe>", "exec"), ns)
+    m = ns["Sharded"]()
+    assert list(m.parameters()) == [] and m.state_dict() == {}  # torch does not register them either way
+    unannotated = code.replace(": List[nn.Module]", "")
+    assert [f.code for f in check(unannotated) if f.code == "MRG101"] == ["MRG101"]
+
+
+def test_a_to_override_does_not_run_when_a_parent_moves_so_it_is_still_reported():
+    """Only `_apply` runs for every module of a tree: a child's own `to()` override is skipped by `parent.to()`."""
+    src, cls = _build("""
+class Norm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mean = torch.zeros(3)
+
+    def to(self, device):
+        self = super().to(device)
+        self.mean = self.mean.to(device)
+        return self
+
+    def forward(self, x):
+        return x - self.mean
+""", "Norm")
+    assert len(_mrg201(src)) == 1
+    assert cls().to("meta")(torch.ones(2, 3, device="meta")).device.type == "meta"  # on its own, the override works
+    parent = nn_parent = torch.nn.Sequential(cls()).to("meta")  # as a child it is never called
+    assert nn_parent[0].mean.device.type == "cpu"
+    with pytest.raises(RuntimeError):
+        parent(torch.ones(2, 3, device="meta"))

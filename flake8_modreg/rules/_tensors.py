@@ -67,7 +67,7 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
 
     Never reported: complex tensors (``register_buffer`` would be harmful:
     ``.to(torch.bfloat16)`` drops the imaginary part), attributes converted
-    by an ``_apply``/``to``/``cuda`` override of some class of the file,
+    by an ``_apply`` override of some class of the file (torch runs it for every module of a tree),
     tensors made on (or moved to) a device the code names in ``__init__``, and
     every other pattern of use (moved and cast at each use, Python-only use,
     indexing, placeholders overwritten before they are read).
@@ -88,12 +88,49 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
             if r.kind == MOVED and not r.cast and (facts.dtype == "float" or not r.via_layer):
                 # a sub-module may take integer ids (an embedding): only a known float tensor is sure to break it
                 return AtLine(f"is moved but not cast in {r.method}() at line {{line}}", r.node)
+    scratch = _scratch_methods(model, a, uses.writes)
     for method, node, how in uses.writes:
-        if how == "update":
+        if how == "update" and method not in scratch:
             return AtLine(f"is updated in {method}() at line {{line}} but not saved", node)
     if (facts.random or _randomly_initialized(model, cls, a.attr)) and not any(how == "overwrite" for _, _, how in uses.writes):
         return "holds random values that are never saved"
     return None
+
+
+def _empty(model: FileModel, e: cst.BaseExpression) -> bool:
+    """An empty placeholder: ``torch.Tensor()``, ``torch.empty(0)``, ``torch.zeros(0)``, ``torch.tensor([])``."""
+    if not isinstance(e, cst.Call):
+        return False
+    q = model.qualify(e.func) or ""
+    if not q.startswith("torch."):
+        return False
+    pos = [x.value for x in e.args if x.keyword is None]
+    fn = q.rsplit(".", 1)[-1]
+    if fn in ("Tensor", "FloatTensor", "LongTensor") and not e.args:
+        return True
+    if fn in ("tensor", "as_tensor") and len(pos) == 1 and isinstance(pos[0], (cst.List, cst.Tuple)):
+        return not pos[0].elements
+    return fn in ("empty", "zeros", "ones") and len(pos) == 1 and isinstance(pos[0], cst.Integer) and pos[0].evaluated_value == 0
+
+
+def _scratch_methods(model: FileModel, a: SelfAssign, writes) -> set[str]:
+    """Methods that update an empty placeholder and also reset it to that placeholder: per-cycle scratch.
+
+    ``self.acc = torch.Tensor()`` in ``__init__``, then a sampler's ``step()``
+    that overwrites it, accumulates into it over a few calls and resets it to
+    ``torch.Tensor()``: an update cannot apply to the empty value (the shapes
+    do not broadcast), so it only ever updates a value that ``step()`` made
+    from its inputs, and the cycle ends with the reset. Nothing of it outlives
+    the cycle, so ``state_dict()`` has nothing to save.
+    """
+    if not _empty(model, a.value):
+        return set()
+    init = model.module.code_for_node(a.value)
+    out = set()
+    for method, node, how in writes:
+        if how == "overwrite" and isinstance(node, cst.Assign) and model.module.code_for_node(node.value) == init:
+            out.add(method)
+    return out
 
 
 #: in-place random initialisers (``nn.init.trunc_normal_(self.w)``, timm's ``trunc_normal_``, ``self.w.normal_()``)

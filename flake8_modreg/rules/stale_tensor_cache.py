@@ -46,6 +46,12 @@ class StaleTensorCache(Rule):
     dtype conversions leave integer tensors alone, and another device gets
     its own entry.
 
+    Silent too when every entry read back is moved to the device at hand in
+    the method that reads it (`v = self.c.get(k)`, then `v = v.to(device)`,
+    often under `if v.device != device`) and the entries are complex,
+    integer or bool: `.half()`/`.float()` convert only floating-point
+    tensors, so nothing stale is ever served (a complex RoPE table cache).
+
     Silent when an `_apply` override of the class (or a same-file base) refers
     to the attribute (`self.bias_cache = {}` or `self.bias_cache.clear()`, as
     timm's LeViT, EfficientFormer and TinyViT do), and when what is stored is
@@ -284,6 +290,36 @@ class StaleTensorCache(Rule):
             """,
             why="integer labels cached under the device they were made on: right for every device and dtype",
         ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            def rope_table(n, dim, offset=0):
+                angles = torch.outer(torch.arange(n) + offset, torch.arange(dim, dtype=torch.float64))
+                return torch.polar(torch.ones_like(angles), angles)
+
+            class Rotary(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.proj = nn.Linear(4, 4)
+                    self.freqs_cache = {}
+
+                def _freqs(self, offset, device):
+                    freqs = self.freqs_cache.get(offset)
+                    if freqs is None:
+                        freqs = torch.cat([rope_table(8, 2, offset), rope_table(8, 2, offset + 1)], dim=1)
+                    if freqs.device != device:
+                        freqs = freqs.to(device)
+                    self.freqs_cache[offset] = freqs
+                    return freqs
+
+                def forward(self, x):
+                    f = self._freqs(0, x.device)
+                    return self.proj(x), f
+            """,
+            why="complex entries moved to the device at hand on every read: nothing stale is served",
+        ),
     )
 
     def check(self, model: FileModel, report: Reporter) -> None:
@@ -312,7 +348,7 @@ class StaleTensorCache(Rule):
                         and _tensorish(model, state, m.value, m.scope, m.order)
                     ]
                     if fills and not all(_device_keyed_integers(model, f) for f in fills) and \
-                            _read_back(model, chain, a.attr, path):
+                            _read_back(model, chain, a.attr, path) and not _healed_on_read(model, chain, a.attr, path, fills):
                         fills_by_path = fills
                         break
                 if fills_by_path:
@@ -356,6 +392,59 @@ def _read_back(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, path:
                     continue  # self.c = {}
                 return True
     return False
+
+
+def _healed_on_read(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, path: set[str], fills) -> bool:
+    """Every entry read back is moved to the device at hand, and no dtype conversion applies to the entries.
+
+    ``v = self.c.get(k)`` (or ``self.c[k]``) followed in the same method by
+    ``v = v.to(device)`` (often under ``if v.device != device``): a converted
+    model gets its entries moved on their next read. Complex, integer and bool
+    entries are left alone by ``.half()``/``.float()`` (torch converts only
+    floating-point tensors), and none of them is computed from the module's
+    state, so a fresh entry would have the very same dtype.
+    """
+    if not all(value_facts(model, f.value, f.scope, order=f.order).dtype in ("complex", "int", "bool") for f in fills):
+        return False
+    idx = use_index(model)
+    healed = False
+    for c in chain:
+        for name, meth in c.methods.items():
+            if name not in path or meth.self_name is None:
+                continue
+            m = idx.method(meth)
+            for occ in m.self_reads(attr):
+                p = m.parent.get(id(occ))
+                if isinstance(p, cst.Attribute) and p.value is occ and p.attr.value in _FILLS:
+                    continue
+                if isinstance(p, cst.Subscript) and p.value is occ:
+                    gp = m.parent.get(id(p))
+                    if isinstance(gp, cst.AssignTarget) and gp.target is p:
+                        continue  # a fill
+                    got = p
+                elif isinstance(p, cst.Attribute) and p.value is occ and p.attr.value == "get":
+                    got = m.parent.get(id(p))
+                elif isinstance(p, cst.ComparisonTarget) or (isinstance(p, cst.AssignTarget) and p.target is occ):
+                    continue  # `k in self.c`, `self.c = {}`
+                else:
+                    return False
+                stmt = m.parent.get(id(got))
+                if not (isinstance(stmt, cst.Assign) and stmt.value is got and len(stmt.targets) == 1
+                        and isinstance(stmt.targets[0].target, cst.Name)):
+                    return False
+                local = stmt.targets[0].target.value
+                after = m.index[id(stmt)]
+                if not any(
+                    isinstance(n, cst.Assign) and m.index[id(n)] > after and len(n.targets) == 1
+                    and isinstance(n.targets[0].target, cst.Name) and n.targets[0].target.value == local
+                    and isinstance(n.value, cst.Call) and isinstance(n.value.func, cst.Attribute)
+                    and n.value.func.attr.value in ("to", "cuda")
+                    and isinstance(n.value.func.value, cst.Name) and n.value.func.value.value == local
+                    for n in m.nodes
+                ):
+                    return False
+                healed = True
+    return healed
 
 
 def _device_keyed_integers(model: FileModel, fill) -> bool:

@@ -45,7 +45,9 @@ class TensorAsPlainAttribute(Rule):
     - a **0-d tensor** (`torch.tensor(0.5)`, `torch.sqrt(torch.tensor(d))`),
       or one element of a 1-d one (`self.stride[0]` of `torch.zeros(n)`): a
       0-d CPU tensor combines with tensors on any device and does not
-      promote a half-precision input, like a Python number;
+      promote a half-precision input, like a Python number (a parameter
+      that sizes a torch layer, `nn.Linear(d, attn_dim)`, or a `range()`, is
+      a Python int: `torch.tensor(attn_dim)` is 0-d);
     - tensors **moved and cast at every use** (`self.m.to(x)`,
       `self.m.type_as(x)`, `.to(device=x.device, dtype=x.dtype)`), or only
       moved when they are not floating (`self.idx.to(x.device)`), or only
@@ -60,11 +62,23 @@ class TensorAsPlainAttribute(Rule):
       reads them (`self.att = torch.Tensor()`, then `self.att = w` in
       forward), including through a helper we cannot see into
       (`self.a = to_device(x, self.a)`);
+    - **per-cycle scratch**: an empty placeholder (`torch.Tensor()`,
+      `torch.empty(0)`) that a method updates (`self.acc += y`) and also
+      resets to that very placeholder (a sampler's running sum over a few
+      `step()` calls): the empty value cannot be updated (the shapes do not
+      broadcast), so only values that method made from its inputs are, and
+      nothing outlives the cycle;
+    - arguments of **custom kernels** (`torch.ops.<namespace>.<op>(...)`, not
+      `torch.ops.aten`): the kernel's device contract is its own (block sizes
+      and offsets are often taken on the CPU);
     - attributes the class **moves itself** (`self.a = self.a.to(x)` in some
       method): every read is then judged as a moved (and, with `.to(x)`,
       cast) one;
-    - attributes that a **converter override** in the file (`_apply`, `to`,
-      `cuda`, `half`, ...) touches (`m.stride = fn(m.stride)`);
+    - attributes that an **`_apply` override** in the file touches
+      (`m.stride = fn(m.stride)`): torch calls `_apply` on every module of
+      the tree for `.to()`/`.half()`. A `to`/`cuda` override does *not*
+      count: it only runs when called on that very module, never when a
+      parent is moved;
     - tensors **placed on a device the code names** in `__init__`
       (`torch.zeros(n, device=self.device)`, `.to("cuda")`, `.cuda()`, a
       required `device` argument; not `device=None`, `"cpu"`, nor a
