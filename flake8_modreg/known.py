@@ -356,6 +356,29 @@ MINDSPORE_ONLY_CELL_METHODS: dict[str, str] = {
 }
 
 
+#: torch.nn layers that hold no parameters or buffers whatever their arguments, and behave the same in
+#: train() and eval(): nothing of them is saved, converted or switched, so registering them changes nothing.
+#: Checked against the installed torch by tests/test_runtime_stateless.py (built, no state, train == eval).
+TORCH_STATELESS_LAYERS = frozenset(
+    "AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d "
+    "AvgPool1d AvgPool2d AvgPool3d CELU ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d "
+    "ConstantPad2d ConstantPad3d CosineSimilarity ELU Flatten Fold GELU GLU Hardshrink Hardsigmoid Hardswish "
+    "Hardtanh Identity LPPool1d LPPool2d LPPool3d LeakyReLU LogSigmoid LogSoftmax MaxPool1d MaxPool2d MaxPool3d "
+    "Mish PairwiseDistance PixelShuffle PixelUnshuffle ReLU ReLU6 ReflectionPad1d ReflectionPad2d ReflectionPad3d "
+    "ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU SiLU Sigmoid Softmax Softmax2d Softmin Softplus "
+    "Softshrink Softsign Tanh Tanhshrink Threshold Unflatten Unfold Upsample UpsamplingBilinear2d "
+    "UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d".split()
+)
+
+
+def stateless_layer(qualified: str | None) -> bool:
+    """``torch.nn.ReLU`` and the like: see ``TORCH_STATELESS_LAYERS``."""
+    if not qualified:
+        return False
+    q = normalize(qualified)
+    return q.startswith("torch.nn.") and q.count(".") == 2 and q[len("torch.nn."):] in TORCH_STATELESS_LAYERS
+
+
 # --- layer state (MRG403) and reachable attribute names (MRG404) ---------------
 
 _TORCH_STATE: dict = _known_data.TORCH.get("nn_stateful", {})

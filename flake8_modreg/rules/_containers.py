@@ -7,8 +7,9 @@ from typing import Iterator
 
 import libcst as cst
 
+from .. import known
 from ..findings import Applicability, Fix
-from ..uses import exclusive_branches
+from ..uses import exclusive_branches, use_index
 from ..model import ClassFacts, FileModel, Kind, SelfAssign, Tag, dotted_name
 from ._fixes import MINDSPORE_CELLDICT_ATTRS, TORCH_MODULE_ATTRS, ancestry_takes_children, call, simple_assign, spell
 
@@ -87,7 +88,86 @@ def plain_containers(model: FileModel) -> Iterator[PlainContainer]:
                 else:
                     elems |= set(mk.elems) if mk.tag in (Tag.LIST, Tag.DICT) else {Kind(Tag.OTHER)}
             kind = Kind(k.tag, elems=frozenset(elems))
+            if _only_stateless_modules(model, cls, a) or (k.tag is Tag.DICT and _keyword_config(model, cls, a.attr)):
+                continue
             yield PlainContainer(cls, a, kind, _spelling(a.value, kind))
+
+
+def _keyword_config(model: FileModel, cls: ClassFacts, attr: str) -> bool:
+    """Every read of the dict is ``**self.<attr>`` in a call: keyword arguments handed to constructors.
+
+    ``self.kw = dict(act=act_layer, k=3)`` then ``Block(**self.kw)``: a layer
+    in it reaches the model only through the callee, which registers it as its
+    own attribute; the dict itself is configuration.
+    """
+    idx = use_index(model)
+    reads = 0
+    for c in idx.family(cls):
+        for meth in c.methods.values():
+            if meth.self_name is None or attr not in meth.self_attrs:
+                continue
+            m = idx.method(meth)
+            for occ in m.self_reads(attr):
+                p = m.parent.get(id(occ))
+                if isinstance(p, cst.AssignTarget) and p.target is occ:
+                    continue
+                if not (isinstance(p, cst.Arg) and p.star == "**" and p.value is occ):
+                    return False
+                reads += 1
+    return reads > 0
+
+
+def _items(e: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+    """The element expressions of a container display, comprehension or ``list(...)``; None when unknown."""
+    if isinstance(e, (cst.List, cst.Tuple, cst.Set)):
+        if any(isinstance(el, cst.StarredElement) for el in e.elements):
+            return None
+        return [el.value for el in e.elements]
+    if isinstance(e, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        return [e.elt]
+    if isinstance(e, cst.Dict):
+        if any(isinstance(el, cst.StarredDictElement) for el in e.elements):
+            return None
+        return [el.value for el in e.elements]
+    if isinstance(e, cst.DictComp):
+        return [e.value]
+    if isinstance(e, cst.Call) and isinstance(e.func, cst.Name) and e.func.value in ("list", "tuple", "dict"):
+        if not e.args:
+            return []
+        if e.func.value == "dict" and all(a.keyword is not None for a in e.args):
+            return [a.value for a in e.args]
+        return _items(e.args[0].value) if len(e.args) == 1 and e.args[0].keyword is None else None
+    return None
+
+
+def _only_stateless_modules(model: FileModel, cls: ClassFacts, a: SelfAssign) -> bool:
+    """Every module the container ever holds is a stateless, mode-free torch layer (``nn.ReLU()``, ``nn.Identity()``).
+
+    Such layers have no parameters or buffers and behave the same in
+    ``train()`` and ``eval()``: registering them would change nothing that
+    ``.to()``, ``.half()``, ``state_dict()`` or ``.eval()`` does.
+    """
+    items = _items(a.value)
+    if items is None:
+        return False
+    exprs = [(e, a.scope, a.order) for e in items]
+    for m in cls.mutations:
+        if m.attr == a.attr:
+            more = [m.value] if m.op == "elem" else _items(m.value)
+            if more is None:
+                return False
+            exprs.extend((e, m.scope, m.order) for e in more)
+    modules = 0
+    for e, scope, order in exprs:
+        k = model.kind_of(e, scope, order)
+        if k.tag in (Tag.LIST, Tag.DICT):
+            return False  # nested containers: keep it simple
+        if k.tag not in (Tag.LAYER, Tag.REGISTERED):
+            continue
+        if not (isinstance(e, cst.Call) and known.stateless_layer(model.qualify(e.func))):
+            return False
+        modules += 1
+    return modules > 0
 
 
 #: annotations that declare a plain container (``typing`` and builtin spellings)

@@ -19,6 +19,13 @@ class LayersInPlainDict(Rule):
     `state_dict()` (not saved), and `.to(device)`/`.eval()` skip them, with no
     error anywhere.
 
+    Not reported: a dict read only as keyword arguments, `Block(**self.kw)`
+    (configuration: a layer in it reaches the model through the callee,
+    which registers it as its own attribute, and `.to()` converts that same
+    object), and a dict whose modules are all stateless, mode-free torch
+    layers (`nn.ReLU()`, `nn.Identity()`, pooling, padding: nothing to save,
+    convert or switch). Runtime truth: `tests/test_runtime_stateless.py`.
+
     MindSpore runtime truth: `tests/test_mindspore_fix_truth.py` builds the
     MindSpore example before and after the fix (no parameters in a plain
     dict; all of them in `nn.CellDict`), and checks `CellDict`'s reserved
@@ -218,6 +225,31 @@ class LayersInPlainDict(Rule):
     )
 
     valid = (
+        Valid(
+            """
+            import torch.nn as nn
+
+            class Block(nn.Module):
+                def __init__(self, dim, act=None, k=3):
+                    super().__init__()
+                    self.proj = nn.Conv1d(dim, dim, k, padding=k // 2)
+                    self.act = act if act is not None else nn.Identity()
+
+                def forward(self, x):
+                    return self.act(self.proj(x))
+
+            class Stack(nn.Module):
+                def __init__(self, dim=4, act=None):
+                    super().__init__()
+                    self.kw = dict(act=act or nn.SiLU(), k=3)
+                    self.blocks = nn.Sequential(Block(dim, **self.kw), Block(dim, **self.kw))
+                    self.acts = {"pre": nn.ReLU(), "post": nn.Identity()}
+
+                def forward(self, x):
+                    return self.acts["post"](self.blocks(self.acts["pre"](x)))
+            """,
+            why="a dict read only as **keyword arguments, and a dict of stateless layers",
+        ),
         Valid(
             """
             import torch.nn as nn

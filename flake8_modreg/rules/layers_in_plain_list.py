@@ -42,6 +42,13 @@ class LayersInPlainList(Rule):
     containers of modules were deliberate (docs/accuracy.md). A container
     annotated `nn.ModuleList` but assigned a plain list is still reported.
 
+    Nor are lists whose layers are all stateless, mode-free torch layers
+    (`[nn.ReLU(), nn.Identity(), nn.MaxPool2d(2)]`): they hold no parameters
+    or buffers and behave the same in `train()` and `eval()`, so registering
+    them changes nothing (`known.TORCH_STATELESS_LAYERS`, checked class by
+    class under torch in `tests/test_runtime_stateless.py`). A `Dropout`
+    or a norm layer in the list makes it reported again.
+
     MindSpore runtime truth: `tests/test_mindspore_fix_truth.py` builds the
     MindSpore example before and after the fix (no parameters in a plain
     list; all of them in `nn.CellList`).

@@ -1,0 +1,96 @@
+"""Runtime truth for the containers of stateless layers that MRG101/MRG102 leave alone.
+
+``known.TORCH_STATELESS_LAYERS`` claims: no parameters or buffers whatever
+the arguments, and the same behaviour in ``train()`` and ``eval()``.  Checked
+against the installed torch, class by class; then a module holding such
+layers in a plain list and dict is shown to survive ``.to()``, ``.half()``,
+``.eval()`` and ``state_dict()`` exactly like its registered twin.
+"""
+
+import importlib.util
+import inspect
+import pathlib
+
+import pytest
+
+from flake8_modreg import check, known
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+_spec = importlib.util.spec_from_file_location(
+    "gen_known", pathlib.Path(__file__).resolve().parent.parent / "scripts" / "gen_known.py"
+)
+gen_known = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(gen_known)
+
+#: constructor parameters through which a layer could take state
+_STATEFUL_ARGS = {"weight", "bias", "affine", "elementwise_affine", "track_running_stats", "num_parameters",
+                  "init", "device", "dtype", "pos_weight"}
+
+
+@pytest.mark.parametrize("name", sorted(known.TORCH_STATELESS_LAYERS))
+def test_listed_layer_has_no_state_and_no_mode(name):
+    cls = getattr(nn, name)
+    inst = gen_known._build(cls, {})
+    assert inst is not None, f"nn.{name} could not be built from small arguments"
+    assert list(inst.parameters()) == [] and list(inst.buffers()) == []
+    assert not _STATEFUL_ARGS & set(inspect.signature(cls).parameters)
+    for klass in cls.__mro__:
+        if klass is nn.Module or not klass.__module__.startswith("torch.nn"):
+            continue
+        assert "training" not in inspect.getsource(klass), f"nn.{name} reads self.training"
+
+
+CODE = """
+import torch
+import torch.nn as nn
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 4)
+        self.acts = [nn.ReLU(), nn.Identity(), nn.GELU()]
+        self.pools = {"avg": nn.AdaptiveAvgPool1d(2), "max": nn.AdaptiveMaxPool1d(2)}
+
+    def forward(self, x):
+        y = self.proj(x)
+        for act in self.acts:
+            y = act(y)
+        return self.pools["avg"](y.unsqueeze(1)) + self.pools["max"](y.unsqueeze(1))
+"""
+
+
+def test_plain_containers_of_stateless_layers_are_silent_and_behave_like_registered_ones():
+    assert [f.code for f in check(CODE) if f.code in ("MRG101", "MRG102")] == []
+    ns = {"__name__": "modreg_stateless_probe"}
+    exec(compile(CODE, "<probe>", "exec"), ns)
+    twin_code = CODE.replace("self.acts = [", "self.acts = nn.ModuleList([").replace("nn.GELU()]", "nn.GELU()])")
+    twin_code = twin_code.replace('self.pools = {', 'self.pools = nn.ModuleDict({').replace("(2)}", "(2)})")
+    exec(compile(twin_code, "<twin>", "exec"), tw := {"__name__": "modreg_stateless_twin"})
+    plain, twin = ns["Head"](), tw["Head"]()
+    assert plain.state_dict().keys() == twin.state_dict().keys()  # nothing more to save
+    twin.load_state_dict(plain.state_dict())
+    x = torch.randn(2, 4)
+    assert torch.equal(plain.eval()(x), twin.eval()(x))
+    assert plain.to("meta")(torch.ones(2, 4, device="meta")).device.type == "meta"
+    half = ns["Head"]().half()
+    assert half(torch.ones(2, 4, dtype=torch.float16)).dtype == torch.float16
+    # one stateful or mode-dependent layer in the list and it is reported again
+    for other in ("nn.Dropout(0.5)", "nn.LayerNorm(4)"):
+        assert [f.code for f in check(CODE.replace("nn.Identity()", other)) if f.code == "MRG101"] == ["MRG101"]
+
+
+def test_a_keyword_config_dict_reaches_the_model_through_the_callee():
+    from flake8_modreg.rules.layers_in_plain_dict import LayersInPlainDict
+
+    code = next(v.code for v in LayersInPlainDict.valid if "**keyword" in v.why)
+    assert [f for f in check(code) if f.code == "MRG102"] == []
+    ns = {"__name__": "modreg_kwcfg_probe"}
+    exec(compile(code, "<probe>", "exec"), ns)
+    shared = nn.Linear(4, 4)
+    m = ns["Stack"](act=shared)
+    assert any(p is shared.weight for p in m.parameters())  # registered by the Block that received it
+    m = m.to(torch.float64)
+    assert m.kw["act"].weight.dtype == torch.float64  # the dict holds that same, converted object
+    assert m(torch.ones(2, 4, 4, dtype=torch.float64)).dtype == torch.float64
