@@ -94,3 +94,22 @@ def test_a_keyword_config_dict_reaches_the_model_through_the_callee():
     m = m.to(torch.float64)
     assert m.kw["act"].weight.dtype == torch.float64  # the dict holds that same, converted object
     assert m(torch.ones(2, 4, 4, dtype=torch.float64)).dtype == torch.float64
+
+
+def test_a_called_container_of_a_stateless_layer_is_still_reported_and_raises():
+    code = """
+import torch.nn as nn
+
+class Down(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pool = (nn.AvgPool1d(2),)
+
+    def forward(self, x):
+        return self.pool(x)
+"""
+    assert [(f.code, f.line) for f in check(code) if f.code == "MRG101"] == [("MRG101", 7)]
+    ns = {"__name__": "modreg_called_probe"}
+    exec(compile(code, "<probe>", "exec"), ns)
+    with pytest.raises(TypeError):
+        ns["Down"]()(torch.ones(1, 1, 4))

@@ -147,6 +147,8 @@ def _only_stateless_modules(model: FileModel, cls: ClassFacts, a: SelfAssign) ->
     ``train()`` and ``eval()``: registering them would change nothing that
     ``.to()``, ``.half()``, ``state_dict()`` or ``.eval()`` does.
     """
+    if any(c.name == a.attr for c in cls.self_calls):
+        return False  # `self.pool = (nn.AvgPool2d(2),)` then `self.pool(x)`: the container itself is called
     items = _items(a.value)
     if items is None:
         return False

@@ -47,7 +47,9 @@ class LayersInPlainList(Rule):
     or buffers and behave the same in `train()` and `eval()`, so registering
     them changes nothing (`known.TORCH_STATELESS_LAYERS`, checked class by
     class under torch in `tests/test_runtime_stateless.py`). A `Dropout`
-    or a norm layer in the list makes it reported again.
+    or a norm layer in the list makes it reported again, and so does calling the
+    container itself (`self.pool = (nn.AvgPool2d(2),)` then `self.pool(x)`: a
+    trailing comma made a 1-tuple).
 
     MindSpore runtime truth: `tests/test_mindspore_fix_truth.py` builds the
     MindSpore example before and after the fix (no parameters in a plain
