@@ -101,3 +101,24 @@ def test_mrg306_interface_typed_attribute_must_be_called_through_forward_under_t
     assert torch.equal(scripted(torch.ones(2), "a"), torch.full((2,), 4.0))
     with pytest.raises(Exception):  # calling the interface-typed module directly does not compile
         torch.jit.script(importlib.import_module("modreg_iface_call").Wrapper())
+
+
+def test_a_forward_ending_in_a_library_effect_runs_for_it_and_a_dropped_value_breaks_the_next_layer(caplog):
+    import logging
+
+    import torch
+
+    from flake8_modreg import check
+    from flake8_modreg.rules.forward_returns_nothing import ForwardReturnsNothing
+
+    code = next(v.code for v in ForwardReturnsNothing.valid if "library function" in v.why)
+    assert [f for f in check(code) if f.code == "MRG305"] == []
+    ns = {"__name__": "modreg_effect_probe"}
+    exec(compile(code, "<probe>", "exec"), ns)
+    with caplog.at_level(logging.INFO):
+        assert ns["Guide"]()(torch.ones(2, 4), ["z"]) is None
+    assert any(r.getMessage().startswith("z: ") for r in caplog.records)  # the effect is what it is for
+    bad = next(i.code for i in ForwardReturnsNothing.invalid if "called last" in i.title)
+    exec(compile(bad, "<bad>", "exec"), ns2 := {"__name__": "modreg_dropped_probe"})
+    with pytest.raises((TypeError, AttributeError)):
+        torch.nn.Sequential(ns2["B"](), torch.nn.Linear(4, 4))(torch.ones(2, 4))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..model import ClassFacts, FileModel, MethodFacts
+from ..model import ClassFacts, FileModel, MethodFacts, dotted_name
 from ._base import Invalid, Reporter, Rule, Valid
 from ._entry import entry_points
 
@@ -42,6 +42,48 @@ def _side_effects(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> bool:
     return False
 
 
+#: namespaces whose functions compute values: a call of one as the last statement drops a result
+_VALUE_NAMESPACES = ("torch", "math", "numpy", "mindspore", "einops", "functools", "operator", "builtins")
+
+
+def _ends_in_library_effect(model: FileModel, meth: MethodFacts) -> bool:
+    """The last statement is a call of an imported library function used as a statement (``pyro.sample(...)``).
+
+    A forward whose final act is handing something to a library function,
+    with its result discarded, is run for that effect (recording a sample
+    site, logging, emitting an event); a forgotten ``return`` leaves a
+    *value* behind instead (``x = self.fc(x)``, ``self.fc(x)``, ``F.relu(x)``).
+    Found by descending into the last statement of ``with``/``for`` blocks
+    and of every branch of a final ``if``; calls of torch/math/numpy functions, builtins and the class's own
+    methods still count as dropped values.
+    """
+    return _last_is_effect(model, meth.node.body, 0)
+
+
+def _last_is_effect(model: FileModel, block: cst.BaseSuite, depth: int) -> bool:
+    stmts = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    if not stmts or depth > 8:
+        return False
+    stmt = stmts[-1]
+    if isinstance(stmt, (cst.With, cst.For, cst.While)) and not getattr(stmt, "orelse", None):
+        return _last_is_effect(model, stmt.body, depth + 1)
+    if isinstance(stmt, cst.If):  # every branch ends in an effect
+        if not _last_is_effect(model, stmt.body, depth + 1):
+            return False
+        other = stmt.orelse
+        if other is None:  # the path around the if ends in the statement before it
+            return len(stmts) == 1 or _last_is_effect(model, cst.IndentedBlock(body=[stmts[-2]]), depth + 1)
+        return _last_is_effect(model, other.body if isinstance(other, cst.Else) else cst.IndentedBlock(body=[other]), depth + 1)
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1 or not isinstance(stmt.body[0], cst.Expr):
+        return False
+    call = stmt.body[0].value
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+        return False
+    dotted = dotted_name(call.func)
+    q = model.imports.qualify(dotted) if dotted else None
+    return q is not None and q.split(".")[0] not in _VALUE_NAMESPACES
+
+
 class ForwardReturnsNothing(Rule):
     """
     ## What it does
@@ -65,7 +107,12 @@ class ForwardReturnsNothing(Rule):
       in-place tensor method (`self.avg.mul_(m).add_(x)`), stores into an
       argument or global (`outputs.append(x)`), or delegates to a method of the
       class that itself returns nothing. Such forwards exist (EMA updaters,
-      feature collectors); when in doubt the rule stays silent.
+      feature collectors); when in doubt the rule stays silent;
+    - a method whose last statement hands something to an imported library
+      function and drops its result (`pyro.sample("z", d)`, also inside a
+      final `with`/`for` block): it runs for that effect. Calls of torch,
+      math or numpy functions, builtins and the class's own layers there are
+      dropped values and are reported.
 
     ## Why is this bad?
     Calling the module returns `None`. Nothing raises there: the next layer or
@@ -174,6 +221,35 @@ class ForwardReturnsNothing(Rule):
             at=[(8, 8)],
             title="MindSpore: a bare `return`, and returns only in a nested def and a lambda",
         ),
+        Invalid(
+            """
+            import logging
+            import torch
+            import torch.nn.functional as F
+            from torch import nn
+
+            class A(nn.Module):
+                def forward(self, x):
+                    F.relu(x)
+
+            class B(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.fc = nn.Linear(4, 4)
+
+                def forward(self, x):
+                    with torch.no_grad():
+                        self.fc(x)
+
+            class C(nn.Module):
+                def forward(self, x, debug=False):
+                    x = x * 2
+                    if debug:
+                        logging.info("x: %s", x)
+            """,
+            at=[(7, 8), (15, 8), (20, 8)],
+            title="a torch function or a layer called last, a value computed before a conditional log: dropped",
+        ),
     )
 
     valid = (
@@ -203,6 +279,26 @@ class ForwardReturnsNothing(Rule):
                     return
             """,
             why="a raise followed by dead statements: the body still ends in raise",
+        ),
+        Valid(
+            """
+            import logging
+
+            import torch.nn as nn
+
+            log = logging.getLogger(__name__)
+
+            class Guide(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.loc = nn.Linear(4, 2)
+
+                def forward(self, x, names):
+                    loc = self.loc(x)
+                    for name in names:
+                        logging.info("%s: %s", name, loc.mean())
+            """,
+            why="the last statement hands the value to an imported library function (run for that effect)",
         ),
         Valid(
             """
@@ -306,6 +402,6 @@ class ForwardReturnsNothing(Rule):
                 continue  # `-> None`: declared to return nothing (a module that updates state in place)
             if any(d.rsplit(".", 1)[-1] in _ABSTRACT for d in meth.decorators):
                 continue
-            if meth.is_stub or _side_effects(model, cls, meth):
+            if meth.is_stub or _side_effects(model, cls, meth) or _ends_in_library_effect(model, meth):
                 continue
             report(meth.node.name, method=meth.name, cls=cls.name, unit="module" if cls.framework == "torch" else "cell")
