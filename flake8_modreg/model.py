@@ -975,6 +975,26 @@ class FileModel:
             fw = self.resolver.class_framework(q)
         return fw
 
+    def may_inherit(self, cls: ClassFacts, name: str, framework=None) -> bool:
+        """Could a base that is not in this file provide ``name`` to ``cls``?
+
+        A base imported from a file the resolver cannot read (or any other-file base without a resolver)
+        may; a base in another file read through the resolver may only when it, or one of its bases,
+        binds the name or cannot be fully read.  Framework bases (``torch.nn.Linear``) are answered by
+        ``framework(q)`` (by default: they may provide ``forward``/``construct`` unless
+        ``known.forward_providing`` says they do not, as in :meth:`ClassFacts.may_inherit`).
+        """
+        for c in (cls, *cls.ancestors()):
+            if c.unknown_bases:
+                return True
+            for b in c.framework_bases:
+                if known.framework_of_class(b):
+                    if framework(b) if framework is not None else known.forward_providing(b):
+                        return True
+                elif self.resolver is None or self.resolver.class_defines(b, name, framework) is not False:
+                    return True
+        return False
+
     def class_value_framework(self, e: cst.BaseExpression, scope: Scope | None, order: int | None = None, depth: int = 0) -> str | None:
         """``e`` evaluates to a Module/Cell *class* (calling it makes a layer): its framework, else None.
 

@@ -48,7 +48,7 @@ from typing import Any, Iterable
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 1
+SUMMARY_FORMAT = 2
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -122,13 +122,43 @@ def _function_nodes(fn: ast.AST) -> Iterable[ast.AST]:
         stack.extend(ast.iter_child_nodes(n))
 
 
+def _class_members(node: ast.ClassDef) -> list[str]:
+    """The names a class body binds (defs, assignments, imports, through ``if``/``try``), sorted; ``"@"`` first
+    when the class is decorated (a decorator may add or replace any of them), ``"?"`` when the body binds names
+    it cannot list (``exec``, ``locals()[...] = ...``, a star import)."""
+    out: set[str] = set()
+    for n in _walk_body(node.body):
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(n.name)
+        elif isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            for t in n.targets if isinstance(n, ast.Assign) else [n.target]:
+                if isinstance(t, ast.Name):
+                    out.add(t.id)
+                elif isinstance(t, (ast.Tuple, ast.List)):
+                    out.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
+                else:
+                    out.add(_UNKNOWN)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            for a in n.names:
+                out.add(_UNKNOWN if a.name == "*" else (a.asname or a.name).split(".", 1)[0])
+        elif isinstance(n, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.While)) or (
+            isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
+        ):
+            out.add(_UNKNOWN)  # names bound by loops or by calls in the class body: not listed
+    return (["@"] if node.decorator_list else []) + sorted(out)
+
+
 class _Summarizer:
     def __init__(self, tree: ast.Module, module: str, is_package: bool) -> None:
         self.module, self.is_package = module, is_package
         self.imports: dict[str, str] = {}
         self.stars: list[str] = []
         self.classes: dict[str, list[str]] = {}
+        #: class -> the names its body binds (methods, class attributes), "@" first when it is decorated
+        self.members: dict[str, list[str]] = {}
         self.functions: dict[str, list[str]] = {}
+        #: class -> what its ``__init__`` surely stores (see ``_init_state``)
+        self.state: dict[str, list] = {}
         self.aliases: dict[str, str] = {}
         stmts = list(_walk_body(tree.body))
         bound: dict[str, int] = {}
@@ -161,6 +191,8 @@ class _Summarizer:
         for node in stmts:
             if isinstance(node, ast.ClassDef) and node.name in self.local:
                 self.classes[node.name] = [self.qualify(b) for b in node.bases]
+                self.members[node.name] = _class_members(node)
+                self.state[node.name] = self._init_state(node)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in self.local:
                 self.functions[node.name] = self._returns(node)
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
@@ -189,6 +221,47 @@ class _Summarizer:
         if self.stars:
             return "*" + dotted  # looked up in the star-imported modules, in order
         return dotted  # a builtin (object, Exception) or unbound
+
+    def _init_state(self, node: ast.ClassDef) -> list:
+        """What ``__init__`` stores on ``self`` on every run: its top-level statements up to the first that
+        holds a ``return``. ``"!"`` for a ``register_buffer``/``register_parameter`` of a value other than
+        ``None``; ``[callee, keyword names, has */**, positional count]`` for ``self.x = callee(...)``."""
+        init = [n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
+        if len(init) != 1 or init[0].decorator_list or not init[0].args.args:
+            return []
+        me = init[0].args.args[0].arg
+        out: list = []
+        for stmt in init[0].body:
+            if any(isinstance(x, ast.Return) for x in ast.walk(stmt)):
+                break
+            value = None
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                t, value = stmt.targets[0], stmt.value
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                t, value = stmt.target, stmt.value
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                f = stmt.value.func
+                if (
+                    isinstance(f, ast.Attribute)
+                    and isinstance(f.value, ast.Name)
+                    and f.value.id == me
+                    and f.attr in ("register_buffer", "register_parameter")
+                    and len(stmt.value.args) >= 2
+                    and not isinstance(stmt.value.args[1], ast.Starred)
+                    and not (isinstance(stmt.value.args[1], ast.Constant) and stmt.value.args[1].value is None)
+                ):
+                    out.append("!")
+                continue
+            else:
+                continue
+            if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == me):
+                continue
+            if isinstance(value, ast.Call):
+                q = self.qualify(value.func)
+                if q != _UNKNOWN:
+                    star = any(isinstance(a, ast.Starred) for a in value.args) or any(k.arg is None for k in value.keywords)
+                    out.append([q, sorted(k.arg for k in value.keywords if k.arg), star, len(value.args)])
+        return out
 
     def _class_expr(self, value: ast.expr) -> str | None:
         """``nn.LayerNorm`` / ``partial(nn.BatchNorm2d, eps=1e-5)``: the class the value stands for."""
@@ -273,6 +346,8 @@ class _Summarizer:
             "i": {k: v for k, v in self.imports.items() if k in self.local},
             "s": self.stars,
             "c": self.classes,
+            "k": self.members,
+            "st": self.state,
             "f": self.functions,
             "a": self.aliases,
         }
@@ -579,6 +654,94 @@ class _World:
         deps |= mine
         return fw
 
+    def class_state(self, q: str, deps: set[str], depth: int = 0) -> bool | None:
+        """Does every instance of class ``q`` hold parameters or buffers? True when certain, else None.
+
+        Certain: its ``__init__`` (or a base's) registers a buffer/parameter or stores a Parameter or
+        a layer that surely holds state, on every run (``_init_state``), or a framework base is a
+        stateful layer (``nn.Linear``).
+        """
+        if depth > _MAX_DEPTH:
+            return None
+        if known.framework_of_class(q):
+            state, switches = known.layer_state(q)
+            return True if state and not switches else None
+        mine: set[str] = set()
+        ent = self._find(q, mine, depth)
+        deps |= mine
+        if ent is None or ent[0] != "class":
+            return self.class_state(ent[1], deps, depth + 1) if ent is not None and ent[0] == "known" else None
+        s, cname = ent[1], ent[2]
+        if (s.get("k", {}).get(cname) or [""])[0] == "@":
+            return None  # a decorator may replace the class
+        for item in s.get("st", {}).get(cname, ()):
+            if item == "!":
+                return True
+            callee, kws, star, npos = item
+            cands = self._star(s, callee, deps, depth) if callee.startswith("*") else [callee]
+            if not cands:
+                continue
+            k = known_call(cands[0])
+            if k is not None and k[0] in ("parameter", "buffer"):
+                return True
+            if k is not None and k[0] == "layer" and known.framework_of_class(cands[0]):
+                state, switches = known.layer_state(cands[0])
+                if state and (not switches or (not star and npos < 3 and not {n for sw in switches for n in sw} & set(kws))):
+                    return True
+                continue
+            if self.class_state(cands[0], deps, depth + 1):
+                return True
+        for b in s["c"][cname]:
+            cands = self._star(s, b, deps, depth) if b.startswith("*") else [b]
+            if cands and self.class_state(cands[0], deps, depth + 1):
+                return True
+        return None
+
+    def class_defines(self, q: str, name: str, deps: set[str], depth: int = 0, framework=None) -> bool | None:
+        """Does class ``q`` (or a base, through any number of files) bind ``name`` in its body?
+
+        False only when every class on the way is read and none binds it, down
+        to framework bases that do not provide it: ``torch.nn.Module`` and
+        ``mindspore.nn.Cell`` (and the other bases of ``known.forward_providing``)
+        for the entry points ``forward``/``construct``, ``object`` and the
+        neutral bases for any name.  None when some step is unknown (a base
+        that cannot be read, a decorated class, a name bound by a loop).
+        """
+        if depth > _MAX_DEPTH:
+            return None
+        if known.framework_of_class(q):
+            if framework is not None:
+                return framework(q)
+            if name in ("forward", "construct") and not known.forward_providing(q):
+                return False
+            return None
+        if q in ("object", "builtins.object") or q in known.NEUTRAL_BASES:
+            return False
+        mine: set[str] = set()
+        ent = self._find(q, mine, depth)
+        deps |= mine
+        if ent is None or ent[0] != "class":
+            if ent is not None and ent[0] == "known":
+                return self.class_defines(ent[1], name, deps, depth + 1, framework)
+            return None
+        s, cname = ent[1], ent[2]
+        members = s.get("k", {}).get(cname)
+        if members is None:
+            return None
+        if name in members:
+            return True
+        if members[:1] == ["@"] or _UNKNOWN in members:
+            return None
+        answers = set()
+        for b in s["c"][cname]:
+            cands = self._star(s, b, deps, depth) if b.startswith("*") else [b]
+            if not cands:
+                return None
+            answers.add(self.class_defines(cands[0], name, deps, depth + 1, framework))
+            if True in answers:
+                return True
+        return None if None in answers else False
+
     def call_kind(self, q: str, deps: set[str], depth: int = 0) -> tuple[str, str] | None:
         """What calling ``q`` returns: (tag value of ``model.Tag``, framework), or None when unknown."""
         k = known_call(q)
@@ -698,6 +861,24 @@ class Resolver:
         """(tag, framework) of what calling ``qualified`` returns, when certain."""
         try:
             return self.world.call_kind(self.absolute(qualified), self._deps)
+        except (RecursionError, OSError, ValueError):
+            return None
+
+    def class_state(self, qualified: str) -> bool | None:
+        """True when every instance of the class ``qualified`` surely holds parameters or buffers, else None."""
+        try:
+            return self.world.class_state(self.absolute(qualified), self._deps)
+        except (RecursionError, OSError, ValueError):
+            return None
+
+    def class_defines(self, qualified: str, name: str, framework=None) -> bool | None:
+        """Does the class ``qualified`` or a base bind ``name`` (a method or class attribute)? None: cannot tell.
+
+        ``framework(q)`` answers for the framework classes reached (``torch.nn.Linear``); by default
+        only the entry points are known (absent from ``nn.Module``/``nn.Cell``, see ``World.class_defines``).
+        """
+        try:
+            return self.world.class_defines(self.absolute(qualified), name, self._deps, 0, framework)
         except (RecursionError, OSError, ValueError):
             return None
 

@@ -30,13 +30,13 @@ def foreign_method_calls(
         if inst is None or inst[0] != framework:
             continue
         cls = inst[1]
-        if cls is not None and _may_define(cls, func.attr.value):
+        if cls is not None and _may_define(model, cls, func.attr.value):
             continue
         what = f"{_LABEL[framework]} '{cls.name}'" if cls is not None else f"a {framework}.nn layer"
         yield site.node, func.attr.value, what
 
 
-def _may_define(cls: ClassFacts, method: str) -> bool:
+def _may_define(model: FileModel, cls: ClassFacts, method: str) -> bool:
     """Defined in the class or a same-file base, or possibly by a base we cannot see.
 
     A base we cannot see: one imported from elsewhere that is not a framework
@@ -46,9 +46,7 @@ def _may_define(cls: ClassFacts, method: str) -> bool:
     """
     if cls.defines(method):
         return True
-    return any(
-        c.unknown_bases or any(not known.framework_of_class(b) for b in c.framework_bases) for c in (cls, *cls.ancestors())
-    )
+    return model.may_inherit(cls, method, lambda q: False)
 
 
 def foreign_layers(model: FileModel, framework: str, foreign: str):

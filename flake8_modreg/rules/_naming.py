@@ -11,13 +11,14 @@ from ..model import ClassFacts, FileModel, MethodFacts
 def wrong_entry_point(model: FileModel, framework: str, defined: str, missing: str) -> Iterator[tuple[ClassFacts, MethodFacts]]:
     """Classes of ``framework`` that define ``defined`` while ``missing`` exists nowhere we can see.
 
-    Silent when a base we cannot see (imported from another file), or a
-    framework layer base (``nn.Sequential``, ``nn.Dense``), may provide ``missing``.
+    Silent when a base we cannot see, or a framework layer base
+    (``nn.Sequential``, ``nn.Dense``), may provide ``missing``; a base in
+    another file is looked at through the resolver (its body and its bases').
     """
     for cls in model.modules:
         if cls.framework != framework or defined not in cls.methods:
             continue
-        if cls.defines(missing) or cls.may_inherit(missing):
+        if cls.defines(missing) or model.may_inherit(cls, missing):
             continue
         yield cls, cls.methods[defined]
 

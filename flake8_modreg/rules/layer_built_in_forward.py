@@ -19,13 +19,69 @@ def _literal(value: cst.BaseExpression) -> bool | None:
     return None
 
 
-def _switched(state: bool, switches: list[list[str]], call: cst.Call) -> bool | None:
+_MUTATORS = frozenset({"update", "setdefault", "__setitem__", "__ior__"})
+
+
+def _mapping_keys(model: FileModel, value: cst.BaseExpression, scope: Scope | None, order: int | None, depth: int = 0) -> set[str] | None:
+    """The keys a ``**value`` argument can pass, when certain: a dict display with string keys,
+    ``dict(a=..., b=...)``, or a local name bound once to one of these and never changed in place
+    (``dd = {"device": device, "dtype": dtype}``).  None otherwise (a ``**kwargs`` parameter, ...)."""
+    if depth > 4:
+        return None
+    if isinstance(value, cst.Dict):
+        keys = set()
+        for el in value.elements:
+            if not isinstance(el, cst.DictElement) or not isinstance(el.key, cst.SimpleString):
+                return None
+            k = el.key.evaluated_value
+            if not isinstance(k, str):
+                return None
+            keys.add(k)
+        return keys
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "dict":
+        if model.qualify(value.func) is not None or not scope_free("dict", scope) or "dict" in model.module_scope.bindings:
+            return None
+        if any(a.keyword is None for a in value.args):
+            return None
+        return {a.keyword.value for a in value.args}
+    if isinstance(value, cst.Name) and scope is not None:
+        s = scope
+        while s is not None and value.value not in s.bindings and value.value not in s.params:
+            s = s.parent
+        if s is None or value.value in s.params or s is model.module_scope:
+            return None
+        bindings = s.bindings[value.value]
+        if len(bindings) != 1 or bindings[0][1] != "value" or value.value in s.adds or value.value in s.registered:
+            return None
+        for site in model.calls:  # dd.update(...): changed in place
+            f = site.node.func
+            if (
+                site.scope is s
+                and isinstance(f, cst.Attribute)
+                and isinstance(f.value, cst.Name)
+                and f.value.value == value.value
+                and f.attr.value in _MUTATORS
+            ):
+                return None
+        return _mapping_keys(model, bindings[0][2], s, bindings[0][0], depth + 1)
+    return None
+
+
+def _switched(
+    model: FileModel, state: bool, switches: list[list[str]], args: list[cst.Arg], scope: Scope | None, order: int | None
+) -> bool | None:
     """The state of this particular call, given the flags it passes (None: cannot tell)."""
     if not switches:
         return state
-    if any(a.star for a in call.args) or sum(a.keyword is None for a in call.args) >= 3:
-        return None  # flags may be passed positionally or through **kwargs
-    kw = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    if any(a.star == "*" for a in args) or sum(a.keyword is None and not a.star for a in args) >= 3:
+        return None  # flags may be passed positionally
+    kw = {a.keyword.value: a.value for a in args if a.keyword is not None}
+    flags = {n for sw in switches for n in sw}
+    for a in args:
+        if a.star == "**":  # **dd: only the keys it can pass matter
+            keys = _mapping_keys(model, a.value, scope, order)
+            if keys is None or keys & flags:
+                return None
     if state:  # stateful unless every flag of some switch is False
         unsure = False
         for sw in switches:
@@ -41,20 +97,91 @@ def _switched(state: bool, switches: list[list[str]], call: cst.Call) -> bool | 
     return None if any(v is None for v in values) else False
 
 
-def call_state(model: FileModel, call: cst.Call, scope: Scope | None, depth: int = 0) -> bool | None:
-    """Does this call build a layer holding parameters or buffers? None: not a layer, or cannot tell."""
-    func = call.func
-    q = model.qualify(func)
-    if q is not None:
-        if not known.framework_of_class(q):
+def _class_values(
+    model: FileModel, e: cst.BaseExpression, scope: Scope | None, order: int | None, depth: int = 0
+) -> list[tuple[object, list[cst.Arg]]] | None:
+    """The classes a called expression can be, each with the arguments ``partial`` binds first.
+
+    An imported or framework name (qualified), a Module/Cell class of the file, ``partial(X, ...)``,
+    either branch of a conditional (``None`` aside), both operands of ``x or Y``, a local name
+    through every binding before the call, a parameter through its default (``norm_layer=nn.LayerNorm``:
+    the class used when the caller passes none).  None when any of them is unknown.
+    """
+    if depth > 6:
+        return None
+    if isinstance(e, cst.Name) and e.value == "None":
+        return []
+    if isinstance(e, cst.IfExp) or (isinstance(e, cst.BooleanOperation) and isinstance(e.operator, cst.Or)):
+        out: list = []
+        for x in (e.body, e.orelse) if isinstance(e, cst.IfExp) else (e.left, e.right):
+            got = _class_values(model, x, scope, order, depth + 1)
+            if got is None:
+                return None
+            out += got
+        return out
+    if isinstance(e, cst.Call):
+        if model.qualify(e.func) == "functools.partial" and e.args and e.args[0].keyword is None and not e.args[0].star:
+            got = _class_values(model, e.args[0].value, scope, order, depth + 1)
+            return None if got is None else [(c, [*e.args[1:], *extra]) for c, extra in got]
+        return None
+    dotted = dotted_name(e)
+    if dotted is None:
+        return None
+    head = dotted.split(".", 1)[0]
+    s = scope
+    while s is not None:
+        if head in s.bindings or head in s.params:
+            break
+        s = s.parent
+    if s is None or (s is model.module_scope and head not in s.params and head in model.imports):
+        q = model.qualify(e)
+        if q is not None:
+            return [(q, [])]
+        if isinstance(e, cst.Name) and scope_free(head, scope) and head not in model.imports:
+            local = model.class_named(head)
+            if local is not None and local.framework and not local.in_function:
+                return [(local, [])]
+        return None
+    if "." in dotted:
+        return None
+    bindings = [b for b in s.bindings.get(head, ()) if s is not scope or order is None or b[0] < order]
+    if bindings:
+        out = []
+        for order_, mode, v in bindings:
+            if mode != "value":
+                return None
+            got = _class_values(model, v, s, order_, depth + 1)
+            if got is None:
+                return None
+            out += got
+        return out
+    if head in s.params:
+        got = s.param_nodes.get(head)
+        if got is None or got[1] or got[0].default is None:
             return None
-        state, switches = known.layer_state(q)
-        return None if state is None else _switched(state, switches, call)
-    if isinstance(func, cst.Name) and func.value not in model.imports and scope_free(func.value, scope):
-        local = model.class_named(func.value)
-        if local is not None and local.framework:
-            return class_state(model, local, depth + 1)
+        return _class_values(model, got[0].default, s.parent, None, depth + 1)
     return None
+
+
+def _class_state(model: FileModel, c: object, args: list[cst.Arg], scope: Scope | None, order: int | None, depth: int) -> bool | None:
+    if isinstance(c, ClassFacts):
+        return class_state(model, c, depth + 1)
+    q = str(c)
+    if known.framework_of_class(q):
+        state, switches = known.layer_state(q)
+        return None if state is None else _switched(model, state, switches, args, scope, order)
+    if model.resolver is not None:
+        return model.resolver.class_state(q)
+    return None
+
+
+def call_state(model: FileModel, call: cst.Call, scope: Scope | None, depth: int = 0, order: int | None = None) -> bool | None:
+    """Does this call build a layer holding parameters or buffers? None: not a layer, or cannot tell."""
+    targets = _class_values(model, call.func, scope, order)
+    if not targets:
+        return None
+    states = {_class_state(model, c, [*extra, *call.args], scope, order, depth) for c, extra in targets}
+    return states.pop() if len(states) == 1 else None
 
 
 def class_state(model: FileModel, cls: ClassFacts, depth: int = 0) -> bool | None:
@@ -66,8 +193,12 @@ def class_state(model: FileModel, cls: ClassFacts, depth: int = 0) -> bool | Non
         if c.unknown_bases:
             seen.add(None)
         for b in c.framework_bases:
-            if b not in _BARE:
+            if b in _BARE:
+                continue
+            if known.framework_of_class(b):
                 seen.add(known.layer_state(b)[0])
+            else:  # a base in another file
+                seen.add(model.resolver.class_state(b) if model.resolver is not None else None)
         for a in c.self_assigns:
             tag = model.kind_of(a.value, a.scope, a.order).tag
             if tag in (Tag.PARAMETER, Tag.BUFFER):
@@ -314,7 +445,7 @@ class LayerBuiltInForward(Rule):
                 continue
             stored = None
             for site in sites[id(meth)]:
-                if call_state(model, site.node, site.scope) is not True:
+                if call_state(model, site.node, site.scope, 0, site.order) is not True:
                     continue
                 if stored is None:
                     stored = _stored(model, cls, meth)
