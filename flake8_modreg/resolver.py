@@ -13,6 +13,10 @@ about such names:
 * :meth:`Resolver.call_kind` -- what does calling it return: a layer, a
   registering container, a tensor (a function whose every non-``None``
   return is such a call), or unknown.
+* :meth:`Resolver.class_defines` -- does a class of another file (or one of
+  its bases) bind a method or attribute name (MRG301/302/501)?
+* :meth:`Resolver.class_state` -- does every instance of it hold parameters
+  or buffers (its ``__init__`` stores them on every run; MRG403)?
 
 Where names are looked for, in order: the directory holding the checked
 file's top package (the ``__init__.py`` chain above it; the file's own
@@ -26,8 +30,10 @@ Only the names the model asks about are resolved.  Each file read is reduced
 to a small summary by Python's ``ast`` (imports, top-level classes and their
 bases, module-level aliases, what top-level functions return), memoised per
 process (re-validated by ``stat``) and kept in an on-disk cache keyed by path,
-size, mtime and tool version, shared by flake8's workers, the CLI and the
-language server.  Every answer is certain or ``None``: an unresolvable import,
+size, mtime, the module name the ``__init__.py`` files above the file give it,
+and tool version, shared by flake8's workers, the CLI and the language server
+(other versions' entries, and entries unused for 30 days, are pruned once a
+day).  Every answer is certain or ``None``: an unresolvable import,
 a decorated function, a return of a parameter all make the answer unknown.
 
 Each per-file resolver records which files (and which summary of each) it
@@ -42,6 +48,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import warnings
 from typing import Any, Iterable
 
@@ -54,6 +61,10 @@ _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
 _NOT_READ = frozenset({"torch", "mindspore", "__future__", "builtins"}) | frozenset(getattr(sys, "stdlib_module_names", ()))
 _UNKNOWN = "?"
+#: summary cache upkeep: a used entry is re-stamped after a day; unused for 30 days it goes; checked daily
+_TOUCH_AFTER = 86400
+_PRUNE_AFTER = 30 * 86400
+_PRUNE_EVERY = 86400
 _NONE = "None"
 
 # --- summaries ------------------------------------------------------------------------------------
@@ -387,6 +398,7 @@ class _Store:
         self.disk = os.environ.get("MODREG_NO_SUMMARY_CACHE") != "1"
         self.directory: str | None = None
         self.stats = {"parsed": 0, "disk": 0, "memo": 0}
+        self.pruned = False
 
     def _dir(self) -> str | None:
         if self.directory is None:
@@ -412,13 +424,16 @@ class _Store:
             self.stats["memo"] += 1
             return hit[1], hit[2]
         cache_file = self._file(path) if self.disk else None
+        # the summary holds the file's module name, which the __init__.py files above it decide: part of the key
+        disk_key = [path, *key, *module_name_for(path)]
         if cache_file is not None:
             try:
                 with open(cache_file, encoding="utf-8") as fh:
                     data = json.load(fh)
-                if data.get("k") == [path, *key]:
+                if data.get("k") == disk_key:
                     self.memo[path] = (key, data["s"], data["d"])
                     self.stats["disk"] += 1
+                    self._keep(cache_file)
                     return data["s"], data["d"]
             except (OSError, ValueError, KeyError, AttributeError):
                 pass
@@ -432,11 +447,63 @@ class _Store:
         digest = hashlib.blake2b(json.dumps(summary, sort_keys=True).encode(), digest_size=8).hexdigest()
         self.memo[path] = (key, summary, digest)
         if cache_file is not None:
-            self._write(cache_file, {"k": [path, *key], "s": summary, "d": digest})
+            self._write(cache_file, {"k": disk_key, "s": summary, "d": digest})
         return summary, digest
 
     @staticmethod
-    def _write(cache_file: str, data: dict) -> None:
+    def _keep(cache_file: str) -> None:
+        """Mark a used entry as recent (at most daily): :meth:`prune` removes entries unused for long."""
+        try:
+            if time.time() - os.stat(cache_file).st_mtime > _TOUCH_AFTER:
+                os.utime(cache_file)
+        except OSError:
+            pass
+
+    def prune(self, now: float | None = None) -> int:
+        """Remove other versions' summaries and entries unused for ``_PRUNE_AFTER`` seconds; at most once a day
+        per cache directory (a stamp file). Returns how many files went."""
+        d = self._dir()
+        if d is None:
+            return 0
+        now = time.time() if now is None else now
+        stamp = os.path.join(d, ".pruned")
+        try:
+            if now - os.stat(stamp).st_mtime < _PRUNE_EVERY:
+                return 0
+        except OSError:
+            pass
+        removed = 0
+        current = f"v{__version__}-{SUMMARY_FORMAT}"
+        try:
+            os.makedirs(d, exist_ok=True)
+            with open(stamp, "w", encoding="utf-8"):
+                pass
+            for entry in os.scandir(d):
+                if entry.is_dir(follow_symlinks=False) and entry.name.startswith("v") and entry.name != current:
+                    for root, _dirs, files in os.walk(entry.path, topdown=False):
+                        for f in files:
+                            removed += _unlink(os.path.join(root, f))
+                        try:
+                            os.rmdir(root)
+                        except OSError:
+                            pass
+            for root, _dirs, files in os.walk(os.path.join(d, current)):
+                for f in files:
+                    p = os.path.join(root, f)
+                    try:
+                        old = now - os.stat(p).st_mtime > _PRUNE_AFTER
+                    except OSError:
+                        continue
+                    if old:
+                        removed += _unlink(p)
+        except OSError:
+            pass
+        return removed
+
+    def _write(self, cache_file: str, data: dict) -> None:
+        if not self.pruned:
+            self.pruned = True
+            self.prune()
         try:
             d = os.path.dirname(cache_file)
             os.makedirs(d, exist_ok=True)
@@ -446,6 +513,14 @@ class _Store:
             os.replace(tmp, cache_file)
         except OSError:
             pass  # a cache that cannot be written is only slower
+
+
+def _unlink(path: str) -> int:
+    try:
+        os.unlink(path)
+        return 1
+    except OSError:
+        return 0
 
 
 _STORE = _Store()
@@ -804,8 +879,12 @@ _WORLDS: dict[tuple, _World] = {}
 
 
 def invalidate() -> None:
-    """Forget which modules exist where (a long-running process calls this when files appear or vanish)."""
+    """Forget which modules exist where (a long-running process calls this when files appear or vanish).
+
+    The memoised summaries go too: a new ``__init__.py`` changes the module name of the files below it.
+    """
     _WORLDS.clear()
+    _STORE.memo.clear()
 
 
 _SYS_PATH: tuple[tuple[str, ...], tuple[str, ...]] | None = None

@@ -396,3 +396,36 @@ def test_a_parameter_or_a_default_class():
             self.b = [norm(2)]  # the caller's norm is unknown
     """
     assert findings(src) == {(line(10), 8, "MRG101")}
+
+
+def test_a_new_init_py_above_a_file_is_a_new_summary_across_processes(tmp_path):
+    write(tmp_path, {"top/sub/m.py": "from .base import B\n", "top/sub/base.py": ""})
+    path = str(tmp_path / "top" / "sub" / "m.py")
+    first = R._STORE.get(path)[0]
+    assert first["m"] == "m" and first["i"]["B"] == "?"  # not a package: the relative import goes nowhere
+    for d in ("top", "top/sub"):
+        (tmp_path / d / "__init__.py").write_text("")
+    other = R._Store()  # another process, the same cache directory, the file itself unchanged
+    second = other.get(path)[0]
+    assert second["m"] == "top.sub.m" and second["i"]["B"] == "top.sub.base.B"
+    assert other.stats == {"parsed": 1, "disk": 0, "memo": 0}
+    R.invalidate()  # a long-running process (the language server) forgets its memo too
+    assert R._STORE.get(path)[0]["m"] == "top.sub.m"
+
+
+def test_the_summary_cache_is_pruned(tmp_path):
+    write(tmp_path, LIB)
+    store = R._Store()
+    store.get(str(tmp_path / "lib" / "layers.py"))  # the first write prunes (nothing yet) and stamps
+    root = tmp_path / "cache" / "summaries"
+    old_version = root / "v0.0.0-1" / "ab" / "x.json"
+    old_version.parent.mkdir(parents=True)
+    old_version.write_text("{}")
+    current = next(p for p in root.rglob("*.json") if p != old_version)
+    unused = current.with_name("unused.json")
+    unused.write_text("{}")
+    month = 31 * 86400
+    os.utime(unused, (current.stat().st_mtime - month, current.stat().st_mtime - month))
+    assert store.prune() == 0  # checked at most once a day
+    assert store.prune(now=(root / ".pruned").stat().st_mtime + 2 * 86400) == 2
+    assert not old_version.exists() and not (root / "v0.0.0-1").exists() and not unused.exists() and current.exists()
