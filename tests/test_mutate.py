@@ -164,7 +164,7 @@ def test_rename_nosuper_and_move(corpus):
     moves = {M.apply_edits(MODEL, m.edits).splitlines()[m.expect[0] - 1].strip(): m for m in kinds["inforward"]}
     assert moves["act = nn.ReLU()"].excluded == "a layer without weights"
     norm = moves["norm = norm_layer(dim)"]
-    assert norm.excluded is None and norm.evidence == "factory-param"
+    assert norm.excluded is None and norm.evidence == "factory-param,init-names"  # norm_layer, dim: names of __init__
     new = M.apply_edits(MODEL, norm.edits)
     assert "x = self.act(norm(x + self.pos) * self.scale)" in new and "        pass\n" in new
 

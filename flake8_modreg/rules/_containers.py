@@ -9,7 +9,7 @@ import libcst as cst
 
 from .. import known
 from ..findings import Applicability, Fix
-from ..uses import exclusive_branches, use_index
+from ..uses import exclusive_branches, self_call_closure, use_index
 from ..model import ClassFacts, FileModel, Kind, SelfAssign, Tag, dotted_name
 from ._fixes import MINDSPORE_CELLDICT_ATTRS, TORCH_MODULE_ATTRS, ancestry_takes_children, call, simple_assign, spell
 
@@ -74,9 +74,12 @@ def plain_containers(model: FileModel) -> Iterator[PlainContainer]:
             if declared_plain(cls, a.attr):
                 continue
             # a registering container in the other branch of an if does not register this one
-            if any(not exclusive_branches(model, cls, a.method, a.node, b.method, b.node) for b in state.get(a.attr, ())):
+            if any(_replaces(model, cls, a, b) for b in state.get(a.attr, ()) if not exclusive_branches(model, cls, a.method, a.node, b.method, b.node)):
                 continue
-            if any(b.attr == a.attr and b.method == a.method and b.order > a.order for b in cls.self_assigns):
+            if any(
+                b.attr == a.attr and b.method == a.method and b.order > a.order and not exclusive_branches(model, cls, a.method, a.node, b.method, b.node)
+                for b in cls.self_assigns
+            ):
                 continue
             elems = set(k.elems)
             for m in cls.mutations:
@@ -204,6 +207,50 @@ def declared_plain(cls: ClassFacts, attr: str) -> bool:
         if a.attr == attr and isinstance(a.node, cst.AnnAssign) and _plain_annotation(a.node.annotation.annotation):
             return True
     return False
+
+
+def _replaces(model: FileModel, cls: ClassFacts, a: SelfAssign, b: SelfAssign) -> bool:
+    """May the registered value ``b`` (same attribute) take the place of the plain container ``a``?
+
+    Not when ``b`` comes earlier in the same method (assigning the list then raises ``TypeError:
+    cannot assign 'list' as child module``), nor when ``a`` is in ``__init__`` and ``b`` in a method that
+    ``__init__`` never calls (a ``reset``/``reset_classifier`` run later, if ever: right after construction
+    the Module holds the unregistered list) -- followed through ``self.<name>(...)`` calls of the class and
+    its same-file bases, and only when every base is in the file or a framework class (a base we cannot see
+    may call the method).
+    """
+    if b.method == a.method:
+        return b.order > a.order
+    if a.method != "__init__":
+        return True
+    chain = (cls, *cls.ancestors())
+    if any(c.unknown_bases or any(not known.framework_of_class(q) for q in c.framework_bases) for c in chain):
+        return True
+    if any(call.name == "setattr" and _may_name(call.node, a.attr) for c in chain for call in c.self_calls):
+        return True
+    reached = self_call_closure(chain, {"__init__"})
+    for c in chain:  # self.apply(self._init_weights) runs that method too; another function passed to apply may do anything
+        for call in c.self_calls:
+            if call.name == "apply" and call.method in reached:
+                fn = call.node.args[0].value if call.node.args else None
+                if not (isinstance(fn, cst.Attribute) and isinstance(fn.value, cst.Name) and fn.value.value == "self"):
+                    return True
+                reached |= self_call_closure(chain, {fn.attr.value})
+    return b.method in reached
+
+
+def _may_name(node: cst.Call, attr: str) -> bool:
+    """May ``setattr(self, <name>, ...)`` set ``attr``? Not when the name is another literal, nor an f-string
+    whose literal start ``attr`` does not have (``f"pos_embed_{i}"``)."""
+    args = [x for x in node.args if x.keyword is None]
+    if len(args) < 2 or args[1].star:
+        return True
+    name = args[1].value
+    if isinstance(name, cst.SimpleString):
+        return name.evaluated_value == attr
+    if isinstance(name, cst.FormattedString) and name.parts and isinstance(name.parts[0], cst.FormattedStringText):
+        return attr.startswith(name.parts[0].value)
+    return True
 
 
 # --- the fix: wrap the container expression in the registering container -------------------------

@@ -1037,6 +1037,8 @@ class FileCandidates:
         for n in _walk_fn(fwd):
             if _is_self_attr(n):
                 uses[n.attr].append(n)
+        init_names = set(self.local_values(init)) | {a.arg for a in ast.walk(init.args) if isinstance(a, ast.arg)}
+        fwd_bound = set(self.local_values(fwd)) | {a.arg for a in ast.walk(fwd.args) if isinstance(a, ast.arg)}
         body = fwd.body
         first = body[1] if (len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
                             and isinstance(body[0].value.value, str)) else body[0]
@@ -1056,6 +1058,10 @@ class FileCandidates:
             state = self.stateful_value(s.value, init)
             if any(k.arg is None for k in s.value.keywords):
                 ev += ",**kwargs"
+            # names of __init__ (its parameters and locals) that forward does not bind: the moved text raises
+            # NameError there before any layer is built -- a linter cannot know what they would have been
+            if {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)} & (init_names - fwd_bound):
+                ev += ",init-names"
             if state and ev.startswith("class-") and not self.index.direct_weights(self.qualify(s.value.func)):
                 ev += ",weights-only-in-sub-modules"
             excluded = None if state else ("a layer without weights" if state is False else "weights unknown (flag or factory)")
@@ -1260,6 +1266,7 @@ DIAGNOSIS = {
     "init-assigns-nothing": "__init__ assigns nothing else to self",
     "weights-only-in-sub-modules": "the class's weights are all in its own sub-modules (nested)",
     "explicit-base-init": "Base.__init__(self) form",
+    "init-names": "the moved text uses names only __init__ binds (forward raises NameError before building it)",
 }
 
 
