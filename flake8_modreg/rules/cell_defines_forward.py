@@ -10,8 +10,10 @@ class CellDefinesForward(Rule):
     """
     ## What it does
     Finds a MindSpore `nn.Cell` subclass that defines `forward` (torch's name
-    for the forward pass) but no `construct`, in the class or any base of the
-    same file.
+    for the forward pass) but no `construct`, in the class or any base -- of
+    the same file, or of another file read through the resolver (the file's
+    imports followed on disk: relative imports, the project, installed
+    packages).
 
     ## Why is this bad?
     MindSpore calls `construct`; `forward` is never run. The first call
@@ -25,7 +27,10 @@ class CellDefinesForward(Rule):
     `tests/test_mindspore_probes.py::test_mrg302_*` calls each example.
 
     Silent when `construct` may come from a base: a layer (`nn.Dense`,
-    `nn.SequentialCell`) or a class imported from elsewhere.
+    `nn.SequentialCell`), a class of another file that (or a base of which)
+    binds `construct`, is decorated, or cannot be read (flake8 on stdin
+    without a file name reads no other file).
+    `tests/test_resolver_members.py` holds the cross-file cases.
 
     ## Example
     ```python

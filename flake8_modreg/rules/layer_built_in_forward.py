@@ -247,7 +247,18 @@ class LayerBuiltInForward(Rule):
     `mint.nn.Linear`, or a Module/Cell
     class of the same file that holds parameters or buffers -- constructed
     inside `forward` (torch) or `construct` (MindSpore) and not stored on
-    `self`.
+    `self`. A class of another file counts when its `__init__` (or a base's)
+    surely stores state: a `register_buffer`/`register_parameter` or a
+    stateful layer in a top-level statement before any `return`, on every
+    run (`Resolver.class_state`; not a decorated class). The called
+    expression may be a name bound to such a class, `partial(X, ...)`, either
+    branch of a conditional or of `x or Y`, or a parameter, judged by its
+    default (`norm_layer=nn.LayerNorm`: the layer built when the caller passes
+    none; no default or `None`: unknown). Arguments `**dd` matter only for the
+    flags that switch a layer's state off (`affine`, `track_running_stats`):
+    a mapping whose keys are known (`dd = {"device": d, "dtype": t}`,
+    `dict(device=d)`, bound once and never changed in place) cannot pass them;
+    `**kwargs` can (`tests/test_layer_state_values.py`).
 
     Which library layers hold state is data, generated from the real packages
     (torch 2.13, MindSpore 2.10) by `scripts/gen_known.py`: a minimal instance

@@ -30,7 +30,17 @@ class LayersInPlainList(Rule):
     containers of a class that collects its state itself: it overrides both
     `state_dict` (or `_save_to_state_dict`) and `named_parameters` (or
     `parameters`) — sharded or fused lookups that must not be auto-registered
-    walk their lists there (`tests/test_runtime_tensor_use.py`).
+    walk their lists there (`tests/test_runtime_tensor_use.py`). A list
+    that a registered value of the same attribute replaces is not reported
+    either: one assigned later in the same method (not in the other branch of
+    an `if`), or in a method that `__init__` reaches through `self.<name>(...)`
+    calls or `self.apply(self.<name>)` (when a base we cannot see, or a
+    `setattr` whose name may be this one, could replace it too, the list is
+    left alone). A registered value in a method nothing in `__init__` calls
+    (`reset_classifier`) leaves the constructed Module holding the plain list,
+    and one assigned *before* the list in the same method makes the list's
+    assignment raise `TypeError: cannot assign 'list' as child module`: both
+    are reported (`tests/test_list_beside_registered.py`).
 
     Nor are containers the class *declares* plain with an annotation
     (`self.lookups: List[nn.Module] = []`, `Dict[str, nn.Module]`,

@@ -45,7 +45,8 @@ class TorchApiOnCell(Rule):
     and forward hooks (older MindSpore lacked `register_buffer`; code for
     those versions should keep state in `Parameter(requires_grad=False)`).
     Also silent: a Cell that defines the method itself (a compatibility shim),
-    a Cell with a base from another file -- a project class or a mixin whose
+    a Cell with a base from another file that the resolver cannot read in full,
+    or that binds the name -- a project class or a mixin whose
     methods we do not see may supply the name (`class Net(nn.Cell, TorchCompat)`
     with `TorchCompat.parameters()` in another file runs; the same test file
     checks it) -- and same-named methods of objects that are not Cells.

@@ -10,8 +10,14 @@ class TorchModuleDefinesConstruct(Rule):
     """
     ## What it does
     Finds a torch `nn.Module` subclass that defines `construct` (MindSpore's
-    name for the forward pass) but no `forward`, in the class or any base of
-    the same file.
+    name for the forward pass) but no `forward`, in the class or any base --
+    of the same file, or of another file read through the resolver. A base
+    that only overrides `__call__` (Hugging Face's
+    `GradientCheckpointingLayer`) still ends in `Module.__call__`, which calls
+    `forward`: it does not make `construct` run (runtime truth:
+    `tests/test_resolver_members.py`). Silent when a base may provide
+    `forward`: a torch layer (`nn.Sequential`), a class of another file that
+    binds it, is decorated, or cannot be read.
 
     ## Why is this bad?
     torch calls `forward`; `construct` is never run. The class builds, its
