@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from .. import known
 from ..findings import Applicability, Fix
 from ..model import ClassFacts, FileModel, MethodFacts, Tag, dotted_name
 from ._base import Invalid, Reporter, Rule, Valid
@@ -90,6 +91,22 @@ def _touches_self(cls: ClassFacts, meth: MethodFacts) -> bool:
     )
 
 
+def _has_entry(model: FileModel, cls: ClassFacts) -> bool:
+    """Is there surely a ``forward``/``construct`` to call: in the class or a same-file base, in a framework
+    layer base (``nn.LayerNorm``), or in a base of another file that the resolver reads?"""
+    entry = "construct" if cls.framework == "mindspore" else "forward"
+    if cls.defines(entry):
+        return True
+    for c in (cls, *cls.ancestors()):
+        for b in c.framework_bases:
+            if known.framework_of_class(b):
+                if known.forward_providing(b):
+                    return True
+            elif model.resolver is not None and model.resolver.class_defines(b, entry):
+                return True
+    return False
+
+
 def _insert_super_fix(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> Fix | None:
     """Insert ``super().__init__()`` as the first statement (after a docstring).
 
@@ -143,7 +160,12 @@ class MissingSuperInit(Rule):
     contains `register`: `@MODELS.register_module()`,
     `@ClassFactory.register(...)`, which record the class and return it
     unchanged; any other decorator may replace the class or its `__init__`);
-    and for an `__init__` that never touches `self`.
+    and for an `__init__` that never touches `self` in a class with no
+    `forward`/`construct` to call. With one -- in the class, a same-file
+    base, a framework layer base (`class LayerNorm2d(nn.LayerNorm)` whose
+    `__init__` lost its `super().__init__(num_channels, ...)`), or a base of
+    another file the resolver reads -- the instance builds, and calling it
+    or `parameters()` raises `AttributeError` (`tests/test_init_stub.py`).
     Runtime truth for the MindSpore cases (a registry-decorated Cell and a
     port calling `self.post_init()`, both raising `AttributeError` when
     built): `tests/test_mindspore_probes.py::test_mrg401_*`.
@@ -416,7 +438,9 @@ class MissingSuperInit(Rule):
                 continue
             if not all(_registry_decorator(d.decorator) for d in cls.node.decorators):
                 continue  # a decorator may replace the class or its __init__
-            if _calls_some_init(meth) or meth.ends_in_raise or not _touches_self(cls, meth):
+            if _calls_some_init(meth) or meth.ends_in_raise:
+                continue
+            if not _touches_self(cls, meth) and not _has_entry(model, cls):
                 continue
             if _delegates(model, cls, meth):
                 continue
