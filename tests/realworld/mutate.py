@@ -81,6 +81,8 @@ CORPORA = {
     "transformers": "transformers==5.24.0",
     "mindcv": "mindcv==0.3.0",
     "mindyolo": "mindyolo==0.5.0",
+    # never tuned on: a held-out check that the recall work did not overfit timm/transformers
+    "open_clip": "open_clip_torch==3.3.0",
 }
 
 #: kind -> (framework, codes that count as finding it, one-line description)
