@@ -241,7 +241,7 @@ class Net(nn.Module):
         self.i = [nn.Dropout(0.1) if d > 0 else nn.Identity()]
         self.j = [nn.Dropout(0.1) if d > 0 else None]
         self.k = [nn.Dropout(0.1) if d > 0 else d]
-        self.l = self.m = [nn.ReLU()]
+        self.l = self.m = [nn.LayerNorm(d)]
 
     def forward(self, x):
         return x * self.w + self.u
