@@ -43,7 +43,7 @@ SKIP_DIRS = {
     ".git", ".hg", ".svn", ".bzr", "__pycache__", ".tox", ".nox", ".eggs", "build", "dist", "node_modules",
     ".venv", "venv", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".modreg_cache", "site-packages",
 }  # fmt: skip
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "gitlab")
 #: what a directory walk checks: Python files and Jupyter notebooks (their code cells)
 SUFFIXES = (".py", ".pyi", ".ipynb")
 CACHE_DIR_NAME = ".modreg_cache"

@@ -1,4 +1,4 @@
-"""What ``modreg check`` prints: text (with source snippets and colour), GitHub annotations, JSON, SARIF.
+"""What ``modreg check`` prints: text (with source snippets and colour), GitHub annotations, JSON, SARIF, GitLab.
 
 Every format takes the same rows: ``(path, finding dict)`` (the dicts of
 ``cli._finding_dict``; a notebook finding also carries ``cell``, its 1-based
@@ -230,6 +230,22 @@ def _help(rule: Any) -> dict:
     }
 
 
+class _Fingerprints:
+    """A finding's identity that survives unrelated edits: the rule, the file (as ``uri`` names it), the cell and
+    the stripped text of the reported line, plus its rank among identical ones, never the line number."""
+
+    def __init__(self) -> None:
+        self.sources = _Sources()
+        self.seen: Counter = Counter()
+
+    def of(self, path: str, uri: str, d: dict) -> str:
+        lines = self.sources.lines(path, d.get("cell"))
+        text = lines[d["line"] - 1].strip() if lines and 0 < d["line"] <= len(lines) else ""
+        key = (d["code"], uri, d.get("cell"), text)
+        self.seen[key] += 1
+        return hashlib.sha256(json.dumps([*key, self.seen[key]], ensure_ascii=False).encode()).hexdigest()
+
+
 def sarif(rows: list[tuple[str, dict]], file_errors: Iterable[FileError], root: Path | None = None) -> dict:
     """A SARIF 2.1.0 log that GitHub code scanning accepts.
 
@@ -268,16 +284,11 @@ def sarif(rows: list[tuple[str, dict]], file_errors: Iterable[FileError], root: 
                 pass
         return {"uri": absolute.as_uri()}
 
-    sources = _Sources()
-    seen: Counter = Counter()
+    fingerprints = _Fingerprints()
     results = []
     for path, d in rows:
         loc = location(path)
-        lines = sources.lines(path, d.get("cell"))
-        text = lines[d["line"] - 1].strip() if lines and 0 < d["line"] <= len(lines) else ""
-        key = (d["code"], loc["uri"], d.get("cell"), text)
-        seen[key] += 1
-        digest = hashlib.sha256(json.dumps([*key, seen[key]], ensure_ascii=False).encode()).hexdigest()
+        digest = fingerprints.of(path, loc["uri"], d)
         physical: dict[str, Any] = {
             "artifactLocation": loc,
             "region": {
@@ -323,6 +334,66 @@ def sarif(rows: list[tuple[str, dict]], file_errors: Iterable[FileError], root: 
     return {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": [run]}
 
 
+# --- GitLab Code Quality ----------------------------------------------------------------------------
+
+#: GitLab's severities for ours: code that cannot run is critical, silently lost state is major
+GITLAB_SEVERITY = {"error": "critical", "warning": "major"}
+
+
+def gitlab(rows: list[tuple[str, dict]], file_errors: Iterable[FileError], root: Path | None = None) -> list[dict]:
+    """A GitLab Code Quality report (``artifacts: reports: codequality:``), as ruff's ``--output-format gitlab``.
+
+    Paths are relative to ``$CI_PROJECT_DIR`` (else the repository root, else as given); each issue has a
+    stable ``fingerprint`` (the SARIF one: unrelated edits do not make it a new issue in the merge request).
+    A notebook's issue names its cell in the description; its lines are counted inside that cell.
+    """
+    project = os.environ.get("CI_PROJECT_DIR")
+    base = Path(project).resolve() if project else (root if root is not None else repository_root())
+
+    def relative(path: str) -> str:
+        absolute = Path(os.path.abspath(path))
+        if base is not None:
+            try:
+                return absolute.relative_to(base).as_posix()
+            except ValueError:
+                pass
+        return Path(path).as_posix()
+
+    fingerprints = _Fingerprints()
+    issues = []
+    for path, d in rows:
+        rel = relative(path)
+        cell = f" (cell {d['cell']})" if d.get("cell") is not None else ""
+        issues.append({
+            "type": "issue",
+            "check_name": d["code"],
+            "description": f"({d['code']}) {d['message']}: {d['fix_hint']}{cell}",
+            "categories": ["Bug Risk"],
+            "severity": GITLAB_SEVERITY[severity(d["code"])],
+            "fingerprint": fingerprints.of(path, rel, d)[:32],
+            "location": {
+                "path": rel,
+                "positions": {
+                    "begin": {"line": d["line"], "column": d["col"] + 1},
+                    "end": {"line": d["end_line"], "column": d["end_col"] + 1},
+                },
+            },
+        })
+    for path, msg, line, col, cell in file_errors:
+        rel = relative(path)
+        where = "" if cell is None else f" (cell {cell})"
+        issues.append({
+            "type": "issue",
+            "check_name": "modreg-error",
+            "description": f"{msg}{where}",
+            "categories": ["Bug Risk"],
+            "severity": "critical",
+            "fingerprint": hashlib.sha256(json.dumps(["error", rel, cell, msg]).encode()).hexdigest()[:32],
+            "location": {"path": rel, "lines": {"begin": line or 1}},
+        })
+    return issues
+
+
 # --- all formats ----------------------------------------------------------------------------------
 
 
@@ -338,4 +409,7 @@ def emit(
         out.write("\n")
     elif fmt == "sarif":
         json.dump(sarif(rows, file_errors), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    elif fmt == "gitlab":
+        json.dump(gitlab(rows, file_errors), out, indent=2, ensure_ascii=False)
         out.write("\n")

@@ -163,3 +163,17 @@ def test_the_readme_notebook_example_is_what_modreg_prints(tmp_path):
     after = nbformat.read(str(tmp_path / "nb.ipynb"), as_version=4)
     assert "def forward(self, x):" in after.cells[2].source and after.cells[2].source.startswith("%matplotlib inline\n")
     assert after.cells[1].outputs == nb.cells[1].outputs and after.metadata == nb.metadata
+
+
+def test_the_readme_gitlab_job_writes_a_code_quality_report(codebase):
+    job = yaml.safe_load(block("On GitLab, the merge request's Code Quality widget", "yaml"))["modreg"]
+    report = codebase / job["artifacts"]["reports"]["codequality"]
+    (script,) = [s for s in job["script"] if not s.startswith("pip install")]
+    assert shell(adoption_commands()[0], codebase).returncode == 0  # adopted with --add-noqa
+    assert shell(script, codebase).returncode == 0 and json.loads(report.read_text()) == []
+    (codebase / "src" / "mypkg" / "extra.py").write_text(NEW_BUG, encoding="utf-8")
+    assert shell(script, codebase).returncode == 1
+    (issue,) = json.loads(report.read_text())
+    assert (issue["check_name"], issue["location"]["path"], issue["location"]["positions"]["begin"]) == (
+        "MRG101", "src/mypkg/extra.py", {"line": 7, "column": 9}
+    )

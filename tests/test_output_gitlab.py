@@ -1,0 +1,91 @@
+"""``--output-format gitlab``: a GitLab Code Quality report (``artifacts: reports: codequality:``), as ruff writes it.
+
+Driven through the real command on a repository with a Python file, a notebook and a file that does not parse.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+from nbformat.v4 import new_code_cell, new_notebook  # noqa: E402
+
+NET = textwrap.dedent(
+    """\
+    import torch.nn as nn
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = [nn.Linear(2, 2)]
+
+        def construct(self, x):
+            return x
+    """
+)
+
+
+def modreg(*args, cwd, env=None):
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8_modreg", "check", "--no-cache", "--output-format", "gitlab", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+    )
+    return proc.returncode, json.loads(proc.stdout)
+
+
+@pytest.fixture
+def repo(tmp_path):
+    (tmp_path / ".git").mkdir()
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "net.py").write_text(NET, encoding="utf-8")
+    (src / "broken.py").write_text("import torch.nn as nn\ndef f(:\n", encoding="utf-8")
+    nb = new_notebook()
+    nb.cells = [new_code_cell("import torch.nn as nn"), new_code_cell(NET.split("\n", 1)[1].lstrip("\n"))]
+    nbformat.write(nb, str(src / "nb.ipynb"))
+    return tmp_path
+
+
+def test_issues_carry_the_fields_gitlab_reads(repo):
+    rc, issues = modreg(".", cwd=repo / "src")  # run from a sub-folder: paths are still the repository's
+    assert rc == 1
+    got = [
+        (i["check_name"], i["severity"], i["location"]["path"], i["location"].get("positions", {}).get("begin"))
+        for i in issues
+    ]
+    assert got == [
+        ("MRG101", "major", "src/nb.ipynb", {"line": 4, "column": 9}),  # a warning: state silently lost
+        ("MRG301", "critical", "src/nb.ipynb", {"line": 6, "column": 9}),  # an error: the code cannot run
+        ("MRG101", "major", "src/net.py", {"line": 7, "column": 9}),
+        ("MRG301", "critical", "src/net.py", {"line": 9, "column": 9}),
+        ("modreg-error", "critical", "src/broken.py", None),
+    ]
+    assert issues[0]["description"] == (
+        "(MRG101) sub-modules in plain list 'self.layers' are not registered: wrap it in nn.ModuleList(...) (cell 2)"
+    )
+    assert issues[2]["location"]["positions"]["end"] == {"line": 7, "column": 40}
+    assert issues[4]["location"]["lines"] == {"begin": 2} and "syntax error" in issues[4]["description"]
+    assert all(i["type"] == "issue" and i["categories"] == ["Bug Risk"] for i in issues)
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+
+
+def test_fingerprints_survive_unrelated_edits_and_ci_project_dir_anchors_paths(repo):
+    _rc, before = modreg("src/net.py", cwd=repo)
+    (repo / "src" / "net.py").write_text("# a comment\n\n" + NET, encoding="utf-8")
+    _rc, after = modreg("src/net.py", cwd=repo, env={"CI_PROJECT_DIR": str(repo / "src")})
+    assert [i["location"]["positions"]["begin"]["line"] for i in after] == [9, 11]  # moved down by two
+    assert [i["location"]["path"] for i in after] == ["net.py", "net.py"]  # relative to $CI_PROJECT_DIR
+    _rc, again = modreg("src/net.py", cwd=repo)
+    assert [i["fingerprint"] for i in again] == [i["fingerprint"] for i in before]
+
+
+def test_a_clean_tree_is_an_empty_report(tmp_path):
+    (tmp_path / "ok.py").write_text("x = 1\n", encoding="utf-8")
+    assert modreg(".", cwd=tmp_path) == (0, [])
