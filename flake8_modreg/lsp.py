@@ -6,7 +6,8 @@ A thin adapter over :func:`flake8_modreg.core.check_module` on pygls, over stdio
   analysis starts ``--debounce-ms`` after the last change, default 150), for
   Python documents; cleared on close.  Source ``modreg``; ``code`` is the rule
   code with ``codeDescription.href`` its docs page; the range covers the
-  reported node; severity Warning, or Error for rules whose code cannot run
+  reported node; the message is what is wrong (one short line) and, on a
+  second line, the remedy; severity Warning, or Error for rules whose code cannot run
   (:data:`CANNOT_RUN`).  The core's columns are code points; they are
   converted to the position encoding negotiated with the client (UTF-16
   unless the client offers UTF-8 or UTF-32 first) by pygls' position codec.
@@ -375,7 +376,9 @@ def to_diagnostic(f: Finding, lines: Sequence[str], codec: Any, bom: int = 0) ->
     data = {"fix": f.fix.applicability.value} if fixable else None  # type: ignore[union-attr]
     return lsp.Diagnostic(
         range=rng,
-        message=f"{f.message}: {f.fix_hint}",
+        # what is wrong (at most 80 characters) on the first line, which editors' inline text shows; the remedy
+        # on the second, for the hover / problems list (Neovim's virtual text joins the lines)
+        message=f"{f.message}\n{f.fix_hint}",
         severity=lsp.DiagnosticSeverity.Error if f.code in CANNOT_RUN else lsp.DiagnosticSeverity.Warning,
         code=f.code,
         code_description=lsp.CodeDescription(href=DOCS_URL.format(code=f.code)),
