@@ -1167,6 +1167,9 @@ def _summary(reports: list[FileReport], errors: list[tuple[str, str]], args: arg
         if unsafe:
             hints.append(f"{unsafe} with --fix --unsafe-fixes")
         parts[-1] += f" ({', '.join(hints)})"
+    known = getattr(args, "baselined", 0)
+    if known:
+        parts.append(f"{known} known finding{'s' * (known != 1)} in the baseline {args.baseline}")
     if bad:
         parts.append(f"{bad} path{'s' * (bad != 1)} could not be checked")
     return "; ".join(parts) + "."
@@ -1279,6 +1282,7 @@ def _apply_baseline(args: argparse.Namespace, reports: list[FileReport], errors:
     keep = {id(d) for _, d in kept}
     for r in reports:
         r.findings = [d for d in r.findings if id(d) in keep]
+    args.baselined = _matched  # the summary says how many the baseline holds back
     return None
 
 

@@ -68,12 +68,15 @@ def test_baseline_reports_only_new_findings(tmp_path, monkeypatch):
     assert code == 2 and "--update-baseline" in err  # a missing baseline is an error, not a green run
     code, out, _ = run(["--baseline", "modreg-baseline.json", "--update-baseline", "."], tmp_path, monkeypatch)
     assert code == 0 and out == "Wrote 4 findings to the baseline modreg-baseline.json.\n"
-    assert run(["--baseline", "modreg-baseline.json", "."], tmp_path, monkeypatch)[:2] == (0, "All checks passed.\n")
+    assert run(["--baseline", "modreg-baseline.json", "."], tmp_path, monkeypatch)[:2] == (
+        0, "All checks passed; 4 known findings in the baseline modreg-baseline.json.\n"
+    )
     # lines added above: old findings still match (by the line's text, not its number); a new one is reported
     (tmp_path / "m.py").write_text("# header\n\n" + BUGGY + "\n\nclass B(nn.Module):\n    def construct(self, x):\n        return x\n")
     code, out, _ = run(["--baseline", "modreg-baseline.json", "."], tmp_path, monkeypatch)
     assert code == 1
     assert [ln.split(": ")[0] for ln in out.splitlines()[:-1]] == ["m.py:20:9"]
+    assert out.splitlines()[-1].endswith("; 4 known findings in the baseline modreg-baseline.json.")
     # from a sub-folder, with another path spelling: same entries
     (tmp_path / "sub").mkdir()
     code, out, _ = run(["--baseline", "../modreg-baseline.json", "../m.py"], tmp_path / "sub", monkeypatch)
