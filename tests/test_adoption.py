@@ -19,7 +19,7 @@ class Net(nn.Module):
         self.layers = [nn.Linear(2, 2), nn.Linear(2, 2)]  # noqa: E501
         self.scale = torch.ones(1)
         self.doc = '''a
-        multi-line string'''; self.more = [nn.ReLU()]
+        multi-line string'''; self.more = [nn.Linear(2, 2)]
 
     def construct(self, x):
         return x * self.scale
@@ -42,7 +42,7 @@ def test_add_noqa_silences_every_finding_and_keeps_existing_codes(tmp_path, monk
     lines = text.splitlines()
     assert lines[7].endswith("  # noqa: E501, MRG101")  # the existing code is kept, ours added to the list
     assert lines[8].endswith("self.scale = torch.ones(1)  # noqa: MRG201")
-    assert lines[10].endswith("multi-line string'''; self.more = [nn.ReLU()]  # noqa: MRG101")  # where flake8 reads it
+    assert lines[10].endswith("multi-line string'''; self.more = [nn.Linear(2, 2)]  # noqa: MRG101")  # where flake8 reads it
     assert lines[12].endswith("def construct(self, x):  # noqa: MRG301")
     compile(text, "m.py", "exec")
     assert run(["m.py"], tmp_path, monkeypatch)[:2] == (0, "All checks passed.\n")

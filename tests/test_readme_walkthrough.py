@@ -78,7 +78,7 @@ MODELS = textwrap.dedent(
             return self.fc(x)
     """
 )
-NEW_BUG = "import torch.nn as nn\n\n\nclass Extra(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.blocks = [nn.ReLU()]\n"
+NEW_BUG = "import torch.nn as nn\n\n\nclass Extra(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.blocks = [nn.Linear(2, 2)]\n"
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def codebase(tmp_path):
     nb.cells = [
         new_markdown_cell("# Exploring"),
         new_code_cell("%pip install torch\nimport torch.nn as nn", execution_count=1, outputs=[new_output("stream", name="stdout", text="ok\n")]),
-        new_code_cell("class Tiny(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.blocks = [nn.ReLU()]\n\n    def construct(self, x):\n        return x"),
+        new_code_cell("class Tiny(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.blocks = [nn.Linear(2, 2)]\n\n    def construct(self, x):\n        return x"),
     ]
     nbformat.write(nb, str(tmp_path / "src" / "explore.ipynb"))
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
@@ -117,7 +117,7 @@ def assert_green_then_one_new_finding(repo: Path, extra: str = "") -> None:
     annotations, sarif = run_ci(repo, extra)
     assert annotations.returncode == 1 and sarif.returncode == 0
     assert annotations.stdout.splitlines() == [
-        "::warning file=src/mypkg/extra.py,line=7,col=9,endLine=7,endColumn=34,title=MRG101 (layers-in-plain-list)"
+        "::warning file=src/mypkg/extra.py,line=7,col=9,endLine=7,endColumn=40,title=MRG101 (layers-in-plain-list)"
         "::MRG101 sub-modules in plain list 'self.blocks' are not registered: wrap it in nn.ModuleList(...)"
     ]
     (result,) = json.loads((repo / "modreg.sarif").read_text())["runs"][0]["results"]
@@ -132,7 +132,7 @@ def test_adoption_with_noqa_then_the_readme_workflow_is_green(codebase):
     done = shell(add_noqa, codebase)
     assert done.returncode == 0 and "Added 5 noqa directives in 2 files." in done.stdout
     cell = nbformat.read(str(codebase / "src" / "explore.ipynb"), as_version=4).cells[2]
-    assert "self.blocks = [nn.ReLU()]  # noqa: MRG101" in cell.source
+    assert "self.blocks = [nn.Linear(2, 2)]  # noqa: MRG101" in cell.source
     assert_green_then_one_new_finding(codebase)
 
 
