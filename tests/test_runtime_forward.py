@@ -122,3 +122,23 @@ def test_a_forward_ending_in_a_library_effect_runs_for_it_and_a_dropped_value_br
     exec(compile(bad, "<bad>", "exec"), ns2 := {"__name__": "modreg_dropped_probe"})
     with pytest.raises((TypeError, AttributeError)):
         torch.nn.Sequential(ns2["B"](), torch.nn.Linear(4, 4))(torch.ones(2, 4))
+
+
+def test_a_submodule_with_its_own_call_runs_no_hooks_and_forward_is_its_raw_result():
+    import torch
+
+    from flake8_modreg import check
+    from flake8_modreg.rules.direct_forward_call import DirectForwardCall
+
+    code = next(v.code for v in DirectForwardCall.valid if "own __call__" in v.why)
+    assert [f for f in check(code) if f.code == "MRG306"] == []
+    ns = {"__name__": "modreg_owncall_probe"}
+    exec(compile(code, "<probe>", "exec"), ns)
+    m = ns["SumKernel"]()
+    fired = []
+    m.k.register_forward_hook(lambda *a: fired.append(1))
+    x = torch.ones(2)
+    assert torch.equal(m(x), x * 4)
+    m.k(x)
+    assert fired == []  # its own __call__ replaces Module.__call__: hooks never run
+    assert isinstance(m.k(x), dict)  # the "fix" (calling it) would change the result

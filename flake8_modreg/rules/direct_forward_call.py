@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from .. import known
 from ..findings import Applicability, Fix
 from ..model import CallSite, ClassFacts, FileModel, Tag
 from ..uses import use_index
@@ -55,6 +56,34 @@ class _Attrs:
         return False
 
 
+    def classes(self, attr: str, elements: bool) -> set[str] | None:
+        """Qualified classes of what ``self.<attr>`` holds (or, with ``elements``, of its items); None: unknown."""
+        out: set[str] = set()
+        for c in (self.cls, *self.cls.ancestors()):
+            for a in c.self_assigns:
+                if a.attr != attr:
+                    continue
+                exprs = [a.value]
+                if elements:
+                    v = a.value
+                    if isinstance(v, cst.Call) and v.args and (self.model.qualify(v.func) or "") in _LISTS | _DICTS:
+                        v = v.args[0].value
+                    if isinstance(v, (cst.List, cst.Tuple)):
+                        exprs = [e.value for e in v.elements]
+                    elif isinstance(v, (cst.ListComp, cst.GeneratorExp)):
+                        exprs = [v.elt]
+                    else:
+                        return None
+                for e in exprs:
+                    q = self.model.qualify(e.func) if isinstance(e, cst.Call) else None
+                    if q is None and isinstance(e, cst.Call) and isinstance(e.func, cst.Name) and \
+                            self.model.class_named(e.func.value) is not None:
+                        q = e.func.value  # a class of this file
+                    if q is None:
+                        return None
+                    out.add(q)
+        return out or None
+
     def elements(self, attr: str, how: str) -> bool:
         """Are the elements reached by ``how`` ("iter", "values", "item") sub-modules?"""
         for q, k in self._values(attr):
@@ -63,6 +92,38 @@ class _Attrs:
             if how in ("values", "item") and (q in _DICTS or (k.tag is Tag.DICT and k.holds(Tag.LAYER))):
                 return True
         return False
+
+
+def _own_call_protocol(model: FileModel, site: CallSite, recv: cst.BaseExpression, attrs: _Attrs) -> bool:
+    """The sub-module's class (or a base, in this file or another) defines its own ``__call__``.
+
+    Such a class replaces ``Module.__call__``: no hooks run either way, and
+    ``.forward`` is its library's way to get the raw result (calling it may
+    post-process or wrap the output differently), so the fix would change what
+    the code computes.
+    """
+    selves = frozenset({site.method.self_name})
+    attr = _self_attr(recv, selves)
+    classes = None
+    if attr is not None:
+        classes = attrs.classes(attr, elements=False)
+    elif isinstance(recv, cst.Subscript) and _self_attr(recv.value, selves) is not None:
+        classes = attrs.classes(_self_attr(recv.value, selves), elements=True)
+    if not classes:
+        return False
+    return all(_defines_call(model, q) for q in classes)
+
+
+def _defines_call(model: FileModel, q: str) -> bool:
+    local = model.class_named(q) if "." not in q else None
+    if local is not None:
+        return any("__call__" in c.methods for c in (local, *local.ancestors())) or (
+            model.resolver is not None and any(
+                model.resolver.class_defines(b, "__call__", lambda _q: False) is True
+                for c in (local, *local.ancestors()) for b in c.framework_bases if not known.framework_of_class(b)))
+    if known.framework_of_class(q) or model.resolver is None:
+        return False
+    return model.resolver.class_defines(q, "__call__", lambda _q: False) is True
 
 
 def _is_interface(model: FileModel, ann: cst.BaseExpression) -> bool:
@@ -140,7 +201,11 @@ class DirectForwardCall(Rule):
     file (`m: OneLayerInterface = self.submods[key]`) is left alone too:
     TorchScript calls an interface-typed module through its declared methods,
     so `m.forward(x)` is the documented idiom there (calling `m(x)` fails to
-    script; `tests/test_runtime_forward.py`).
+    script; `tests/test_runtime_forward.py`). So is a sub-module whose class
+    (or a base, in this file or another) defines its own `__call__`: it
+    replaces `Module.__call__`, so no hooks run either way, and `.forward` is
+    that library's way to get the raw result (a lazy kernel's `__call__`
+    wraps it), which the fix would change (`tests/test_runtime_forward.py`).
 
     ## Why is this bad?
     Calling a module runs `Module.__call__`, which runs the forward pre-hooks
@@ -318,6 +383,28 @@ class DirectForwardCall(Rule):
     valid = (
         Valid(
             """
+            import torch.nn as nn
+
+            class Kernel(nn.Module):
+                def __call__(self, x):
+                    return {"lazy": self.forward(x)}
+
+                def forward(self, x):
+                    return x * 2
+
+            class SumKernel(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.k = Kernel()
+                    self.ks = nn.ModuleList([Kernel() for _ in range(2)])
+
+                def forward(self, x):
+                    return self.k.forward(x) + self.ks[0].forward(x)
+            """,
+            why="the sub-module's class defines its own __call__: .forward is how its raw result is taken",
+        ),
+        Valid(
+            """
             import torch
             import torch.nn as nn
 
@@ -412,6 +499,8 @@ class DirectForwardCall(Rule):
                 continue
             table = attrs.get(id(cls)) or attrs.setdefault(id(cls), _Attrs(model, cls))
             if not _is_submodule(model, site, func.value, table) or _interface_local(model, site, func.value):
+                continue
+            if _own_call_protocol(model, site, func.value, table):
                 continue
             unit = "module" if cls.framework == "torch" else "cell"
             fix = Fix(((func, func.value),), Applicability.UNSAFE, title=f"call the {unit} instead of '.{entry}'")
