@@ -859,6 +859,7 @@ class _Nearest:
         self.base = base
         self.fixed = fixed
         self._dirs: dict[str, ProjectConfig] = {}
+        self._real: dict[str, str] = {}
         self._files: dict[Path, ProjectConfig] = {}
         if base.path is not None:
             self._files[base.path.resolve()] = base
@@ -883,7 +884,11 @@ class _Nearest:
     def of(self, path: str) -> ProjectConfig:
         if self.fixed:
             return self.base
-        return self._of_dir(os.path.dirname(os.path.realpath(path)))
+        folder = os.path.dirname(path)
+        real = self._real.get(folder)
+        if real is None:  # one realpath per folder, not per file
+            real = self._real[folder] = os.path.realpath(folder or ".")
+        return self._of_dir(real)
 
 
 def list_files(
