@@ -243,7 +243,8 @@ def _read(path: str) -> bytes:
         return fh.read()
 
 
-def _summarize(task: tuple[str, tuple[str, ...]]) -> tuple[str, FileSummary | None, str | None]:
+def _summarize(task: tuple[str, tuple[str, ...]]) -> tuple[str, FileSummary | None, str | None, str | None]:
+    """(path, summary, error, digest of the bytes Python's parser accepted: None for a notebook or when it refused them)."""
     path, module_bases = task
     try:
         data = _read(path)
@@ -253,10 +254,12 @@ def _summarize(task: tuple[str, tuple[str, ...]]) -> tuple[str, FileSummary | No
             try:
                 data = Notebook.parse(data).source.encode("utf-8")
             except ModregError:
-                return path, None, None  # reported when the file is checked
-        return path, ast_summary(path, data, module_bases), None
+                return path, None, None, None  # reported when the file is checked
+            return path, ast_summary(path, data, module_bases), None, None
+        summary = ast_summary(path, data, module_bases)
+        return path, summary, None, Cache.digest(data) if summary is not None else None
     except OSError as e:
-        return path, None, _os_error(e)
+        return path, None, _os_error(e), None
 
 
 def _os_error(e: OSError) -> str:
@@ -281,6 +284,8 @@ class Task:
     display: str | None = None
     #: attach each fix's text edits to its finding (``--format json``)
     edits: bool = False
+    #: digest of the bytes of this file Python's parser accepted in the index pass (the check skips its own ``ast`` pass when they are still the file's bytes)
+    parsed_digest: str | None = None
 
 
 class NotWritten(Exception):
@@ -437,7 +442,8 @@ def process(task: Task, source: bytes | None = None) -> FileReport:
                     report.diff = new.decode("utf-8", "surrogateescape")  # stdin: the fixed text
             text = decode(new)
         else:
-            module, model, findings = run(source, path=path, config=task.config, context=context)
+            parsed = task.parsed_digest is not None and Cache.digest(source) == task.parsed_digest
+            module, model, findings = run(source, path=path, config=task.config, context=context, python_parsed=parsed)
             report = FileReport(display, deps=_consulted(model))
             text = decode(source) if findings else ""
         if findings:
@@ -950,6 +956,7 @@ def _check_files(
         digests: dict[str, str] = {}
         modules: dict[str, tuple[str, bool]] = {}
         summaries: dict[str, FileSummary | None] = {}
+        parsed: dict[str, str] = {}  # file -> digest of the bytes ``ast`` parsed (a summary exists only then)
         todo = []
         for f in files:
             if cache is not None:
@@ -962,12 +969,16 @@ def _check_files(
                 hit, s = cache.summary(f, digests[f], modules[f])
                 if hit:
                     summaries[f] = s
+                    if s is not None and not is_notebook(f):
+                        parsed[f] = digests[f]
                     continue
             todo.append(f)
         index_bar = _progress(len(todo), "modreg: indexing", not args.quiet)  # the first phase shows progress too
         summarize = [(f, config.module_bases) for f in todo]
-        for path, s, _err in workers.map(_summarize, summarize, [_size(f) for f in todo], index_bar):
+        for path, s, _err, digest in workers.map(_summarize, summarize, [_size(f) for f in todo], index_bar):
             summaries[path] = s
+            if digest is not None:
+                parsed[path] = digest
             if cache is not None and path in digests:
                 cache.put_summary(path, digests[path], modules[path], s)
         if index_bar is not None:
@@ -988,7 +999,7 @@ def _check_files(
                 if cached is not None:
                     reports[f] = FileReport(f, cached)
                     continue
-            tasks.append(Task(f, config, ctx, args.mode, args.unsafe_fixes, edits=want_edits))
+            tasks.append(Task(f, config, ctx, args.mode, args.unsafe_fixes, edits=want_edits, parsed_digest=parsed.get(f)))
         bar = _progress(len(tasks), "modreg", not args.quiet)
         for report in workers.map(process, tasks, [_size(t.path) for t in tasks], bar):
             reports[report.path] = report

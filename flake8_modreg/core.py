@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import io
 import logging
 import os
@@ -11,13 +13,13 @@ import sys
 import threading
 import tokenize
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
 import libcst as cst
 
 from .context import FileContext
 from .findings import Finding, ModregError
-from .model import FileModel, build_model
+from .model import FileModel, NodeMemo, build_model
 from .positions import node_positions
 from .rules import AtLine, Reporter, Rule, all_rules
 from .settings import Config
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flake8_modreg")
 T = TypeVar("T")
+#: ``(module, nodes) -> {node: CodeRange}``: :func:`~flake8_modreg.positions.node_positions`'s contract
+Positions = Callable[[cst.Module, Iterable[cst.CSTNode]], dict]
 
 #: Substrings without which a file cannot hold a torch Module or MindSpore Cell
 #: we could recognise (TorchFix's cheap prefilter, before any parse).
@@ -140,15 +144,62 @@ def decode(source: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def parse(source: str | bytes) -> cst.Module:
-    """Parse with libcst; any failure becomes one :class:`ModregError`."""
+_validation_lock = threading.Lock()
+_unvalidated_parses = 0
+_validate_node = cst.CSTNode.__post_init__
+
+
+def _no_validation(self: cst.CSTNode) -> None:
+    return None
+
+
+@contextlib.contextmanager
+def unvalidated() -> Iterator[None]:
+    """libcst's parses in this block skip the per-node ``_validate`` (about 15% of a parse).
+
+    Every libcst node checks its own fields when it is constructed
+    (``CSTNode.__post_init__``): a guard for nodes built by hand, which the
+    parser's own output always passes (libcst's comment on it: validation
+    could move to avoid validating the tree when parsing a file).  The check
+    is switched off for the whole process while any such block runs; nodes
+    built meanwhile elsewhere (a fix's replacement) are re-parsed before
+    anything is written, so nothing unchecked reaches a file.
+    """
+    global _unvalidated_parses
+    with _validation_lock:
+        if _unvalidated_parses == 0:
+            cst.CSTNode.__post_init__ = _no_validation  # type: ignore[method-assign]
+        _unvalidated_parses += 1
+    try:
+        yield
+    finally:
+        with _validation_lock:
+            _unvalidated_parses -= 1
+            if _unvalidated_parses == 0:
+                cst.CSTNode.__post_init__ = _validate_node  # type: ignore[method-assign]
+
+
+def _parse_module(source: str | bytes) -> cst.Module:
+    with unvalidated():
+        return cst.parse_module(source)
+
+
+def parse(source: str | bytes, *, python_parsed: bool = False) -> cst.Module:
+    """Parse with libcst; any failure becomes one :class:`ModregError`.
+
+    ``python_parsed``: the caller has seen Python's own parser accept this
+    very text (flake8 hands the plugin its ``ast``; the CLI's index pass
+    parsed the same bytes), so :func:`check_nesting`'s ``ast`` pass is not
+    repeated.
+    """
     if isinstance(source, str) and source.startswith("\ufeff"):
         source = source[1:]
-    check_nesting(source)
+    if not python_parsed:
+        check_nesting(source)
     old = sys.getrecursionlimit()
     try:
         sys.setrecursionlimit(max(old, _RECURSION_LIMIT))
-        return on_deep_stack(cst.parse_module, source)
+        return on_deep_stack(_parse_module, source)
     except cst.ParserSyntaxError as e:
         python = python_syntax_error(source)
         if python is not None:  # Python's own parser knows where (what flake8's E999 shows)
@@ -220,14 +271,16 @@ def check(
     *,
     path: str | None = None,
     config: Config | None = None,
+    python_parsed: bool = False,
 ) -> list[Finding]:
     """Check one file's source and return its findings, sorted by position.
 
     ``source`` may be ``bytes`` (the encoding is then read from a BOM or a
     PEP 263 cookie) or ``str``.  Raises :class:`ModregError` (one line) when
-    the source cannot be parsed; never anything else.
+    the source cannot be parsed; never anything else.  ``python_parsed``:
+    Python's own parser accepted this very source (see :func:`parse`).
     """
-    return check_module(source, path=path, config=config)[1]
+    return run(source, path=path, config=config, python_parsed=python_parsed)[2]
 
 
 def check_module(
@@ -237,14 +290,19 @@ def check_module(
     config: Config | None = None,
     context: FileContext | None = None,
     parser: Callable[[str], cst.Module] | None = None,
+    positions: Positions | None = None,
+    memo: NodeMemo | None = None,
 ) -> tuple[cst.Module | None, list[Finding]]:
     """Like :func:`check`, also returning the parsed module (``None`` when skipped).
 
     The findings' fixes refer to nodes of that module by identity.  ``parser``
     replaces :func:`parse` for ``str`` sources (the language server's
     incremental re-parse); it must return what :func:`parse` would.
+    ``positions`` replaces :func:`~flake8_modreg.positions.node_positions`
+    (the language server's per-statement positions); the same contract.
+    ``memo`` carries per-node facts over from the previous analysis of the same document (:class:`~flake8_modreg.model.NodeMemo`).
     """
-    module, _model, findings = run(source, path=path, config=config, context=context, parser=parser)
+    module, _model, findings = run(source, path=path, config=config, context=context, parser=parser, positions=positions, memo=memo)
     return module, findings
 
 
@@ -257,6 +315,9 @@ def run(
     need_model: bool = False,
     parser: Callable[[str], cst.Module] | None = None,
     resolver: "Resolver | None" = None,
+    python_parsed: bool = False,
+    positions: Positions | None = None,
+    memo: NodeMemo | None = None,
 ) -> tuple[cst.Module | None, FileModel | None, list[Finding]]:
     """The whole pipeline: prefilter, parse, model, rules, positions.
 
@@ -264,7 +325,8 @@ def run(
     (:mod:`flake8_modreg.resolver`); pass ``resolver`` to keep the one used
     (its ``consulted()`` files).  With ``need_model`` the file is parsed and modelled even when the
     prefilter would skip it or no rule is enabled (a project-wide run wants
-    the class summary of every file that has classes).
+    the class summary of every file that has classes).  ``python_parsed``:
+    Python's own parser accepted this very source (see :func:`parse`).
     """
     config = config or Config()
     rules = enabled_rules(config)
@@ -278,7 +340,13 @@ def run(
         if resolver is None or not resolver.source_defines_modules(source):
             return None, None, []
     resolver = resolver or _resolver_for(path, config)
-    return on_deep_stack(_run, source, config, context, rules, parser, resolver)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # libcst builds ~100k nodes per 1,000 lines, no cycles: collections meanwhile cost 10-30% (flake8 keeps gc on)
+    try:
+        return on_deep_stack(_run, source, config, context, rules, parser, resolver, python_parsed, positions, memo)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
 
 
 def _run(
@@ -288,20 +356,24 @@ def _run(
     rules: list[type[Rule]],
     parser: Callable[[str], cst.Module] | None,
     resolver: "Resolver | None",
+    python_parsed: bool = False,
+    positions: Positions | None = None,
+    memo: NodeMemo | None = None,
 ) -> tuple[cst.Module | None, FileModel | None, list[Finding]]:
-    module = parser(source) if parser is not None and isinstance(source, str) else parse(source)
+    module = parser(source) if parser is not None and isinstance(source, str) else parse(source, python_parsed=python_parsed)
     old = sys.getrecursionlimit()
     ctx = context or FileContext()
     try:
         sys.setrecursionlimit(max(old, _RECURSION_LIMIT))
         model = build_model(module, config.module_bases, dict(ctx.bases), ctx.module_name, ctx.is_package, resolver)
+        model.memo = memo
         reporter = analyse(model, rules, config)
         if not reporter.reports:
             return module, model, []
         wanted = {id(r.node): r.node for r in reporter.reports}
         for r in reporter.reports:
             wanted.update((id(v.node), v.node) for v in r.fmt.values() if isinstance(v, AtLine))
-        positions = node_positions(module, wanted.values())
+        positions = (positions or node_positions)(module, wanted.values())
     except RecursionError:
         raise ModregError(TOO_DEEP) from None
     finally:

@@ -1,7 +1,10 @@
 """The flake8 adapter: a thin shell around :func:`flake8_modreg.check`.
 
-* ``tree`` is requested only so that flake8 runs the plugin once per file
-  (flake8 classifies plugins by their parameter names); it is not used.
+* ``tree`` is requested so that flake8 runs the plugin once per file
+  (flake8 classifies plugins by their parameter names).  It is only read as
+  proof that Python's own parser accepted these lines (flake8 builds it with
+  ``ast.parse("".join(lines))`` before any tree plugin runs), so the check
+  skips its own ``ast`` pass over them (:func:`flake8_modreg.core.parse`).
 * The source comes from flake8's ``lines``, never from re-reading the file,
   so ``flake8 -`` (stdin, as editors run it) works and the BOM is already gone.
 * Columns are 0-based code points; flake8 adds 1 itself.
@@ -53,6 +56,7 @@ class Plugin:
     def __init__(self, tree: ast.AST, lines: list[str], filename: str = "stdin") -> None:
         self.lines = lines
         self.filename = filename
+        self.python_parsed = isinstance(tree, ast.Module)
 
     @staticmethod
     def add_options(manager: Any) -> None:
@@ -109,7 +113,7 @@ class Plugin:
         from .findings import ModregError
 
         try:
-            findings = check("".join(self.lines), path=self.filename, config=config)
+            findings = check("".join(self.lines), path=self.filename, config=config, python_parsed=self.python_parsed)
         except ModregError:
             return  # flake8 reports E999 for real syntax errors
         except Exception as e:  # never abort the user's flake8 run
