@@ -21,10 +21,12 @@ back to a full parse.  ``tests/test_incremental.py`` checks the equality
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import libcst as cst
+
+from .core import unvalidated
 
 #: below this many characters a full parse is cheap enough: no bookkeeping
 MIN_CHARS = 20_000
@@ -38,6 +40,8 @@ class Parsed:
     module: cst.Module
     #: ``len(code)`` of the header, of every statement of ``module.body`` and of the footer
     lengths: tuple[int, ...]
+    #: positions inside each top-level statement, by statement identity (``positions.statement_positions``)
+    spans: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _lines_length(lines, module: cst.Module) -> int:
@@ -121,7 +125,8 @@ def _splice(previous: Parsed, text: str) -> Parsed | None:
         last += 1  # every statement the region holds or touches
     a, b = starts[first], starts[last] + lengths[last + 1]
     try:
-        sub = cst.parse_module(text[a : b + delta])
+        with unvalidated():
+            sub = cst.parse_module(text[a : b + delta])
     except Exception:  # not complete statements on its own (an open bracket, a lone decorator): full parse
         return None
     if (

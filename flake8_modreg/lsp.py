@@ -73,7 +73,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import libcst as cst
 from flake8.defaults import NOQA_INLINE_REGEXP
@@ -85,6 +85,8 @@ from .docs import DOCS_URL
 from .findings import CANNOT_RUN, Applicability, Finding, ModregError  # CANNOT_RUN: published as errors
 from .fixer import apply_fixes, fix
 from .noqa import Noqa, keep_unsuppressed
+from .model import NodeMemo
+from .positions import node_positions, statement_positions
 from .settings import Config
 
 try:  # the server needs the optional `lsp` extra
@@ -306,6 +308,8 @@ class Analysis:
     seconds: float = 0.0
     #: the parse to build the next version's on (:mod:`flake8_modreg.incremental`); the last good one on errors
     parsed: Any = None
+    #: per-node facts for the next version's analysis (:class:`~flake8_modreg.model.NodeMemo`)
+    memo: Any = None
     #: a notebook: its code cells (uri, version), each joined line's (cell, line), cell number -> uri
     cells: list[tuple[str, int]] | None = None
     cell_lines: list[Any] = dataclasses.field(default_factory=list)
@@ -343,8 +347,15 @@ def analyse(
         parsed.append(incremental.reparse(base, source, parse))
         return parsed[-1].module
 
+    def positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict:
+        p = parsed[-1] if parsed else None
+        if p is None or p.module is not module or not p.lengths:
+            return node_positions(module, nodes)
+        return statement_positions(module, nodes, p.text, p.lengths, p.spans, base.spans if base is not None else None)
+
+    memo = NodeMemo(previous.memo if previous is not None else None)
     try:
-        module, findings = check_module(text[bom:], path=path, config=config, parser=parser)
+        module, findings = check_module(text[bom:], path=path, config=config, parser=parser, positions=positions, memo=memo)
     except ModregError as e:
         result.error = str(e)
     except Exception as e:  # a bug of ours: one line in the log, no diagnostics, server alive
@@ -361,6 +372,7 @@ def analyse(
         if gc_was_enabled:
             gc.enable()
     result.parsed = parsed[-1] if parsed else base
+    result.memo = memo if result.error is None or previous is None else previous.memo
     result.seconds = time.perf_counter() - t0
     return result
 

@@ -21,7 +21,7 @@ import dataclasses
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -664,6 +664,35 @@ def _walk_expr(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(n.children)
 
 
+class NodeMemo:
+    """Facts derived from one node's subtree alone, kept by node identity from one analysis of a document to the next.
+
+    The language server re-parses only the statements an edit touched
+    (:mod:`flake8_modreg.incremental`); every other node of the new module is
+    the very object of the previous one, so what was derived from it alone
+    (a method's preorder index in :mod:`flake8_modreg.uses`) holds unchanged.
+    A memo reads through to the previous version's entries (and keeps those
+    it uses), so nothing outlives the version after the one that last used
+    it.  Nodes are immutable and compared by identity, each entry keeps its
+    node alive, so an ``id`` cannot be reused while its entry exists.
+    """
+
+    def __init__(self, previous: "NodeMemo | None" = None) -> None:
+        self.entries: dict[tuple[str, int], tuple[cst.CSTNode, Any]] = {}
+        self._previous = previous.entries if previous is not None else {}
+
+    def get(self, kind: str, node: cst.CSTNode) -> Any:
+        key = (kind, id(node))
+        entry = self.entries.get(key) or self._previous.get(key)
+        if entry is None or entry[0] is not node:
+            return None
+        self.entries[key] = entry
+        return entry[1]
+
+    def put(self, kind: str, node: cst.CSTNode, value: Any) -> None:
+        self.entries[kind, id(node)] = (node, value)
+
+
 class FileModel:
     """Everything the rules need to know about one file."""
 
@@ -679,6 +708,8 @@ class FileModel:
         self.module = module
         #: answers what imported names are, from other files on disk (``resolver.py``); None: this file alone
         self.resolver = resolver
+        #: per-node facts carried over from the previous analysis of this document (the language server), or None
+        self.memo: NodeMemo | None = None
         #: classes of other files known to be Modules/Cells: absolute qualified name -> framework
         self.project_bases: Mapping[str, str] = project_bases or {}
         #: this file's dotted module name (``pkg.models.head``) when known, for relative imports
@@ -1371,14 +1402,23 @@ _SKIP_FIELD = re.compile(
     r"has_trailing_newline|encoding|asynchronous|star|operator|first_newline|empty_lines|newline)$"
 )
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+#: field types that never hold a node (``Name.value``, ``Module.encoding``...): never read
+_SCALAR_FIELD_TYPES = (str, bool, int)
+#: class -> is it a libcst node (``isinstance`` on libcst's abstract base is ~10x a dict lookup)
+_IS_NODE: dict[type, bool] = {}
 
 
 def _child_fields(t: type) -> tuple[str, ...]:
-    names = [f.name for f in dataclasses.fields(t) if not _SKIP_FIELD.match(f.name)]
+    names = [f.name for f in dataclasses.fields(t) if not _SKIP_FIELD.match(f.name) and f.type not in _SCALAR_FIELD_TYPES]
     if "decorators" in names:  # walk in source order: decorators come before the def/class body
         names.remove("decorators")
         names.insert(0, "decorators")
     out = _CHILD_FIELDS[t] = tuple(names)
+    return out
+
+
+def _is_node_class(c: type) -> bool:
+    out = _IS_NODE[c] = issubclass(c, cst.CSTNode)
     return out
 
 
@@ -1388,14 +1428,28 @@ def node_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     Much cheaper than libcst's ``node.children``, which runs a visitor per call.
     """
     t = node.__class__
+    is_node = _IS_NODE
     out: list[cst.CSTNode] = []
-    for name in _CHILD_FIELDS.get(t) or _child_fields(t):
+    names = _CHILD_FIELDS.get(t)
+    for name in _child_fields(t) if names is None else names:
         v = getattr(node, name)
-        if isinstance(v, cst.CSTNode):
+        c = v.__class__
+        if c is tuple or c is list:
+            for x in v:
+                xc = x.__class__
+                if is_node.get(xc) or (xc not in is_node and _is_node_class(xc)):
+                    out.append(x)
+        elif is_node.get(c) or (c not in is_node and _is_node_class(c)):
             out.append(v)
-        elif v.__class__ in (tuple, list):
-            out.extend(x for x in v if isinstance(x, cst.CSTNode))
     return out
+
+
+def _own_method(visitor: cst.CSTVisitor, name: str) -> Any:
+    """``visitor``'s method ``name``, or None where it is libcst's no-op default (nothing to call)."""
+    method = getattr(visitor, name, None)
+    if method is None or getattr(method, "__func__", None) is getattr(cst.CSTVisitor, name, None):
+        return None
+    return method
 
 
 def walk(visitor: cst.CSTVisitor, root: cst.CSTNode) -> None:
@@ -1405,40 +1459,56 @@ def walk(visitor: cst.CSTVisitor, root: cst.CSTNode) -> None:
     (``visit_X`` returning False skips the children), but without libcst's
     rebuilding of every node on the way back up, which read-only visitors
     pay for too, and iterative, so deep nesting cannot exhaust the stack.
+    The visitor's methods that libcst's ``CSTVisitor`` defines as no-ops are
+    not called at all, and nodes with neither a method to call nor children
+    (names, numbers, strings: about half of a module's nodes) are not visited.
     """
-    visits: dict[type, object] = {}
-    leaves: dict[type, object] = {}
-    fields_of = _CHILD_FIELDS
-    node_type = cst.CSTNode
+    plans: dict[type, tuple] = {}  # node class -> (visit, leave, child fields)
+    trivial: set[type] = set()  # node classes with nothing to call and no children
+    is_node = _IS_NODE
+
+    def plan(t: type) -> tuple:
+        visit = _own_method(visitor, "visit_" + t.__name__)
+        leave = _own_method(visitor, "leave_" + t.__name__)
+        names = _CHILD_FIELDS.get(t)
+        if names is None:
+            names = _child_fields(t)
+        out = plans[t] = (visit, leave, names)
+        if visit is None and leave is None and not names:
+            trivial.add(t)
+        return out
+
     stack: list = [root]
-    pop, push, extend = stack.pop, stack.append, stack.extend
+    pop, push = stack.pop, stack.append
     while stack:
         item = pop()
-        if item.__class__ is tuple:
+        t = item.__class__
+        if t is tuple:
             item[0](item[1])
             continue
-        t = item.__class__
-        try:
-            visit = visits[t]
-            leave = leaves[t]
-        except KeyError:
-            visit = visits[t] = getattr(visitor, "visit_" + t.__name__, None)
-            leave = leaves[t] = getattr(visitor, "leave_" + t.__name__, None)
+        visit, leave, names = plans.get(t) or plan(t)
         if leave is not None:
             push((leave, item))
         if visit is not None and visit(item) is False:
             continue
-        names = fields_of.get(t) or _child_fields(t)
         children = []
         for name in names:
             v = getattr(item, name)
-            if isinstance(v, node_type):
+            c = v.__class__
+            if c is tuple or c is list:
+                for x in v:
+                    xc = x.__class__
+                    if xc in trivial:
+                        continue
+                    if is_node.get(xc) or (xc not in is_node and _is_node_class(xc)):
+                        children.append(x)
+            elif c in trivial:
+                continue
+            elif is_node.get(c) or (c not in is_node and _is_node_class(c)):
                 children.append(v)
-            elif v.__class__ in (tuple, list):
-                children.extend(x for x in v if isinstance(x, node_type))
         if children:
             children.reverse()
-            extend(children)
+            stack.extend(children)
 
 
 def absolutize(qualified: str, module_name: str | None, is_package: bool) -> str:

@@ -35,7 +35,7 @@ from typing import Iterator
 
 import libcst as cst
 
-from .model import ClassFacts, FileModel, MethodFacts, Scope, Tag, dotted_name, node_children
+from .model import ClassFacts, FileModel, MethodFacts, NodeMemo, Scope, Tag, dotted_name, node_children
 
 PY, HARM, MOVED, FLOW = "py", "harm", "moved", "flow"
 #: how many locals, helper parameters and returns a read is followed through (a recurrence needs ~5)
@@ -117,8 +117,14 @@ class AttrUses:
 class _Method:
     """One method's nodes in preorder with their parents (built once, on demand)."""
 
-    def __init__(self, meth: MethodFacts) -> None:
+    def __init__(self, meth: MethodFacts, memo: NodeMemo | None = None) -> None:
         self.meth = meth
+        # what follows depends on the method's body alone: an unchanged body (the language server's
+        # previous version) shares it (read-only from here on)
+        shared = memo.get("preorder", meth.node.body) if memo is not None else None
+        if shared is not None:
+            self.parent, self.index, self.end, self.nodes, self.bindings = shared
+            return
         self.parent: dict[int, cst.CSTNode] = {}
         self.index: dict[int, int] = {}
         self.end: dict[int, int] = {}
@@ -156,6 +162,8 @@ class _Method:
             elif isinstance(n, cst.AsName):
                 for name, _ in _bound(n.name, None):
                     self.bindings.setdefault(name, []).append((self.index[id(n)], None))
+        if memo is not None:
+            memo.put("preorder", meth.node.body, (self.parent, self.index, self.end, self.nodes, self.bindings))
 
     def last_binding_end(self, name: str, at: int) -> int | None:
         """Where the last binding of ``name`` before ``at`` ends."""
@@ -209,7 +217,7 @@ class UseIndex:
     def method(self, meth: MethodFacts) -> _Method:
         m = self._methods.get(id(meth))
         if m is None:
-            m = self._methods[id(meth)] = _Method(meth)
+            m = self._methods[id(meth)] = _Method(meth, self.model.memo)
         return m
 
     def converted_names(self) -> set[str]:
@@ -511,7 +519,7 @@ class UseIndex:
                     scope = self.model.functions[name]
                     params = [p.name.value for p in (*stmt.params.posonly_params, *stmt.params.params)]
                     fake = MethodFacts(name, stmt, params, [], None, scope)
-                    self._toplevel.setdefault(name, _Method(fake))
+                    self._toplevel.setdefault(name, _Method(fake, self.model.memo))
         got = self._toplevel.get(func.value)
         return (cls, got) if got is not None else None
 

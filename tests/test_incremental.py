@@ -173,3 +173,44 @@ def test_the_language_server_analysis_builds_on_the_previous_version(small_thres
     assert second.module.body[0] is first.module.body[0]  # spliced, not parsed again
     broken = lsp.analyse(new + "def (\n", version=3, path=None, config=Config(), codec=codec, previous=second)
     assert broken.error and broken.parsed is second.parsed  # the next version builds on the last good parse
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_language_server_edit_sequences_match_a_full_check(seed, small_threshold, monkeypatch):
+    """Through ``lsp.analyse`` chained version to version: the per-statement positions (cached by statement) and
+    the per-method facts carried over (``NodeMemo``) give exactly a full check's findings and positions."""
+    from pygls.workspace import PositionCodec
+
+    from flake8_modreg import lsp, positions
+    from flake8_modreg.model import NodeMemo
+
+    regenerated, rebuilt, reused = [], [], []
+    spans, get, put = positions._statement_spans, NodeMemo.get, NodeMemo.put
+    monkeypatch.setattr(positions, "_statement_spans", lambda stmt, module: regenerated.append(stmt) or spans(stmt, module))
+    monkeypatch.setattr(NodeMemo, "put", lambda self, kind, node, value: rebuilt.append(node) or put(self, kind, node, value))
+    monkeypatch.setattr(NodeMemo, "get", lambda self, kind, node: (lambda v: v is not None and reused.append(node) or v)(get(self, kind, node)))
+    rng = random.Random(100 + seed)
+    config, codec = Config(), PositionCodec()
+    text = big_source(blocks=6)
+    last = lsp.analyse(text, version=1, path=None, config=config, codec=codec)
+    statements = len(last.module.body)
+    reused_positions = reused_methods = 0
+    for v in range(2, 32):
+        before, text = text, edit(rng, text)
+        expected = full_result(text, config)
+        regenerated.clear()
+        rebuilt.clear()
+        reused.clear()
+        result = lsp.analyse(text, version=v, path=None, config=config, codec=codec, previous=last)
+        if result.error is not None:
+            assert expected[0] == "error"
+            text = before  # the user fixes what they broke
+            continue
+        got = [(f.code, f.line, f.col, f.end_line, f.end_col, f.message) for f in result.findings]
+        assert (result.module.code, got) == expected
+        if got and len(regenerated) < statements // 2:
+            reused_positions += 1
+        if reused:
+            reused_methods += 1
+        last = result
+    assert reused_positions >= 3 and reused_methods >= 3  # the caches are exercised, not only rebuilt
