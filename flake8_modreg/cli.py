@@ -37,7 +37,7 @@ from . import output
 from .notebook import is_notebook
 from .output import FileError, TextOptions, error_where, sarif  # noqa: F401  (sarif: the public name it had here)
 from .project import ClassSummary, FileSummary, ProjectIndex, ast_summary, module_name_for
-from .settings import Config, check_codes
+from .settings import VERSION_SETTINGS, Config, check_codes, check_version
 
 SKIP_DIRS = {
     ".git", ".hg", ".svn", ".bzr", "__pycache__", ".tox", ".nox", ".eggs", "build", "dist", "node_modules",
@@ -1058,6 +1058,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--exclude", action="append", default=[], help="gitignore-style patterns to skip (repeatable)")
     c.add_argument("--force-exclude", action="store_true", help="apply excludes to files named on the command line too (pre-commit)")
     c.add_argument("--module-bases", help="extra base classes that make a class a torch Module (comma list)")
+    c.add_argument("--torch-version", metavar="X.Y", help="the torch release MRG502 judges Module methods by (default: the newest known)")
+    c.add_argument("--mindspore-version", metavar="X.Y", help="the MindSpore release MRG501 judges Cell methods by (default: the newest known)")
     c.add_argument("--format", "--output-format", dest="format", choices=FORMATS, default="text", help="output format (default: text)")
     c.add_argument("--fix", action="store_true", help="apply safe fixes in place")
     c.add_argument("--unsafe-fixes", action="store_true", help="with --fix/--diff: also apply unsafe fixes; alone: mark the findings that have one")
@@ -1219,6 +1221,10 @@ def options_config(args: argparse.Namespace, pc: ProjectConfig) -> dict[str, Any
         kw["extend_select"] = pc.extend_select + check_codes(args.extend_select, "--extend-select")
     if args.module_bases is not None:
         kw["module_bases"] = args.module_bases.split(",")
+    for setting in VERSION_SETTINGS:
+        value = getattr(args, setting.replace("-", "_"), None)
+        if value is not None:
+            kw[setting.replace("-", "_")] = check_version(value, f"--{setting}", setting)
     return kw
 
 

@@ -8,6 +8,8 @@ extend-select = ["MRG9"]
 extend-ignore = ["MRG205"]
 exclude = ["third_party/", "*_pb2.py"]   # gitignore-style patterns, relative to this file
 module-bases = ["mylib.BaseModel"]       # extra classes that count as torch Modules
+torch-version = "2.13"                   # the releases MRG502 / MRG501 judge methods by
+mindspore-version = "2.10"               # (default: the newest with a table)
 per-file-ignores = { "tests/*" = ["MRG2"] }
 ```
 
@@ -24,14 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .settings import Config, ConfigError, check_codes
+from .settings import VERSION_SETTINGS, Config, ConfigError, check_codes, check_version
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-KEYS = {"select", "ignore", "extend-select", "extend-ignore", "exclude", "module-bases", "per-file-ignores"}
+KEYS = {
+    "select", "ignore", "extend-select", "extend-ignore", "exclude", "module-bases", "per-file-ignores",
+    "torch-version", "mindspore-version",
+}  # fmt: skip
 __all__ = ["ConfigError", "ProjectConfig", "discover", "find_pyproject", "load"]
 
 
@@ -47,6 +52,8 @@ class ProjectConfig:
     exclude: tuple[str, ...] = ()
     module_bases: tuple[str, ...] = ()
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    torch_version: str | None = None
+    mindspore_version: str | None = None
 
     def config(self, **overrides: Any) -> Config:
         """A :class:`Config` from this file, command-line ``overrides`` (not None) winning."""
@@ -55,6 +62,8 @@ class ProjectConfig:
             "ignore": self.ignore,
             "extend_select": self.extend_select,
             "module_bases": self.module_bases,
+            "torch_version": self.torch_version,
+            "mindspore_version": self.mindspore_version,
         }
         kw.update({k: v for k, v in overrides.items() if v is not None})
         return Config.make(**kw)
@@ -160,6 +169,10 @@ def load(path: Path) -> ProjectConfig:
             setattr(out, key.replace("-", "_"), _strings(path, key, table[key]))
     if "extend-ignore" in table:
         out.ignore += _strings(path, "extend-ignore", table["extend-ignore"])
+    for key in VERSION_SETTINGS:
+        if key in table:
+            table_name = "[tool.modreg] " if path.name == "pyproject.toml" else ""
+            setattr(out, key.replace("-", "_"), check_version(table[key], f"{path}: {table_name}{key}", key))
     pfi = table.get("per-file-ignores", {})
     if not isinstance(pfi, dict):
         raise ConfigError(f"{path}: [tool.modreg] per-file-ignores must be a table of pattern = [codes]")

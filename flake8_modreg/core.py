@@ -256,6 +256,7 @@ def analyse(model: FileModel, rules: Iterable[type[Rule]], config: Config) -> Re
     strict = config.strict or os.environ.get("MODREG_STRICT") == "1"
     for rule_cls in rules:
         rule = rule_cls()
+        rule.config = config
         reporter._rule = rule
         try:
             rule.check(model, reporter)

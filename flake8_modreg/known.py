@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from . import _known_data
+from . import _api_versions, _known_data
 
 TORCH_VERSION: str = _known_data.TORCH["version"]
 TORCH_NN_MODULES: frozenset[str] = frozenset(_known_data.TORCH["nn_modules"])
@@ -308,11 +308,11 @@ MINDSPORE_OPTIMIZERS = frozenset(
     if n not in ("LARS", "OptTFTWrapper")
 )
 
-#: torch ``nn.Module`` methods that MindSpore 2.10's ``nn.Cell`` (and every ``mindspore.nn`` Cell class) lacks.
-#: Measured: ``hasattr(mindspore.nn.Cell, name) is False`` -- ``tests/test_mindspore_truth.py`` re-checks.
-#: Not listed, because Cell 2.10 has them: register_buffer, buffers, named_buffers, state_dict,
-#: load_state_dict, to, apply, register_forward_hook, register_forward_pre_hook.
-TORCH_ONLY_MODULE_METHODS: dict[str, str] = {
+#: torch-style ``nn.Module`` methods, each with its MindSpore replacement: MRG501 reports a call of one
+#: on a Cell when the chosen MindSpore release's ``Cell`` lacks it (:func:`torch_only_methods`).  Which
+#: ones a Cell has is generated per release (``_api_versions``, from the wheels); 2.10's Cell has the
+#: second group, older releases lack some (2.0: ``register_buffer``, ``buffers``, ``state_dict``, ...).
+TORCH_STYLE_METHODS: dict[str, str] = {
     "parameters": "get_parameters() (trainable_params() for an optimizer)",
     "named_parameters": "parameters_and_names()",
     "children": "cells()",
@@ -334,11 +334,22 @@ TORCH_ONLY_MODULE_METHODS: dict[str, str] = {
     "float": "to(mindspore.float32)",
     "double": "to(mindspore.float64)",
     "bfloat16": "to(mindspore.bfloat16)",
+    # present on newer Cells
+    "register_buffer": "a Parameter(..., requires_grad=False) attribute",
+    "buffers": "untrainable_params()",
+    "named_buffers": "parameters_and_names() of the untrainable Parameters",
+    "get_buffer": "parameters_dict()[name]",
+    "state_dict": "parameters_dict()",
+    "load_state_dict": "mindspore.load_param_into_net(net, params)",
+    "to": "to_float(dtype)",
+    "apply": "a loop over cells_and_names()",
+    "register_forward_hook": "a wrapper Cell around construct",
+    "register_forward_pre_hook": "a wrapper Cell around construct",
 }
 
-#: MindSpore ``nn.Cell`` methods that torch's ``nn.Module`` (and every ``torch.nn`` Module class) lacks.
-#: Measured on torch 2.13: ``hasattr(torch.nn.Module, name) is False`` (``tests/test_runtime_apis.py``).
-MINDSPORE_ONLY_CELL_METHODS: dict[str, str] = {
+#: MindSpore ``nn.Cell`` methods, each with its torch replacement: MRG502 reports a call of one on a torch
+#: Module when the chosen torch release's ``nn.Module`` lacks it (:func:`mindspore_only_methods`).
+MINDSPORE_STYLE_METHODS: dict[str, str] = {
     "get_parameters": "parameters()",
     "trainable_params": "[p for p in m.parameters() if p.requires_grad]",
     "untrainable_params": "[p for p in m.parameters() if not p.requires_grad] -- and buffers() for what MindSpore keeps as untrainable Parameters (BatchNorm statistics)",
@@ -353,7 +364,39 @@ MINDSPORE_ONLY_CELL_METHODS: dict[str, str] = {
     "to_float": "half()/to(dtype), or torch.autocast",
     "set_grad": "requires_grad_()",
     "update_parameters_name": "nothing: torch names parameters by attribute path",
+    "compile": "torch.compile(module) (nn.Module.compile() arrived in torch 2.1)",
 }
+
+
+def _release_key(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split("."))
+
+
+#: the newest release with a table: the default of ``torch-version`` / ``mindspore-version``
+NEWEST_TORCH: str = max(_api_versions.TORCH_MODULE, key=_release_key)
+NEWEST_MINDSPORE: str = max(_api_versions.MINDSPORE_CELL, key=_release_key)
+
+
+def torch_only_methods(mindspore_version: str | None = None) -> tuple[str, dict[str, str]]:
+    """(release judged, {torch-style method: MindSpore hint}) for the methods a Cell of that release lacks."""
+    v = mindspore_version if mindspore_version in _api_versions.MINDSPORE_CELL else NEWEST_MINDSPORE
+    has = frozenset(_api_versions.MINDSPORE_CELL[v])
+    return v, {m: h for m, h in TORCH_STYLE_METHODS.items() if m not in has}
+
+
+def mindspore_only_methods(torch_version: str | None = None) -> tuple[str, dict[str, str]]:
+    """(release judged, {MindSpore-style method: torch hint}) for the methods a torch Module of that release lacks."""
+    v = torch_version if torch_version in _api_versions.TORCH_MODULE else NEWEST_TORCH
+    has = frozenset(_api_versions.TORCH_MODULE[v])
+    return v, {m: h for m, h in MINDSPORE_STYLE_METHODS.items() if m not in has}
+
+
+#: the methods MRG501 reports with the default (newest) MindSpore table; measured on MindSpore 2.10 by
+#: ``tests/test_mindspore_truth.py`` (``hasattr(mindspore.nn.Cell, name) is False``)
+TORCH_ONLY_MODULE_METHODS: dict[str, str] = torch_only_methods()[1]
+#: the methods MRG502 reports with the default (newest) torch table; measured on torch 2.13 by
+#: ``tests/test_runtime_apis.py`` (``hasattr(torch.nn.Module, name) is False``)
+MINDSPORE_ONLY_CELL_METHODS: dict[str, str] = mindspore_only_methods()[1]
 
 
 #: torch.nn layers that hold no parameters or buffers whatever their arguments, and behave the same in

@@ -33,17 +33,40 @@ from .settings import Config
 log = logging.getLogger("flake8_modreg")
 
 
-def _pyproject_module_bases() -> tuple[str, ...]:
+def _pyproject() -> Any:
+    """The ``ProjectConfig`` of the nearest ``[tool.modreg]`` (None without one, or when it is invalid: warned)."""
     from pathlib import Path
 
     from .config import ConfigError, find_pyproject, load
 
     try:
         found = find_pyproject(Path.cwd())
-        return load(found).module_bases if found else ()
+        return load(found) if found else None
     except ConfigError as e:
         log.warning("flake8-modreg: %s", e)
-        return ()
+        return None
+
+
+def _versions(options: argparse.Namespace, project: Any) -> dict[str, str | None]:
+    """``torch_version`` / ``mindspore_version``: flake8's ``--modreg-*-version``, else ``[tool.modreg]``'s.
+
+    A bad value is a warning (a plugin cannot stop flake8) and the default (the newest table) is used.
+    """
+    from .settings import VERSION_SETTINGS, ConfigError, check_version
+
+    out: dict[str, str | None] = {}
+    for setting in VERSION_SETTINGS:
+        key = setting.replace("-", "_")
+        value = getattr(options, f"modreg_{key}", None)
+        if value:
+            try:
+                out[key] = check_version(value, f"--modreg-{setting}", setting)
+            except ConfigError as e:
+                log.warning("flake8-modreg: %s; using the newest table", e)
+                out[key] = None
+        else:
+            out[key] = getattr(project, key, None)
+    return out
 
 
 class Plugin:
@@ -68,6 +91,14 @@ class Plugin:
             help="Extra base classes (dotted or plain names) whose subclasses are torch Modules, "
             "e.g. mylib.BaseModel. (Default: none)",
         )
+        for setting, framework, rule in (("torch-version", "torch", "MRG502"), ("mindspore-version", "MindSpore", "MRG501")):
+            manager.add_option(
+                f"--modreg-{setting}",
+                default="",
+                parse_from_config=True,
+                help=f"The {framework} release {rule} judges methods by, e.g. 2.10. "
+                "(Default: [tool.modreg]'s, else the newest known)",
+            )
         off = sorted({code[:4] for code, on in CODES.items() if not on} | {"MRG9"})
         manager.extend_default_ignore(off)
 
@@ -101,9 +132,10 @@ class Plugin:
         except Exception as e:  # an older/newer flake8 internals change: run everything
             log.debug("flake8-modreg: cannot read flake8's selection (%s); running all rules", e)
         bases = getattr(options, "modreg_module_bases", None) or ()
-        if not bases and codes:  # flake8 has none configured: use [tool.modreg] module-bases, as the CLI does
-            bases = _pyproject_module_bases()
-        cls._config = Config.make(select=codes, module_bases=bases)
+        project = _pyproject() if codes else None
+        if not bases and project is not None:  # flake8 has none configured: use [tool.modreg] module-bases, as the CLI does
+            bases = project.module_bases
+        cls._config = Config.make(select=codes, module_bases=bases, **_versions(options, project))
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         config = self._config

@@ -8,7 +8,7 @@ language server), so a selection is accepted or rejected the same way everywhere
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 #: the published code ranges (STYLE.md): a one-digit prefix of one of them is valid even when
@@ -65,6 +65,37 @@ def check_codes(values: Iterable[str] | str | None, where: str) -> tuple[str, ..
     return tuple(out)
 
 
+#: the settings that pick a framework release, and the framework each one names
+VERSION_SETTINGS = {"torch-version": "torch", "mindspore-version": "MindSpore"}
+
+
+def known_versions(setting: str) -> tuple[str, ...]:
+    """The releases (``major.minor``) that ``setting`` accepts: the ones ``_api_versions`` has tables for, oldest first."""
+    from . import _api_versions  # generated data only
+
+    table = _api_versions.TORCH_MODULE if setting == "torch-version" else _api_versions.MINDSPORE_CELL
+    return tuple(sorted(table, key=lambda v: tuple(int(x) for x in v.split("."))))
+
+
+def check_version(value: Any, where: str, setting: str) -> str:
+    """``value`` (``"2.10"``, ``"2.10.0"``) as a ``major.minor`` release with a table; :class:`ConfigError` otherwise.
+
+    ``setting`` is ``torch-version`` or ``mindspore-version``; ``where`` says where the value comes from.
+    """
+    known = known_versions(setting)
+    listed = ", ".join(known)
+    if not isinstance(value, str):
+        raise ConfigError(f'{where}: must be a string such as "{known[-1]}" (a number like 2.10 reads as 2.1)')
+    m = re.fullmatch(r"\s*(\d+)\.(\d+)(?:\.\d+)?(?:[.+-]?\w+)*\s*", value)
+    if m is None:
+        raise ConfigError(f"{where}: {value!r} is not a version (expected major.minor, one of {listed})")
+    minor = f"{int(m.group(1))}.{int(m.group(2))}"
+    if minor not in known:
+        framework = VERSION_SETTINGS[setting]
+        raise ConfigError(f"{where}: no API table for {framework} {minor} (known: {listed})")
+    return minor
+
+
 def _codes(values: Iterable[str] | None) -> tuple[str, ...]:
     if not values:
         return ()
@@ -91,6 +122,9 @@ class Config:
     extend_select: tuple[str, ...] = ()
     #: re-raise exceptions from rules instead of logging them (tests use it)
     strict: bool = False
+    #: the releases MRG501/MRG502 judge method names against (``major.minor``; None: the newest table)
+    torch_version: str | None = None
+    mindspore_version: str | None = None
 
     @classmethod
     def make(cls, **kw: Any) -> "Config":
@@ -121,4 +155,4 @@ class Config:
     @property
     def everything(self) -> "Config":
         """Every rule on: the flake8 adapter leaves selection to flake8."""
-        return Config(self.module_bases, ("ALL",), (), (), self.strict)
+        return replace(self, select=("ALL",), ignore=(), extend_select=())

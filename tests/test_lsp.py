@@ -300,7 +300,15 @@ async def test_select_mrg_from_the_readme_is_honoured(client, tmp_path, uri):
 
 @pytest.mark.parametrize(
     "toml,needle",
-    [('[tool.modreg]\nselect = ["MRG9999"]\n', "'MRG9999'"), ("tool = 1\n", "'tool' must be a table")],
+    [
+        ('[tool.modreg]\nselect = ["MRG9999"]\n', "'MRG9999'"),
+        ("tool = 1\n", "'tool' must be a table"),
+        (
+            '[tool.modreg]\nmindspore-version = "2.5"\n',
+            "[tool.modreg] mindspore-version: no API table for MindSpore 2.5 (known: 2.0, 2.7, 2.8, 2.9, 2.10)",
+        ),
+        ("[tool.modreg]\ntorch-version = 2.10\n", '[tool.modreg] torch-version: must be a string such as "2.13"'),
+    ],
 )
 async def test_a_bad_config_is_shown_to_the_user(client, tmp_path, uri, toml, needle):
     (tmp_path / "pyproject.toml").write_text(toml, encoding="utf-8")
@@ -308,6 +316,17 @@ async def test_a_bad_config_is_shown_to_the_user(client, tmp_path, uri, toml, ne
     await wait_until(lambda: client.messages, what="window/showMessage")
     (msg,) = client.messages
     assert msg.type == lsp.MessageType.Error and needle in msg.message and "\n" not in msg.message
+
+
+async def test_torch_version_from_the_config_is_honoured(client, tmp_path, uri):
+    text = BUGGY.replace("def construct(self, x):\n", "def construct(self, x):\n        self.compile()\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.modreg]\ntorch-version = "2.0"\n', encoding="utf-8")
+    diags = await diagnostics_for(client, tmp_path, uri, text)
+    assert [(d.code, d.message) for d in diags if d.code == "MRG502"] == [
+        ("MRG502", "MindSpore-only method '.compile()' on torch 2.0 nn.Module 'Net': "
+         "torch: torch.compile(module) (nn.Module.compile() arrived in torch 2.1)")
+    ]  # fmt: skip
+    assert client.messages == []
 
 
 async def test_exclude_and_per_file_ignores_are_honoured(client, tmp_path):

@@ -135,6 +135,8 @@ class Rule:
     fix_safety: ClassVar[Applicability] = Applicability.NONE
     frameworks: ClassVar[frozenset[str]] = frozenset({"torch", "mindspore"})
     default_enabled: ClassVar[bool] = True
+    #: the run's settings (:class:`~flake8_modreg.settings.Config`), set before :meth:`check`; None outside a run
+    config: Any = None
     valid: ClassVar[tuple[Valid, ...]]
     invalid: ClassVar[tuple[Invalid, ...]]
 

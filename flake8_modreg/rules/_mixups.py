@@ -10,14 +10,16 @@ from .. import known
 from ..model import ClassFacts, FileModel, Tag, dotted_name
 
 _LABEL = {"torch": "torch nn.Module", "mindspore": "MindSpore Cell"}
+_KIND = {"torch": "nn.Module", "mindspore": "Cell"}
 
 
 def foreign_method_calls(
-    model: FileModel, framework: str, methods: dict[str, str]
+    model: FileModel, framework: str, methods: dict[str, str], release: str
 ) -> Iterator[tuple[cst.Call, str, str]]:
     """``x.<method>(...)`` where ``x`` is an instance of a ``framework`` Module/Cell lacking ``method``.
 
-    Yields (call, method, what ``x`` is: "torch nn.Module 'Net'" or "a torch.nn layer").  ``x`` is ``self`` in a method, a
+    Yields (call, method, what ``x`` is: "MindSpore 2.10 Cell 'Net'" or "a torch 2.13 nn layer"), ``release``
+    being the framework release judged (``"MindSpore 2.10"``).  ``x`` is ``self`` in a method, a
     ``self.attr`` holding a sub-module, or a local bound to ``MyNet()``/a
     library layer.  Silent when the class (or a same-file base) defines the
     method itself, or when some base is not in the file (it might).
@@ -32,7 +34,7 @@ def foreign_method_calls(
         cls = inst[1]
         if cls is not None and _may_define(model, cls, func.attr.value):
             continue
-        what = f"{_LABEL[framework]} '{cls.name}'" if cls is not None else f"a {framework}.nn layer"
+        what = f"{release} {_KIND[framework]} '{cls.name}'" if cls is not None else f"a {release} nn layer"
         yield site.node, func.attr.value, what
 
 

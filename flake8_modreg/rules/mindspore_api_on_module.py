@@ -11,21 +11,28 @@ class MindsporeApiOnModule(Rule):
     ## What it does
     Finds MindSpore-only API used on a torch `nn.Module`:
 
-    - `Cell` methods that `nn.Module` does not have, called on `self` in a
+    - `Cell` methods that the torch release's `nn.Module` does not have
+      (`torch-version`, default: the newest with a table, 2.13), called on `self` in a
       Module's method, on a sub-module (`self.encoder.get_parameters()`), or on
       a local bound to a Module (`net = MyNet(); net.get_parameters()`, the
       shape of the seed examples when a MindSpore snippet is ported):
       `get_parameters`, `trainable_params`, `untrainable_params`,
       `parameters_and_names`, `parameters_dict`, `cells`, `name_cells`,
       `cells_and_names`, `insert_child_to_cell`, `insert_param_to_cell`,
-      `set_train`, `to_float`, `set_grad`, `update_parameters_name`;
+      `set_train`, `to_float`, `set_grad`, `update_parameters_name`; on
+      torch 2.0 also `compile` (`nn.Module.compile()` arrived in 2.1). The
+      message names the release judged (`... on torch 2.13 nn.Module 'Net'`);
     - MindSpore cells and containers (`nn.SequentialCell`, `nn.CellList`,
       `nn.Dense`, ...) assigned to a torch Module.
 
     ## Why is this bad?
     The methods raise `AttributeError` (measured with torch 2.13:
     `hasattr(torch.nn.Module, name)` is false for each, and for every
-    `torch.nn` Module class). A MindSpore cell inside a torch Module raises
+    `torch.nn` Module class). Which methods a Module has is read per release
+    (2.0 -- 2.13) from the released wheels' `torch/nn/modules/module.py`
+    (`scripts/gen_api_versions.py`); `tests/test_api_versions.py` checks that
+    the 2.13 table is exactly the public attributes of the installed
+    `torch.nn.Module`. A MindSpore cell inside a torch Module raises
     nothing when assigned: torch does not register it, so its weights are not
     in `parameters()` nor in `state_dict()`.
 
@@ -229,8 +236,8 @@ class MindsporeApiOnModule(Rule):
     )
 
     def check(self, model: FileModel, report: Reporter) -> None:
-        methods = known.MINDSPORE_ONLY_CELL_METHODS
-        for call, method, what in foreign_method_calls(model, "torch", methods):
+        version, methods = known.mindspore_only_methods(self.config.torch_version if self.config else None)
+        for call, method, what in foreign_method_calls(model, "torch", methods, f"torch {version}"):
             report(call, what=f"method '.{method}()'", module=what, hint=methods[method])
         for cls, a, name in foreign_layers(model, "torch", "mindspore"):
             report(a.node, what=f"cell '{name}'", module=f"torch nn.Module '{cls.name}'", hint=layer_hint(name, "torch"))

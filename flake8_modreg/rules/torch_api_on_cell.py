@@ -11,14 +11,18 @@ class TorchApiOnCell(Rule):
     ## What it does
     Finds torch-only API used on a MindSpore `nn.Cell`:
 
-    - methods that MindSpore 2.10's `Cell` does not have, called on `self` in
-      a Cell's method, on a sub-cell (`self.backbone.children()`), or on a
-      local bound to a Cell (`net = MyNet(); net.parameters()`):
-      `parameters`, `named_parameters`, `children`, `named_children`,
+    - torch-style methods that the MindSpore release's `Cell` does not have
+      (`mindspore-version`, default: the newest with a table, 2.10), called on
+      `self` in a Cell's method, on a sub-cell (`self.backbone.children()`),
+      or on a local bound to a Cell (`net = MyNet(); net.parameters()`). On
+      2.10: `parameters`, `named_parameters`, `children`, `named_children`,
       `modules`, `named_modules`, `add_module`, `register_module`,
       `register_parameter`, `get_submodule`, `get_parameter`, `zero_grad`,
       `train`, `eval`, `requires_grad_`, `cuda`, `cpu`, `half`, `float`,
-      `double`, `bfloat16`;
+      `double`, `bfloat16`. Older releases lack more: 2.7 -- 2.9 also `to`;
+      2.0 also `register_buffer`, `buffers`, `named_buffers`, `get_buffer`,
+      `state_dict`, `load_state_dict`. The message names the release judged
+      (`... on MindSpore 2.10 Cell 'Net'`);
     - torch layers and containers (`torch.nn.ModuleList`, `Sequential`,
       `ModuleDict`, `torch.nn.Linear`, ...) assigned to a Cell.
 
@@ -40,10 +44,18 @@ class TorchApiOnCell(Rule):
     *not* torch's `parameters()`: give an optimizer `trainable_params()`
     (see MRG503).
 
+    Which methods a Cell has is read per release from the released wheels'
+    `mindspore/nn/cell.py` (`scripts/gen_api_versions.py`; PyPI holds 2.0.0
+    and 2.7.0 onwards, so `mindspore-version` accepts 2.0, 2.7, 2.8, 2.9 and
+    2.10), and the 2.10 table is checked against a real Cell
+    (`tests/test_mindspore_api_versions.py`: the table is exactly the public
+    attributes of `mindspore.nn.Cell`, and each method above is absent from
+    `Cell` and `nn.Dense` exactly when the table says so).
+
     Not reported: MindSpore 2.10 does have `register_buffer`, `buffers()`,
     `named_buffers()`, `state_dict()`, `load_state_dict()`, `to()`, `apply()`
-    and forward hooks (older MindSpore lacked `register_buffer`; code for
-    those versions should keep state in `Parameter(requires_grad=False)`).
+    and forward hooks (code for 2.0 should keep state in
+    `Parameter(requires_grad=False)`: set `mindspore-version = "2.0"`).
     Also silent: a Cell that defines the method itself (a compatibility shim),
     a Cell with a base from another file that the resolver cannot read in full,
     or that binds the name -- a project class or a mixin whose
@@ -269,8 +281,8 @@ class TorchApiOnCell(Rule):
     )
 
     def check(self, model: FileModel, report: Reporter) -> None:
-        methods = known.TORCH_ONLY_MODULE_METHODS
-        for call, method, what in foreign_method_calls(model, "mindspore", methods):
+        version, methods = known.torch_only_methods(self.config.mindspore_version if self.config else None)
+        for call, method, what in foreign_method_calls(model, "mindspore", methods, f"MindSpore {version}"):
             report(call, what=f"method '.{method}()'", cell=what, hint=methods[method])
         for cls, a, name in foreign_layers(model, "mindspore", "torch"):
             report(a.node, what=f"layer '{name}'", cell=f"MindSpore Cell '{cls.name}'", hint=layer_hint(name, "mindspore"))

@@ -1,0 +1,157 @@
+"""Regenerate ``flake8_modreg/_api_versions.py``: the public class attributes of torch's ``nn.Module``
+and MindSpore's ``nn.Cell`` in each release, read from the released wheels' sources.
+
+Usage::
+
+    python scripts/gen_api_versions.py                  # every release below (network: pip download)
+    python scripts/gen_api_versions.py --torch 2.13.0   # only these (the others keep their table)
+
+MRG501 (torch-style methods a Cell lacks) and MRG502 (MindSpore-style methods a Module lacks)
+judge a name against the release chosen with ``torch-version`` / ``mindspore-version``.
+
+Each wheel is fetched with ``pip download --no-deps`` into a temporary folder, one at a time; only
+``torch/nn/modules/module.py`` or ``mindspore/nn/cell.py`` is read from it (``zipfile``), then the
+wheel is deleted.  torch: the macOS arm64 wheels (~60 MB; the Python sources are the same in every
+platform's wheel).  MindSpore: macOS arm64 where PyPI has it, else manylinux x86_64 (~800 MB).
+PyPI holds MindSpore 2.0.0 and 2.7.0 onwards only (2.1 -- 2.6 were published on MindSpore's own
+site), so those are the MindSpore tables.
+
+What a table holds: every name bound in the class body (methods, properties, class attributes;
+``def`` under ``if`` branches too), without leading underscore -- the names ``hasattr(cls, name)``
+finds through the class itself.  Names the C++ base ``Cell_`` adds are not in ``cell.py``; the
+``mindspore``-marked test ``tests/test_mindspore_api_versions.py`` compares the 2.10 table with a
+real Cell (and ``tests/test_api_versions.py`` the torch 2.13 table with torch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import pathlib
+import pprint
+import subprocess
+import sys
+import tempfile
+import textwrap
+import zipfile
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "flake8_modreg" / "_api_versions.py"
+
+#: the newest patch of each minor release (the attribute set does not change within a minor release)
+TORCH_RELEASES = (
+    "2.0.1", "2.1.2", "2.2.2", "2.3.1", "2.4.1", "2.5.1", "2.6.0", "2.7.1", "2.8.0", "2.9.1", "2.10.0",
+    "2.11.0", "2.12.1", "2.13.0",
+)  # fmt: skip
+MINDSPORE_RELEASES = ("2.0.0", "2.7.2", "2.8.0", "2.9.0", "2.10.0")
+
+#: (pip platform, python version) tried in order for each framework
+PLATFORMS = {
+    "torch": (("macosx_14_0_arm64", "3.11"),),
+    "mindspore": (
+        ("macosx_11_0_arm64", "3.11"),
+        ("manylinux_2_17_x86_64", "3.11"),
+        ("macosx_11_0_arm64", "3.9"),
+        ("manylinux_2_17_x86_64", "3.9"),
+    ),
+}
+SOURCE = {"torch": ("torch/nn/modules/module.py", "Module"), "mindspore": ("mindspore/nn/cell.py", "Cell")}
+
+
+def class_names(source: str | bytes, cls: str) -> list[str]:
+    """Public names bound in the body of the top-level class ``cls`` (branches included)."""
+    tree = ast.parse(source)
+    node = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls)
+    names: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for b in body:
+            if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(b.name)
+            elif isinstance(b, ast.Assign):
+                names.update(t.id for t in b.targets if isinstance(t, ast.Name))
+            elif isinstance(b, ast.AnnAssign) and isinstance(b.target, ast.Name) and b.value is not None:
+                names.add(b.target.id)  # an annotation alone (`training: bool`) binds nothing on the class
+            elif isinstance(b, (ast.If, ast.Try)):
+                visit(b.body)
+                visit(getattr(b, "orelse", []))
+                for h in getattr(b, "handlers", []):
+                    visit(h.body)
+
+    visit(node.body)
+    return sorted(n for n in names if not n.startswith("_"))
+
+
+def minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def fetch(framework: str, version: str) -> tuple[str, list[str]]:
+    """(wheel file name, names) for one release: download, read one file, delete."""
+    path, cls = SOURCE[framework]
+    errors = []
+    for platform, python in PLATFORMS[framework]:
+        with tempfile.TemporaryDirectory(prefix="modreg-api-") as tmp:
+            cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                   "--platform", platform, "--python-version", python, "-d", tmp, f"{framework}=={version}"]  # fmt: skip
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            wheels = sorted(pathlib.Path(tmp).glob("*.whl"))
+            if r.returncode or not wheels:
+                errors.append(f"{platform}/py{python}: {r.stderr.strip().splitlines()[-1:] or r.returncode}")
+                continue
+            with zipfile.ZipFile(wheels[0]) as z:
+                source = z.read(path)
+            return wheels[0].name, class_names(source, cls)
+    raise SystemExit(f"{framework}=={version}: no wheel ({'; '.join(errors)})")
+
+
+def load() -> dict:
+    if not OUT.exists():
+        return {"torch": {}, "mindspore": {}, "wheels": {}}
+    ns: dict = {}
+    exec(OUT.read_text(encoding="utf-8"), ns)  # our own generated file
+    return {"torch": dict(ns["TORCH_MODULE"]), "mindspore": dict(ns["MINDSPORE_CELL"]), "wheels": dict(ns["WHEELS"])}
+
+
+def write(data: dict) -> None:
+    def table(d: dict) -> str:
+        items = sorted(d.items(), key=lambda kv: tuple(int(x) for x in kv[0].split(".")))
+        lines = ["{"]
+        for k, names in items:
+            body = textwrap.fill(" ".join(names), width=100, initial_indent=" " * 8, subsequent_indent=" " * 8)
+            lines.append(f'    "{k}": tuple(\n        """\n{body}\n        """.split()\n    ),')
+        return "\n".join(lines + ["}"])
+
+    OUT.write_text(
+        '"""Public class attributes of torch.nn.Module and mindspore.nn.Cell per release (minor version).\n\n'
+        "Generated by `python scripts/gen_api_versions.py` from the released wheels' sources; do not edit.\n"
+        '"""\n\n'
+        "#: torch minor release -> public names bound in `class Module` (torch/nn/modules/module.py)\n"
+        f"TORCH_MODULE: dict[str, tuple[str, ...]] = {table(data['torch'])}\n\n"
+        "#: MindSpore minor release -> public names bound in `class Cell` (mindspore/nn/cell.py)\n"
+        f"MINDSPORE_CELL: dict[str, tuple[str, ...]] = {table(data['mindspore'])}\n\n"
+        "#: '<framework> <minor>' -> the wheel each table was read from\n"
+        f"WHEELS: dict[str, str] = {pprint.pformat(dict(sorted(data['wheels'].items())), width=110)}\n",
+        encoding="utf-8",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--torch", nargs="*", help="torch releases (default: all of TORCH_RELEASES)")
+    ap.add_argument("--mindspore", nargs="*", help="MindSpore releases (default: all of MINDSPORE_RELEASES)")
+    args = ap.parse_args(argv)
+    if args.torch is None and args.mindspore is None:
+        args.torch, args.mindspore = list(TORCH_RELEASES), list(MINDSPORE_RELEASES)
+    data = load()
+    for framework, versions in (("torch", args.torch or []), ("mindspore", args.mindspore or [])):
+        for v in versions:
+            wheel, names = fetch(framework, v)
+            data[framework][minor(v)] = names
+            data["wheels"][f"{framework} {minor(v)}"] = wheel
+            print(f"{framework} {v}: {len(names)} names from {wheel}", flush=True)
+            write(data)  # after each release: an interrupted run keeps what it read
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
