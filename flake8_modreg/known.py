@@ -53,6 +53,20 @@ TORCH_REGISTERING = frozenset(
 MINDSPORE_REGISTERING = frozenset(
     {"mindspore.nn.CellList", "mindspore.nn.CellDict", "mindspore.nn.SequentialCell", "mindspore.ParameterTuple"}
 )
+#: MindSpore operator classes whose instances, called, return a new tensor (``ops.Zeros()((2, 3), ms.float32)``)
+MINDSPORE_TENSOR_PRIMITIVES = frozenset({"Zeros", "Ones", "Fill", "Eye", "ZerosLike", "OnesLike"})
+
+
+def mindspore_tensor_primitive(qualified: str | None) -> bool:
+    """``mindspore.ops.Zeros`` / ``mindspore.ops.operations.Ones`` (``from mindspore.ops import operations as P``)."""
+    if not qualified:
+        return False
+    head, _, name = qualified.rpartition(".")
+    return name in MINDSPORE_TENSOR_PRIMITIVES and (head == "mindspore.ops" or head.startswith("mindspore.ops.operations"))
+
+
+#: the one of them that is not a Cell (a tuple of Parameters): a plain list of these holds no layers
+MINDSPORE_PARAMETER_CONTAINERS = frozenset({"mindspore.ParameterTuple"})
 
 #: Third-party bases that are torch Modules.
 THIRD_PARTY_TORCH_BASES = frozenset(

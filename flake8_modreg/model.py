@@ -1174,6 +1174,10 @@ class FileModel:
         func = e.func
         dotted = dotted_name(func)
         q = self.imports.qualify(dotted) if dotted else None
+        if q is None and isinstance(func, cst.Call):  # ops.Zeros()((2, 3), ms.float32): an operator that makes a tensor
+            inner = dotted_name(func.func)
+            if inner and known.mindspore_tensor_primitive(self.imports.qualify(inner)):
+                return Kind(Tag.MS_TENSOR, "mindspore")
         if q is not None:
             if q in known.TORCH_TENSOR_FACTORIES or q in known.TORCH_VARIABLE:
                 return Kind(Tag.GRAD_TENSOR if _requires_grad(e) else Tag.TENSOR, "torch")
@@ -1185,8 +1189,9 @@ class FileModel:
                 return Kind(Tag.BUFFER, "torch")
             if q in known.TORCH_REGISTERING:
                 return Kind(Tag.REGISTERED, "torch")
-            if q in known.MINDSPORE_REGISTERING:
-                return Kind(Tag.REGISTERED, "mindspore")
+            if q in known.MINDSPORE_REGISTERING:  # elems: what it holds, when that is not Cells (ParameterTuple)
+                held = frozenset({Kind(Tag.PARAMETER, "mindspore")}) if q in known.MINDSPORE_PARAMETER_CONTAINERS else frozenset()
+                return Kind(Tag.REGISTERED, "mindspore", held)
             if q in known.MINDSPORE_TENSOR_FACTORIES:
                 return Kind(Tag.MS_TENSOR, "mindspore")
             if known.mindspore_function_of_tensors(q):  # ops.exp(t), mnp.sqrt(t); ops.ReLU() is an operator

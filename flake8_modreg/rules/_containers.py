@@ -400,12 +400,17 @@ def _fresh_container_call(model: FileModel, value: cst.Call) -> bool:
     return model.qualify(value.func) == "collections.OrderedDict"
 
 
+def registered_parameters(kind: Kind) -> bool:
+    """A registering container that holds Parameters and is no Module/Cell (MindSpore's ``ParameterTuple``)."""
+    return kind.tag is Tag.REGISTERED and kind.holds(Tag.PARAMETER) and kind.framework == "mindspore"
+
+
 def _fits(elem: Kind, w: Wrapper, framework: str | None) -> bool:
     """Can the wrapper hold this element? torch's registering containers (``nn.Sequential()``) are Modules too."""
     if elem.framework not in (None, framework):
         return False
-    if elem.tag is Tag.REGISTERED:  # MindSpore's include ParameterTuple, which is not a Cell
-        return Tag.LAYER in w.elems and elem.framework == "torch"
+    if elem.tag is Tag.REGISTERED:  # a registering container is a Module/Cell, but MindSpore's ParameterTuple is not
+        return Tag.LAYER in w.elems and not registered_parameters(elem)
     return elem.tag in w.elems
 
 

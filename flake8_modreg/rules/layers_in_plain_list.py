@@ -3,7 +3,7 @@ from __future__ import annotations
 from ..findings import Applicability
 from ..model import FileModel, Kind, Tag
 from ._base import Invalid, Probe, Reporter, Rule, Valid
-from ._containers import plain_containers, wrap_fix
+from ._containers import plain_containers, registered_parameters, wrap_fix
 
 
 class LayersInPlainList(Rule):
@@ -61,9 +61,17 @@ class LayersInPlainList(Rule):
     container itself (`self.pool = (nn.AvgPool2d(2),)` then `self.pool(x)`: a
     trailing comma made a 1-tuple).
 
+    A list of registering containers is a list of layers too: torch's
+    `nn.Sequential`/`nn.ModuleList` and MindSpore's `nn.SequentialCell`/
+    `nn.CellList`/`nn.CellDict` are Modules/Cells themselves (MindSpore's
+    `ParameterTuple`, a tuple of Parameters, is not a Cell and is not counted).
+
     MindSpore runtime truth: `tests/test_mindspore_fix_truth.py` builds the
-    MindSpore example before and after the fix (no parameters in a plain
-    list; all of them in `nn.CellList`).
+    MindSpore examples before and after the fix (no parameters in a plain
+    list; all of them in `nn.CellList`), and `tests/test_mindspore_truth.py`
+    runs the probe of the `nn.SequentialCell` list (its weights are in
+    neither `get_parameters()` nor the checkpoint; in the `nn.CellList` twin
+    they are).
 
     ## Example
     ```python
@@ -528,6 +536,48 @@ class LayersInPlainList(Rule):
             title="annotated as a registering container (or in a string): still a plain list",
             fixed=None,
         ),
+        Invalid(
+            """
+            from mindspore import nn
+
+            class Neck(nn.Cell):
+                def __init__(self, channels=(2, 3)):
+                    super().__init__()
+                    self.convs = [nn.SequentialCell([nn.Conv2d(c, 4, 3), nn.ReLU()]) for c in channels]
+
+                def construct(self, xs):
+                    return [conv(x) for conv, x in zip(self.convs, xs)]
+            """,
+            at=[(6, 8)],
+            title="MindSpore: a list of nn.SequentialCell (registering containers are Cells too)",
+            fixed="""
+            from mindspore import nn
+
+            class Neck(nn.Cell):
+                def __init__(self, channels=(2, 3)):
+                    super().__init__()
+                    self.convs = nn.CellList([nn.SequentialCell([nn.Conv2d(c, 4, 3), nn.ReLU()]) for c in channels])
+
+                def construct(self, xs):
+                    return [conv(x) for conv, x in zip(self.convs, xs)]
+            """,
+            probe=Probe(
+                cls="Neck",
+                attr="convs",
+                framework="mindspore",
+                twin="""
+                from mindspore import nn
+
+                class Neck(nn.Cell):
+                    def __init__(self, channels=(2, 3)):
+                        super().__init__()
+                        self.convs = nn.CellList([nn.SequentialCell([nn.Conv2d(c, 4, 3), nn.ReLU()]) for c in channels])
+
+                    def construct(self, xs):
+                        return [conv(x) for conv, x in zip(self.convs, xs)]
+                """,
+            ),
+        ),
     )
 
     valid = (
@@ -664,8 +714,11 @@ class LayersInPlainList(Rule):
 
 
 def _holds_modules(kind: Kind) -> bool:
-    """Layers, or torch's registering containers (``nn.Sequential(...)``, ``nn.ModuleList()``: Modules too)."""
+    """Layers, or registering containers that are Modules/Cells too (``nn.Sequential(...)``, ``nn.SequentialCell([...])``,
+    ``nn.CellList()``; not MindSpore's ``ParameterTuple``, a tuple of Parameters)."""
     return any(
-        e.tag is Tag.LAYER or (e.tag is Tag.REGISTERED and e.framework == "torch") or (e.tag in (Tag.LIST, Tag.DICT) and _holds_modules(e))
+        e.tag is Tag.LAYER
+        or (e.tag is Tag.REGISTERED and not registered_parameters(e))
+        or (e.tag in (Tag.LIST, Tag.DICT) and _holds_modules(e))
         for e in kind.elems
     )
