@@ -62,8 +62,8 @@ MODULE = textwrap.dedent(
 TO = "MRG501 torch-only method '.to()' on MindSpore {v} Cell 'Net'"
 REGISTER_BUFFER = "MRG501 torch-only method '.register_buffer()' on MindSpore {v} Cell 'Net'"
 PARAMETERS = "MRG501 torch-only method '.parameters()' on MindSpore {v} Cell 'Net'"
-COMPILE = "MRG502 MindSpore-only method '.compile()' on torch {v} nn.Module 'Net'"
-GET_PARAMETERS = "MRG502 MindSpore-only method '.get_parameters()' on torch {v} nn.Module 'Net'"
+COMPILE = "MRG502 MindSpore-only method '.compile()' on torch {v} Module 'Net'"
+GET_PARAMETERS = "MRG502 MindSpore-only method '.get_parameters()' on torch {v} Module 'Net'"
 
 
 def findings(source: str, **kw) -> list[tuple[int, int, str]]:

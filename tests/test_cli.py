@@ -332,7 +332,7 @@ def test_project_config_and_unknown_keys(tree):
     assert "MRG101" in out and "MRG201" not in out and "MRG301" not in out
     (tree / "pyproject.toml").write_text("[tool.modreg]\nselct = ['MRG1']\n")
     code, _, err = run("check", "--no-cache", "pkg", cwd=tree)
-    assert code == 2 and err.strip().endswith("unknown key in [tool.modreg]: 'selct' (known: exclude, extend-ignore, extend-select, ignore, module-bases, per-file-ignores, select)")
+    assert code == 2 and err.strip().endswith("unknown key in [tool.modreg]: 'selct' (known: exclude, extend-ignore, extend-select, ignore, mindspore-version, module-bases, per-file-ignores, select, torch-version)")
     (tree / "pyproject.toml").write_text("[tool.modreg]\nselect = ['E501']\n")
     assert run("check", "pkg", cwd=tree)[0] == 2
 

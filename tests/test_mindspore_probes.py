@@ -317,3 +317,22 @@ def test_mrg501_method_from_a_mixin_base_works(tmp_path):
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("mixin_base", None)
+
+
+def test_mrg203_lazy_initializer_tensor_raises_in_pynative():
+    """MRG203's lazy initializer() case: PyNative (the default mode) raises in construct; the Parameter twin runs."""
+    case = next(c for c in _rule("MRG203").invalid if "lazy initializer" in c.title)
+    x = ms.ops.ones((2, 4, 8), ms.float32)
+    with pytest.raises(RuntimeError, match="uninitialized"):
+        _exec(case.code)["Block"]()(x).asnumpy()  # asnumpy: PyNative runs asynchronously, the error comes at a sync
+    assert _exec(case.probe.twin)["Block"]()(x).asnumpy().shape == (2, 4, 8)
+
+
+def test_mrg203_constant_fills_are_no_weights_but_the_parameter_twin_trains(tmp_path):
+    """A constant fill is in neither get_parameters() nor the checkpoint: trained values of the twin are restored,
+    the plain version has nothing to restore (its pos_embed stays zeros whatever a checkpoint holds)."""
+    case = next(c for c in _rule("MRG203").invalid if "constant fills" in c.title)
+    plain, twin = _exec(case.code)["Block"](), _exec(case.probe.twin)["Block"]()
+    names = {p.name for p in twin.trainable_params()}
+    assert {"pos_embed", "gamma", "bias_table", "scale"} <= names
+    assert not {"pos_embed", "gamma", "bias_table", "scale"} & {p.name for p in plain.get_parameters()}

@@ -10,7 +10,7 @@ from .. import known
 from ..model import ClassFacts, FileModel, Tag, dotted_name
 
 _LABEL = {"torch": "torch nn.Module", "mindspore": "MindSpore Cell"}
-_KIND = {"torch": "nn.Module", "mindspore": "Cell"}
+_KIND = {"torch": "Module", "mindspore": "Cell"}
 
 
 def foreign_method_calls(

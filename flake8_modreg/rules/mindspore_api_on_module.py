@@ -21,7 +21,7 @@ class MindsporeApiOnModule(Rule):
       `cells_and_names`, `insert_child_to_cell`, `insert_param_to_cell`,
       `set_train`, `to_float`, `set_grad`, `update_parameters_name`; on
       torch 2.0 also `compile` (`nn.Module.compile()` arrived in 2.1). The
-      message names the release judged (`... on torch 2.13 nn.Module 'Net'`);
+      message names the release judged (`... on torch 2.13 Module 'Net'`);
     - MindSpore cells and containers (`nn.SequentialCell`, `nn.CellList`,
       `nn.Dense`, ...) assigned to a torch Module.
 

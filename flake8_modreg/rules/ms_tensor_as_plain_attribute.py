@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from .. import known
 from ..model import ClassFacts, FileModel, Tag
+from ..uses import walk_nodes
 from ._base import Invalid, Probe, Reporter, Rule, Valid
 from ._tensors import plain_tensors
 
@@ -109,6 +112,124 @@ def random_value(model: FileModel, e: cst.BaseExpression, scope, order=None, dep
     return False
 
 
+def lazy_initializer(model: FileModel, e: cst.BaseExpression, scope, order=None, depth: int = 0) -> bool:
+    """Is ``e`` the lazy tensor ``initializer(...)`` returns (not ``initializer(...).init_data()``)?
+
+    Through a local (``w = initializer(...); self.w = w``) and either branch of ``a if c else b``.
+    """
+    if depth > 6:
+        return False
+    if isinstance(e, cst.Call):
+        return model.qualify(e.func) == _INITIALIZER
+    if isinstance(e, cst.IfExp):
+        return any(lazy_initializer(model, b, scope, order, depth + 1) for b in (e.body, e.orelse))
+    if isinstance(e, cst.Name):
+        b = model.value_binding(e.value, scope, order)
+        return b is not None and lazy_initializer(model, b[0], b[1], b[2], depth + 1)
+    return False
+
+
+#: functions that fill a new tensor (of a given shape) with one value
+_FILL_FUNCTIONS = frozenset(
+    f"{head}.{n}" for head in ("mindspore.ops", "mindspore.mint", "mindspore.numpy", "numpy") for n in ("zeros", "ones", "full", "fill", "fills")
+)
+#: operator classes that do the same when called: ``ops.Zeros()(shape, dtype)``, ``P.Fill()(dtype, shape, v)``
+_FILL_PRIMITIVES = frozenset({"Zeros", "Ones", "Fill"})
+
+
+def _fill_primitive(q: str | None) -> bool:
+    return known.mindspore_tensor_primitive(q) and q.rpartition(".")[2] in _FILL_PRIMITIVES
+
+
+#: calls whose result is filled with one value when their first argument is: tensor constructors and elementwise functions
+_KEEPS_FILL = frozenset(
+    {"mindspore.Tensor", "mindspore.tensor", "mindspore.from_numpy", "numpy.array", "numpy.asarray"}
+    | {f"{head}.{n}" for head in ("numpy", "mindspore.ops", "mindspore.mint") for n in ("log", "exp", "sqrt", "abs")}
+)
+
+
+_INTEGER_DTYPE = re.compile(r"u?int\d*|bool_?|long")
+
+
+def _integer_dtype(call: cst.Call) -> bool:
+    """An argument names an integer or bool dtype (``mindspore.int32``, ``np.int64``, ``"bool"``, ``dtype=ms.uint8``)."""
+    for a in call.args:
+        v = a.value
+        name = v.attr.value if isinstance(v, cst.Attribute) else v.value if isinstance(v, cst.Name) else None
+        if isinstance(v, cst.SimpleString) and isinstance(v.evaluated_value, str):
+            name = v.evaluated_value
+        if name is not None and _INTEGER_DTYPE.fullmatch(name):
+            return True
+    return False
+
+
+def _sized(args: list[cst.BaseExpression]) -> bool:
+    """A shape that depends on the model's arguments: some name or attribute in it (``(1, n, dim)``), not only literals."""
+    return any(isinstance(n, (cst.Name, cst.Attribute)) for a in args for n in walk_nodes(a))
+
+
+def filled_value(model: FileModel, e: cst.BaseExpression, scope, order=None, depth: int = 0) -> bool:
+    """Is ``e`` a tensor filled with one value, of a shape taken from the model's arguments?
+
+    ``ops.zeros((1, n, dim))``, ``mint.ones(dim)``, ``ops.Zeros()((1, 1, dim), dtype)``,
+    ``Tensor(np.zeros([1, dim]))``, and what is computed from one with numbers (``eta * ops.ones(dim)``,
+    ``Tensor(np.log(10 * np.ones((h, 1, 1))))``), through a local and either branch of ``a if c else b``.
+    """
+    if depth > 6:
+        return False
+    if isinstance(e, cst.Call):
+        if _integer_dtype(e):  # an integer or bool tensor is no weight: indices, masks, counters
+            return False
+        args = [a.value for a in e.args if a.keyword is None or a.keyword.value in ("shape", "size")]
+        q = model.qualify(e.func)
+        if q is None and isinstance(e.func, cst.Call):  # ops.Zeros()(shape, dtype)
+            return _fill_primitive(model.qualify(e.func.func)) and _sized(args)
+        if q is None and isinstance(e.func, cst.Attribute):  # t.astype(...)
+            return filled_value(model, e.func.value, scope, order, depth + 1)
+        if q in _FILL_FUNCTIONS:
+            return _sized(args[:1] if not q.endswith(("fill", "fills")) else args)
+        if q in _KEEPS_FILL:  # Tensor(np.ones(...)), np.log(c * np.ones(...)): still one value everywhere
+            return any(filled_value(model, a, scope, order, depth + 1) for a in args[:1])
+        return False
+    if isinstance(e, cst.BinaryOperation):
+        return filled_value(model, e.left, scope, order, depth + 1) or filled_value(model, e.right, scope, order, depth + 1)
+    if isinstance(e, cst.UnaryOperation):
+        return filled_value(model, e.expression, scope, order, depth + 1)
+    if isinstance(e, cst.IfExp):
+        return any(filled_value(model, b, scope, order, depth + 1) for b in (e.body, e.orelse))
+    if isinstance(e, cst.Name):  # a local: unless its items are set afterwards (`w = np.zeros(...); w[i, j] = 1`)
+        b = model.value_binding(e.value, scope, order)
+        return b is not None and e.value not in b[1].adds and filled_value(model, b[0], b[1], b[2], depth + 1)
+    return False
+
+
+_ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.MatrixMultiply)
+#: MindSpore functions that do the same arithmetic as the operators
+_ARITHMETIC_CALLS = frozenset(
+    f"{head}.{n}" for head in ("mindspore.ops", "mindspore.mint") for n in ("add", "sub", "mul", "div", "matmul", "bmm", "addcmul")
+)
+
+
+def _arithmetic_operand(model: FileModel, cls: ClassFacts, attr: str) -> bool:
+    """Is ``self.<attr>`` an operand of arithmetic (``+ - * / @``, ``ops.add/mul/matmul``) in a method other than ``__init__``?"""
+
+    def is_attr(e: cst.BaseExpression, self_name: str | None) -> bool:
+        return _self_attr(e, self_name) == attr
+
+    for c in (cls, *cls.ancestors()):
+        for name, m in c.methods.items():
+            if name == "__init__" or attr not in m.self_attrs:
+                continue
+            for node in walk_nodes(m.node):
+                if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _ARITHMETIC):
+                    if is_attr(node.left, m.self_name) or is_attr(node.right, m.self_name):
+                        return True
+                elif isinstance(node, cst.Call) and model.qualify(node.func) in _ARITHMETIC_CALLS:
+                    if any(is_attr(a.value, m.self_name) for a in node.args):
+                        return True
+    return False
+
+
 def _read_after_init(cls: ClassFacts, attr: str) -> bool:
     return any(attr in m.self_attrs for c in (cls, *cls.ancestors()) for name, m in c.methods.items() if name != "__init__")
 
@@ -159,8 +280,36 @@ class MsTensorAsPlainAttribute(Rule):
     (Without `.init_data()`, a plain `initializer(...)` tensor is not even
     usable in 2.10: it is initialised lazily, `construct` raises `RuntimeError:
     ... is uninitialized`, and `ops.assign` to it is silently dropped.)
-    A zero- or one-filled tensor stays silent even when it was meant to be
-    learned: nothing in the code tells it from a constant.
+
+    Also reported, when another method uses it in arithmetic (an operand of
+    `+ - * / @` or of `ops.add/sub/mul/div/matmul`):
+
+    - a **constant fill**: a floating tensor filled with one value, of a shape
+      taken from the model's arguments -- `ops.zeros((1, n, dim))`,
+      `mint.ones(dim)`, `ops.Zeros()((1, 1, dim), dtype)`,
+      `Tensor(np.zeros([1, dim]))`, `eta * ops.ones(dim)`. `x + zeros` and
+      `x * ones` compute nothing a Python number would not: such a tensor is a
+      learnable weight (a position embedding, a layer scale, a bias table)
+      left without `Parameter` -- never trained -- or state a checkpoint
+      should restore (a vocoder's `mean`/`scale`): either way the values that
+      matter are not in `get_parameters()` nor in the checkpoint (probe:
+      `tests/test_mindspore_truth.py` runs the example; silent twin:
+      `Parameter(ops.zeros(...))`). Silent: integer or bool tensors (indices,
+      masks), shapes of literals only (`ops.zeros((1,))`), fills whose items
+      are set afterwards (`w = np.zeros(...); w[i, j] = 1`), masks computed
+      from a fill (`ops.tril(ops.ones(...))`), and fills only passed to calls
+      or concatenated (`ops.concat((self.zeros, x))`, initial states).
+    - **lazy `initializer(...)` data** (without `.init_data()`): in PyNative
+      mode, MindSpore's default, `construct` raises `RuntimeError: ... is
+      uninitialized` (measured with 2.10:
+      `tests/test_mindspore_probes.py::test_mrg203_lazy_initializer_tensor_raises_in_pynative`;
+      graph mode initialises it when compiling).
+
+    Measured on six MindSpore libraries before any mutation (mindcv, mindyolo,
+    mindocr, mindaudio, mindone, mindformers: 1.24 million lines), these two
+    checks report one attribute pair: mindone's `SpeechT5HifiGan.mean`/`scale`,
+    which the PyTorch original registers as buffers and loads from the
+    checkpoint (the port never restores them).
 
     Constants are not reported: tensors that only `__init__` writes
     (`self.eps = Tensor(np.array([eps]))`, masks, padding tables) are
@@ -219,7 +368,7 @@ class MsTensorAsPlainAttribute(Rule):
 
     code = "MRG203"
     name = "ms-tensor-as-plain-attribute"
-    summary = "State of a Cell (updated after `__init__`, or random values) kept in a plain MindSpore tensor"
+    summary = "State of a Cell (updated after `__init__`, random values, a constant fill used as a weight) kept in a plain MindSpore tensor"
     frameworks = frozenset({"mindspore"})
     message = "MindSpore tensor 'self.{attr}' holds {what}, not saved"
     fix_hint = "it is in neither get_parameters() nor checkpoints: use Parameter(..., requires_grad=False) (how BatchNorm keeps moving_mean) or self.register_buffer('{attr}', ...)"
@@ -391,8 +540,9 @@ class MsTensorAsPlainAttribute(Rule):
                     x = ops.concat((cls, x + self.pos_embed), axis=1)
                     return ops.matmul(x, self.proj) + self.offset
             """,
-            at=[(9, 8), (10, 8)],
-            title="random values (learnable embeddings ported as plain tensors): the constant eye and zeros are not reported",
+            at=[(9, 8), (10, 8), (12, 8)],
+            title="random values (learnable embeddings ported as plain tensors), and a zero offset added to the output "
+            "(a constant fill); the constant eye is not reported",
             probe=Probe(
                 cls="Embed",
                 attr="pos_embed",
@@ -409,7 +559,7 @@ class MsTensorAsPlainAttribute(Rule):
                         self.pos_embed = Parameter(initializer(TruncatedNormal(0.02), (1, n, dim), ms.float32))
                         self.cls_token = Parameter(Tensor(np.random.randn(1, 1, dim), ms.float32))
                         self.proj = ops.eye(dim, dim, ms.float32)
-                        self.offset = ops.zeros((1, 1, dim), ms.float32)
+                        self.offset = Parameter(ops.zeros((1, 1, dim), ms.float32))
                         seed = Tensor(np.random.randn(dim), ms.float32)
                         self.norm = float(ops.norm(seed).asnumpy())
 
@@ -417,6 +567,56 @@ class MsTensorAsPlainAttribute(Rule):
                         cls = ops.broadcast_to(self.cls_token, (x.shape[0], -1, -1))
                         x = ops.concat((cls, x + self.pos_embed), axis=1)
                         return ops.matmul(x, self.proj) + self.offset
+                """,
+            ),
+        ),
+        Invalid(
+            """
+            import numpy as np
+            import mindspore as ms
+            from mindspore import nn, ops, Tensor
+            from mindspore.common.initializer import initializer
+
+            class Block(nn.Cell):
+                def __init__(self, n=4, dim=8, eta=1e-5):
+                    super().__init__()
+                    self.pos_embed = ops.zeros((1, n, dim), ms.float32)
+                    self.gamma = eta * ops.ones(dim, ms.float32)
+                    self.bias_table = Tensor(np.zeros((n, dim)), ms.float32)
+                    self.scale = initializer("ones", (dim,), ms.float32)
+                    self.fc = nn.Dense(dim, dim)
+
+                def construct(self, x):
+                    x = x + self.pos_embed
+                    x = x + self.gamma * self.fc(x) + ops.matmul(ops.ones((4, 4), ms.float32), self.bias_table)
+                    return x * self.scale
+            """,
+            at=[(9, 8), (10, 8), (11, 8), (12, 8)],
+            title="weights ported without Parameter: constant fills used in arithmetic, and lazy initializer() data "
+            "(PyNative: RuntimeError)",
+            probe=Probe(
+                cls="Block",
+                attr="pos_embed",
+                framework="mindspore",
+                twin="""
+                import numpy as np
+                import mindspore as ms
+                from mindspore import nn, ops, Tensor, Parameter
+                from mindspore.common.initializer import initializer
+
+                class Block(nn.Cell):
+                    def __init__(self, n=4, dim=8, eta=1e-5):
+                        super().__init__()
+                        self.pos_embed = Parameter(ops.zeros((1, n, dim), ms.float32))
+                        self.gamma = Parameter(eta * ops.ones(dim, ms.float32))
+                        self.bias_table = Parameter(Tensor(np.zeros((n, dim)), ms.float32))
+                        self.scale = Parameter(initializer("ones", (dim,), ms.float32))
+                        self.fc = nn.Dense(dim, dim)
+
+                    def construct(self, x):
+                        x = x + self.pos_embed
+                        x = x + self.gamma * self.fc(x) + ops.matmul(ops.ones((4, 4), ms.float32), self.bias_table)
+                        return x * self.scale
                 """,
             ),
         ),
@@ -470,6 +670,33 @@ class MsTensorAsPlainAttribute(Rule):
             """,
             why="not a Cell: tensors on a dataset are fine",
         ),
+        Valid(
+            """
+            import numpy as np
+            import mindspore as ms
+            from mindspore import nn, ops, Tensor
+
+            class Decoder(nn.Cell):
+                def __init__(self, beam=4, n=6, dim=8):
+                    super().__init__()
+                    self.beam_right = Tensor(np.ones((beam, 1)), ms.int32)
+                    self.causal = ops.tril(ops.ones((n, n), ms.float32))
+                    self.h0 = ops.zeros((1, beam, dim), ms.float32)
+                    self.one = ops.ones((1,), ms.float32)
+                    kernel = np.zeros((dim, 1, 3, 3))
+                    kernel[:, 0, 1, 1] = 1
+                    self.kernel = Tensor(kernel, ms.float32)
+                    self.rnn = nn.GRU(dim, dim, batch_first=True)
+
+                def construct(self, x, length):
+                    index = self.beam_right * length
+                    scores = ops.matmul(x, x.swapaxes(1, 2)) * self.causal
+                    out, _ = self.rnn(x, self.h0)
+                    return out * self.one + ops.conv2d(out.expand_dims(1), self.kernel, pad_mode="same") + scores.sum() + index
+            """,
+            why="constants: an integer tensor, a mask computed from a fill, an initial state passed to a layer, "
+            "a fill of literal shape and a kernel whose items are set after the fill",
+        ),
     )
 
     def check(self, model: FileModel, report: Reporter) -> None:
@@ -481,3 +708,8 @@ class MsTensorAsPlainAttribute(Rule):
                 report(a.node, attr=a.attr, what="updated state")
             elif random_value(model, a.value, a.scope, a.order) and _read_after_init(cls, a.attr):
                 report(a.node, attr=a.attr, what="random values")
+            elif _arithmetic_operand(model, cls, a.attr):
+                if lazy_initializer(model, a.value, a.scope, a.order):
+                    report(a.node, attr=a.attr, what="lazy initializer() data")
+                elif filled_value(model, a.value, a.scope, a.order):
+                    report(a.node, attr=a.attr, what="a constant fill used as a weight")
