@@ -3,7 +3,7 @@
 Not part of the default test run (it downloads wheels).  From the repository
 root, in the venv where flake8-modreg is installed:
 
-    python tests/realworld/mutate.py timm                 # transformers, mindcv, mindyolo likewise
+    python tests/realworld/mutate.py timm                 # transformers, mindcv, mindyolo, mindocr likewise
     python tests/realworld/mutate.py timm --notes /tmp/m.md --write-doc
 
 For each corpus (a wheel fetched with ``pip download --no-deps``, as
@@ -83,6 +83,7 @@ CORPORA = {
     "mindyolo": "mindyolo==0.5.0",
     # never tuned on: a held-out check that the recall work did not overfit timm/transformers
     "open_clip": "open_clip_torch==3.3.0",
+    "mindocr": "mindocr==0.5.0",  # not used to tune the rules: the check against overfitting
 }
 
 #: kind -> (framework, codes that count as finding it, one-line description)
