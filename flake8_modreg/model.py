@@ -38,8 +38,9 @@ _NEUTRAL_NAMES = frozenset(
     "bytes NamedTuple TypedDict Generic Protocol ABC Enum IntEnum".split()
 )
 _REGISTER_CALLS = frozenset(
-    {"add_module", "register_module", "register_parameter", "register_buffer", "insert_param_to_cell", "insert_child_to_cell"}
-)
+    {"add_module", "register_module", "register_parameter", "register_buffer", "insert_param_to_cell", "insert_child_to_cell",
+     "__setattr__"}  # self.__setattr__(name, value): setattr(self, name, value) spelled as a method call
+)  # fmt: skip
 
 
 _UNKNOWN = cst.Name("__unknown__")  # the value of a binding we cannot follow

@@ -253,3 +253,11 @@ def test_mrg403_dense_built_in_construct_is_fresh_and_unregistered(ms):
     x = ms.Tensor(np.ones((1, 4), np.float32))
     assert not np.array_equal(net(x).asnumpy(), net(x).asnumpy())
     assert list(net.get_parameters()) == []
+
+
+def test_mrg101_items_registered_with_dunder_setattr_are_cell_state(ms):
+    """MRG101's valid example: each list item registered with self.__setattr__ is in get_parameters()."""
+    case = next(v for v in _rule("MRG101").valid if "__setattr__" in v.code)
+    net = _run(case.code, "<MRG101 valid>")["Unit"]()
+    names = {p.name for p in net.get_parameters()}
+    assert {"branch1.0.weight", "branch3.0.weight", "branch3.1.gamma"} <= names

@@ -26,7 +26,8 @@ class LayersInPlainList(Rule):
 
     Lists whose items are already registered are fine and are not reported:
     `self.order = [self.a, self.b]` (the items are attributes), or items each
-    registered with `self.add_module(...)`/`setattr(self, ...)`. Nor are the
+    registered with `self.add_module(...)`/`setattr(self, ...)`/
+    `self.__setattr__(...)`. Nor are the
     containers of a class that collects its state itself: it overrides both
     `state_dict` (or `_save_to_state_dict`) and `named_parameters` (or
     `parameters`) — sharded or fused lookups that must not be auto-registered
@@ -581,6 +582,24 @@ class LayersInPlainList(Rule):
     )
 
     valid = (
+        Valid(
+            """
+            from mindspore import nn
+
+            class Unit(nn.Cell):
+                def __init__(self, kernels=(1, 3)):
+                    super().__init__()
+                    self.branches = []
+                    for k in kernels:
+                        branch = nn.SequentialCell([nn.Conv2d(4, 4, k), nn.BatchNorm2d(4)])
+                        self.__setattr__("branch{}".format(k), branch)
+                        self.branches.append(branch)
+
+                def construct(self, x):
+                    return sum(b(x) for b in self.branches)
+            """,
+            why="each item is registered under its own name with self.__setattr__ (mindcv's RepMLP); the list only orders them",
+        ),
         Valid(
             """
             import torch.nn as nn
