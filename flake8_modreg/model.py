@@ -1175,6 +1175,10 @@ class FileModel:
         func = e.func
         dotted = dotted_name(func)
         q = self.imports.qualify(dotted) if dotted else None
+        if q is None and isinstance(func, cst.Name):  # zeros = ops.Zeros(); zeros((2, 3), ms.float32)
+            b = self.value_binding(func.value, scope, order)
+            if b is not None and isinstance(b[0], cst.Call):
+                func = b[0]
         if q is None and isinstance(func, cst.Call):  # ops.Zeros()((2, 3), ms.float32): an operator that makes a tensor
             inner = dotted_name(func.func)
             if inner and known.mindspore_tensor_primitive(self.imports.qualify(inner)):

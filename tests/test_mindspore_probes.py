@@ -334,5 +334,5 @@ def test_mrg203_constant_fills_are_no_weights_but_the_parameter_twin_trains(tmp_
     case = next(c for c in _rule("MRG203").invalid if "constant fills" in c.title)
     plain, twin = _exec(case.code)["Block"](), _exec(case.probe.twin)["Block"]()
     names = {p.name for p in twin.trainable_params()}
-    assert {"pos_embed", "gamma", "bias_table", "scale"} <= names
-    assert not {"pos_embed", "gamma", "bias_table", "scale"} & {p.name for p in plain.get_parameters()}
+    assert {"pos_embed", "gamma", "bias_table", "scale", "rel"} <= names
+    assert not {"pos_embed", "gamma", "bias_table", "scale", "rel"} & {p.name for p in plain.get_parameters()}

@@ -76,6 +76,24 @@ def _updated(model: FileModel, cls: ClassFacts) -> set[str]:
 _INITIALIZER = "mindspore.common.initializer.initializer"
 
 
+_TENSOR_CLASSES = frozenset({"mindspore.Tensor", "mindspore.common.tensor.Tensor"})
+
+
+def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
+    return next((a.value for a in call.args if a.keyword is not None and a.keyword.value == name), None)
+
+
+def _random_init(model: FileModel, init: cst.BaseExpression | None) -> bool:
+    """An initializer that draws random values: ``Normal(...)``, ``TruncatedNormal(...)``, ``'xavier_uniform'``."""
+    if init is None:
+        return False
+    if isinstance(init, cst.SimpleString) and isinstance(init.evaluated_value, str):
+        return init.evaluated_value.lower() in known.MINDSPORE_RANDOM_INITIALIZERS
+    func = init.func if isinstance(init, cst.Call) else init
+    iq = model.qualify(func)
+    return bool(iq and iq.startswith("mindspore.common.initializer.") and iq.rsplit(".", 1)[1] in known.MINDSPORE_RANDOM_INITIALIZERS)
+
+
 def random_value(model: FileModel, e: cst.BaseExpression, scope, order=None, depth: int = 0) -> bool:
     """Does ``e`` hold values drawn at random when ``__init__`` runs?
 
@@ -93,14 +111,11 @@ def random_value(model: FileModel, e: cst.BaseExpression, scope, order=None, dep
             return False
         if q in known.MINDSPORE_RANDOM_CALLS or q.startswith("numpy.random."):
             return True
+        if q in _TENSOR_CLASSES and _random_init(model, _keyword(e, "init")):  # Tensor(shape=..., init=Normal())
+            return True
         args = [a.value for a in e.args if a.keyword is None]
         if q == _INITIALIZER and args:
-            init = args[0]
-            if isinstance(init, cst.SimpleString) and isinstance(init.evaluated_value, str):
-                return init.evaluated_value.lower() in known.MINDSPORE_RANDOM_INITIALIZERS
-            func = init.func if isinstance(init, cst.Call) else init
-            iq = model.qualify(func)
-            return bool(iq and iq.startswith("mindspore.common.initializer.") and iq.rsplit(".", 1)[1] in known.MINDSPORE_RANDOM_INITIALIZERS)
+            return _random_init(model, args[0])
         if q in known.MINDSPORE_TENSOR_FACTORIES or known.mindspore_function_of_tensors(q):
             return any(random_value(model, a, scope, order, depth + 1) for a in args)
         return False
@@ -119,8 +134,9 @@ def lazy_initializer(model: FileModel, e: cst.BaseExpression, scope, order=None,
     """
     if depth > 6:
         return False
-    if isinstance(e, cst.Call):
-        return model.qualify(e.func) == _INITIALIZER
+    if isinstance(e, cst.Call):  # initializer(...), or Tensor(shape=..., dtype=..., init=...)
+        q = model.qualify(e.func)
+        return q == _INITIALIZER or (q in _TENSOR_CLASSES and _keyword(e, "init") is not None)
     if isinstance(e, cst.IfExp):
         return any(lazy_initializer(model, b, scope, order, depth + 1) for b in (e.body, e.orelse))
     if isinstance(e, cst.Name):
@@ -182,8 +198,12 @@ def filled_value(model: FileModel, e: cst.BaseExpression, scope, order=None, dep
             return False
         args = [a.value for a in e.args if a.keyword is None or a.keyword.value in ("shape", "size")]
         q = model.qualify(e.func)
-        if q is None and isinstance(e.func, cst.Call):  # ops.Zeros()(shape, dtype)
-            return _fill_primitive(model.qualify(e.func.func)) and _sized(args)
+        func = e.func
+        if q is None and isinstance(func, cst.Name):  # zeros = ops.Zeros(); zeros(shape, dtype)
+            b = model.value_binding(func.value, scope, order)
+            func = b[0] if b is not None and isinstance(b[0], cst.Call) else func
+        if q is None and isinstance(func, cst.Call):  # ops.Zeros()(shape, dtype)
+            return _fill_primitive(model.qualify(func.func)) and _sized(args)
         if q is None and isinstance(e.func, cst.Attribute):  # t.astype(...)
             return filled_value(model, e.func.value, scope, order, depth + 1)
         if q in _FILL_FUNCTIONS:
@@ -210,24 +230,108 @@ _ARITHMETIC_CALLS = frozenset(
 )
 
 
+#: MindSpore functions that concatenate their first argument's items (``ops.concat((token, x), 1)``)
+_CONCAT_CALLS = frozenset(f"{head}.{n}" for head in ("mindspore.ops", "mindspore.mint") for n in ("concat", "cat", "hstack", "vstack"))
+
+
+def _operator_attrs(model: FileModel, cls: ClassFacts) -> set[str]:
+    """Attributes holding MindSpore operators (``self.expand_dims = ops.ExpandDims()``, ``self.concat = P.Concat(1)``)."""
+    out = set()
+    for c in (cls, *cls.ancestors()):
+        for a in c.self_assigns:
+            if isinstance(a.value, cst.Call):
+                q = model.qualify(a.value.func) or ""
+                if q.startswith("mindspore.ops.") and q.rpartition(".")[2][:1].isupper():
+                    out.add(a.attr)
+    return out
+
+
 def _arithmetic_operand(model: FileModel, cls: ClassFacts, attr: str) -> bool:
-    """Is ``self.<attr>`` an operand of arithmetic (``+ - * / @``, ``ops.add/mul/matmul``) in a method other than ``__init__``?"""
+    """Is ``self.<attr>``, or a value derived from it, an operand of arithmetic in a method other than ``__init__``?
 
-    def is_attr(e: cst.BaseExpression, self_name: str | None) -> bool:
-        return _self_attr(e, self_name) == attr
-
+    Arithmetic: ``+ - * / @``, ``ops.add/sub/mul/div/matmul``, and a concatenation (``ops.concat``, an
+    ``ops.Concat`` operator) of it with other values.  Derived: reshaped, tiled or transformed by a MindSpore
+    function or operator or a tensor method (``ops.reshape(self.g, ...)``, ``self.expand_dims(self.g, -1)``,
+    ``self.g.astype(...)``, ``ops.tile(self.token, ...)``, its first argument), indexed, or a local holding one.
+    """
+    operators = _operator_attrs(model, cls)
     for c in (cls, *cls.ancestors()):
         for name, m in c.methods.items():
             if name == "__init__" or attr not in m.self_attrs:
                 continue
-            for node in walk_nodes(m.node):
-                if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _ARITHMETIC):
-                    if is_attr(node.left, m.self_name) or is_attr(node.right, m.self_name):
+            derived_locals: set[str] = set()
+
+            def derived(e: cst.BaseExpression, depth: int = 0) -> bool:
+                if depth > 8:
+                    return False
+                if _self_attr(e, m.self_name) == attr:
+                    return True
+                if isinstance(e, cst.Name):
+                    return e.value in derived_locals
+                if isinstance(e, cst.Subscript):
+                    return derived(e.value, depth + 1)
+                if isinstance(e, cst.UnaryOperation):
+                    return derived(e.expression, depth + 1)
+                if isinstance(e, cst.Call):
+                    f = e.func
+                    if isinstance(f, cst.Attribute) and derived(f.value, depth + 1):  # self.g.astype(...), .exp()
                         return True
-                elif isinstance(node, cst.Call) and model.qualify(node.func) in _ARITHMETIC_CALLS:
-                    if any(is_attr(a.value, m.self_name) for a in node.args):
+                    first = next((a.value for a in e.args if a.keyword is None), None)
+                    if first is None:
+                        return False
+                    q = model.qualify(f) or ""
+                    ms_function = q.startswith(("mindspore.ops.", "mindspore.mint.", "mindspore.numpy."))
+                    operator = _self_attr(f, m.self_name) in operators or (
+                        isinstance(f, cst.Call) and (model.qualify(f.func) or "").startswith("mindspore.ops.")
+                    )
+                    return (ms_function or operator) and derived(first, depth + 1)
+                return False
+
+            def concatenates(call: cst.Call) -> bool:
+                f = call.func
+                q = model.qualify(f) or ""
+                concat = q in _CONCAT_CALLS or (
+                    (_self_attr(f, m.self_name) in operators or isinstance(f, cst.Call))
+                    and (model.qualify(f.func) if isinstance(f, cst.Call) else _operator_class(model, cls, f, m.self_name)) in _CONCAT_OPERATORS
+                )
+                first = next((a.value for a in call.args if a.keyword is None), None)
+                return concat and isinstance(first, (cst.Tuple, cst.List)) and any(derived(el.value) for el in first.elements)
+
+            nodes = list(walk_nodes(m.node))
+            assigns = [
+                (n.targets[0].target.value, n.value)
+                for n in nodes
+                if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name)
+            ]
+            for _ in range(4):  # locals holding derived values, chains of them included
+                grown = {t for t, v in assigns if t not in derived_locals and derived(v)}
+                if not grown:
+                    break
+                derived_locals |= grown
+            for node in nodes:
+                if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _ARITHMETIC):
+                    if derived(node.left) or derived(node.right):
+                        return True
+                elif isinstance(node, cst.Call):
+                    if model.qualify(node.func) in _ARITHMETIC_CALLS and any(derived(a.value) for a in node.args):
+                        return True
+                    if concatenates(node):
                         return True
     return False
+
+
+#: MindSpore operator classes that concatenate (``P.Concat(axis)``)
+_CONCAT_OPERATORS = frozenset({"mindspore.ops.Concat", "mindspore.ops.operations.Concat", "mindspore.ops.operations.array_ops.Concat"})
+
+
+def _operator_class(model: FileModel, cls: ClassFacts, func: cst.BaseExpression, self_name: str | None) -> str | None:
+    """The operator class of ``self.<x>`` when ``self.x = ops.Concat(...)``-style (qualified), else None."""
+    name = _self_attr(func, self_name)
+    for c in (cls, *cls.ancestors()):
+        for a in c.self_assigns:
+            if a.attr == name and isinstance(a.value, cst.Call):
+                return model.qualify(a.value.func)
+    return None
 
 
 def _read_after_init(cls: ClassFacts, attr: str) -> bool:
@@ -271,7 +375,8 @@ class MsTensorAsPlainAttribute(Rule):
     Also reported: a plain tensor of **random values** that another method
     reads -- `initializer(Normal(...)/TruncatedNormal(...)/'xavier_uniform', ...)`
     (the random initializers are generated from the 2.10 wheel: two draws
-    differ), `ops.randn`/`mint.rand`, `Tensor(np.random.randn(...))`, or one
+    differ; also `Tensor(shape=..., init=Normal())`), `ops.randn`/`mint.rand`,
+    `Tensor(np.random.randn(...))`, or one
     computed from these. Typically a learnable weight (a position embedding, a
     class token) ported as a plain tensor: it is never trained, and since no
     checkpoint holds it, a model restored with `load_checkpoint` draws other
@@ -281,12 +386,17 @@ class MsTensorAsPlainAttribute(Rule):
     usable in 2.10: it is initialised lazily, `construct` raises `RuntimeError:
     ... is uninitialized`, and `ops.assign` to it is silently dropped.)
 
-    Also reported, when another method uses it in arithmetic (an operand of
-    `+ - * / @` or of `ops.add/sub/mul/div/matmul`):
+    Also reported, when another method uses it in arithmetic -- an operand of
+    `+ - * / @` or of `ops.add/sub/mul/div/matmul`, or concatenated with other
+    values (`ops.concat`, an `ops.Concat` operator), directly or after
+    MindSpore functions, operators or tensor methods reshaped or transformed
+    it (`ops.reshape(self.g, ...)`, `self.expand_dims(self.g, -1)`,
+    `self.tile(self.cls_token, ...)`, `.astype(...)`), also through locals:
 
     - a **constant fill**: a floating tensor filled with one value, of a shape
       taken from the model's arguments -- `ops.zeros((1, n, dim))`,
-      `mint.ones(dim)`, `ops.Zeros()((1, 1, dim), dtype)`,
+      `mint.ones(dim)`, `ops.Zeros()((1, 1, dim), dtype)` (also through a
+      local `zeros = ops.Zeros()`),
       `Tensor(np.zeros([1, dim]))`, `eta * ops.ones(dim)`. `x + zeros` and
       `x * ones` compute nothing a Python number would not: such a tensor is a
       learnable weight (a position embedding, a layer scale, a bias table)
@@ -297,9 +407,10 @@ class MsTensorAsPlainAttribute(Rule):
       `Parameter(ops.zeros(...))`). Silent: integer or bool tensors (indices,
       masks), shapes of literals only (`ops.zeros((1,))`), fills whose items
       are set afterwards (`w = np.zeros(...); w[i, j] = 1`), masks computed
-      from a fill (`ops.tril(ops.ones(...))`), and fills only passed to calls
-      or concatenated (`ops.concat((self.zeros, x))`, initial states).
-    - **lazy `initializer(...)` data** (without `.init_data()`): in PyNative
+      from a fill (`ops.tril(ops.ones(...))`), and fills only passed to
+      layers or other functions (an RNN's initial state).
+    - **lazy `initializer(...)` data** (or `Tensor(shape=..., init=...)`,
+      without `.init_data()`): in PyNative
       mode, MindSpore's default, `construct` raises `RuntimeError: ... is
       uninitialized` (measured with 2.10:
       `tests/test_mindspore_probes.py::test_mrg203_lazy_initializer_tensor_raises_in_pynative`;
@@ -575,7 +686,7 @@ class MsTensorAsPlainAttribute(Rule):
             import numpy as np
             import mindspore as ms
             from mindspore import nn, ops, Tensor
-            from mindspore.common.initializer import initializer
+            from mindspore.common.initializer import initializer, TruncatedNormal
 
             class Block(nn.Cell):
                 def __init__(self, n=4, dim=8, eta=1e-5):
@@ -584,14 +695,15 @@ class MsTensorAsPlainAttribute(Rule):
                     self.gamma = eta * ops.ones(dim, ms.float32)
                     self.bias_table = Tensor(np.zeros((n, dim)), ms.float32)
                     self.scale = initializer("ones", (dim,), ms.float32)
+                    self.rel = Tensor(shape=(n, dim), dtype=ms.float32, init=TruncatedNormal(0.02))
                     self.fc = nn.Dense(dim, dim)
 
                 def construct(self, x):
                     x = x + self.pos_embed
                     x = x + self.gamma * self.fc(x) + ops.matmul(ops.ones((4, 4), ms.float32), self.bias_table)
-                    return x * self.scale
+                    return x * self.scale + self.rel
             """,
-            at=[(9, 8), (10, 8), (11, 8), (12, 8)],
+            at=[(9, 8), (10, 8), (11, 8), (12, 8), (13, 8)],
             title="weights ported without Parameter: constant fills used in arithmetic, and lazy initializer() data "
             "(PyNative: RuntimeError)",
             probe=Probe(
@@ -602,7 +714,7 @@ class MsTensorAsPlainAttribute(Rule):
                 import numpy as np
                 import mindspore as ms
                 from mindspore import nn, ops, Tensor, Parameter
-                from mindspore.common.initializer import initializer
+                from mindspore.common.initializer import initializer, TruncatedNormal
 
                 class Block(nn.Cell):
                     def __init__(self, n=4, dim=8, eta=1e-5):
@@ -611,12 +723,13 @@ class MsTensorAsPlainAttribute(Rule):
                         self.gamma = Parameter(eta * ops.ones(dim, ms.float32))
                         self.bias_table = Parameter(Tensor(np.zeros((n, dim)), ms.float32))
                         self.scale = Parameter(initializer("ones", (dim,), ms.float32))
+                        self.rel = Parameter(Tensor(shape=(n, dim), dtype=ms.float32, init=TruncatedNormal(0.02)))
                         self.fc = nn.Dense(dim, dim)
 
                     def construct(self, x):
                         x = x + self.pos_embed
                         x = x + self.gamma * self.fc(x) + ops.matmul(ops.ones((4, 4), ms.float32), self.bias_table)
-                        return x * self.scale
+                        return x * self.scale + self.rel
                 """,
             ),
         ),
@@ -712,4 +825,4 @@ class MsTensorAsPlainAttribute(Rule):
                 if lazy_initializer(model, a.value, a.scope, a.order):
                     report(a.node, attr=a.attr, what="lazy initializer() data")
                 elif filled_value(model, a.value, a.scope, a.order):
-                    report(a.node, attr=a.attr, what="a constant fill used as a weight")
+                    report(a.node, attr=a.attr, what="a weight left constant")
