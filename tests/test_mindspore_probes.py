@@ -336,3 +336,13 @@ def test_mrg203_constant_fills_are_no_weights_but_the_parameter_twin_trains(tmp_
     names = {p.name for p in twin.trainable_params()}
     assert {"pos_embed", "gamma", "bias_table", "scale", "rel"} <= names
     assert not {"pos_embed", "gamma", "bias_table", "scale", "rel"} & {p.name for p in plain.get_parameters()}
+
+
+def test_mrg203_set_data_in_init_raises():
+    """MRG203's set_data() example: building the Cell raises AttributeError (set_data exists only on Parameters)."""
+    case = next(c for c in _rule("MRG203").invalid if "set_data() on a plain tensor" in c.title)
+    with pytest.raises(AttributeError, match="set_data"):
+        _exec(case.code)["Stage"]()
+    fixed = case.code.replace("self.cls_token = ops.Zeros()((1, 1, dim), ms.float32)",
+                              "self.cls_token = ms.Parameter(ops.Zeros()((1, 1, dim), ms.float32))")
+    assert _exec(fixed)["Stage"]()(ms.ops.ones((2, 3, 8), ms.float32)).asnumpy().shape == (2, 4, 8)

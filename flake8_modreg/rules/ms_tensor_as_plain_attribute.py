@@ -73,6 +73,19 @@ def _updated(model: FileModel, cls: ClassFacts) -> set[str]:
     return out
 
 
+def _set_data_targets(model: FileModel, cls: ClassFacts) -> set[str]:
+    """Attributes ``self.x.set_data(...)`` is called on in any method, ``__init__`` included: on a plain tensor it
+    raises ``AttributeError`` (``set_data`` exists only on Parameters)."""
+    out = set()
+    for site in model.calls:
+        func = site.node.func
+        if site.cls is cls and site.method is not None and isinstance(func, cst.Attribute) and func.attr.value == "set_data":
+            attr = _self_attr(func.value, site.method.self_name)
+            if attr is not None:
+                out.add(attr)
+    return out
+
+
 _INITIALIZER = "mindspore.common.initializer.initializer"
 
 
@@ -409,6 +422,11 @@ class MsTensorAsPlainAttribute(Rule):
       are set afterwards (`w = np.zeros(...); w[i, j] = 1`), masks computed
       from a fill (`ops.tril(ops.ones(...))`), and fills only passed to
       layers or other functions (an RNN's initial state).
+    - a tensor that any method, `__init__` included, gives **`.set_data(...)`**
+      (a weight re-initialised by an init routine): `set_data` exists only
+      on Parameters, so the call raises `AttributeError` (measured:
+      `tests/test_mindspore_probes.py::test_mrg203_set_data_exists_only_on_parameters`
+      and `::test_mrg203_set_data_in_init_raises`);
     - **lazy `initializer(...)` data** (or `Tensor(shape=..., init=...)`,
       without `.init_data()`): in PyNative
       mode, MindSpore's default, `construct` raises `RuntimeError: ... is
@@ -733,6 +751,24 @@ class MsTensorAsPlainAttribute(Rule):
                 """,
             ),
         ),
+        Invalid(
+            """
+            import mindspore as ms
+            from mindspore import nn, ops
+            from mindspore.common.initializer import initializer, TruncatedNormal
+
+            class Stage(nn.Cell):
+                def __init__(self, dim=8):
+                    super().__init__()
+                    self.cls_token = ops.Zeros()((1, 1, dim), ms.float32)
+                    self.cls_token.set_data(initializer(TruncatedNormal(0.02), self.cls_token.shape))
+
+                def construct(self, x):
+                    return ops.concat((ops.broadcast_to(self.cls_token, (x.shape[0], -1, -1)), x), 1)
+            """,
+            at=[(8, 8)],
+            title="set_data() on a plain tensor (an init routine re-initialising a weight): AttributeError",
+        ),
     )
 
     valid = (
@@ -819,6 +855,8 @@ class MsTensorAsPlainAttribute(Rule):
                 updated[id(cls)] = _updated(model, cls)
             if a.attr in updated[id(cls)]:
                 report(a.node, attr=a.attr, what="updated state")
+            elif a.attr in _set_data_targets(model, cls):
+                report(a.node, attr=a.attr, what="state set by set_data()")
             elif random_value(model, a.value, a.scope, a.order) and _read_after_init(cls, a.attr):
                 report(a.node, attr=a.attr, what="random values")
             elif _arithmetic_operand(model, cls, a.attr):
