@@ -323,7 +323,7 @@ async def test_torch_version_from_the_config_is_honoured(client, tmp_path, uri):
     (tmp_path / "pyproject.toml").write_text('[tool.modreg]\ntorch-version = "2.0"\n', encoding="utf-8")
     diags = await diagnostics_for(client, tmp_path, uri, text)
     assert [(d.code, d.message) for d in diags if d.code == "MRG502"] == [
-        ("MRG502", "MindSpore-only method '.compile()' on torch 2.0 Module 'Net': "
+        ("MRG502", "MindSpore-only method '.compile()' on torch 2.0 Module 'Net'\n"
          "torch: torch.compile(module) (nn.Module.compile() arrived in torch 2.1)")
     ]  # fmt: skip
     assert client.messages == []
