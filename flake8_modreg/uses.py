@@ -204,10 +204,13 @@ class UseIndex:
         self.model = model
         self._methods: dict[int, _Method] = {}
         self._uses: dict[tuple[int, str], AttrUses] = {}
-        self._converted: set[str] | None = None
+        self._converted: tuple[set[str], dict[int, set[str]]] | None = None
         self._family: dict[int, list[ClassFacts]] = {}
         self._runtime: dict[int, list[tuple[ClassFacts, MethodFacts]]] = {}
         self._tags: dict[tuple[int, str], Tag | None] = {}
+        #: while a read is followed into a helper: its parameters that the call site fed a value on the module's
+        #: device, or that device itself (``device=x.device``)
+        self._device_args: dict[int, frozenset[str]] = {}
         self.functions: dict[int, cst.FunctionDef] | None = None
         self._paths: dict[int, set[str]] = {}
         self._toplevel: dict[str, _Method] | None = None
@@ -220,18 +223,32 @@ class UseIndex:
             m = self._methods[id(meth)] = _Method(meth, self.model.memo)
         return m
 
-    def converted_names(self) -> set[str]:
-        """Attribute names touched (``m.stride = fn(m.stride)``) by a converter override of any class of the file."""
+    def converted_names(self, cls: ClassFacts | None = None) -> set[str]:
+        """Attribute names an ``_apply`` override converts: ``self.<name>`` in one of ``cls``'s family, and
+        ``<other>.<name>`` (``m.stride = fn(m.stride)``, ``self.head.stride``) in any class of the file."""
         if self._converted is None:
-            out: set[str] = set()
+            foreign: set[str] = set()
+            own: dict[int, set[str]] = {}
             for c in self.model.classes:
                 for name, meth in c.methods.items():
-                    if name in _RECURSIVE_CONVERTERS:
-                        for n in self.method(meth).nodes:
-                            if isinstance(n, cst.Attribute):
-                                out.add(n.attr.value)
-            self._converted = out
-        return self._converted
+                    if name not in _RECURSIVE_CONVERTERS:
+                        continue
+                    m = self.method(meth)
+                    for n in m.nodes:
+                        if not isinstance(n, cst.Attribute):
+                            continue
+                        if isinstance(n.value, cst.Name) and n.value.value == meth.self_name:
+                            own.setdefault(id(c), set()).add(n.attr.value)
+                        else:
+                            foreign.add(n.attr.value)
+            self._converted = (foreign, own)
+        foreign, own = self._converted
+        if cls is None:
+            return foreign | {n for names in own.values() for n in names}
+        out = set(foreign)
+        for c in self.family(cls):
+            out |= own.get(id(c), set())
+        return out
 
     def family(self, cls: ClassFacts) -> list[ClassFacts]:
         got = self._family.get(id(cls))
@@ -281,7 +298,7 @@ class UseIndex:
         got = self._uses.get(key)
         if got is not None:
             return got
-        out = self._uses[key] = AttrUses(converted=attr in self.converted_names())
+        out = self._uses[key] = AttrUses(converted=attr in self.converted_names(cls))
         pending: list[tuple[ClassFacts, _Method, cst.Attribute]] = []
         for c, meth in self.runtime_methods(cls):
             m = self.method(meth)
@@ -500,12 +517,32 @@ class UseIndex:
             param = _param_for(hm.meth.node, call, arg, skip_self=hm.meth.self_name is not None or hm.meth.scope.owner is not None)
             if param is not None:
                 out = []
-                for n in hm.nodes:
-                    if isinstance(n, cst.Name) and n.value == param and self._is_load(hm, n) and \
-                            hm.last_binding_end(param, hm.index[id(n)]) is None:
-                        out.extend(self._climb(hc, hm, n, moved, cast, depth + 1))
+                saved = self._device_args.get(id(hm))
+                self._device_args[id(hm)] = self._on_device_args(cls, m, call, hm, depth)
+                try:
+                    for n in hm.nodes:
+                        if isinstance(n, cst.Name) and n.value == param and self._is_load(hm, n) and \
+                                hm.last_binding_end(param, hm.index[id(n)]) is None:
+                            out.extend(self._climb(hc, hm, n, moved, cast, depth + 1))
+                finally:
+                    if saved is None:
+                        self._device_args.pop(id(hm), None)
+                    else:
+                        self._device_args[id(hm)] = saved
                 return out or [Read(FLOW, name, call)]
         return [Read(FLOW, name, call)]
+
+    def _on_device_args(self, cls, m: _Method, call: cst.Call, hm: _Method, depth: int) -> frozenset[str]:
+        """Parameters of the helper ``hm`` that this call feeds an on-device value or its device (``x.device``)."""
+        out: set[str] = set()
+        skip = hm.meth.self_name is not None or hm.meth.scope.owner is not None
+        for a in call.args:
+            if a.star:
+                continue
+            p = _param_for(hm.meth.node, call, a, skip_self=skip)
+            if p is not None and (self.on_device(cls, m, a.value, depth + 1) or _is_device_of(a.value, self, cls, m, depth)):
+                out.add(p)
+        return frozenset(out)
 
     def _module_function(self, cls: ClassFacts, func: cst.BaseExpression) -> tuple[ClassFacts, _Method] | None:
         """``rotate(x, self.table)`` with ``def rotate`` at the top level of this file."""
@@ -624,6 +661,8 @@ class UseIndex:
                         return self.on_device(cls, m, value.target, depth + 1) or self.on_device(cls, m, value.value, depth + 1)
                     return value is not None and self.on_device(cls, m, value, depth + 1)
             if e.value in scope.params:
+                if e.value in self._device_args.get(id(m), ()):
+                    return True  # the call site being followed passed an on-device value (or its device)
                 if scope.owner is None:  # a module-level function, entered from a use on the forward path
                     return _tensor_param(meth.node, e.value)
                 # the inputs of forward (and what it calls) live on the module's device; a sampler's or a
@@ -841,9 +880,10 @@ def _old_value_use(model: FileModel, m: "_Method", value: cst.BaseExpression, at
 def _combined_in_function(model: FileModel, call: cst.Call, arg: cst.Arg) -> bool:
     """``f(..., self.a)`` with ``def f`` at the top level of this file, which computes with that parameter.
 
-    A parameter that meets arithmetic or a torch function in ``f`` (a running
-    mean's ``run_mean + delta / n``) makes ``f``'s result a function of the old
-    value: an update. One that is only moved, returned or passed on is not.
+    A parameter that ``f`` computes with (a running mean's ``run_mean + delta / n``,
+    or a tuple of statistics handed to another function) makes ``f``'s result a
+    function of the old value: an update. One that is only moved (``t.to(...)``),
+    tested against None, read for its metadata or returned as is, is not.
     """
     if not isinstance(call.func, cst.Name) or call.func.value in model.imports or call.func.value not in model.functions:
         return False
@@ -853,14 +893,25 @@ def _combined_in_function(model: FileModel, call: cst.Call, arg: cst.Arg) -> boo
     param = _param_for(fn, call, arg, skip_self=False)
     if param is None:
         return False
+    parents: dict[int, cst.CSTNode] = {}
     for n in walk_nodes(fn.body):
-        if isinstance(n, (cst.BinaryOperation, cst.AugAssign)):
-            sides = (n.left, n.right) if isinstance(n, cst.BinaryOperation) else (n.target, n.value)
-            if any(isinstance(x, cst.Name) and x.value == param for x in sides):
-                return True
-        elif isinstance(n, cst.Call) and (model.qualify(n.func) or "").split(".")[0] == "torch":
-            if any(isinstance(a.value, cst.Name) and a.value.value == param for a in n.args):
-                return True
+        for c in node_children(n):
+            parents[id(c)] = n
+    for n in walk_nodes(fn.body):
+        if not (isinstance(n, cst.Name) and n.value == param):
+            continue
+        p = parents.get(id(n))
+        if isinstance(p, (cst.Return, cst.Param)) or (isinstance(p, cst.AssignTarget) and p.target is n):
+            continue  # handed back as is, or rebound
+        if isinstance(p, cst.Attribute) and p.value is n and (p.attr.value in _META_ATTRS or p.attr.value == "to"
+                                                               or p.attr.value in _MOVE_METHODS):
+            continue  # t.device, t.to(x.device): moved, not computed with
+        if isinstance(p, cst.Comparison) and any(isinstance(c.comparator, cst.Name) and c.comparator.value == "None"
+                                                 for c in p.comparisons):
+            continue  # t is None
+        if isinstance(p, cst.Attribute) and p.attr is n:
+            continue
+        return True  # computed with: arithmetic, a call, a tuple of statistics handed on
     return False
 
 

@@ -671,3 +671,60 @@ class Norm(nn.Module):
     assert nn_parent[0].mean.device.type == "cpu"
     with pytest.raises(RuntimeError):
         parent(torch.ones(2, 3, device="meta"))
+
+
+def test_a_helper_given_the_inputs_device_builds_on_it_and_an_unmoved_table_there_is_reported():
+    """`embed(shape, self.bands, device=x.device)`: inside, `grid` is made on that device and meets the table."""
+    src, cls = _build("""
+def embed(n, bands, device=None):
+    grid = torch.arange(n, device=device, dtype=torch.float32).unsqueeze(-1)
+    return grid * bands
+
+
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bands = torch.linspace(1.0, 4.0, 3)
+
+    def forward(self, x):
+        return embed(x.shape[-2], self.bands, device=x.device)
+""")
+    msgs = _mrg201(src)
+    assert len(msgs) == 1 and "unmoved in embed()" in msgs[0]
+    assert cls()(torch.ones(2, 3)).shape == (2, 3)  # fine on the CPU
+    with pytest.raises(RuntimeError):
+        _on_meta(cls(), 2, 3)  # the CPU table meets the meta grid
+
+
+def test_running_stats_updated_through_a_function_of_the_file_are_reported_and_lost_on_reload():
+    src, cls = _build("""
+def combine(stats, x):
+    count, mean = stats
+    return count + 1, mean + (x.mean(0) - mean) / (count + 1)
+
+
+def update(count, run_mean, x):
+    return combine((count, run_mean), x)
+
+
+class Norm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mean = torch.zeros(3)
+        self.count = 0
+
+    def forward(self, x):
+        if self.training:
+            self.count, self.mean = update(self.count, self.mean, x)
+        return x - self.mean.to(x)
+""", "Norm")
+    msgs = _mrg201(src)
+    assert len(msgs) == 1 and "updated in forward()" in msgs[0]
+    m = cls()
+    m(torch.ones(4, 3) * 5)
+    assert torch.equal(m.mean, torch.full((3,), 5.0))
+    fresh = cls()
+    fresh.load_state_dict(m.state_dict())
+    assert torch.equal(fresh.mean, torch.zeros(3))  # the running mean is lost on save/load
+    x = torch.ones(1, 3)
+    assert not torch.equal(m.eval()(x), fresh.eval()(x))
