@@ -33,22 +33,33 @@ def _load(name: str):
 
 precision = _load("precision")
 repro = _load("precision_repro")
+repro_heldout = _load("precision_repro_heldout")
 
 
-def test_labels_are_well_formed():
-    entries = json.loads(precision.LABELS.read_text())
+@pytest.mark.parametrize("which", ["tuned", "heldout"])
+def test_labels_are_well_formed(which):
+    chosen = precision.SETS[which]
+    module = {"tuned": repro, "heldout": repro_heldout}[which]
+    assert module.__name__ == chosen["repro"]
+    entries = json.loads(chosen["labels"].read_text())
     ids = [e["id"] for e in entries]
-    assert len(ids) == len(set(ids))
-    names = {fn.__name__ for fn in repro.EXPECTED}
+    assert ids and len(ids) == len(set(ids))
+    names = {fn.__name__ for fn in module.EXPECTED}
     for e in entries:
         library, path, line, code, _subject = e["id"].split("|")
-        assert library in precision.LIBRARIES, e["id"]
+        assert library in chosen["libraries"], e["id"]
         assert path.endswith(".py") and int(line) > 0 and code.startswith("MRG"), e["id"]
         assert e["verdict"] in precision.VERDICTS and e["reason"].strip(), e["id"]
+        if e["verdict"] != "true":
+            assert e.get("pattern") in precision.PATTERNS, e["id"]
         if "runtime" in e:
             ref = e["runtime"].split("::", 1)
-            assert ref[0] == "tests/realworld/precision_repro.py", e["id"]
+            assert ref[0] == f"tests/realworld/{chosen['repro']}.py", e["id"]
             assert ref[1].split()[0] in names, e["id"]
+
+
+def test_the_two_sets_share_no_library():
+    assert not set(precision.LIBRARIES) & set(precision.HELDOUT)
 
 
 def test_subject_is_the_first_quoted_name_without_self():
@@ -87,6 +98,12 @@ def test_a_moved_label_is_used_once_and_only_when_unambiguous():
 def test_reproduction_behaves_as_labelled(fn):
     got, detail = repro.outcome(fn)
     assert got == repro.EXPECTED[fn], detail
+
+
+@pytest.mark.parametrize("fn", list(repro_heldout.EXPECTED), ids=lambda fn: fn.__name__)
+def test_heldout_reproduction_behaves_as_labelled(fn):
+    got, detail = repro_heldout.outcome(fn)
+    assert got == repro_heldout.EXPECTED[fn], detail
 
 
 def test_an_exact_match_wins_over_a_moved_one():

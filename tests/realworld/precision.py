@@ -48,9 +48,11 @@ HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
 TREES = CACHE / "precision"
 LABELS = HERE / "precision_labels.json"
+LABELS_HELDOUT = HERE / "precision_labels_heldout.json"
 REPO = HERE.parent.parent
 DOC = REPO / "docs" / "accuracy.md"
 MARKS = ("<!-- precision:start -->", "<!-- precision:end -->")
+MARKS_HELDOUT = ("<!-- precision-heldout:start -->", "<!-- precision-heldout:end -->")
 sys.path.insert(0, str(REPO))
 
 #: pinned wheels of popular PyTorch libraries the rules were never tuned on
@@ -71,6 +73,27 @@ LIBRARIES = {
     "torchrec": "torchrec==1.9.2",
     "torchtune": "torchtune==0.6.1",
     "xformers": "xformers==0.0.35",
+}
+#: the held-out set: seventeen more libraries nobody on this project had read before they were measured (pure-Python
+#: wheels); its labels live in ``precision_labels_heldout.json`` (same format) and its tables in their own section
+HELDOUT = {
+    "asteroid": "asteroid==0.7.0",
+    "botorch": "botorch==0.18.1",
+    "demucs": "demucs==4.1.0",
+    "denoising-diffusion-pytorch": "denoising-diffusion-pytorch==2.3.4",
+    "gpytorch": "gpytorch==1.15.2",
+    "lightly": "lightly==1.6.0",
+    "mmdet": "mmdet==3.3.0",
+    "open-clip-torch": "open_clip_torch==3.3.0",
+    "peft": "peft==0.21.2",
+    "pyro-ppl": "pyro-ppl==1.9.2",
+    "pytorch-forecasting": "pytorch-forecasting==1.8.0",
+    "stable-baselines3": "stable-baselines3==2.9.2",
+    "torch-geometric": "torch_geometric==2.8.1",
+    "torchgeo": "torchgeo==0.8.1",
+    "ultralytics": "ultralytics==8.4.190",
+    "vit-pytorch": "vit-pytorch==1.26.14",
+    "x-transformers": "x-transformers==2.31.10",
 }
 VERDICTS = ("true", "false", "debatable")
 #: the first hand-classified run (main at 7fed726, MRG201 judged by how a tensor is made): code -> (findings, true)
@@ -97,8 +120,31 @@ PATTERNS = {
     "owner-registers-buffer": "the owning module registers the same tensor as its buffer, so it is saved",
     "never-read": "never read after the assignment",
     "explicit-none-forward": "`forward` is annotated `-> None`: returning nothing is its declared contract",
+    # patterns first seen on the held-out set
+    "own-call-protocol": "the sub-module's class overrides `__call__` (no nn.Module hooks run either way) and `.forward` is "
+                         "its library's way to get the raw value; the 'fix' changes the result",
+    "effect-forward": "a probabilistic-programming model/guide: `forward` records sample sites (`pyro.sample`) that the "
+                      "caller reads from a trace; its return value is never used",
+    "unsaveable-companion-state": "a counter about state that `state_dict()` cannot hold either (a dataclass of samples); "
+                                  "re-created on the first call on the inputs' device",
+    "caller-tensor-never-moved": "a tensor passed to the constructor and stored as is: the caller makes it on the data's "
+                                 "device and dtype, and the library never moves the module (acquisition functions, "
+                                 "loss criteria owned by plain classes)",
+    "mixin-init": "a cooperative mixin whose subclasses call another base's `__init__` (which runs Module.__init__); "
+                  "`super().__init__()` in the mixin would call the next class of the MRO without its arguments",
+    "init-only": "read only inside `__init__` (fitted helpers used to pick data); nothing later needs them registered",
+    "abstract-stub": "the wrong signature is on an abstract base's placeholder method that every subclass overrides and "
+                     "no code calls",
+    "config-dict": "a dict of constructor keyword arguments spread into layers (`Layer(**self.kw)`); its only module is "
+                   "stateless and registered by each layer that receives it",
 }
 QUOTED = re.compile(r"'([^']+)'")
+#: the library sets: their pinned wheels, label file, doc markers and runtime reproductions
+SETS = {
+    "tuned": {"libraries": LIBRARIES, "labels": LABELS, "marks": MARKS, "repro": "precision_repro"},
+    "heldout": {"libraries": HELDOUT, "labels": LABELS_HELDOUT, "marks": MARKS_HELDOUT,
+                "repro": "precision_repro_heldout"},
+}
 
 
 def fetch(spec: str) -> Path:
@@ -159,10 +205,23 @@ def engine_hash() -> str:
 def run(library: str, root: Path, rerun: bool = False) -> tuple[list[dict], list[str], dict]:
     saved = TREES / f"{library}.{engine_hash()}.json"
     if saved.exists() and not rerun:
-        return tuple(json.loads(saved.read_text()))
+        findings, problems, _size = json.loads(saved.read_text())
+        return findings, problems, tree_size(root)
     result = check_tree(root)
     saved.write_text(json.dumps(result))
     return result
+
+
+def checked_files(root: Path) -> list[Path]:
+    """The ``.py`` files ``modreg check`` reads in ``root``: not under the folders it skips (a wheel's ``build/``)."""
+    from flake8_modreg.cli import SKIP_DIRS
+
+    return sorted(p for p in root.rglob("*.py") if not SKIP_DIRS & set(p.relative_to(root).parts[:-1]))
+
+
+def tree_size(root: Path) -> dict:
+    files = checked_files(root)
+    return {"files": len(files), "lines": sum(p.read_bytes().count(b"\n") for p in files)}
 
 
 def check_tree(root: Path) -> tuple[list[dict], list[str], dict]:
@@ -180,22 +239,21 @@ def check_tree(root: Path) -> tuple[list[dict], list[str], dict]:
     except ValueError:
         return [], problems + ["no JSON on stdout"], {}
     problems += [f"{e['path']}: {e['message']}" for e in out.get("errors", [])]
-    files = [p for p in root.rglob("*.py")]
-    size = {"files": len(files), "lines": sum(p.read_bytes().count(b"\n") for p in files)}
+    size = tree_size(root)
     for f in out["findings"]:
         f["path"] = f["path"].removeprefix("./")
     return out["findings"], problems, size
 
 
-def load_labels() -> dict[str, dict]:
-    if not LABELS.exists():
+def load_labels(path: Path = LABELS) -> dict[str, dict]:
+    if not path.exists():
         return {}
     labels = {}
-    for entry in json.loads(LABELS.read_text()):
+    for entry in json.loads(path.read_text()):
         if entry["verdict"] not in VERDICTS:
-            raise SystemExit(f"{LABELS.name}: bad verdict in {entry['id']}")
+            raise SystemExit(f"{path.name}: bad verdict in {entry['id']}")
         if entry["id"] in labels:
-            raise SystemExit(f"{LABELS.name}: duplicate id {entry['id']}")
+            raise SystemExit(f"{path.name}: duplicate id {entry['id']}")
         labels[entry["id"]] = entry
     return labels
 
@@ -293,16 +351,27 @@ def patterns(rows: list[dict], roots: dict) -> str:
     return "\n".join(out)
 
 
-def doc_section(rows: list[dict], gone: list[str], labels: dict, sizes: dict, libs: dict) -> str:
-    """The generated part of docs/accuracy.md: tables, remaining false alarms by pattern, runtime reproductions."""
+def load_repro(name: str):
+    """A reproduction module of this folder (``precision_repro`` or ``precision_repro_heldout``), by file name."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("precision_repro", HERE / "precision_repro.py")
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
     repro = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = repro
     spec.loader.exec_module(repro)
+    return repro
+
+
+def doc_section(rows: list[dict], gone: list[str], labels: dict, sizes: dict, libs: dict,
+                which: str = "tuned") -> str:
+    """The generated part of docs/accuracy.md: tables, remaining false alarms by pattern, runtime reproductions."""
+    repro = load_repro(SETS[which]["repro"])
     engine = subprocess.run(["git", "log", "-1", "--format=%h", "--", "flake8_modreg"], cwd=REPO,
                             capture_output=True, text=True).stdout.strip() or "?"
+    if which != "tuned":
+        return heldout_section(rows, gone, labels, sizes, libs, repro, engine)
     now = tally(rows, "code")
     out = [f"Baseline (main at `{BASELINE['commit']}`) against now (flake8_modreg as of `{engine}`):", "",
            "| code | baseline findings (true) | baseline precision | now findings (true) | now precision |",
@@ -329,6 +398,12 @@ def doc_section(rows: list[dict], gone: list[str], labels: dict, sizes: dict, li
         where = ", ".join(f"{r['library']} `{r['finding']['path']}:{r['finding']['line']}` {r['finding']['code']}"
                           for r in rs)
         out.append(f"- **{pattern}** ({verdict}, {len(rs)}): {PATTERNS.get(pattern, '')}. {where}")
+    out += runtime_lines(rows, gone, labels, repro)
+    return "\n".join(out)
+
+
+def runtime_lines(rows: list[dict], gone: list[str], labels: dict, repro) -> list[str]:
+    """The runtime-confirmed labels, per reproduction, and how many labelled findings are gone."""
     uses = collections.defaultdict(list)
     live = {r["label"]["id"] for r in rows if r["label"]}
     for lab in labels.values():
@@ -337,21 +412,70 @@ def doc_section(rows: list[dict], gone: list[str], labels: dict, sizes: dict, li
             lib, path, line, code, _ = lab["id"].split("|")
             mark = "" if lab["id"] in live else " (no longer reported)"
             uses[name].append(f"{lib} `{path}:{line}` {code} [{lab['verdict']}]{mark}")
-    out += ["", f"Runtime-confirmed classifications ({sum(map(len, uses.values()))} labels, "
-            f"{len(repro.EXPECTED)} reproductions in `tests/realworld/precision_repro.py`, torch 2.13; "
-            "`tests/test_precision_harness.py` re-runs them):", ""]
+    out = ["", f"Runtime-confirmed classifications ({sum(map(len, uses.values()))} labels, "
+           f"{len(repro.EXPECTED)} reproductions in `tests/realworld/{repro.__name__}.py`, torch 2.13; "
+           "`tests/test_precision_harness.py` re-runs them):", ""]
     for fn, want in repro.EXPECTED.items():
         doc = (fn.__doc__ or "").strip().splitlines()[0]
-        out.append(f"- `{fn.__name__}` {want}: {doc} Confirms {', '.join(uses.get(fn.__name__, [])) or '-'}")
+        confirms = ", ".join(uses.get(fn.__name__, [])) or "-"
+        if confirms == "-" and doc.startswith("Missed"):
+            confirms = "no finding (a bug the rules miss)"
+        out.append(f"- `{fn.__name__}` {want}: {doc} Confirms {confirms}")
     if gone:
         out += ["", f"Labelled findings no longer reported: {len(gone)} "
                 f"({collections.Counter(labels[k]['verdict'] for k in gone)['true']} of them true)."]
+    return out
+
+
+def heldout_section(rows: list[dict], gone: list[str], labels: dict, sizes: dict, libs: dict, repro,
+                    engine: str) -> str:
+    """The held-out set's generated section: no baseline (first measured as it is), tables, patterns, runtime."""
+    out = [f"flake8_modreg as of `{engine}`; pinned wheels: {', '.join(libs.values())}.", "", "Per library:", ""]
+    out += table(tally(rows, "library"), "library", sizes)
+    out += ["", "Per code:", ""] + table(tally(rows, "code"), "code")
+    groups = collections.defaultdict(list)
+    for r in rows:
+        if r["label"] and r["label"]["verdict"] != "true":
+            groups[(r["label"]["verdict"], r["label"].get("pattern", "-"))].append(r)
+    out += ["", "Findings that are not real bugs, by pattern:", ""]
+    for (verdict, pattern), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], -len(kv[1]), kv[0][1])):
+        where = ", ".join(f"{r['library']} `{r['finding']['path']}:{r['finding']['line']}` {r['finding']['code']}"
+                          for r in rs)
+        out.append(f"- **{pattern}** ({verdict}, {len(rs)}): {PATTERNS.get(pattern, '')}. {where}")
+    out += runtime_lines(rows, gone, labels, repro)
     return "\n".join(out)
+
+
+def timing(root: Path, limit: float) -> tuple[list[str], str]:
+    """Each file checked alone with the core API in strict mode (as flake8 sees it): the slow ones and failures,
+    and a one-line summary (files, total time, the slowest file)."""
+    import time
+
+    from flake8_modreg import Config, ModregError, check
+
+    out, times = [], []
+    for p in checked_files(root):
+        t0 = time.perf_counter()
+        try:
+            list(check(p.read_bytes(), path=str(p), config=Config(strict=True)))
+        except ModregError:
+            pass  # a file Python itself cannot parse
+        except Exception as e:  # strict mode raises what a rule would otherwise log and skip
+            out.append(f"{p.relative_to(root)}: {type(e).__name__}: {e}")
+        dt = time.perf_counter() - t0
+        times.append((dt, p.relative_to(root)))
+        if dt > limit:
+            out.append(f"{p.relative_to(root)}: {dt:.1f} s")
+    slowest = max(times, default=(0.0, "-"))
+    return out, f"{len(times)} files alone in {sum(t for t, _ in times):.1f} s, slowest {slowest[1]} {slowest[0]:.2f} s"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", nargs="*", help="library names (keys of LIBRARIES)")
+    ap.add_argument("--set", choices=[*SETS, "all"], default="tuned",
+                    help="which libraries: the fifteen the rules were measured and tuned on (default), the held-out "
+                         "ten, or both (each with its own labels, tables and doc section)")
+    ap.add_argument("--only", nargs="*", help="library names (keys of LIBRARIES or HELDOUT)")
     ap.add_argument("--list", action="store_true", help="print every finding with its label")
     ap.add_argument("--context", action="store_true", help="print unclassified findings with the code around them")
     ap.add_argument("--markdown", action="store_true", help="print the tables as Markdown only")
@@ -361,14 +485,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write-doc", action="store_true",
                     help="replace the generated precision section of docs/accuracy.md (between its markers)")
     ap.add_argument("--rerun", action="store_true", help="run modreg again even if the engine is unchanged")
+    ap.add_argument("--timing", type=float, metavar="SECONDS",
+                    help="also check every file alone (strict core API) and list files slower than SECONDS or failing")
     args = ap.parse_args(argv)
-    libs = {k: v for k, v in LIBRARIES.items() if not args.only or k in args.only}
+    status = 0
+    for which in (SETS if args.set == "all" else [args.set]):
+        if args.set == "all":
+            print(f"\n## {which}\n")
+        status |= run_set(which, args)
+    return status
+
+
+def run_set(which: str, args) -> int:
+    chosen = SETS[which]
+    libs = {k: v for k, v in chosen["libraries"].items() if not args.only or k in args.only}
     results, roots = {}, {}
     for library, spec in libs.items():
         roots[library] = unpack(library, fetch(spec))
         results[library] = run(library, roots[library], args.rerun)
         print(f"{library}: {len(results[library][0])} findings", file=sys.stderr)
-    labels = load_labels()
+    labels = load_labels(chosen["labels"])
     rows, gone = merge(results, labels)
     sizes = {lib: r[2] for lib, r in results.items() if r[2]}
     print("### Per library\n")
@@ -376,6 +512,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\n### Per code\n")
     print("\n".join(table(tally(rows, "code"), "code")))
     problems = [(lib, p) for lib, r in results.items() for p in r[1]]
+    if args.timing is not None:
+        for library, root in roots.items():
+            slow, summary = timing(root, args.timing)
+            print(f"timing {library}: {summary}", file=sys.stderr)
+            problems += [(library, f"per file: {p}") for p in slow]
     if not args.markdown:
         print(f"\nlabels: {len(labels)}; matched exactly {sum(r['match'] == 'exact' for r in rows)}, "
               f"moved {sum(r['match'] == 'moved' for r in rows)}; gone (finding no longer reported) {len(gone)}")
@@ -398,10 +539,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.patterns:
         print(patterns(rows, roots))
     if args.write_doc:
+        marks = chosen["marks"]
         doc = DOC.read_text()
-        head, rest = doc.split(MARKS[0], 1)
-        _, tail = rest.split(MARKS[1], 1)
-        DOC.write_text(f"{head}{MARKS[0]}\n{doc_section(rows, gone, labels, sizes, libs)}\n{MARKS[1]}{tail}")
+        head, rest = doc.split(marks[0], 1)
+        _, tail = rest.split(marks[1], 1)
+        section = doc_section(rows, gone, labels, sizes, libs, which)
+        DOC.write_text(f"{head}{marks[0]}\n{section}\n{marks[1]}{tail}")
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "gone": gone}, indent=1))
     return 1 if problems else 0
