@@ -660,7 +660,10 @@ class Cache:
     """
 
     def __init__(self, directory: Path, config: Config) -> None:
-        fingerprint = hashlib.sha256(repr((__version__, config)).encode()).hexdigest()[:16]
+        from . import known  # the default API tables follow the installed frameworks' releases
+
+        releases = (known.default_torch_release(), known.default_mindspore_release())
+        fingerprint = hashlib.sha256(repr((__version__, config, releases)).encode()).hexdigest()[:16]
         self.directory = directory
         self.prefix = f"v{__version__}-{code_fingerprint()}-"
         self.file = directory / f"{self.prefix}{fingerprint}.json"

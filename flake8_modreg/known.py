@@ -8,6 +8,7 @@ container registers its items, which third-party bases are Modules).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from . import _api_versions, _known_data
@@ -391,8 +392,36 @@ NEWEST_TORCH: str = max(_api_versions.TORCH_MODULE, key=_release_key)
 NEWEST_MINDSPORE: str = max(_api_versions.MINDSPORE_CELL, key=_release_key)
 
 
+@functools.lru_cache(maxsize=None)
+def installed_release(distribution: str, tables: tuple[str, ...]) -> str | None:
+    """The installed ``distribution``'s ``major.minor`` when a table exists for it (read from its metadata:
+    the framework itself is never imported), else None."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        m = re.match(r"(\d+)\.(\d+)", version(distribution))
+    except (PackageNotFoundError, ValueError):
+        return None
+    got = f"{m.group(1)}.{m.group(2)}" if m else None
+    return got if got in tables else None
+
+
+def default_torch_release() -> str:
+    """``torch-version`` when unset: the installed torch's release if a table exists for it, else the newest."""
+    return installed_release("torch", tuple(_api_versions.TORCH_MODULE)) or NEWEST_TORCH
+
+
+def default_mindspore_release() -> str:
+    """``mindspore-version`` when unset: the installed MindSpore's release if a table exists for it, else the newest."""
+    return installed_release("mindspore", tuple(_api_versions.MINDSPORE_CELL)) or NEWEST_MINDSPORE
+
+
 def torch_only_methods(mindspore_version: str | None = None) -> tuple[str, dict[str, str]]:
     """(release judged, {torch-style method: MindSpore hint}) for the methods a Cell of that release lacks."""
+    if mindspore_version is None:
+        mindspore_version = default_mindspore_release()
     v = mindspore_version if mindspore_version in _api_versions.MINDSPORE_CELL else NEWEST_MINDSPORE
     has = frozenset(_api_versions.MINDSPORE_CELL[v])
     return v, {m: h for m, h in TORCH_STYLE_METHODS.items() if m not in has}
@@ -400,6 +429,8 @@ def torch_only_methods(mindspore_version: str | None = None) -> tuple[str, dict[
 
 def mindspore_only_methods(torch_version: str | None = None) -> tuple[str, dict[str, str]]:
     """(release judged, {MindSpore-style method: torch hint}) for the methods a torch Module of that release lacks."""
+    if torch_version is None:
+        torch_version = default_torch_release()
     v = torch_version if torch_version in _api_versions.TORCH_MODULE else NEWEST_TORCH
     has = frozenset(_api_versions.TORCH_MODULE[v])
     return v, {m: h for m, h in MINDSPORE_STYLE_METHODS.items() if m not in has}
@@ -407,10 +438,10 @@ def mindspore_only_methods(torch_version: str | None = None) -> tuple[str, dict[
 
 #: the methods MRG501 reports with the default (newest) MindSpore table; measured on MindSpore 2.10 by
 #: ``tests/test_mindspore_truth.py`` (``hasattr(mindspore.nn.Cell, name) is False``)
-TORCH_ONLY_MODULE_METHODS: dict[str, str] = torch_only_methods()[1]
+TORCH_ONLY_MODULE_METHODS: dict[str, str] = torch_only_methods(NEWEST_MINDSPORE)[1]
 #: the methods MRG502 reports with the default (newest) torch table; measured on torch 2.13 by
 #: ``tests/test_runtime_apis.py`` (``hasattr(torch.nn.Module, name) is False``)
-MINDSPORE_ONLY_CELL_METHODS: dict[str, str] = mindspore_only_methods()[1]
+MINDSPORE_ONLY_CELL_METHODS: dict[str, str] = mindspore_only_methods(NEWEST_TORCH)[1]
 
 
 #: torch.nn layers that hold no parameters or buffers whatever their arguments, and behave the same in

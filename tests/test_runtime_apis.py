@@ -110,3 +110,24 @@ def test_torch_only_valid_lookalikes_run(torch, rule, i):
     """The torch-only VALID examples of MRG501/502 run under real torch without error."""
     case = _rule(rule).valid[i]
     exec(compile(case.code, f"<{rule} valid {i}>", "exec"), {"__name__": "modreg_probe"})
+
+
+def test_the_default_release_is_the_installed_one_when_a_table_exists(monkeypatch):
+    """`torch-version` unset: MRG502 judges by the installed torch's table (read from metadata), else the newest."""
+    import importlib.metadata
+
+    from flake8_modreg import known
+
+    installed = ".".join(importlib.metadata.version("torch").split(".")[:2])
+    assert known.default_torch_release() == (installed if installed in known._api_versions.TORCH_MODULE else known.NEWEST_TORCH)
+    known.installed_release.cache_clear()
+    monkeypatch.setattr(importlib.metadata, "version", lambda dist: "2.0.1" if dist == "torch" else "2.7.0")
+    try:
+        assert known.default_torch_release() == "2.0"
+        assert known.default_mindspore_release() == "2.7"
+        assert known.mindspore_only_methods()[0] == "2.0" and known.torch_only_methods()[0] == "2.7"
+        monkeypatch.setattr(importlib.metadata, "version", lambda dist: "9.9.0")
+        known.installed_release.cache_clear()
+        assert known.default_torch_release() == known.NEWEST_TORCH  # no table for it: the newest
+    finally:
+        known.installed_release.cache_clear()
