@@ -372,8 +372,8 @@ def _entry_paths(chain: tuple[ClassFacts, ...]) -> list[set[str]]:
 _FILLS = frozenset({"append", "extend", "insert", "update", "add"})
 
 
-def _read_back(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, path: set[str]) -> bool:
-    """Does a method on the forward path read the container back (``self.c[k]``, ``.get``, ``in``, iteration)?"""
+def _path_reads(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, path: set[str]):
+    """``(method, self.<attr> occurrence)`` on the entry path, fills (``.append``, ``self.c[k] = t``) left out."""
     idx = use_index(model)
     for c in chain:
         for name, meth in c.methods.items():
@@ -388,9 +388,15 @@ def _read_back(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, path:
                     gp = m.parent.get(id(p))
                     if isinstance(gp, cst.AssignTarget) and gp.target is p:
                         continue  # self.c[k] = t
-                if isinstance(p, cst.AssignTarget) and p.target is occ:
-                    continue  # self.c = {}
-                return True
+                yield m, occ
+
+
+def _read_back(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, path: set[str]) -> bool:
+    """Does a method on the forward path read the container back (``self.c[k]``, ``.get``, ``in``, iteration)?"""
+    for m, occ in _path_reads(model, chain, attr, path):
+        p = m.parent.get(id(occ))
+        if not (isinstance(p, cst.AssignTarget) and p.target is occ):  # self.c = {} is no read
+            return True
     return False
 
 
@@ -406,44 +412,33 @@ def _healed_on_read(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, 
     """
     if not all(value_facts(model, f.value, f.scope, order=f.order).dtype in ("complex", "int", "bool") for f in fills):
         return False
-    idx = use_index(model)
     healed = False
-    for c in chain:
-        for name, meth in c.methods.items():
-            if name not in path or meth.self_name is None:
-                continue
-            m = idx.method(meth)
-            for occ in m.self_reads(attr):
-                p = m.parent.get(id(occ))
-                if isinstance(p, cst.Attribute) and p.value is occ and p.attr.value in _FILLS:
-                    continue
-                if isinstance(p, cst.Subscript) and p.value is occ:
-                    gp = m.parent.get(id(p))
-                    if isinstance(gp, cst.AssignTarget) and gp.target is p:
-                        continue  # a fill
-                    got = p
-                elif isinstance(p, cst.Attribute) and p.value is occ and p.attr.value == "get":
-                    got = m.parent.get(id(p))
-                elif isinstance(p, cst.ComparisonTarget) or (isinstance(p, cst.AssignTarget) and p.target is occ):
-                    continue  # `k in self.c`, `self.c = {}`
-                else:
-                    return False
-                stmt = m.parent.get(id(got))
-                if not (isinstance(stmt, cst.Assign) and stmt.value is got and len(stmt.targets) == 1
-                        and isinstance(stmt.targets[0].target, cst.Name)):
-                    return False
-                local = stmt.targets[0].target.value
-                after = m.index[id(stmt)]
-                if not any(
-                    isinstance(n, cst.Assign) and m.index[id(n)] > after and len(n.targets) == 1
-                    and isinstance(n.targets[0].target, cst.Name) and n.targets[0].target.value == local
-                    and isinstance(n.value, cst.Call) and isinstance(n.value.func, cst.Attribute)
-                    and n.value.func.attr.value in ("to", "cuda")
-                    and isinstance(n.value.func.value, cst.Name) and n.value.func.value.value == local
-                    for n in m.nodes
-                ):
-                    return False
-                healed = True
+    for m, occ in _path_reads(model, chain, attr, path):
+        p = m.parent.get(id(occ))
+        if isinstance(p, cst.Subscript) and p.value is occ:
+            got = p
+        elif isinstance(p, cst.Attribute) and p.value is occ and p.attr.value == "get":
+            got = m.parent.get(id(p))
+        elif isinstance(p, cst.ComparisonTarget) or (isinstance(p, cst.AssignTarget) and p.target is occ):
+            continue  # `k in self.c`, `self.c = {}`
+        else:
+            return False
+        stmt = m.parent.get(id(got))
+        if not (isinstance(stmt, cst.Assign) and stmt.value is got and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0].target, cst.Name)):
+            return False
+        local = stmt.targets[0].target.value
+        after = m.index[id(stmt)]
+        if not any(
+            isinstance(n, cst.Assign) and m.index[id(n)] > after and len(n.targets) == 1
+            and isinstance(n.targets[0].target, cst.Name) and n.targets[0].target.value == local
+            and isinstance(n.value, cst.Call) and isinstance(n.value.func, cst.Attribute)
+            and n.value.func.attr.value in ("to", "cuda")
+            and isinstance(n.value.func.value, cst.Name) and n.value.func.value.value == local
+            for n in m.nodes
+        ):
+            return False
+        healed = True
     return healed
 
 
