@@ -418,6 +418,23 @@ def default_mindspore_release() -> str:
     return installed_release("mindspore", tuple(_api_versions.MINDSPORE_CELL)) or NEWEST_MINDSPORE
 
 
+def torch_nn_release(torch_version: str | None = None) -> tuple[str, frozenset[str]] | None:
+    """(release, public names of ``torch.nn`` in it) for the chosen (else installed, else newest) release;
+    None when that release is the newest table's (MRG404 then judges by ``ATTR_NAMES`` alone)."""
+    v = torch_version if torch_version is not None else default_torch_release()
+    if v not in _api_versions.TORCH_NN or v == NEWEST_TORCH:
+        return None
+    return v, frozenset(_api_versions.TORCH_NN[v])
+
+
+def first_torch_release_with(name: str) -> str | None:
+    """The first release whose ``torch.nn`` has ``name`` (per ``_api_versions.TORCH_NN``)."""
+    for v in sorted(_api_versions.TORCH_NN, key=_release_key):
+        if name in _api_versions.TORCH_NN[v]:
+            return v
+    return None
+
+
 def torch_only_methods(mindspore_version: str | None = None) -> tuple[str, dict[str, str]]:
     """(release judged, {torch-style method: MindSpore hint}) for the methods a Cell of that release lacks."""
     if mindspore_version is None:

@@ -245,3 +245,36 @@ def test_flake8_plugin_reads_the_versions_and_warns_about_a_bad_one(tmp_path):
         "using the newest table" in proc.stderr
     )
     assert PARAMETERS.format(v="2.10") in proc.stdout
+
+
+NN_NEW = textwrap.dedent(
+    """\
+    import torch.nn as nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm = nn.RMSNorm(4)
+            self.ln = nn.LayerNorm(4)
+            self.pad = nn.ZeroPad2d(1)
+    """
+)
+
+
+def test_torch_nn_table_of_the_installed_release_matches_torch_nn_itself():
+    """The static read of torch/nn/__init__.py (+ modules' __all__ and sub-modules) is dir(torch.nn)."""
+    torch = pytest.importorskip("torch")
+    release = ".".join(torch.__version__.split(".")[:2])
+    public = {n for n in dir(torch.nn) if not n.startswith("_")}
+    table = set(_api_versions.TORCH_NN[release])
+    assert public <= table and len(table - public) <= 2, sorted(table ^ public)  # + sub-packages not imported
+
+
+def test_mrg404_reports_a_torch_nn_name_of_a_later_release_with_the_chosen_one():
+    assert "RMSNorm" not in _api_versions.TORCH_NN["2.3"] and "RMSNorm" in _api_versions.TORCH_NN["2.4"]
+    got = [(f.line, f.col, f.code, f.message) for f in check(NN_NEW, config=Config(torch_version="2.3")) if f.code == "MRG404"]
+    assert got == [(6, 20, "MRG404", "'RMSNorm' does not exist in torch.nn (torch 2.3)")]
+    hint = [f.fix_hint for f in check(NN_NEW, config=Config(torch_version="2.3")) if f.code == "MRG404"]
+    assert hint == ["added in torch 2.4 (AttributeError at run time)"]
+    assert [f for f in check(NN_NEW, config=Config(torch_version="2.4")) if f.code == "MRG404"] == []
+    assert [f for f in check(NN_NEW) if f.code == "MRG404"] == []  # the installed (newest) release has it

@@ -85,6 +85,15 @@ class MisspelledNnName(Rule):
     checked: its primitives and functions come in near pairs (`Gelu`/`GeLU`,
     `BitwiseOr`/`BitwiseXor`), and the same measurement flags 6% of its own names.
 
+    **Releases.** With `torch-version` set to an older release (or, unset, the
+    installed torch when it is older than our newest table), a real `torch.nn`
+    name added later is reported as missing there: `nn.RMSNorm` with torch 2.3
+    (`'RMSNorm' does not exist in torch.nn (torch 2.3)`, hint `added in torch
+    2.4`). The `torch.nn` names of every release from 2.0 are read from the
+    released wheels' sources by `scripts/gen_api_versions.py`
+    (`tests/test_api_versions.py` checks the installed release's table against
+    `dir(torch.nn)`).
+
     ## Why is this bad?
     The attribute lookup raises `AttributeError: module 'torch.nn' has no
     attribute 'Paramter'` (`ImportError` for `from torch.nn import Relu`) as soon
@@ -122,7 +131,7 @@ class MisspelledNnName(Rule):
     name = "misspelled-nn-name"
     summary = "A misspelled `torch.nn`/`mindspore.nn` name (`nn.Paramter`, `nn.Relu`)"
     message = "'{name}' does not exist in {module} ({version})"
-    fix_hint = "did you mean '{best}'? ({error} at run time)"
+    fix_hint = "{remedy} ({error} at run time)"
     fix_summary = "use the closest real name"
     fix_safety = Applicability.SAFE
 
@@ -273,11 +282,25 @@ class MisspelledNnName(Rule):
                 continue
             name = full[i]
             names = known.ATTR_NAMES.get(module)
-            if not names or name in names or name.startswith("_"):
+            version = known.ATTR_VERSIONS.get(module, "?")
+            if not names or name.startswith("_"):
                 continue
-            best = close_names(name, names)
-            if not best:
-                continue
+            if name in names:
+                release = known.torch_nn_release(self.config.torch_version if self.config else None) \
+                    if module == "torch.nn" else None
+                if release is None or name in release[1]:
+                    continue
+                added = known.first_torch_release_with(name)
+                if added is None:
+                    continue
+                # a name of a later release: missing in the one the code runs on (torch-version)
+                best, version = [], f"torch {release[0]}"
+                remedy = f"added in torch {added}"
+            else:
+                best = close_names(name, names)
+                if not best:
+                    continue
+                remedy = "did you mean '" + "' or '".join(best) + "'?"
             fix = None
             if len(best) == 1:
                 fix = self._fix(ref, is_import, len(full) - 1 - i, best[0])
@@ -287,15 +310,7 @@ class MisspelledNnName(Rule):
                     continue
                 seen_modules.add(key)
             error = "ImportError" if is_import else "AttributeError"
-            report(
-                ref.node,
-                fix=fix,
-                name=name,
-                module=module,
-                version=known.ATTR_VERSIONS.get(module, "?"),
-                error=error,
-                best="' or '".join(best),
-            )
+            report(ref.node, fix=fix, name=name, module=module, version=version, error=error, remedy=remedy)
 
     @staticmethod
     def _fix(ref, is_import: bool, steps: int, best: str) -> Fix | None:
