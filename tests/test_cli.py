@@ -364,3 +364,15 @@ def test_a_directory_named_explicitly_is_checked_even_if_gitignored(tree):
     assert "m.py" not in run("check", "--no-cache", ".", cwd=tree)[1]
     out = run("check", "--no-cache", "vendored/lib", cwd=tree)[1]
     assert out.count("m.py:") == 3
+
+
+@pytest.mark.parametrize("cache", [["--no-cache"], []])
+def test_a_file_with_no_framework_name_that_python_cannot_parse_is_not_a_pass(tree, cache):
+    """The prefilter skips files that mention no torch/MindSpore name; a syntax error there is still reported."""
+    (tree / "pkg" / "b_model.py").unlink()
+    (tree / "pkg" / "util.py").write_text("def f(:\n    pass\n")
+    for _ in range(2):  # a warm run too
+        code, out, err = run("check", *cache, "pkg", cwd=tree)
+        assert code == 1
+        assert f"{os.path.join('pkg', 'util.py')}:1:7: error: syntax error: invalid syntax" in err
+        assert "All checks passed" not in out
