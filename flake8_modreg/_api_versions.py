@@ -292,429 +292,1055 @@ MINDSPORE_CELL: dict[str, tuple[str, ...]] = {
     ),
 }
 
-#: torch minor release -> public names of `torch.nn` (torch/nn/__init__.py, modules/__init__.py's __all__,
-#: its sub-modules): MRG404 reports a name of a later release as missing in the chosen one
-TORCH_NN: dict[str, tuple[str, ...]] = {
-    "2.0": tuple(
-        """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear CELU
-        CTCLoss ChannelShuffle ConstantPad1d ConstantPad2d ConstantPad3d Container Conv1d Conv2d
-        Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d CosineEmbeddingLoss CosineSimilarity
-        CrossEntropyLoss CrossMapLRN2d DataParallel Dropout Dropout1d Dropout2d Dropout3d ELU
-        Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold FractionalMaxPool2d
-        FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm Hardshrink Hardsigmoid
-        Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity InstanceNorm1d InstanceNorm2d
-        InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LSTM LSTMCell LayerNorm LazyBatchNorm1d
-        LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d
-        LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d LazyInstanceNorm2d
-        LazyInstanceNorm3d LazyLinear LeakyReLU Linear LocalResponseNorm LogSigmoid LogSoftmax
-        MSELoss MarginRankingLoss MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d
-        Mish Module ModuleDict ModuleList MultiLabelMarginLoss MultiLabelSoftMarginLoss
-        MultiMarginLoss MultiheadAttention NLLLoss NLLLoss2d PReLU PairwiseDistance Parameter
-        ParameterDict ParameterList PixelShuffle PixelUnshuffle PoissonNLLLoss RNN RNNBase RNNCell
-        RNNCellBase RReLU ReLU ReLU6 ReflectionPad1d ReflectionPad2d ReflectionPad3d
-        ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss
-        SoftMarginLoss Softmax Softmax2d Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh
-        Tanhshrink Threshold Transformer TransformerDecoder TransformerDecoderLayer
-        TransformerEncoder TransformerEncoderLayer TripletMarginLoss TripletMarginWithDistanceLoss
-        Unflatten Unfold UninitializedBuffer UninitializedParameter Upsample UpsamplingBilinear2d
-        UpsamplingNearest2d ZeroPad2d backends common_types cpp factory_kwargs functional grad init
-        intrinsic modules parallel parameter qat quantizable quantized utils
-        """.split()
-    ),
-    "2.1": tuple(
-        """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear CELU
-        CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
-        ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-        CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
-        Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
-        FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
-        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
-        InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LSTM
-        LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d
-        LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d
-        LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear LocalResponseNorm
-        LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d
-        MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList MultiLabelMarginLoss
-        MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss NLLLoss2d PReLU
-        PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle PixelUnshuffle
-        PoissonNLLLoss RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6 ReflectionPad1d
-        ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU
-        Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d Softmin Softplus
-        Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer TransformerDecoder
-        TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer TripletMarginLoss
-        TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer UninitializedParameter
-        Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d backends
-        common_types cpp factory_kwargs functional grad init intrinsic modules parallel parameter
-        qat quantizable quantized utils
-        """.split()
-    ),
-    "2.2": tuple(
-        """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear CELU
-        CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
-        ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-        CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
-        Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
-        FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
-        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
-        InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LSTM
-        LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d
-        LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d
-        LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear LocalResponseNorm
-        LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d
-        MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList MultiLabelMarginLoss
-        MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss NLLLoss2d PReLU
-        PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle PixelUnshuffle
-        PoissonNLLLoss RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6 ReflectionPad1d
-        ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU
-        Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d Softmin Softplus
-        Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer TransformerDecoder
-        TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer TripletMarginLoss
-        TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer UninitializedParameter
-        Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d backends
-        common_types cpp factory_kwargs functional grad init intrinsic modules parallel parameter
-        qat quantizable quantized utils
-        """.split()
-    ),
-    "2.3": tuple(
-        """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear CELU
-        CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
-        ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-        CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
-        Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
-        FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
-        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
-        InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
-        LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
-        LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
-        LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
-        LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
-        MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
-        MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
-        NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
-        PixelUnshuffle PoissonNLLLoss RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
-        ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
-        ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
-        Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
-        TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
-        TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
-        UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
-        ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
-        modules parallel parameter qat quantizable quantized utils
-        """.split()
-    ),
-    "2.4": tuple(
-        """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear CELU
-        CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
-        ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-        CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
-        Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
-        FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
-        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
-        InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
-        LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
-        LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
-        LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
-        LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
-        MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
-        MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
-        NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
-        PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
-        ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
-        ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
-        Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
-        TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
-        TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
-        UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
-        ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
-        modules parallel parameter qat quantizable quantized utils
-        """.split()
-    ),
-    "2.5": tuple(
-        """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
-        CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
-        ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-        CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
-        Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
-        FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
-        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
-        InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
-        LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
-        LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
-        LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
-        LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
-        MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
-        MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
-        NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
-        PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
-        ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
-        ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
-        Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
-        TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
-        TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
-        UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
-        ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
-        modules parallel parameter qat quantizable quantized utils
-        """.split()
-    ),
-    "2.6": tuple(
-        """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
-        CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
-        ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-        CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
-        Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
-        FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
-        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
-        InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
-        LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
-        LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
-        LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
-        LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
-        MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
-        MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
-        NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
-        PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
-        ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
-        ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
-        Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
-        TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
-        TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
-        UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
-        ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
-        modules parallel parameter qat quantizable quantized utils
-        """.split()
-    ),
-    "2.7": tuple(
-        """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
-        CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
-        ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-        CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
-        Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
-        FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
-        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
-        InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
-        LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
-        LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
-        LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
-        LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
-        MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
-        MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
-        NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
-        PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
-        ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
-        ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
-        Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
-        TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
-        TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
-        UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
-        ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
-        modules parallel parameter qat quantizable quantized utils
-        """.split()
-    ),
-    "2.8": tuple(
-        """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
-        CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
-        ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-        CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
-        Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
-        FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
-        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
-        InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
-        LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
-        LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
-        LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
-        LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
-        MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
-        MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
-        NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
-        PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
-        ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
-        ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
-        Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
-        TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
-        TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
-        UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
-        ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
-        modules parallel parameter qat quantizable quantized utils
-        """.split()
-    ),
-    "2.9": tuple(
-        """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
-        CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
-        ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-        CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
-        Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
-        FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
-        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
-        InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
-        LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
-        LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
-        LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
-        LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
-        MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
-        MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
-        NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
-        PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
-        ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
-        ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
-        Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
-        TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
-        TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
-        UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
-        ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
-        modules parallel parameter qat quantizable quantized utils
-        """.split()
-    ),
-    "2.10": tuple(
-        """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
-        CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
-        ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-        CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
-        Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
-        FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
-        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
-        InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
-        LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
-        LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
-        LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
-        LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
-        MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
-        MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
-        NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
-        PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
-        ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
-        ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
-        Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
-        TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
-        TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
-        UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
-        ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
-        modules parallel parameter qat quantizable quantized utils
-        """.split()
-    ),
-    "2.11": tuple(
-        """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
-        CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
-        ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-        CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
-        Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
-        FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
-        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
-        InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
-        LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
-        LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
-        LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
-        LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
-        MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
-        MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
-        NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
-        PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
-        ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
-        ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
-        Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
-        TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
-        TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
-        UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
-        ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
-        modules parallel parameter qat quantizable quantized utils
-        """.split()
-    ),
-    "2.12": tuple(
-        """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
-        CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
-        ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-        CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
-        Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
-        FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
-        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
-        InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
-        LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
-        LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
-        LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
-        LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
-        MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
-        MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
-        NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
-        PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
-        ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
-        ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
-        Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
-        TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
-        TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
-        UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
-        ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
-        modules parallel parameter qat quantizable quantized utils
-        """.split()
-    ),
-    "2.13": tuple(
-        """
-        AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
-        AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
-        AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
-        CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
-        ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-        CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
-        Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
-        FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
-        Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
-        InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
-        LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
-        LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
-        LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
-        LinearCrossEntropyLoss LinearCrossEntropyOptions LocalResponseNorm LogSigmoid LogSoftmax
-        MSELoss MarginRankingLoss MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d
-        Mish Module ModuleDict ModuleList MultiLabelMarginLoss MultiLabelSoftMarginLoss
-        MultiMarginLoss MultiheadAttention NLLLoss NLLLoss2d PReLU PairwiseDistance Parameter
-        ParameterDict ParameterList PixelShuffle PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase
-        RNNCell RNNCellBase RReLU ReLU ReLU6 ReflectionPad1d ReflectionPad2d ReflectionPad3d
-        ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss
-        SoftMarginLoss Softmax Softmax2d Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh
-        Tanhshrink Threshold Transformer TransformerDecoder TransformerDecoderLayer
-        TransformerEncoder TransformerEncoderLayer TripletMarginLoss TripletMarginWithDistanceLoss
-        Unflatten Unfold UninitializedBuffer UninitializedParameter Upsample UpsamplingBilinear2d
-        UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d attention backends common_types cpp
-        factory_kwargs functional grad init intrinsic modules parallel parameter qat quantizable
-        quantized utils
-        """.split()
-    ),
+#: module -> torch minor release -> its public names (`torch.nn`: torch/nn/__init__.py, modules/__init__.py's
+#: __all__ and its sub-modules; functional/init/parameter: their top-level bindings). MRG404 reports a name
+#: of a later release as missing in the chosen one
+TORCH_NAMESPACES: dict[str, dict[str, tuple[str, ...]]] = {
+    "torch.nn": {
+        "2.0": tuple(
+            """
+            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+            AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear CELU
+            CTCLoss ChannelShuffle ConstantPad1d ConstantPad2d ConstantPad3d Container Conv1d Conv2d
+            Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d CosineEmbeddingLoss CosineSimilarity
+            CrossEntropyLoss CrossMapLRN2d DataParallel Dropout Dropout1d Dropout2d Dropout3d ELU
+            Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold FractionalMaxPool2d
+            FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm Hardshrink Hardsigmoid
+            Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity InstanceNorm1d InstanceNorm2d
+            InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LSTM LSTMCell LayerNorm LazyBatchNorm1d
+            LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d
+            LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d LazyInstanceNorm2d
+            LazyInstanceNorm3d LazyLinear LeakyReLU Linear LocalResponseNorm LogSigmoid LogSoftmax
+            MSELoss MarginRankingLoss MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d
+            Mish Module ModuleDict ModuleList MultiLabelMarginLoss MultiLabelSoftMarginLoss
+            MultiMarginLoss MultiheadAttention NLLLoss NLLLoss2d PReLU PairwiseDistance Parameter
+            ParameterDict ParameterList PixelShuffle PixelUnshuffle PoissonNLLLoss RNN RNNBase RNNCell
+            RNNCellBase RReLU ReLU ReLU6 ReflectionPad1d ReflectionPad2d ReflectionPad3d
+            ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss
+            SoftMarginLoss Softmax Softmax2d Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh
+            Tanhshrink Threshold Transformer TransformerDecoder TransformerDecoderLayer
+            TransformerEncoder TransformerEncoderLayer TripletMarginLoss TripletMarginWithDistanceLoss
+            Unflatten Unfold UninitializedBuffer UninitializedParameter Upsample UpsamplingBilinear2d
+            UpsamplingNearest2d ZeroPad2d backends common_types cpp factory_kwargs functional grad init
+            intrinsic modules parallel parameter qat quantizable quantized utils
+            """.split()
+        ),
+        "2.1": tuple(
+            """
+            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+            AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear CELU
+            CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
+            ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
+            CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
+            Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
+            FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
+            Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
+            InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LSTM
+            LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d
+            LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d
+            LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear LocalResponseNorm
+            LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d
+            MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList MultiLabelMarginLoss
+            MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss NLLLoss2d PReLU
+            PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle PixelUnshuffle
+            PoissonNLLLoss RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6 ReflectionPad1d
+            ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU
+            Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d Softmin Softplus
+            Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer TransformerDecoder
+            TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer TripletMarginLoss
+            TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer UninitializedParameter
+            Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d backends
+            common_types cpp factory_kwargs functional grad init intrinsic modules parallel parameter
+            qat quantizable quantized utils
+            """.split()
+        ),
+        "2.2": tuple(
+            """
+            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+            AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear CELU
+            CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
+            ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
+            CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
+            Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
+            FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
+            Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
+            InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LSTM
+            LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d
+            LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d
+            LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear LocalResponseNorm
+            LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d
+            MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList MultiLabelMarginLoss
+            MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss NLLLoss2d PReLU
+            PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle PixelUnshuffle
+            PoissonNLLLoss RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6 ReflectionPad1d
+            ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU
+            Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d Softmin Softplus
+            Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer TransformerDecoder
+            TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer TripletMarginLoss
+            TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer UninitializedParameter
+            Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d backends
+            common_types cpp factory_kwargs functional grad init intrinsic modules parallel parameter
+            qat quantizable quantized utils
+            """.split()
+        ),
+        "2.3": tuple(
+            """
+            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+            AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear CELU
+            CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
+            ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
+            CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
+            Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
+            FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
+            Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
+            InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
+            LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
+            LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
+            LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
+            LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
+            MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
+            MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
+            NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
+            PixelUnshuffle PoissonNLLLoss RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
+            ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
+            ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
+            Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
+            TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
+            TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
+            UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
+            ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
+            modules parallel parameter qat quantizable quantized utils
+            """.split()
+        ),
+        "2.4": tuple(
+            """
+            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+            AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear CELU
+            CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
+            ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
+            CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
+            Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
+            FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
+            Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
+            InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
+            LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
+            LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
+            LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
+            LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
+            MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
+            MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
+            NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
+            PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
+            ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
+            ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
+            Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
+            TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
+            TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
+            UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
+            ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
+            modules parallel parameter qat quantizable quantized utils
+            """.split()
+        ),
+        "2.5": tuple(
+            """
+            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+            AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
+            CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
+            ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
+            CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
+            Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
+            FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
+            Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
+            InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
+            LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
+            LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
+            LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
+            LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
+            MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
+            MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
+            NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
+            PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
+            ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
+            ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
+            Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
+            TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
+            TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
+            UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
+            ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
+            modules parallel parameter qat quantizable quantized utils
+            """.split()
+        ),
+        "2.6": tuple(
+            """
+            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+            AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
+            CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
+            ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
+            CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
+            Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
+            FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
+            Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
+            InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
+            LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
+            LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
+            LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
+            LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
+            MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
+            MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
+            NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
+            PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
+            ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
+            ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
+            Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
+            TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
+            TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
+            UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
+            ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
+            modules parallel parameter qat quantizable quantized utils
+            """.split()
+        ),
+        "2.7": tuple(
+            """
+            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+            AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
+            CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
+            ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
+            CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
+            Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
+            FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
+            Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
+            InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
+            LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
+            LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
+            LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
+            LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
+            MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
+            MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
+            NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
+            PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
+            ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
+            ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
+            Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
+            TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
+            TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
+            UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
+            ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
+            modules parallel parameter qat quantizable quantized utils
+            """.split()
+        ),
+        "2.8": tuple(
+            """
+            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+            AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
+            CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
+            ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
+            CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
+            Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
+            FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
+            Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
+            InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
+            LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
+            LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
+            LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
+            LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
+            MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
+            MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
+            NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
+            PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
+            ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
+            ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
+            Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
+            TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
+            TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
+            UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
+            ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
+            modules parallel parameter qat quantizable quantized utils
+            """.split()
+        ),
+        "2.9": tuple(
+            """
+            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+            AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
+            CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
+            ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
+            CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
+            Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
+            FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
+            Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
+            InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
+            LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
+            LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
+            LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
+            LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
+            MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
+            MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
+            NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
+            PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
+            ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
+            ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
+            Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
+            TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
+            TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
+            UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
+            ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
+            modules parallel parameter qat quantizable quantized utils
+            """.split()
+        ),
+        "2.10": tuple(
+            """
+            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+            AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
+            CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
+            ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
+            CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
+            Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
+            FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
+            Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
+            InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
+            LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
+            LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
+            LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
+            LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
+            MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
+            MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
+            NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
+            PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
+            ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
+            ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
+            Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
+            TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
+            TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
+            UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
+            ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
+            modules parallel parameter qat quantizable quantized utils
+            """.split()
+        ),
+        "2.11": tuple(
+            """
+            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+            AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
+            CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
+            ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
+            CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
+            Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
+            FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
+            Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
+            InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
+            LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
+            LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
+            LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
+            LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
+            MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
+            MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
+            NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
+            PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
+            ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
+            ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
+            Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
+            TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
+            TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
+            UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
+            ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
+            modules parallel parameter qat quantizable quantized utils
+            """.split()
+        ),
+        "2.12": tuple(
+            """
+            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+            AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
+            CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
+            ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
+            CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
+            Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
+            FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
+            Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
+            InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
+            LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
+            LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
+            LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
+            LocalResponseNorm LogSigmoid LogSoftmax MSELoss MarginRankingLoss MaxPool1d MaxPool2d
+            MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d Mish Module ModuleDict ModuleList
+            MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss MultiheadAttention NLLLoss
+            NLLLoss2d PReLU PairwiseDistance Parameter ParameterDict ParameterList PixelShuffle
+            PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase RNNCell RNNCellBase RReLU ReLU ReLU6
+            ReflectionPad1d ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d
+            ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss SoftMarginLoss Softmax Softmax2d
+            Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh Tanhshrink Threshold Transformer
+            TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
+            TripletMarginLoss TripletMarginWithDistanceLoss Unflatten Unfold UninitializedBuffer
+            UninitializedParameter Upsample UpsamplingBilinear2d UpsamplingNearest2d ZeroPad1d ZeroPad2d
+            ZeroPad3d attention backends common_types cpp factory_kwargs functional grad init intrinsic
+            modules parallel parameter qat quantizable quantized utils
+            """.split()
+        ),
+        "2.13": tuple(
+            """
+            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveLogSoftmaxWithLoss
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d AlphaDropout AvgPool1d AvgPool2d
+            AvgPool3d BCELoss BCEWithLogitsLoss BatchNorm1d BatchNorm2d BatchNorm3d Bilinear Buffer CELU
+            CTCLoss ChannelShuffle CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d
+            ConstantPad3d Container Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
+            CosineEmbeddingLoss CosineSimilarity CrossEntropyLoss CrossMapLRN2d DataParallel Dropout
+            Dropout1d Dropout2d Dropout3d ELU Embedding EmbeddingBag FeatureAlphaDropout Flatten Fold
+            FractionalMaxPool2d FractionalMaxPool3d GELU GLU GRU GRUCell GaussianNLLLoss GroupNorm
+            Hardshrink Hardsigmoid Hardswish Hardtanh HingeEmbeddingLoss HuberLoss Identity
+            InstanceNorm1d InstanceNorm2d InstanceNorm3d KLDivLoss L1Loss LPPool1d LPPool2d LPPool3d
+            LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d
+            LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
+            LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LeakyReLU Linear
+            LinearCrossEntropyLoss LinearCrossEntropyOptions LocalResponseNorm LogSigmoid LogSoftmax
+            MSELoss MarginRankingLoss MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d
+            Mish Module ModuleDict ModuleList MultiLabelMarginLoss MultiLabelSoftMarginLoss
+            MultiMarginLoss MultiheadAttention NLLLoss NLLLoss2d PReLU PairwiseDistance Parameter
+            ParameterDict ParameterList PixelShuffle PixelUnshuffle PoissonNLLLoss RMSNorm RNN RNNBase
+            RNNCell RNNCellBase RReLU ReLU ReLU6 ReflectionPad1d ReflectionPad2d ReflectionPad3d
+            ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU Sequential SiLU Sigmoid SmoothL1Loss
+            SoftMarginLoss Softmax Softmax2d Softmin Softplus Softshrink Softsign SyncBatchNorm Tanh
+            Tanhshrink Threshold Transformer TransformerDecoder TransformerDecoderLayer
+            TransformerEncoder TransformerEncoderLayer TripletMarginLoss TripletMarginWithDistanceLoss
+            Unflatten Unfold UninitializedBuffer UninitializedParameter Upsample UpsamplingBilinear2d
+            UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d attention backends common_types cpp
+            factory_kwargs functional grad init intrinsic modules parallel parameter qat quantizable
+            quantized utils
+            """.split()
+        ),
+    },
+    "torch.nn.functional": {
+        "2.0": tuple(
+            """
+            BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType
+            GRID_SAMPLE_INTERPOLATION_MODES GRID_SAMPLE_PADDING_MODES List Optional TYPE_CHECKING Tensor
+            Tuple Union adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
+            adaptive_max_pool1d_with_indices adaptive_max_pool2d adaptive_max_pool2d_with_indices
+            adaptive_max_pool3d adaptive_max_pool3d_with_indices affine_grid alpha_dropout
+            assert_int_or_pair avg_pool1d avg_pool2d avg_pool3d batch_norm bilinear binary_cross_entropy
+            binary_cross_entropy_with_logits boolean_dispatch celu celu_ channel_shuffle conv1d conv2d
+            conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d cosine_embedding_loss
+            cosine_similarity cross_entropy ctc_loss dropout dropout1d dropout2d dropout3d elu elu_
+            embedding embedding_bag feature_alpha_dropout fold fractional_max_pool2d
+            fractional_max_pool2d_with_indices fractional_max_pool3d fractional_max_pool3d_with_indices
+            gaussian_nll_loss gelu glu grad grid_sample group_norm gumbel_softmax handle_torch_function
+            hardshrink hardsigmoid hardswish hardtanh hardtanh_ has_torch_function
+            has_torch_function_unary has_torch_function_variadic hinge_embedding_loss huber_loss
+            instance_norm interpolate kl_div l1_loss layer_norm leaky_relu leaky_relu_ linear
+            local_response_norm log_softmax logsigmoid lp_pool1d lp_pool2d margin_ranking_loss math
+            max_pool1d max_pool1d_with_indices max_pool2d max_pool2d_with_indices max_pool3d
+            max_pool3d_with_indices max_unpool1d max_unpool2d max_unpool3d mish mse_loss
+            multi_head_attention_forward multi_margin_loss multilabel_margin_loss
+            multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize one_hot pad
+            pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu relu relu6
+            relu_ reproducibility_notes rrelu rrelu_ scaled_dot_product_attention selu selu_ sigmoid
+            silu smooth_l1_loss soft_margin_loss softmax softmin softplus softshrink softsign
+            sparse_support_notes tanh tanhshrink tf32_notes threshold threshold_ torch
+            triplet_margin_loss triplet_margin_with_distance_loss unfold upsample upsample_bilinear
+            upsample_nearest utils warnings
+            """.split()
+        ),
+        "2.1": tuple(
+            """
+            BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType
+            GRID_SAMPLE_INTERPOLATION_MODES GRID_SAMPLE_PADDING_MODES List Optional TYPE_CHECKING Tensor
+            Tuple Union adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
+            adaptive_max_pool1d_with_indices adaptive_max_pool2d adaptive_max_pool2d_with_indices
+            adaptive_max_pool3d adaptive_max_pool3d_with_indices affine_grid alpha_dropout
+            assert_int_or_pair avg_pool1d avg_pool2d avg_pool3d batch_norm bilinear binary_cross_entropy
+            binary_cross_entropy_with_logits boolean_dispatch celu celu_ channel_shuffle conv1d conv2d
+            conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d cosine_embedding_loss
+            cosine_similarity cross_entropy ctc_loss dropout dropout1d dropout2d dropout3d elu elu_
+            embedding embedding_bag feature_alpha_dropout fold fractional_max_pool2d
+            fractional_max_pool2d_with_indices fractional_max_pool3d fractional_max_pool3d_with_indices
+            gaussian_nll_loss gelu glu grad grid_sample group_norm gumbel_softmax handle_torch_function
+            hardshrink hardsigmoid hardswish hardtanh hardtanh_ has_torch_function
+            has_torch_function_unary has_torch_function_variadic hinge_embedding_loss huber_loss
+            importlib instance_norm interpolate kl_div l1_loss layer_norm leaky_relu leaky_relu_ linear
+            local_response_norm log_softmax logsigmoid lp_pool1d lp_pool2d margin_ranking_loss math
+            max_pool1d max_pool1d_with_indices max_pool2d max_pool2d_with_indices max_pool3d
+            max_pool3d_with_indices max_unpool1d max_unpool2d max_unpool3d mish mse_loss
+            multi_head_attention_forward multi_margin_loss multilabel_margin_loss
+            multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize one_hot pad
+            pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu relu relu6
+            relu_ reproducibility_notes rrelu rrelu_ scaled_dot_product_attention selu selu_ sigmoid
+            silu smooth_l1_loss soft_margin_loss softmax softmin softplus softshrink softsign
+            sparse_support_notes tanh tanhshrink tf32_notes threshold threshold_ torch
+            triplet_margin_loss triplet_margin_with_distance_loss unfold upsample upsample_bilinear
+            upsample_nearest utils warnings
+            """.split()
+        ),
+        "2.2": tuple(
+            """
+            BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType
+            GRID_SAMPLE_INTERPOLATION_MODES GRID_SAMPLE_PADDING_MODES List Optional TYPE_CHECKING Tensor
+            Tuple Union adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
+            adaptive_max_pool1d_with_indices adaptive_max_pool2d adaptive_max_pool2d_with_indices
+            adaptive_max_pool3d adaptive_max_pool3d_with_indices affine_grid alpha_dropout
+            assert_int_or_pair avg_pool1d avg_pool2d avg_pool3d batch_norm bilinear binary_cross_entropy
+            binary_cross_entropy_with_logits boolean_dispatch celu celu_ channel_shuffle conv1d conv2d
+            conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d cosine_embedding_loss
+            cosine_similarity cross_entropy ctc_loss dropout dropout1d dropout2d dropout3d elu elu_
+            embedding embedding_bag feature_alpha_dropout fold fractional_max_pool2d
+            fractional_max_pool2d_with_indices fractional_max_pool3d fractional_max_pool3d_with_indices
+            gaussian_nll_loss gelu glu grad grid_sample group_norm gumbel_softmax handle_torch_function
+            hardshrink hardsigmoid hardswish hardtanh hardtanh_ has_torch_function
+            has_torch_function_unary has_torch_function_variadic hinge_embedding_loss huber_loss
+            importlib instance_norm interpolate kl_div l1_loss layer_norm leaky_relu leaky_relu_ linear
+            local_response_norm log_softmax logsigmoid lp_pool1d lp_pool2d margin_ranking_loss math
+            max_pool1d max_pool1d_with_indices max_pool2d max_pool2d_with_indices max_pool3d
+            max_pool3d_with_indices max_unpool1d max_unpool2d max_unpool3d mish mse_loss
+            multi_head_attention_forward multi_margin_loss multilabel_margin_loss
+            multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize np one_hot pad
+            pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu relu relu6
+            relu_ reproducibility_notes rrelu rrelu_ scaled_dot_product_attention selu selu_ sigmoid
+            silu smooth_l1_loss soft_margin_loss softmax softmin softplus softshrink softsign
+            sparse_support_notes tanh tanhshrink tf32_notes threshold threshold_ torch
+            triplet_margin_loss triplet_margin_with_distance_loss unfold upsample upsample_bilinear
+            upsample_nearest utils warnings
+            """.split()
+        ),
+        "2.3": tuple(
+            """
+            BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType
+            GRID_SAMPLE_INTERPOLATION_MODES GRID_SAMPLE_PADDING_MODES List Optional TYPE_CHECKING Tensor
+            Tuple Union adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
+            adaptive_max_pool1d_with_indices adaptive_max_pool2d adaptive_max_pool2d_with_indices
+            adaptive_max_pool3d adaptive_max_pool3d_with_indices affine_grid alpha_dropout
+            assert_int_or_pair avg_pool1d avg_pool2d avg_pool3d batch_norm bilinear binary_cross_entropy
+            binary_cross_entropy_with_logits boolean_dispatch celu celu_ channel_shuffle conv1d conv2d
+            conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d cosine_embedding_loss
+            cosine_similarity cross_entropy ctc_loss dropout dropout1d dropout2d dropout3d elu elu_
+            embedding embedding_bag feature_alpha_dropout fold fractional_max_pool2d
+            fractional_max_pool2d_with_indices fractional_max_pool3d fractional_max_pool3d_with_indices
+            gaussian_nll_loss gelu glu grad grid_sample group_norm gumbel_softmax handle_torch_function
+            hardshrink hardsigmoid hardswish hardtanh hardtanh_ has_torch_function
+            has_torch_function_unary has_torch_function_variadic hinge_embedding_loss huber_loss
+            importlib instance_norm interpolate kl_div l1_loss layer_norm leaky_relu leaky_relu_ linear
+            local_response_norm log_softmax logsigmoid lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss
+            math max_pool1d max_pool1d_with_indices max_pool2d max_pool2d_with_indices max_pool3d
+            max_pool3d_with_indices max_unpool1d max_unpool2d max_unpool3d mish mse_loss
+            multi_head_attention_forward multi_margin_loss multilabel_margin_loss
+            multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize np one_hot pad
+            pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu relu relu6
+            relu_ reproducibility_notes rrelu rrelu_ scaled_dot_product_attention selu selu_ sigmoid
+            silu smooth_l1_loss soft_margin_loss softmax softmin softplus softshrink softsign
+            sparse_support_notes tanh tanhshrink tf32_notes threshold threshold_ torch
+            triplet_margin_loss triplet_margin_with_distance_loss unfold upsample upsample_bilinear
+            upsample_nearest utils warnings
+            """.split()
+        ),
+        "2.4": tuple(
+            """
+            BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType
+            GRID_SAMPLE_INTERPOLATION_MODES GRID_SAMPLE_PADDING_MODES List Optional TYPE_CHECKING Tensor
+            Tuple Union adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
+            adaptive_max_pool1d_with_indices adaptive_max_pool2d adaptive_max_pool2d_with_indices
+            adaptive_max_pool3d adaptive_max_pool3d_with_indices affine_grid alpha_dropout
+            assert_int_or_pair avg_pool1d avg_pool2d avg_pool3d batch_norm bilinear binary_cross_entropy
+            binary_cross_entropy_with_logits boolean_dispatch celu celu_ channel_shuffle conv1d conv2d
+            conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d cosine_embedding_loss
+            cosine_similarity cross_entropy ctc_loss dropout dropout1d dropout2d dropout3d elu elu_
+            embedding embedding_bag feature_alpha_dropout fold fractional_max_pool2d
+            fractional_max_pool2d_with_indices fractional_max_pool3d fractional_max_pool3d_with_indices
+            gaussian_nll_loss gelu glu grad grid_sample group_norm gumbel_softmax handle_torch_function
+            hardshrink hardsigmoid hardswish hardtanh hardtanh_ has_torch_function
+            has_torch_function_unary has_torch_function_variadic hinge_embedding_loss huber_loss
+            importlib instance_norm interpolate kl_div l1_loss layer_norm leaky_relu leaky_relu_ linear
+            local_response_norm log_softmax logsigmoid lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss
+            math max_pool1d max_pool1d_with_indices max_pool2d max_pool2d_with_indices max_pool3d
+            max_pool3d_with_indices max_unpool1d max_unpool2d max_unpool3d mish mse_loss
+            multi_head_attention_forward multi_margin_loss multilabel_margin_loss
+            multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize np one_hot pad
+            pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu relu relu6
+            relu_ reproducibility_notes rms_norm rrelu rrelu_ scaled_dot_product_attention selu selu_
+            sigmoid silu smooth_l1_loss soft_margin_loss softmax softmin softplus softshrink softsign
+            sparse_support_notes tanh tanhshrink tf32_notes threshold threshold_ torch
+            triplet_margin_loss triplet_margin_with_distance_loss unfold upsample upsample_bilinear
+            upsample_nearest utils warnings
+            """.split()
+        ),
+        "2.5": tuple(
+            """
+            BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType
+            GRID_SAMPLE_INTERPOLATION_MODES GRID_SAMPLE_PADDING_MODES List Optional TYPE_CHECKING Tensor
+            Tuple Union adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
+            adaptive_max_pool1d_with_indices adaptive_max_pool2d adaptive_max_pool2d_with_indices
+            adaptive_max_pool3d adaptive_max_pool3d_with_indices affine_grid alpha_dropout
+            assert_int_or_pair avg_pool1d avg_pool2d avg_pool3d batch_norm bilinear binary_cross_entropy
+            binary_cross_entropy_with_logits boolean_dispatch celu celu_ channel_shuffle conv1d conv2d
+            conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d cosine_embedding_loss
+            cosine_similarity cross_entropy ctc_loss dropout dropout1d dropout2d dropout3d elu elu_
+            embedding embedding_bag feature_alpha_dropout fold fractional_max_pool2d
+            fractional_max_pool2d_with_indices fractional_max_pool3d fractional_max_pool3d_with_indices
+            gaussian_nll_loss gelu glu grad grid_sample group_norm gumbel_softmax handle_torch_function
+            hardshrink hardsigmoid hardswish hardtanh hardtanh_ has_torch_function
+            has_torch_function_unary has_torch_function_variadic hinge_embedding_loss huber_loss
+            importlib instance_norm interpolate kl_div l1_loss layer_norm leaky_relu leaky_relu_ linear
+            local_response_norm log_softmax logsigmoid lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss
+            math max_pool1d max_pool1d_with_indices max_pool2d max_pool2d_with_indices max_pool3d
+            max_pool3d_with_indices max_unpool1d max_unpool2d max_unpool3d mish mse_loss
+            multi_head_attention_forward multi_margin_loss multilabel_margin_loss
+            multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize np one_hot pad
+            pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu relu relu6
+            relu_ reproducibility_notes rms_norm rrelu rrelu_ scaled_dot_product_attention selu selu_
+            sigmoid silu smooth_l1_loss soft_margin_loss softmax softmin softplus softshrink softsign
+            sparse_support_notes tanh tanhshrink tf32_notes threshold threshold_ torch
+            triplet_margin_loss triplet_margin_with_distance_loss unfold upsample upsample_bilinear
+            upsample_nearest warnings
+            """.split()
+        ),
+        "2.6": tuple(
+            """
+            BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType
+            GRID_SAMPLE_INTERPOLATION_MODES GRID_SAMPLE_PADDING_MODES List Optional TYPE_CHECKING Tensor
+            Tuple Union adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
+            adaptive_max_pool1d_with_indices adaptive_max_pool2d adaptive_max_pool2d_with_indices
+            adaptive_max_pool3d adaptive_max_pool3d_with_indices affine_grid alpha_dropout
+            assert_int_or_pair avg_pool1d avg_pool2d avg_pool3d batch_norm bilinear binary_cross_entropy
+            binary_cross_entropy_with_logits boolean_dispatch celu celu_ channel_shuffle conv1d conv2d
+            conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d cosine_embedding_loss
+            cosine_similarity cross_entropy ctc_loss dropout dropout1d dropout2d dropout3d elu elu_
+            embedding embedding_bag feature_alpha_dropout fold fractional_max_pool2d
+            fractional_max_pool2d_with_indices fractional_max_pool3d fractional_max_pool3d_with_indices
+            gaussian_nll_loss gelu glu grad grid_sample group_norm gumbel_softmax handle_torch_function
+            hardshrink hardsigmoid hardswish hardtanh hardtanh_ has_torch_function
+            has_torch_function_unary has_torch_function_variadic hinge_embedding_loss huber_loss
+            importlib instance_norm interpolate kl_div l1_loss layer_norm leaky_relu leaky_relu_ linear
+            local_response_norm log_softmax logsigmoid lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss
+            math max_pool1d max_pool1d_with_indices max_pool2d max_pool2d_with_indices max_pool3d
+            max_pool3d_with_indices max_unpool1d max_unpool2d max_unpool3d mish mse_loss
+            multi_head_attention_forward multi_margin_loss multilabel_margin_loss
+            multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize np one_hot pad
+            pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu relu relu6
+            relu_ reproducibility_notes rms_norm rrelu rrelu_ scaled_dot_product_attention selu selu_
+            sigmoid silu smooth_l1_loss soft_margin_loss softmax softmin softplus softshrink softsign
+            sparse_support_notes tanh tanhshrink tf32_notes threshold threshold_ torch
+            triplet_margin_loss triplet_margin_with_distance_loss unfold upsample upsample_bilinear
+            upsample_nearest warnings
+            """.split()
+        ),
+        "2.7": tuple(
+            """
+            BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType
+            GRID_SAMPLE_INTERPOLATION_MODES GRID_SAMPLE_PADDING_MODES Optional TYPE_CHECKING Tensor
+            Union adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
+            adaptive_max_pool1d_with_indices adaptive_max_pool2d adaptive_max_pool2d_with_indices
+            adaptive_max_pool3d adaptive_max_pool3d_with_indices affine_grid alpha_dropout
+            assert_int_or_pair avg_pool1d avg_pool2d avg_pool3d batch_norm bilinear binary_cross_entropy
+            binary_cross_entropy_with_logits boolean_dispatch celu celu_ channel_shuffle conv1d conv2d
+            conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d cosine_embedding_loss
+            cosine_similarity cross_entropy ctc_loss dropout dropout1d dropout2d dropout3d elu elu_
+            embedding embedding_bag feature_alpha_dropout fold fractional_max_pool2d
+            fractional_max_pool2d_with_indices fractional_max_pool3d fractional_max_pool3d_with_indices
+            gaussian_nll_loss gelu glu grad grid_sample group_norm gumbel_softmax handle_torch_function
+            hardshrink hardsigmoid hardswish hardtanh hardtanh_ has_torch_function
+            has_torch_function_unary has_torch_function_variadic hinge_embedding_loss huber_loss
+            importlib instance_norm interpolate kl_div l1_loss layer_norm leaky_relu leaky_relu_ linear
+            local_response_norm log_softmax logsigmoid lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss
+            math max_pool1d max_pool1d_with_indices max_pool2d max_pool2d_with_indices max_pool3d
+            max_pool3d_with_indices max_unpool1d max_unpool2d max_unpool3d mish mse_loss
+            multi_head_attention_forward multi_margin_loss multilabel_margin_loss
+            multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize np one_hot pad
+            pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu relu relu6
+            relu_ reproducibility_notes rms_norm rrelu rrelu_ scaled_dot_product_attention selu selu_
+            sigmoid silu smooth_l1_loss soft_margin_loss softmax softmin softplus softshrink softsign
+            sparse_support_notes tanh tanhshrink tf32_notes threshold threshold_ torch
+            triplet_margin_loss triplet_margin_with_distance_loss unfold upsample upsample_bilinear
+            upsample_nearest warnings
+            """.split()
+        ),
+        "2.8": tuple(
+            """
+            BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType
+            GRID_SAMPLE_INTERPOLATION_MODES GRID_SAMPLE_PADDING_MODES Optional TYPE_CHECKING Tensor
+            Union adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
+            adaptive_max_pool1d_with_indices adaptive_max_pool2d adaptive_max_pool2d_with_indices
+            adaptive_max_pool3d adaptive_max_pool3d_with_indices affine_grid alpha_dropout
+            assert_int_or_pair avg_pool1d avg_pool2d avg_pool3d batch_norm bilinear binary_cross_entropy
+            binary_cross_entropy_with_logits boolean_dispatch celu celu_ channel_shuffle conv1d conv2d
+            conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d cosine_embedding_loss
+            cosine_similarity cross_entropy ctc_loss dropout dropout1d dropout2d dropout3d elu elu_
+            embedding embedding_bag feature_alpha_dropout fold fractional_max_pool2d
+            fractional_max_pool2d_with_indices fractional_max_pool3d fractional_max_pool3d_with_indices
+            gaussian_nll_loss gelu glu grad grid_sample group_norm gumbel_softmax handle_torch_function
+            hardshrink hardsigmoid hardswish hardtanh hardtanh_ has_torch_function
+            has_torch_function_unary has_torch_function_variadic hinge_embedding_loss huber_loss
+            importlib instance_norm interpolate kl_div l1_loss layer_norm leaky_relu leaky_relu_ linear
+            local_response_norm log_softmax logsigmoid lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss
+            math max_pool1d max_pool1d_with_indices max_pool2d max_pool2d_with_indices max_pool3d
+            max_pool3d_with_indices max_unpool1d max_unpool2d max_unpool3d mish mse_loss
+            multi_head_attention_forward multi_margin_loss multilabel_margin_loss
+            multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize np one_hot pad
+            pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu relu relu6
+            relu_ reproducibility_notes rms_norm rrelu rrelu_ scaled_dot_product_attention selu selu_
+            sigmoid silu smooth_l1_loss soft_margin_loss softmax softmin softplus softshrink softsign
+            sparse_support_notes tanh tanhshrink tf32_notes threshold threshold_ torch
+            triplet_margin_loss triplet_margin_with_distance_loss unfold upsample upsample_bilinear
+            upsample_nearest warnings
+            """.split()
+        ),
+        "2.9": tuple(
+            """
+            BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType
+            GRID_SAMPLE_INTERPOLATION_MODES GRID_SAMPLE_PADDING_MODES Optional TYPE_CHECKING Tensor
+            Union adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
+            adaptive_max_pool1d_with_indices adaptive_max_pool2d adaptive_max_pool2d_with_indices
+            adaptive_max_pool3d adaptive_max_pool3d_with_indices affine_grid alpha_dropout
+            assert_int_or_pair avg_pool1d avg_pool2d avg_pool3d batch_norm bilinear binary_cross_entropy
+            binary_cross_entropy_with_logits boolean_dispatch celu celu_ channel_shuffle conv1d conv2d
+            conv3d conv_tbc conv_transpose1d conv_transpose2d conv_transpose3d cosine_embedding_loss
+            cosine_similarity cross_entropy ctc_loss dropout dropout1d dropout2d dropout3d elu elu_
+            embedding embedding_bag feature_alpha_dropout fold fractional_max_pool2d
+            fractional_max_pool2d_with_indices fractional_max_pool3d fractional_max_pool3d_with_indices
+            gaussian_nll_loss gelu glu grad grid_sample group_norm gumbel_softmax handle_torch_function
+            hardshrink hardsigmoid hardswish hardtanh hardtanh_ has_torch_function
+            has_torch_function_unary has_torch_function_variadic hinge_embedding_loss huber_loss
+            importlib instance_norm interpolate kl_div l1_loss layer_norm leaky_relu leaky_relu_ linear
+            local_response_norm log_softmax logsigmoid lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss
+            math max_pool1d max_pool1d_with_indices max_pool2d max_pool2d_with_indices max_pool3d
+            max_pool3d_with_indices max_unpool1d max_unpool2d max_unpool3d mish mse_loss
+            multi_head_attention_forward multi_margin_loss multilabel_margin_loss
+            multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize np one_hot pad
+            pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu relu relu6
+            relu_ reproducibility_notes rms_norm rrelu rrelu_ scaled_dot_product_attention selu selu_
+            sigmoid silu smooth_l1_loss soft_margin_loss softmax softmin softplus softshrink softsign
+            sparse_support_notes tanh tanhshrink tf32_notes threshold threshold_ torch
+            triplet_margin_loss triplet_margin_with_distance_loss unfold upsample upsample_bilinear
+            upsample_nearest warnings
+            """.split()
+        ),
+        "2.10": tuple(
+            """
+            BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType
+            GRID_SAMPLE_INTERPOLATION_MODES GRID_SAMPLE_PADDING_MODES Optional ScalingType SwizzleType
+            TYPE_CHECKING Tensor adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d
+            adaptive_max_pool1d adaptive_max_pool1d_with_indices adaptive_max_pool2d
+            adaptive_max_pool2d_with_indices adaptive_max_pool3d adaptive_max_pool3d_with_indices
+            affine_grid alpha_dropout assert_int_or_pair avg_pool1d avg_pool2d avg_pool3d batch_norm
+            bilinear binary_cross_entropy binary_cross_entropy_with_logits boolean_dispatch celu celu_
+            channel_shuffle conv1d conv2d conv3d conv_tbc conv_transpose1d conv_transpose2d
+            conv_transpose3d cosine_embedding_loss cosine_similarity cross_entropy ctc_loss dropout
+            dropout1d dropout2d dropout3d elu elu_ embedding embedding_bag feature_alpha_dropout fold
+            fractional_max_pool2d fractional_max_pool2d_with_indices fractional_max_pool3d
+            fractional_max_pool3d_with_indices gaussian_nll_loss gelu glu grad grid_sample group_norm
+            grouped_mm gumbel_softmax handle_torch_function hardshrink hardsigmoid hardswish hardtanh
+            hardtanh_ has_torch_function has_torch_function_unary has_torch_function_variadic
+            hinge_embedding_loss huber_loss importlib instance_norm interpolate kl_div l1_loss
+            layer_norm leaky_relu leaky_relu_ linear local_response_norm log_softmax logsigmoid
+            lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss math max_pool1d max_pool1d_with_indices
+            max_pool2d max_pool2d_with_indices max_pool3d max_pool3d_with_indices max_unpool1d
+            max_unpool2d max_unpool3d mish mse_loss multi_head_attention_forward multi_margin_loss
+            multilabel_margin_loss multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize
+            np one_hot pad pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu
+            relu relu6 relu_ reproducibility_notes rms_norm rrelu rrelu_ scaled_dot_product_attention
+            scaled_grouped_mm scaled_mm selu selu_ sigmoid silu smooth_l1_loss soft_margin_loss softmax
+            softmin softplus softshrink softsign sparse_support_notes tanh tanhshrink tf32_notes
+            threshold threshold_ torch triplet_margin_loss triplet_margin_with_distance_loss unfold
+            upsample upsample_bilinear upsample_nearest warnings
+            """.split()
+        ),
+        "2.11": tuple(
+            """
+            BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType
+            GRID_SAMPLE_INTERPOLATION_MODES GRID_SAMPLE_PADDING_MODES Optional ScalingType SwizzleType
+            TYPE_CHECKING Tensor adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d
+            adaptive_max_pool1d adaptive_max_pool1d_with_indices adaptive_max_pool2d
+            adaptive_max_pool2d_with_indices adaptive_max_pool3d adaptive_max_pool3d_with_indices
+            affine_grid alpha_dropout assert_int_or_pair avg_pool1d avg_pool2d avg_pool3d batch_norm
+            bilinear binary_cross_entropy binary_cross_entropy_with_logits boolean_dispatch celu celu_
+            channel_shuffle conv1d conv2d conv3d conv_tbc conv_transpose1d conv_transpose2d
+            conv_transpose3d cosine_embedding_loss cosine_similarity cross_entropy ctc_loss dropout
+            dropout1d dropout2d dropout3d elu elu_ embedding embedding_bag feature_alpha_dropout fold
+            fractional_max_pool2d fractional_max_pool2d_with_indices fractional_max_pool3d
+            fractional_max_pool3d_with_indices gaussian_nll_loss gelu glu grad grid_sample group_norm
+            grouped_mm gumbel_softmax handle_torch_function hardshrink hardsigmoid hardswish hardtanh
+            hardtanh_ has_torch_function has_torch_function_unary has_torch_function_variadic
+            hinge_embedding_loss huber_loss importlib instance_norm interpolate kl_div l1_loss
+            layer_norm leaky_relu leaky_relu_ linear local_response_norm log_softmax logsigmoid
+            lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss math max_pool1d max_pool1d_with_indices
+            max_pool2d max_pool2d_with_indices max_pool3d max_pool3d_with_indices max_unpool1d
+            max_unpool2d max_unpool3d mish mse_loss multi_head_attention_forward multi_margin_loss
+            multilabel_margin_loss multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize
+            np one_hot pad pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu
+            relu relu6 relu_ reproducibility_notes rms_norm rrelu rrelu_ scaled_dot_product_attention
+            scaled_grouped_mm scaled_mm selu selu_ sigmoid silu smooth_l1_loss soft_margin_loss softmax
+            softmin softplus softshrink softsign sparse_support_notes tanh tanhshrink tf32_notes
+            threshold threshold_ torch triplet_margin_loss triplet_margin_with_distance_loss unfold
+            upsample upsample_bilinear upsample_nearest warnings
+            """.split()
+        ),
+        "2.12": tuple(
+            """
+            BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType
+            GRID_SAMPLE_INTERPOLATION_MODES GRID_SAMPLE_PADDING_MODES Optional ScalingType SwizzleType
+            TYPE_CHECKING Tensor adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d
+            adaptive_max_pool1d adaptive_max_pool1d_with_indices adaptive_max_pool2d
+            adaptive_max_pool2d_with_indices adaptive_max_pool3d adaptive_max_pool3d_with_indices
+            affine_grid alpha_dropout assert_int_or_pair avg_pool1d avg_pool2d avg_pool3d batch_norm
+            bilinear binary_cross_entropy binary_cross_entropy_with_logits boolean_dispatch celu celu_
+            channel_shuffle conv1d conv2d conv3d conv_tbc conv_transpose1d conv_transpose2d
+            conv_transpose3d cosine_embedding_loss cosine_similarity cross_entropy ctc_loss dropout
+            dropout1d dropout2d dropout3d elu elu_ embedding embedding_bag feature_alpha_dropout fold
+            fractional_max_pool2d fractional_max_pool2d_with_indices fractional_max_pool3d
+            fractional_max_pool3d_with_indices gaussian_nll_loss gelu glu grad grid_sample group_norm
+            grouped_mm gumbel_softmax handle_torch_function hardshrink hardsigmoid hardswish hardtanh
+            hardtanh_ has_torch_function has_torch_function_unary has_torch_function_variadic
+            hinge_embedding_loss huber_loss importlib instance_norm interpolate kl_div l1_loss
+            layer_norm leaky_relu leaky_relu_ linear local_response_norm log_softmax logsigmoid
+            lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss math max_pool1d max_pool1d_with_indices
+            max_pool2d max_pool2d_with_indices max_pool3d max_pool3d_with_indices max_unpool1d
+            max_unpool2d max_unpool3d mish mse_loss multi_head_attention_forward multi_margin_loss
+            multilabel_margin_loss multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize
+            np one_hot pad pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu
+            relu relu6 relu_ reproducibility_notes rms_norm rrelu rrelu_ scaled_dot_product_attention
+            scaled_grouped_mm scaled_mm selu selu_ sigmoid silu smooth_l1_loss soft_margin_loss softmax
+            softmin softplus softshrink softsign sparse_support_notes tanh tanhshrink tf32_notes
+            threshold threshold_ torch triplet_margin_loss triplet_margin_with_distance_loss unfold
+            upsample upsample_bilinear upsample_nearest warnings
+            """.split()
+        ),
+        "2.13": tuple(
+            """
+            BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType
+            GRID_SAMPLE_INTERPOLATION_MODES GRID_SAMPLE_PADDING_MODES LinearCrossEntropyOptions Optional
+            ScalingType SwizzleType TYPE_CHECKING Tensor adaptive_avg_pool1d adaptive_avg_pool2d
+            adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool1d_with_indices adaptive_max_pool2d
+            adaptive_max_pool2d_with_indices adaptive_max_pool3d adaptive_max_pool3d_with_indices
+            affine_grid alpha_dropout assert_int_or_pair avg_pool1d avg_pool2d avg_pool3d batch_norm
+            bilinear binary_cross_entropy binary_cross_entropy_with_logits boolean_dispatch celu celu_
+            channel_shuffle conv1d conv2d conv3d conv_tbc conv_transpose1d conv_transpose2d
+            conv_transpose3d cosine_embedding_loss cosine_similarity cross_entropy ctc_loss dataclasses
+            dropout dropout1d dropout2d dropout3d elu elu_ embedding embedding_bag feature_alpha_dropout
+            fold fractional_max_pool2d fractional_max_pool2d_with_indices fractional_max_pool3d
+            fractional_max_pool3d_with_indices gaussian_nll_loss gelu glu grad grid_sample group_norm
+            grouped_mm gumbel_softmax handle_torch_function hardshrink hardsigmoid hardswish hardtanh
+            hardtanh_ has_torch_function has_torch_function_unary has_torch_function_variadic
+            hinge_embedding_loss huber_loss importlib instance_norm interpolate kl_div l1_loss
+            layer_norm leaky_relu leaky_relu_ linear linear_cross_entropy local_response_norm
+            log_softmax logsigmoid lp_pool1d lp_pool2d lp_pool3d margin_ranking_loss math max_pool1d
+            max_pool1d_with_indices max_pool2d max_pool2d_with_indices max_pool3d
+            max_pool3d_with_indices max_unpool1d max_unpool2d max_unpool3d mish mse_loss
+            multi_head_attention_forward multi_margin_loss multilabel_margin_loss
+            multilabel_soft_margin_loss native_channel_shuffle nll_loss normalize np one_hot pad
+            pairwise_distance pdist pixel_shuffle pixel_unshuffle poisson_nll_loss prelu relu relu6
+            relu_ reproducibility_notes rms_norm rrelu rrelu_ scaled_dot_product_attention
+            scaled_grouped_mm scaled_mm selu selu_ sigmoid silu smooth_l1_loss soft_margin_loss softmax
+            softmin softplus softshrink softsign sparse_support_notes tanh tanhshrink tf32_notes
+            threshold threshold_ torch triplet_margin_loss triplet_margin_with_distance_loss unfold
+            upsample upsample_bilinear upsample_nearest warnings
+            """.split()
+        ),
+    },
+    "torch.nn.init": {
+        "2.0": tuple(
+            """
+            Tensor calculate_gain constant constant_ dirac dirac_ eye eye_ kaiming_normal
+            kaiming_normal_ kaiming_uniform kaiming_uniform_ math normal normal_ ones_ orthogonal
+            orthogonal_ sparse sparse_ torch trunc_normal_ uniform uniform_ warnings xavier_normal
+            xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+            """.split()
+        ),
+        "2.1": tuple(
+            """
+            Tensor calculate_gain constant constant_ dirac dirac_ eye eye_ kaiming_normal
+            kaiming_normal_ kaiming_uniform kaiming_uniform_ math normal normal_ ones_ orthogonal
+            orthogonal_ sparse sparse_ torch trunc_normal_ uniform uniform_ warnings xavier_normal
+            xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+            """.split()
+        ),
+        "2.2": tuple(
+            """
+            Tensor calculate_gain constant constant_ dirac dirac_ eye eye_ kaiming_normal
+            kaiming_normal_ kaiming_uniform kaiming_uniform_ math normal normal_ ones_ orthogonal
+            orthogonal_ sparse sparse_ torch trunc_normal_ uniform uniform_ warnings xavier_normal
+            xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+            """.split()
+        ),
+        "2.3": tuple(
+            """
+            Tensor calculate_gain constant constant_ dirac dirac_ eye eye_ kaiming_normal
+            kaiming_normal_ kaiming_uniform kaiming_uniform_ math normal normal_ ones_ orthogonal
+            orthogonal_ sparse sparse_ torch trunc_normal_ uniform uniform_ warnings xavier_normal
+            xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+            """.split()
+        ),
+        "2.4": tuple(
+            """
+            Tensor calculate_gain constant constant_ dirac dirac_ eye eye_ kaiming_normal
+            kaiming_normal_ kaiming_uniform kaiming_uniform_ math normal normal_ ones_ orthogonal
+            orthogonal_ sparse sparse_ torch trunc_normal_ uniform uniform_ warnings xavier_normal
+            xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+            """.split()
+        ),
+        "2.5": tuple(
+            """
+            Tensor calculate_gain constant constant_ dirac dirac_ eye eye_ kaiming_normal
+            kaiming_normal_ kaiming_uniform kaiming_uniform_ math normal normal_ ones_ orthogonal
+            orthogonal_ sparse sparse_ torch trunc_normal_ uniform uniform_ warnings xavier_normal
+            xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+            """.split()
+        ),
+        "2.6": tuple(
+            """
+            Tensor calculate_gain constant constant_ dirac dirac_ eye eye_ kaiming_normal
+            kaiming_normal_ kaiming_uniform kaiming_uniform_ math normal normal_ ones_ orthogonal
+            orthogonal_ sparse sparse_ torch trunc_normal_ uniform uniform_ warnings xavier_normal
+            xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+            """.split()
+        ),
+        "2.7": tuple(
+            """
+            Tensor calculate_gain constant constant_ dirac dirac_ eye eye_ kaiming_normal
+            kaiming_normal_ kaiming_uniform kaiming_uniform_ math normal normal_ ones_ orthogonal
+            orthogonal_ sparse sparse_ torch trunc_normal_ uniform uniform_ warnings xavier_normal
+            xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+            """.split()
+        ),
+        "2.8": tuple(
+            """
+            Callable Literal ParamSpec Tensor TypeVar Union calculate_gain constant constant_ dirac
+            dirac_ eye eye_ kaiming_normal kaiming_normal_ kaiming_uniform kaiming_uniform_ math normal
+            normal_ ones_ orthogonal orthogonal_ sparse sparse_ torch trunc_normal_ uniform uniform_
+            warnings xavier_normal xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+            """.split()
+        ),
+        "2.9": tuple(
+            """
+            Callable Literal ParamSpec Tensor TypeVar Union calculate_gain constant constant_ dirac
+            dirac_ eye eye_ kaiming_normal kaiming_normal_ kaiming_uniform kaiming_uniform_ math normal
+            normal_ ones_ orthogonal orthogonal_ sparse sparse_ torch trunc_normal_ uniform uniform_
+            warnings xavier_normal xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+            """.split()
+        ),
+        "2.10": tuple(
+            """
+            Callable Literal ParamSpec Tensor TypeVar calculate_gain constant constant_ dirac dirac_ eye
+            eye_ kaiming_normal kaiming_normal_ kaiming_uniform kaiming_uniform_ math normal normal_
+            ones_ orthogonal orthogonal_ sparse sparse_ torch trunc_normal_ uniform uniform_ warnings
+            xavier_normal xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+            """.split()
+        ),
+        "2.11": tuple(
+            """
+            Callable Literal ParamSpec Tensor TypeVar calculate_gain constant constant_ dirac dirac_ eye
+            eye_ kaiming_normal kaiming_normal_ kaiming_uniform kaiming_uniform_ math normal normal_
+            ones_ orthogonal orthogonal_ sparse sparse_ torch trunc_normal_ uniform uniform_ warnings
+            xavier_normal xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+            """.split()
+        ),
+        "2.12": tuple(
+            """
+            Callable Literal ParamSpec Tensor TypeVar calculate_gain constant constant_ dirac dirac_ eye
+            eye_ kaiming_normal kaiming_normal_ kaiming_uniform kaiming_uniform_ math normal normal_
+            ones_ orthogonal orthogonal_ sparse sparse_ torch trunc_normal_ uniform uniform_ warnings
+            xavier_normal xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+            """.split()
+        ),
+        "2.13": tuple(
+            """
+            Callable Literal ParamSpec Tensor TypeVar calculate_gain constant constant_ dirac dirac_ eye
+            eye_ kaiming_normal kaiming_normal_ kaiming_uniform kaiming_uniform_ math normal normal_
+            ones_ orthogonal orthogonal_ sparse sparse_ torch trunc_normal_ uniform uniform_ warnings
+            xavier_normal xavier_normal_ xavier_uniform xavier_uniform_ zeros_
+            """.split()
+        ),
+    },
+    "torch.nn.parameter": {
+        "2.0": tuple(
+            """
+            OrderedDict Parameter UninitializedBuffer UninitializedParameter UninitializedTensorMixin
+            is_lazy torch
+            """.split()
+        ),
+        "2.1": tuple(
+            """
+            OrderedDict Parameter UninitializedBuffer UninitializedParameter UninitializedTensorMixin
+            is_lazy torch
+            """.split()
+        ),
+        "2.2": tuple(
+            """
+            OrderedDict Parameter UninitializedBuffer UninitializedParameter UninitializedTensorMixin
+            is_lazy torch
+            """.split()
+        ),
+        "2.3": tuple(
+            """
+            OrderedDict Parameter UninitializedBuffer UninitializedParameter UninitializedTensorMixin
+            is_lazy torch
+            """.split()
+        ),
+        "2.4": tuple(
+            """
+            OrderedDict Parameter UninitializedBuffer UninitializedParameter UninitializedTensorMixin
+            is_lazy torch
+            """.split()
+        ),
+        "2.5": tuple(
+            """
+            Buffer OrderedDict Parameter UninitializedBuffer UninitializedParameter
+            UninitializedTensorMixin is_lazy torch
+            """.split()
+        ),
+        "2.6": tuple(
+            """
+            Buffer OrderedDict Parameter UninitializedBuffer UninitializedParameter
+            UninitializedTensorMixin is_lazy torch
+            """.split()
+        ),
+        "2.7": tuple(
+            """
+            Buffer OrderedDict Parameter UninitializedBuffer UninitializedParameter
+            UninitializedTensorMixin is_lazy torch
+            """.split()
+        ),
+        "2.8": tuple(
+            """
+            Buffer OrderedDict Parameter UninitializedBuffer UninitializedParameter
+            UninitializedTensorMixin is_lazy torch
+            """.split()
+        ),
+        "2.9": tuple(
+            """
+            Any Buffer OrderedDict Parameter UninitializedBuffer UninitializedParameter
+            UninitializedTensorMixin is_lazy torch
+            """.split()
+        ),
+        "2.10": tuple(
+            """
+            Any Buffer OrderedDict Parameter UninitializedBuffer UninitializedParameter
+            UninitializedTensorMixin is_lazy torch
+            """.split()
+        ),
+        "2.11": tuple(
+            """
+            Any Buffer OrderedDict Parameter UninitializedBuffer UninitializedParameter
+            UninitializedTensorMixin is_lazy torch
+            """.split()
+        ),
+        "2.12": tuple(
+            """
+            Any Buffer OrderedDict Parameter UninitializedBuffer UninitializedParameter
+            UninitializedTensorMixin is_lazy torch
+            """.split()
+        ),
+        "2.13": tuple(
+            """
+            Any Buffer OrderedDict Parameter UninitializedBuffer UninitializedParameter
+            UninitializedTensorMixin is_lazy torch
+            """.split()
+        ),
+    },
 }
 
 #: '<framework> <minor>' -> the wheel each table was read from

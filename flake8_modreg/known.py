@@ -418,19 +418,22 @@ def default_mindspore_release() -> str:
     return installed_release("mindspore", tuple(_api_versions.MINDSPORE_CELL)) or NEWEST_MINDSPORE
 
 
-def torch_nn_release(torch_version: str | None = None) -> tuple[str, frozenset[str]] | None:
-    """(release, public names of ``torch.nn`` in it) for the chosen (else installed, else newest) release;
-    None when that release is the newest table's (MRG404 then judges by ``ATTR_NAMES`` alone)."""
+def torch_release_names(module: str, torch_version: str | None = None) -> tuple[str, frozenset[str]] | None:
+    """(release, public names of ``module`` in it) for the chosen (else installed, else newest) release, for the
+    modules ``_api_versions.TORCH_NAMESPACES`` covers; None when that release is the newest table's (MRG404 then
+    judges by ``ATTR_NAMES`` alone) or the module is not covered."""
+    tables = _api_versions.TORCH_NAMESPACES.get(module)
     v = torch_version if torch_version is not None else default_torch_release()
-    if v not in _api_versions.TORCH_NN or v == NEWEST_TORCH:
+    if tables is None or v not in tables or v == NEWEST_TORCH:
         return None
-    return v, frozenset(_api_versions.TORCH_NN[v])
+    return v, frozenset(tables[v])
 
 
-def first_torch_release_with(name: str) -> str | None:
-    """The first release whose ``torch.nn`` has ``name`` (per ``_api_versions.TORCH_NN``)."""
-    for v in sorted(_api_versions.TORCH_NN, key=_release_key):
-        if name in _api_versions.TORCH_NN[v]:
+def first_torch_release_with(module: str, name: str) -> str | None:
+    """The first release whose ``module`` has ``name`` (per ``_api_versions.TORCH_NAMESPACES``)."""
+    tables = _api_versions.TORCH_NAMESPACES.get(module, {})
+    for v in sorted(tables, key=_release_key):
+        if name in tables[v]:
             return v
     return None
 

@@ -104,6 +104,37 @@ def nn_namespace(nn_init: str | bytes, modules_init: str | bytes, entries: list[
     return sorted(n for n in names if n and not n.startswith("_") and n.isidentifier())
 
 
+def module_names(source: str | bytes) -> list[str]:
+    """Public top-level names of a module's source: defs, classes, assignments and imports (``if``/``try``
+    bodies too). For torch 2.13's ``torch.nn.functional``/``init``/``parameter`` this is ``dir()``'s
+    public names (``tests/test_api_versions.py``)."""
+    names: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for n in body:
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(n.name)
+            elif isinstance(n, ast.Assign):
+                for t in n.targets:
+                    elts = t.elts if isinstance(t, ast.Tuple) else [t]
+                    names.update(e.id for e in elts if isinstance(e, ast.Name))
+            elif isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name):
+                names.add(n.target.id)
+            elif isinstance(n, (ast.Import, ast.ImportFrom)):
+                names.update((a.asname or a.name).split(".")[0] for a in n.names if a.name != "*")
+            elif isinstance(n, (ast.If, ast.Try)):
+                visit(n.body)
+                visit(getattr(n, "orelse", []))
+
+    visit(ast.parse(source).body)
+    return sorted(n for n in names if not n.startswith("_"))
+
+
+#: torch.nn sub-modules whose names MRG404 checks, and their source files
+NN_MODULES = {"torch.nn.functional": "torch/nn/functional.py", "torch.nn.init": "torch/nn/init.py",
+              "torch.nn.parameter": "torch/nn/parameter.py"}
+
+
 def minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
@@ -125,23 +156,25 @@ def fetch(framework: str, version: str) -> tuple[str, list[str]]:
                 source = z.read(path)
                 if framework == "torch":
                     entries = sorted({n.split("/")[2] for n in z.namelist() if n.startswith("torch/nn/") and n.count("/") >= 2})
-                    NN_NAMES[minor(version)] = nn_namespace(
+                    NN_NAMES.setdefault("torch.nn", {})[minor(version)] = nn_namespace(
                         z.read("torch/nn/__init__.py"), z.read("torch/nn/modules/__init__.py"), entries)
+                    for module, file in NN_MODULES.items():
+                        NN_NAMES.setdefault(module, {})[minor(version)] = module_names(z.read(file))
             return wheels[0].name, class_names(source, cls)
     raise SystemExit(f"{framework}=={version}: no wheel ({'; '.join(errors)})")
 
 
-#: torch minor release -> public names of ``torch.nn`` (filled by ``fetch`` while the wheel is open)
-NN_NAMES: dict[str, list[str]] = {}
+#: module -> torch minor release -> public names (``torch.nn`` and ``NN_MODULES``; filled by ``fetch``)
+NN_NAMES: dict[str, dict[str, list[str]]] = {}
 
 
 def load() -> dict:
     if not OUT.exists():
-        return {"torch": {}, "mindspore": {}, "wheels": {}, "torch_nn": {}}
+        return {"torch": {}, "mindspore": {}, "wheels": {}, "torch_ns": {}}
     ns: dict = {}
     exec(OUT.read_text(encoding="utf-8"), ns)  # our own generated file
     return {"torch": dict(ns["TORCH_MODULE"]), "mindspore": dict(ns["MINDSPORE_CELL"]), "wheels": dict(ns["WHEELS"]),
-            "torch_nn": dict(ns.get("TORCH_NN", {}))}
+            "torch_ns": {m: dict(t) for m, t in ns.get("TORCH_NAMESPACES", {}).items()}}
 
 
 def write(data: dict) -> None:
@@ -161,9 +194,12 @@ def write(data: dict) -> None:
         f"TORCH_MODULE: dict[str, tuple[str, ...]] = {table(data['torch'])}\n\n"
         "#: MindSpore minor release -> public names bound in `class Cell` (mindspore/nn/cell.py)\n"
         f"MINDSPORE_CELL: dict[str, tuple[str, ...]] = {table(data['mindspore'])}\n\n"
-        "#: torch minor release -> public names of `torch.nn` (torch/nn/__init__.py, modules/__init__.py's __all__,\n"
-        "#: its sub-modules): MRG404 reports a name of a later release as missing in the chosen one\n"
-        f"TORCH_NN: dict[str, tuple[str, ...]] = {table(data['torch_nn'])}\n\n"
+        "#: module -> torch minor release -> its public names (`torch.nn`: torch/nn/__init__.py, modules/__init__.py's\n"
+        "#: __all__ and its sub-modules; functional/init/parameter: their top-level bindings). MRG404 reports a name\n"
+        "#: of a later release as missing in the chosen one\n"
+        "TORCH_NAMESPACES: dict[str, dict[str, tuple[str, ...]]] = {\n"
+        + "".join(f'    "{m}": ' + textwrap.indent(table(t), "    ").lstrip() + ",\n" for m, t in sorted(data["torch_ns"].items()))
+        + "}\n\n"
         "#: '<framework> <minor>' -> the wheel each table was read from\n"
         f"WHEELS: dict[str, str] = {pprint.pformat(dict(sorted(data['wheels'].items())), width=110)}\n",
         encoding="utf-8",
@@ -184,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
             data[framework][minor(v)] = names
             data["wheels"][f"{framework} {minor(v)}"] = wheel
             if framework == "torch":
-                data["torch_nn"][minor(v)] = NN_NAMES[minor(v)]
+                for module, tables in NN_NAMES.items():
+                    data["torch_ns"].setdefault(module, {})[minor(v)] = tables[minor(v)]
             print(f"{framework} {v}: {len(names)} names from {wheel}", flush=True)
             write(data)  # after each release: an interrupted run keeps what it read
     return 0

@@ -261,20 +261,36 @@ NN_NEW = textwrap.dedent(
 )
 
 
-def test_torch_nn_table_of_the_installed_release_matches_torch_nn_itself():
-    """The static read of torch/nn/__init__.py (+ modules' __all__ and sub-modules) is dir(torch.nn)."""
+@pytest.mark.parametrize("module", sorted(_api_versions.TORCH_NAMESPACES))
+def test_namespace_tables_of_the_installed_release_match_the_modules_themselves(module):
+    """The static read of the sources (torch/nn/__init__.py with modules' __all__; functional.py, ...) is dir()."""
+    import importlib
+
     torch = pytest.importorskip("torch")
     release = ".".join(torch.__version__.split(".")[:2])
-    public = {n for n in dir(torch.nn) if not n.startswith("_")}
-    table = set(_api_versions.TORCH_NN[release])
-    assert public <= table and len(table - public) <= 2, sorted(table ^ public)  # + sub-packages not imported
+    public = {n for n in dir(importlib.import_module(module)) if not n.startswith("_")}
+    table = set(_api_versions.TORCH_NAMESPACES[module][release])
+    # extras: sub-packages torch.nn does not import, and imports under `if`/`try` (numpy when absent)
+    assert public - table <= {"np"} and len(table - public) <= 3, sorted(table ^ public)
 
 
 def test_mrg404_reports_a_torch_nn_name_of_a_later_release_with_the_chosen_one():
-    assert "RMSNorm" not in _api_versions.TORCH_NN["2.3"] and "RMSNorm" in _api_versions.TORCH_NN["2.4"]
+    tables = _api_versions.TORCH_NAMESPACES["torch.nn"]
+    assert "RMSNorm" not in tables["2.3"] and "RMSNorm" in tables["2.4"]
     got = [(f.line, f.col, f.code, f.message) for f in check(NN_NEW, config=Config(torch_version="2.3")) if f.code == "MRG404"]
     assert got == [(6, 20, "MRG404", "'RMSNorm' does not exist in torch.nn (torch 2.3)")]
     hint = [f.fix_hint for f in check(NN_NEW, config=Config(torch_version="2.3")) if f.code == "MRG404"]
     assert hint == ["added in torch 2.4 (AttributeError at run time)"]
     assert [f for f in check(NN_NEW, config=Config(torch_version="2.4")) if f.code == "MRG404"] == []
     assert [f for f in check(NN_NEW) if f.code == "MRG404"] == []  # the installed (newest) release has it
+
+
+def test_mrg404_follows_the_release_for_torch_nn_functional_too():
+    src = "import torch.nn.functional as F\n\ndef f(x):\n    return F.rms_norm(x, (4,))\n"
+    tables = _api_versions.TORCH_NAMESPACES["torch.nn.functional"]
+    first = min((v for v in tables if "rms_norm" in tables[v]), key=lambda v: tuple(map(int, v.split("."))))
+    older = [v for v in tables if tuple(map(int, v.split("."))) < tuple(map(int, first.split(".")))][-1]
+    got = [(f.line, f.col, f.message, f.fix_hint) for f in check(src, config=Config(torch_version=older)) if f.code == "MRG404"]
+    assert got == [(4, 11, f"'rms_norm' does not exist in torch.nn.functional (torch {older})",
+                    f"added in torch {first} (AttributeError at run time)")]
+    assert [f for f in check(src, config=Config(torch_version=first)) if f.code == "MRG404"] == []

@@ -86,13 +86,14 @@ class MisspelledNnName(Rule):
     `BitwiseOr`/`BitwiseXor`), and the same measurement flags 6% of its own names.
 
     **Releases.** With `torch-version` set to an older release (or, unset, the
-    installed torch when it is older than our newest table), a real `torch.nn`
-    name added later is reported as missing there: `nn.RMSNorm` with torch 2.3
+    installed torch when it is older than our newest table), a real name of
+    `torch.nn`, `torch.nn.functional`, `torch.nn.init` or `torch.nn.parameter`
+    added later is reported as missing there: `nn.RMSNorm` with torch 2.3
     (`'RMSNorm' does not exist in torch.nn (torch 2.3)`, hint `added in torch
-    2.4`). The `torch.nn` names of every release from 2.0 are read from the
-    released wheels' sources by `scripts/gen_api_versions.py`
-    (`tests/test_api_versions.py` checks the installed release's table against
-    `dir(torch.nn)`).
+    2.4`), `F.rms_norm` likewise. The names of every release from 2.0 are read
+    from the released wheels' sources by `scripts/gen_api_versions.py`
+    (`tests/test_api_versions.py` checks the installed release's tables against
+    `dir()` of the real modules).
 
     ## Why is this bad?
     The attribute lookup raises `AttributeError: module 'torch.nn' has no
@@ -286,11 +287,10 @@ class MisspelledNnName(Rule):
             if not names or name.startswith("_"):
                 continue
             if name in names:
-                release = known.torch_nn_release(self.config.torch_version if self.config else None) \
-                    if module == "torch.nn" else None
+                release = known.torch_release_names(module, self.config.torch_version if self.config else None)
                 if release is None or name in release[1]:
                     continue
-                added = known.first_torch_release_with(name)
+                added = known.first_torch_release_with(module, name)
                 if added is None:
                     continue
                 # a name of a later release: missing in the one the code runs on (torch-version)
