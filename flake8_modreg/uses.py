@@ -213,7 +213,8 @@ class UseIndex:
         self._device_args: dict[int, frozenset[str]] = {}
         self.functions: dict[int, cst.FunctionDef] | None = None
         self._paths: dict[int, set[str]] = {}
-        self._toplevel: dict[str, _Method] | None = None
+        self._toplevel_defs: dict[str, cst.FunctionDef] | None = None
+        self._toplevel: dict[str, _Method] = {}
         self.sizes: dict[int, frozenset[str]] = {}
 
     # -- plumbing -----------------------------------------------------------------
@@ -223,7 +224,7 @@ class UseIndex:
             m = self._methods[id(meth)] = _Method(meth, self.model.memo)
         return m
 
-    def converted_names(self, cls: ClassFacts | None = None) -> set[str]:
+    def converted_names(self, cls: ClassFacts) -> set[str]:
         """Attribute names an ``_apply`` override converts: ``self.<name>`` in one of ``cls``'s family, and
         ``<other>.<name>`` (``m.stride = fn(m.stride)``, ``self.head.stride``) in any class of the file."""
         if self._converted is None:
@@ -243,8 +244,6 @@ class UseIndex:
                             foreign.add(n.attr.value)
             self._converted = (foreign, own)
         foreign, own = self._converted
-        if cls is None:
-            return foreign | {n for names in own.values() for n in names}
         out = set(foreign)
         for c in self.family(cls):
             out |= own.get(id(c), set())
@@ -255,6 +254,15 @@ class UseIndex:
         if got is None:
             got = self._family[id(cls)] = [cls, *cls.ancestors(), *self.model.descendants(cls)]
         return got
+
+    def family_reads(self, cls: ClassFacts, attr: str) -> Iterator[tuple[_Method, cst.Attribute]]:
+        """Every ``self.<attr>`` in every method of the class family (``__init__`` included), with its method."""
+        for c in self.family(cls):
+            for meth in c.methods.values():
+                if meth.self_name is not None and attr in meth.self_attrs:
+                    m = self.method(meth)
+                    for occ in m.self_reads(attr):
+                        yield m, occ
 
     def runtime_methods(self, cls: ClassFacts) -> list[tuple[ClassFacts, MethodFacts]]:
         """Methods that may run after ``.to()``: all but ``__init__``, converters and what only ``__init__`` calls."""
@@ -514,11 +522,12 @@ class UseIndex:
             helper = self._module_function(cls, func)  # the forward path's inputs flow into it
         if helper is not None and depth < _FOLLOW:  # self._make(self.table, x): follow the parameter it lands in
             hc, hm = helper
-            param = _param_for(hm.meth.node, call, arg, skip_self=hm.meth.self_name is not None or hm.meth.scope.owner is not None)
+            skip = hm.meth.self_name is not None or hm.meth.scope.owner is not None
+            param = _param_for(hm.meth.node, call, arg, skip_self=skip)
             if param is not None:
                 out = []
                 saved = self._device_args.get(id(hm))
-                self._device_args[id(hm)] = self._on_device_args(cls, m, call, hm, depth)
+                self._device_args[id(hm)] = self._on_device_args(cls, m, call, hm, skip, depth)
                 try:
                     for n in hm.nodes:
                         if isinstance(n, cst.Name) and n.value == param and self._is_load(hm, n) and \
@@ -532,10 +541,9 @@ class UseIndex:
                 return out or [Read(FLOW, name, call)]
         return [Read(FLOW, name, call)]
 
-    def _on_device_args(self, cls, m: _Method, call: cst.Call, hm: _Method, depth: int) -> frozenset[str]:
+    def _on_device_args(self, cls, m: _Method, call: cst.Call, hm: _Method, skip: bool, depth: int) -> frozenset[str]:
         """Parameters of the helper ``hm`` that this call feeds an on-device value or its device (``x.device``)."""
         out: set[str] = set()
-        skip = hm.meth.self_name is not None or hm.meth.scope.owner is not None
         for a in call.args:
             if a.star:
                 continue
@@ -544,20 +552,33 @@ class UseIndex:
                 out.add(p)
         return frozenset(out)
 
-    def _module_function(self, cls: ClassFacts, func: cst.BaseExpression) -> tuple[ClassFacts, _Method] | None:
-        """``rotate(x, self.table)`` with ``def rotate`` at the top level of this file."""
+    def toplevel_def(self, func: cst.BaseExpression) -> cst.FunctionDef | None:
+        """The ``def`` at the top level of this file that a call of ``func`` (a bare name, not an import) runs."""
         if not isinstance(func, cst.Name) or func.value in self.model.imports or func.value not in self.model.functions:
             return None
-        if self._toplevel is None:
-            self._toplevel = {}
+        if self._toplevel_defs is None:
+            self._toplevel_defs = {}
             for stmt in self.model.module.body:
                 if isinstance(stmt, cst.FunctionDef) and stmt.name.value in self.model.functions:
-                    name = stmt.name.value
-                    scope = self.model.functions[name]
-                    params = [p.name.value for p in (*stmt.params.posonly_params, *stmt.params.params)]
-                    fake = MethodFacts(name, stmt, params, [], None, scope)
-                    self._toplevel.setdefault(name, _Method(fake, self.model.memo))
-        got = self._toplevel.get(func.value)
+                    self._toplevel_defs.setdefault(stmt.name.value, stmt)
+        return self._toplevel_defs.get(func.value)
+
+    def toplevel(self, func: cst.BaseExpression) -> _Method | None:
+        """:meth:`toplevel_def` as a :class:`_Method` (its nodes in preorder, parents, bindings), built once."""
+        stmt = self.toplevel_def(func)
+        if stmt is None:
+            return None
+        name = stmt.name.value
+        got = self._toplevel.get(name)
+        if got is None:
+            params = [p.name.value for p in (*stmt.params.posonly_params, *stmt.params.params)]
+            fake = MethodFacts(name, stmt, params, [], None, self.model.functions[name])
+            got = self._toplevel[name] = _Method(fake, self.model.memo)
+        return got
+
+    def _module_function(self, cls: ClassFacts, func: cst.BaseExpression) -> tuple[ClassFacts, _Method] | None:
+        """``rotate(x, self.table)`` with ``def rotate`` at the top level of this file."""
+        got = self.toplevel(func)
         return (cls, got) if got is not None else None
 
     def _helper(self, cls: ClassFacts, m: _Method, func: cst.BaseExpression) -> tuple[ClassFacts, _Method] | None:
@@ -885,22 +906,14 @@ def _combined_in_function(model: FileModel, call: cst.Call, arg: cst.Arg) -> boo
     function of the old value: an update. One that is only moved (``t.to(...)``),
     tested against None, read for its metadata or returned as is, is not.
     """
-    if not isinstance(call.func, cst.Name) or call.func.value in model.imports or call.func.value not in model.functions:
-        return False
-    fn = next((st for st in model.module.body if isinstance(st, cst.FunctionDef) and st.name.value == call.func.value), None)
-    if fn is None:
-        return False
-    param = _param_for(fn, call, arg, skip_self=False)
+    hm = use_index(model).toplevel(call.func)
+    param = _param_for(hm.meth.node, call, arg, skip_self=False) if hm is not None else None
     if param is None:
         return False
-    parents: dict[int, cst.CSTNode] = {}
-    for n in walk_nodes(fn.body):
-        for c in node_children(n):
-            parents[id(c)] = n
-    for n in walk_nodes(fn.body):
+    for n in hm.nodes:
         if not (isinstance(n, cst.Name) and n.value == param):
             continue
-        p = parents.get(id(n))
+        p = hm.parent.get(id(n))
         if isinstance(p, (cst.Return, cst.Param)) or (isinstance(p, cst.AssignTarget) and p.target is n):
             continue  # handed back as is, or rebound
         if isinstance(p, cst.Attribute) and p.value is n and (p.attr.value in _META_ATTRS or p.attr.value == "to"
@@ -1094,13 +1107,10 @@ def _names_a_device(e: cst.BaseExpression | None, model: FileModel | None = None
 
 def _function_returns(model: FileModel, e: cst.Call, depth: int) -> ValueFacts | None:
     """``table(n)`` with ``def table`` at the top level of this file: what all its ``return`` values share."""
-    func = e.func
-    if not isinstance(func, cst.Name) or func.value in model.imports or func.value not in model.functions:
-        return None
-    fn = next((st for st in model.module.body if isinstance(st, cst.FunctionDef) and st.name.value == func.value), None)
+    fn = use_index(model).toplevel_def(e.func)
     if fn is None:
         return None
-    scope = model.functions[func.value]
+    scope = model.functions[fn.name.value]
     rets, stack = [], [fn.body]
     while stack:  # the function's own returns, not those of functions nested in it
         n = stack.pop()

@@ -103,20 +103,14 @@ def _keyword_config(model: FileModel, cls: ClassFacts, attr: str) -> bool:
     in it reaches the model only through the callee, which registers it as its
     own attribute; the dict itself is configuration.
     """
-    idx = use_index(model)
     reads = 0
-    for c in idx.family(cls):
-        for meth in c.methods.values():
-            if meth.self_name is None or attr not in meth.self_attrs:
-                continue
-            m = idx.method(meth)
-            for occ in m.self_reads(attr):
-                p = m.parent.get(id(occ))
-                if isinstance(p, cst.AssignTarget) and p.target is occ:
-                    continue
-                if not (isinstance(p, cst.Arg) and p.star == "**" and p.value is occ):
-                    return False
-                reads += 1
+    for m, occ in use_index(model).family_reads(cls, attr):
+        p = m.parent.get(id(occ))
+        if isinstance(p, cst.AssignTarget) and p.target is occ:
+            continue
+        if not (isinstance(p, cst.Arg) and p.star == "**" and p.value is occ):
+            return False
+        reads += 1
     return reads > 0
 
 

@@ -148,24 +148,18 @@ def _randomly_initialized(model: FileModel, cls: ClassFacts, attr: str) -> bool:
     ``init_weights()`` is how learned weights are initialised: kept as a plain
     tensor, a reloaded model draws others (the classic Parameter slip).
     """
-    idx = use_index(model)
-    for c in idx.family(cls):
-        for meth in c.methods.values():
-            if meth.self_name is None or attr not in meth.self_attrs:
-                continue
-            for occ in idx.method(meth).self_reads(attr):
-                m = idx.method(meth)
-                p = m.parent.get(id(occ))
-                if isinstance(p, cst.Attribute) and p.value is occ and p.attr.value in _RANDOM_INIT:
-                    call = m.parent.get(id(p))
-                    if isinstance(call, cst.Call) and call.func is p:
-                        return True
-                if isinstance(p, cst.Arg) and p.keyword is None:
-                    call = m.parent.get(id(p))
-                    if isinstance(call, cst.Call) and call.args and call.args[0] is p:
-                        name = (dotted_name(call.func) or "").rsplit(".", 1)[-1]
-                        if name in _RANDOM_INIT:
-                            return True
+    for m, occ in use_index(model).family_reads(cls, attr):
+        p = m.parent.get(id(occ))
+        if isinstance(p, cst.Attribute) and p.value is occ and p.attr.value in _RANDOM_INIT:
+            call = m.parent.get(id(p))
+            if isinstance(call, cst.Call) and call.func is p:
+                return True
+        if isinstance(p, cst.Arg) and p.keyword is None:
+            call = m.parent.get(id(p))
+            if isinstance(call, cst.Call) and call.args and call.args[0] is p:
+                name = (dotted_name(call.func) or "").rsplit(".", 1)[-1]
+                if name in _RANDOM_INIT:
+                    return True
     return False
 
 
