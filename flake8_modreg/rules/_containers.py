@@ -114,7 +114,7 @@ def _keyword_config(model: FileModel, cls: ClassFacts, attr: str) -> bool:
     return reads > 0
 
 
-def _items(e: cst.BaseExpression) -> list[cst.BaseExpression] | None:
+def container_items(e: cst.BaseExpression) -> list[cst.BaseExpression] | None:
     """The element expressions of a container display, comprehension or ``list(...)``; None when unknown."""
     if isinstance(e, (cst.List, cst.Tuple, cst.Set)):
         if any(isinstance(el, cst.StarredElement) for el in e.elements):
@@ -133,7 +133,7 @@ def _items(e: cst.BaseExpression) -> list[cst.BaseExpression] | None:
             return []
         if e.func.value == "dict" and all(a.keyword is not None for a in e.args):
             return [a.value for a in e.args]
-        return _items(e.args[0].value) if len(e.args) == 1 and e.args[0].keyword is None else None
+        return container_items(e.args[0].value) if len(e.args) == 1 and e.args[0].keyword is None else None
     return None
 
 
@@ -146,13 +146,13 @@ def _only_stateless_modules(model: FileModel, cls: ClassFacts, a: SelfAssign) ->
     """
     if any(c.name == a.attr for c in cls.self_calls):
         return False  # `self.pool = (nn.AvgPool2d(2),)` then `self.pool(x)`: the container itself is called
-    items = _items(a.value)
+    items = container_items(a.value)
     if items is None:
         return False
     exprs = [(e, a.scope, a.order) for e in items]
     for m in cls.mutations:
         if m.attr == a.attr:
-            more = [m.value] if m.op == "elem" else _items(m.value)
+            more = [m.value] if m.op == "elem" else container_items(m.value)
             if more is None:
                 return False
             exprs.extend((e, m.scope, m.order) for e in more)

@@ -7,6 +7,7 @@ from ..findings import Applicability, Fix
 from ..model import CallSite, ClassFacts, FileModel, Tag
 from ..uses import use_index
 from ._base import Invalid, Reporter, Rule, Valid
+from ._containers import container_items
 from ._entry import ENTRY
 
 _SEQUENTIAL = frozenset({"torch.nn.Sequential", "mindspore.nn.SequentialCell"})
@@ -67,12 +68,11 @@ class _Attrs:
                 if elements:
                     v = a.value
                     if isinstance(v, cst.Call) and v.args and (self.model.qualify(v.func) or "") in _LISTS | _DICTS:
-                        v = v.args[0].value
-                    if isinstance(v, (cst.List, cst.Tuple)):
-                        exprs = [e.value for e in v.elements]
-                    elif isinstance(v, (cst.ListComp, cst.GeneratorExp)):
-                        exprs = [v.elt]
-                    else:
+                        v = v.args[0].value  # nn.ModuleList([...]): its items
+                    if not isinstance(v, (cst.List, cst.Tuple, cst.ListComp, cst.GeneratorExp)):
+                        return None  # a sequence display or comprehension only
+                    exprs = container_items(v)
+                    if exprs is None:
                         return None
                 for e in exprs:
                     q = self.model.qualify(e.func) if isinstance(e, cst.Call) else None
@@ -114,16 +114,23 @@ def _own_call_protocol(model: FileModel, site: CallSite, recv: cst.BaseExpressio
     return all(_defines_call(model, q) for q in classes)
 
 
+def _no_framework_call(q: str) -> bool:
+    """Framework classes keep ``Module.__call__``/``Cell.__call__``: hooks run, so they never count."""
+    return False
+
+
 def _defines_call(model: FileModel, q: str) -> bool:
+    """Does class ``q`` (a class of this file, or a qualified name) or a base certainly define ``__call__``?"""
     local = model.class_named(q) if "." not in q else None
     if local is not None:
-        return any("__call__" in c.methods for c in (local, *local.ancestors())) or (
-            model.resolver is not None and any(
-                model.resolver.class_defines(b, "__call__", lambda _q: False) is True
-                for c in (local, *local.ancestors()) for b in c.framework_bases if not known.framework_of_class(b)))
-    if known.framework_of_class(q) or model.resolver is None:
-        return False
-    return model.resolver.class_defines(q, "__call__", lambda _q: False) is True
+        chain = (local, *local.ancestors())
+        if any("__call__" in c.methods for c in chain):
+            return True
+        others = [b for c in chain for b in c.framework_bases if not known.framework_of_class(b)]
+    else:
+        others = [] if known.framework_of_class(q) else [q]
+    return model.resolver is not None and any(
+        model.resolver.class_defines(b, "__call__", _no_framework_call) is True for b in others)
 
 
 def _is_interface(model: FileModel, ann: cst.BaseExpression) -> bool:
