@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Sequence
+
 import libcst as cst
 
 from ..model import ClassFacts, FileModel, MethodFacts, dotted_name
@@ -57,23 +59,27 @@ def _ends_in_library_effect(model: FileModel, meth: MethodFacts) -> bool:
     and of every branch of a final ``if``; calls of torch/math/numpy functions, builtins and the class's own
     methods still count as dropped values.
     """
-    return _last_is_effect(model, meth.node.body, 0)
+    return _last_is_effect(model, _statements(meth.node.body), 0)
 
 
-def _last_is_effect(model: FileModel, block: cst.BaseSuite, depth: int) -> bool:
-    stmts = block.body if isinstance(block, cst.IndentedBlock) else [block]
+def _statements(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
+    """The statements of an indented block; a one-line suite (``for x in y: f(x)``) counts as one."""
+    return suite.body if isinstance(suite, cst.IndentedBlock) else (suite,)
+
+
+def _last_is_effect(model: FileModel, stmts: Sequence[cst.CSTNode], depth: int) -> bool:
     if not stmts or depth > 8:
         return False
     stmt = stmts[-1]
     if isinstance(stmt, (cst.With, cst.For, cst.While)) and not getattr(stmt, "orelse", None):
-        return _last_is_effect(model, stmt.body, depth + 1)
+        return _last_is_effect(model, _statements(stmt.body), depth + 1)
     if isinstance(stmt, cst.If):  # every branch ends in an effect
-        if not _last_is_effect(model, stmt.body, depth + 1):
+        if not _last_is_effect(model, _statements(stmt.body), depth + 1):
             return False
         other = stmt.orelse
         if other is None:  # the path around the if ends in the statement before it
-            return len(stmts) == 1 or _last_is_effect(model, cst.IndentedBlock(body=[stmts[-2]]), depth + 1)
-        return _last_is_effect(model, other.body if isinstance(other, cst.Else) else cst.IndentedBlock(body=[other]), depth + 1)
+            return len(stmts) == 1 or _last_is_effect(model, stmts[-2:-1], depth + 1)
+        return _last_is_effect(model, _statements(other.body) if isinstance(other, cst.Else) else (other,), depth + 1)
     if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1 or not isinstance(stmt.body[0], cst.Expr):
         return False
     call = stmt.body[0].value
