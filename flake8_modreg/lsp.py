@@ -989,6 +989,22 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
             return last
         return await self._in_worker(work)
 
+    def _noqa_action(self, uri: str, version: int | None, lines: Any, noqa: Any, d: Any, code: str) -> Any:
+        """"Disable CODE for this line" for diagnostic ``d`` of document ``uri`` (a file or a notebook cell),
+        or None when the line cannot take a ``# noqa``."""
+        edit = noqa_edit(noqa, d.range.start.line + 1, code)
+        if edit is None:
+            return None
+        rng = self.workspace.position_codec.range_to_client_units(
+            lines, lsp.Range(start=lsp.Position(edit.line, edit.start), end=lsp.Position(edit.line, edit.end))
+        )
+        return lsp.CodeAction(
+            title=f"Disable {code} for this line",
+            kind=lsp.CodeActionKind.QuickFix,
+            diagnostics=[d],
+            edit=self._workspace_edit(uri, version, [lsp.TextEdit(range=rng, new_text=edit.text)]),
+        )
+
     def _workspace_edit(self, uri: str, version: int | None, edits: list[Any]) -> Any:
         return self._documents_edit([(uri, version, edits)])
 
@@ -1106,20 +1122,9 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
                 continue
             seen.add((f.code, f.line))
             assert noqa is not None
-            edit = noqa_edit(noqa, d.range.start.line + 1, f.code)
-            if edit is None:
-                continue
-            rng = self.workspace.position_codec.range_to_client_units(
-                current.lines, lsp.Range(start=lsp.Position(edit.line, edit.start), end=lsp.Position(edit.line, edit.end))
-            )
-            actions.append(
-                lsp.CodeAction(
-                    title=f"Disable {f.code} for this line",
-                    kind=lsp.CodeActionKind.QuickFix,
-                    diagnostics=[d],
-                    edit=self._workspace_edit(uri, current.version, [lsp.TextEdit(range=rng, new_text=edit.text)]),
-                )
-            )
+            action = self._noqa_action(uri, current.version, current.lines, noqa, d, f.code)
+            if action is not None:
+                actions.append(action)
 
         if any(f.fix is not None and f.fix.applicability is Applicability.SAFE for f in current.findings):
             kinds = ([lsp.CodeActionKind.QuickFix] if matched else []) + ([fix_all_kind] if fix_all_kind else [])
@@ -1177,20 +1182,9 @@ class ModregServer(LanguageServer):  # type: ignore[misc,valid-type]
             if (f.code, d.range.start.line) in seen:
                 continue
             seen.add((f.code, d.range.start.line))
-            edit = noqa_edit(noqa, d.range.start.line + 1, f.code)
-            if edit is None:
-                continue
-            rng = self.workspace.position_codec.range_to_client_units(
-                lines, lsp.Range(start=lsp.Position(edit.line, edit.start), end=lsp.Position(edit.line, edit.end))
-            )
-            actions.append(
-                lsp.CodeAction(
-                    title=f"Disable {f.code} for this line",
-                    kind=lsp.CodeActionKind.QuickFix,
-                    diagnostics=[d],
-                    edit=self._workspace_edit(uri, cell.version, [lsp.TextEdit(range=rng, new_text=edit.text)]),
-                )
-            )
+            action = self._noqa_action(uri, cell.version, lines, noqa, d, f.code)
+            if action is not None:
+                actions.append(action)
 
         if any(f.fix is not None and f.fix.applicability is Applicability.SAFE for f in current.findings):
             for kind in ([lsp.CodeActionKind.QuickFix] if matched else []) + fix_all_kinds:
