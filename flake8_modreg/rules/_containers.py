@@ -220,13 +220,13 @@ def _replaces(model: FileModel, cls: ClassFacts, a: SelfAssign, b: SelfAssign) -
     chain = (cls, *cls.ancestors())
     if any(c.unknown_bases or any(not known.framework_of_class(q) for q in c.framework_bases) for c in chain):
         return True
-    if any(call.name == "setattr" and _may_name(call.node, a.attr) for c in chain for call in c.self_calls):
+    if any(sc.name == "setattr" and _may_name(sc.node, a.attr) for c in chain for sc in c.self_calls):
         return True
     reached = self_call_closure(chain, {"__init__"})
     for c in chain:  # self.apply(self._init_weights) runs that method too; another function passed to apply may do anything
-        for call in c.self_calls:
-            if call.name == "apply" and call.method in reached:
-                fn = call.node.args[0].value if call.node.args else None
+        for sc in c.self_calls:
+            if sc.name == "apply" and sc.method in reached:
+                fn = sc.node.args[0].value if sc.node.args else None
                 if not (isinstance(fn, cst.Attribute) and isinstance(fn.value, cst.Name) and fn.value.value == "self"):
                     return True
                 reached |= self_call_closure(chain, {fn.attr.value})

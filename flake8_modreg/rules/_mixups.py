@@ -6,7 +6,6 @@ from typing import Iterator
 
 import libcst as cst
 
-from .. import known
 from ..model import ClassFacts, FileModel, Tag, dotted_name
 
 _LABEL = {"torch": "torch nn.Module", "mindspore": "MindSpore Cell"}
