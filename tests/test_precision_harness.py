@@ -6,8 +6,9 @@
 * a finding is keyed by its subject and merged with its label exactly, by
   subject when only its line moved, or counted as unclassified; a label whose
   finding is gone is listed;
-* every reproduction in ``precision_repro.py`` still does under real torch
-  what its labels claim (breaks or survives).
+* every reproduction in ``precision_repro.py`` (and the held-out and fresh sets'
+  ``precision_repro_heldout.py`` / ``precision_repro_fresh.py``) still does under
+  real torch what its labels claim (breaks or survives).
 """
 
 from __future__ import annotations
@@ -34,12 +35,13 @@ def _load(name: str):
 precision = _load("precision")
 repro = _load("precision_repro")
 repro_heldout = _load("precision_repro_heldout")
+repro_fresh = _load("precision_repro_fresh")
 
 
-@pytest.mark.parametrize("which", ["tuned", "heldout"])
+@pytest.mark.parametrize("which", ["tuned", "heldout", "fresh"])
 def test_labels_are_well_formed(which):
     chosen = precision.SETS[which]
-    module = {"tuned": repro, "heldout": repro_heldout}[which]
+    module = {"tuned": repro, "heldout": repro_heldout, "fresh": repro_fresh}[which]
     assert module.__name__ == chosen["repro"]
     entries = json.loads(chosen["labels"].read_text())
     ids = [e["id"] for e in entries]
@@ -58,8 +60,10 @@ def test_labels_are_well_formed(which):
             assert ref[1].split()[0] in names, e["id"]
 
 
-def test_the_two_sets_share_no_library():
-    assert not set(precision.LIBRARIES) & set(precision.HELDOUT)
+def test_the_sets_share_no_library():
+    sets = [set(precision.LIBRARIES), set(precision.HELDOUT), set(precision.FRESH)]
+    assert all(not a & b for i, a in enumerate(sets) for b in sets[i + 1:])
+    assert not {"timm", "transformers"} & set().union(*sets)
 
 
 def test_subject_is_the_first_quoted_name_without_self():
@@ -104,6 +108,12 @@ def test_reproduction_behaves_as_labelled(fn):
 def test_heldout_reproduction_behaves_as_labelled(fn):
     got, detail = repro_heldout.outcome(fn)
     assert got == repro_heldout.EXPECTED[fn], detail
+
+
+@pytest.mark.parametrize("fn", list(repro_fresh.EXPECTED), ids=lambda fn: fn.__name__)
+def test_fresh_reproduction_behaves_as_labelled(fn):
+    got, detail = repro_fresh.outcome(fn)
+    assert got == repro_fresh.EXPECTED[fn], detail
 
 
 def test_an_exact_match_wins_over_a_moved_one():

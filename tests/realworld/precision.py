@@ -7,6 +7,7 @@ the repository root, in the venv where flake8-modreg is installed:
     python tests/realworld/precision.py --list       # every finding with its label
     python tests/realworld/precision.py --context    # unclassified findings with their code, to label them
     python tests/realworld/precision.py --markdown   # the tables as Markdown (docs/accuracy.md)
+    python tests/realworld/precision.py --set fresh  # another set: tuned (default), heldout, fresh or all
 
 1. Downloads each pinned wheel of ``LIBRARIES`` with ``pip download --no-deps``
    into ``tests/realworld/.cache`` (once) and unpacks its ``.py`` files into
@@ -49,10 +50,12 @@ CACHE = HERE / ".cache"
 TREES = CACHE / "precision"
 LABELS = HERE / "precision_labels.json"
 LABELS_HELDOUT = HERE / "precision_labels_heldout.json"
+LABELS_FRESH = HERE / "precision_labels_fresh.json"
 REPO = HERE.parent.parent
 DOC = REPO / "docs" / "accuracy.md"
 MARKS = ("<!-- precision:start -->", "<!-- precision:end -->")
 MARKS_HELDOUT = ("<!-- precision-heldout:start -->", "<!-- precision-heldout:end -->")
+MARKS_FRESH = ("<!-- precision-fresh:start -->", "<!-- precision-fresh:end -->")
 sys.path.insert(0, str(REPO))
 
 #: pinned wheels of popular PyTorch libraries the rules were never tuned on
@@ -94,6 +97,37 @@ HELDOUT = {
     "ultralytics": "ultralytics==8.4.190",
     "vit-pytorch": "vit-pytorch==1.26.14",
     "x-transformers": "x-transformers==2.31.10",
+}
+#: the fresh set: twenty-six more libraries with many Modules, in neither set above (nor timm/transformers), first
+#: read on main as it was at the sweep of 2026-12-02 (wheels; only their .py files); labels in
+#: ``precision_labels_fresh.json``
+FRESH = {
+    "braindecode": "braindecode==1.8.1",
+    "chemprop": "chemprop==2.3.1",
+    "darts": "darts==0.48.1",
+    "e3nn": "e3nn==0.6.0",
+    "fair-esm": "fair-esm==2.0.0",
+    "fastai": "fastai==2.8.12",
+    "flair": "flair==0.15.1",
+    "gluonts": "gluonts==0.17.0",
+    "mace-torch": "mace-torch==0.3.16",
+    "mmpretrain": "mmpretrain==1.2.0",
+    "nemo-toolkit": "nemo-toolkit==3.0.0",
+    "neuralforecast": "neuralforecast==3.3.0",
+    "nnunetv2": "nnunetv2==2.8.1",
+    "openunmix": "openunmix==1.3.0",
+    "pykeen": "pykeen==1.11.1",
+    "pytorch-lightning": "pytorch-lightning==2.6.6",
+    "pytorch-metric-learning": "pytorch-metric-learning==2.9.0",
+    "pytorch-tabnet": "pytorch-tabnet==4.1.0",
+    "pytorch-tabular": "pytorch-tabular==1.2.0",
+    "pytorch-widedeep": "pytorch-widedeep==1.7.0",
+    "schnetpack": "schnetpack==2.1.1",
+    "torchao": "torchao==0.18.0",
+    "torchsde": "torchsde==0.2.6",
+    "trl": "trl==1.16.0",
+    "tsai": "tsai==1.0.1",
+    "vector-quantize-pytorch": "vector-quantize-pytorch==1.32.0",
 }
 VERDICTS = ("true", "false", "debatable")
 #: the first hand-classified run (main at 7fed726, MRG201 judged by how a tensor is made): code -> (findings, true)
@@ -137,6 +171,21 @@ PATTERNS = {
                      "no code calls",
     "config-dict": "a dict of constructor keyword arguments spread into layers (`Layer(**self.kw)`); its only module is "
                    "stateless and registered by each layer that receives it",
+    # patterns first seen on the fresh set
+    "copy-source": "read only as the source of `.copy_()` (or a slice assignment) into a tensor of the inputs: the copy "
+                   "moves and casts it, so nothing breaks after `.to()`/`.half()`",
+    "recomputed-cache": "a lazily grown cache (an integer position range and its 0-d length) rebuilt from the inputs' size "
+                        "and moved to their device when read; a reloaded module rebuilds it, nothing a checkpoint needs",
+    "callback-forward": "`forward` hands its results to a callback given to the constructor (`self.iter_fn(block, s, e)`); "
+                        "returning nothing is its documented contract",
+    "stateless-container": "a container of modules with no parameters or buffers that act the same in train and eval "
+                           "(default loss modules): registering them changes nothing",
+    "no-op-conversion": "`nn.Parameter(t).to(dtype)` where `t` already has that dtype by construction: `.to()` returns the "
+                        "Parameter itself, which is registered",
+    "test-fixture-module": "a module of a library's testing helpers with random stand-in weights, run once on the CPU by "
+                           "its tests (CPU-only by construction), never saved or moved",
+    "private-untaken-branch": "the flagged assignment is on a branch of a private class that the library never takes "
+                              "(and that cannot run as written)",
 }
 QUOTED = re.compile(r"'([^']+)'")
 #: the library sets: their pinned wheels, label file, doc markers and runtime reproductions
@@ -144,6 +193,7 @@ SETS = {
     "tuned": {"libraries": LIBRARIES, "labels": LABELS, "marks": MARKS, "repro": "precision_repro"},
     "heldout": {"libraries": HELDOUT, "labels": LABELS_HELDOUT, "marks": MARKS_HELDOUT,
                 "repro": "precision_repro_heldout"},
+    "fresh": {"libraries": FRESH, "labels": LABELS_FRESH, "marks": MARKS_FRESH, "repro": "precision_repro_fresh"},
 }
 
 
@@ -352,7 +402,8 @@ def patterns(rows: list[dict], roots: dict) -> str:
 
 
 def load_repro(name: str):
-    """A reproduction module of this folder (``precision_repro`` or ``precision_repro_heldout``), by file name."""
+    """A reproduction module of this folder (``precision_repro``, ``precision_repro_heldout`` or
+    ``precision_repro_fresh``), by file name."""
     import importlib.util
 
     if name in sys.modules:
@@ -429,7 +480,8 @@ def runtime_lines(rows: list[dict], gone: list[str], labels: dict, repro) -> lis
 
 def heldout_section(rows: list[dict], gone: list[str], labels: dict, sizes: dict, libs: dict, repro,
                     engine: str) -> str:
-    """The held-out set's generated section: no baseline (first measured as it is), tables, patterns, runtime."""
+    """The held-out (or fresh) set's generated section: no baseline (first measured as it is), tables, patterns,
+    runtime."""
     out = [f"flake8_modreg as of `{engine}`; pinned wheels: {', '.join(libs.values())}.", "", "Per library:", ""]
     out += table(tally(rows, "library"), "library", sizes)
     out += ["", "Per code:", ""] + table(tally(rows, "code"), "code")
@@ -474,8 +526,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", choices=[*SETS, "all"], default="tuned",
                     help="which libraries: the fifteen the rules were measured and tuned on (default), the held-out "
-                         "ten, or both (each with its own labels, tables and doc section)")
-    ap.add_argument("--only", nargs="*", help="library names (keys of LIBRARIES or HELDOUT)")
+                         "seventeen, the fresh twenty-six, or all (each with its own labels, tables and doc section)")
+    ap.add_argument("--only", nargs="*", help="library names (keys of LIBRARIES, HELDOUT or FRESH)")
     ap.add_argument("--list", action="store_true", help="print every finding with its label")
     ap.add_argument("--context", action="store_true", help="print unclassified findings with the code around them")
     ap.add_argument("--markdown", action="store_true", help="print the tables as Markdown only")
