@@ -110,6 +110,25 @@ TENSOR_METHODS = frozenset(
     "masked_fill sum mean max min".split()
 )
 
+#: Tensor methods named like a ``torch`` function that give a tuple, several tensors or a Python value.
+_NOT_TENSOR_RESULT_METHODS = frozenset(
+    "split chunk unbind tensor_split hsplit vsplit dsplit split_with_sizes unsafe_split unsafe_chunk sort topk "
+    "kthvalue mode median nanmedian aminmax unique unique_consecutive frexp histogram histogramdd lu qr svd slogdet "
+    "eig lstsq triangular_solve geqrf var_mean std_mean cummax cummin meshgrid broadcast_tensors nonzero "
+    "nonzero_static where item tolist numel dim size stride get_device data_ptr element_size storage "
+    "untyped_storage".split()
+)
+
+
+def tensor_method_of_tensor(name: str) -> bool:
+    """``t.<name>(...)`` on a tensor gives a tensor: :data:`TENSOR_METHODS`, or a method named like a
+    tensor-to-tensor ``torch`` function (``t.clamp(...)``, ``t.sigmoid()``, ``t.log()``)."""
+    if name in TENSOR_METHODS:
+        return True
+    return (name in _TORCH_NAMES and name[:1].islower() and not name.startswith(("is_", "_"))
+            and name not in _NOT_TENSOR_FUNCTIONS and name not in _NOT_TENSOR_RESULT_METHODS)
+
+
 #: Names whose classes are never Modules, even as bases.
 NEUTRAL_BASES = frozenset(
     {"object", "typing.Generic", "typing.Protocol", "abc.ABC", "typing_extensions.Protocol", "enum.Enum"}

@@ -44,6 +44,8 @@ _REGISTER_CALLS = frozenset(
 
 
 _UNKNOWN = cst.Name("__unknown__")  # the value of a binding we cannot follow
+#: attributes of a tensor that are a tensor again (a view of it)
+_TENSOR_VIEWS = frozenset({"T", "mT", "H", "mH"})
 
 
 class Tag(enum.Enum):
@@ -950,7 +952,14 @@ class FileModel:
         if isinstance(e, cst.Attribute):
             if isinstance(e.value, cst.Name) and e.value.value == "self":
                 return SELF
+            if e.attr.value in _TENSOR_VIEWS:  # w.T, w.mT: a (plain) tensor again
+                base = self._sub(e.value, scope, order, shadow)
+                if base.tag in (Tag.TENSOR, Tag.GRAD_TENSOR, Tag.MS_TENSOR):
+                    return base
             return OTHER
+        if isinstance(e, cst.UnaryOperation) and not isinstance(e.operator, cst.Not):
+            inner = self._sub(e.expression, scope, order, shadow)  # -torch.log(p): a tensor again
+            return inner if inner.tag in (Tag.TENSOR, Tag.GRAD_TENSOR, Tag.MS_TENSOR) else OTHER
         return OTHER
 
     def _is_own_buffer(self, e: cst.BaseExpression, scope: Scope | None) -> bool:
@@ -1253,7 +1262,7 @@ class FileModel:
                     return OTHER  # requires_grad_(trainable): not known
                 if method == "detach":
                     return Kind(Tag.TENSOR, "torch")
-                if method in known.TENSOR_METHODS:
+                if known.tensor_method_of_tensor(method):
                     return Kind(base.tag, "torch")
             if base.tag is Tag.MS_TENSOR and (method in known.TENSOR_METHODS or method in known.MS_TENSOR_METHODS):
                 return base
