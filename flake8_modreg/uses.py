@@ -40,6 +40,9 @@ from .model import ClassFacts, FileModel, MethodFacts, NodeMemo, Scope, Tag, dot
 PY, HARM, MOVED, FLOW = "py", "harm", "moved", "flow"
 #: how many locals, helper parameters and returns a read is followed through (a recurrence needs ~5)
 _FOLLOW = 5
+#: how deep ``on_device`` looks through locals, operations and helpers for a value on the module's device
+#: (``loss = -loss`` after ``loss *= w`` after ``loss = pos + neg`` after ``pos = y * log(p)`` after ``y = y.float()``)
+_ON_DEVICE_DEPTH = 14
 
 #: methods that convert a module's tensors: an attribute they touch is converted by the class itself
 CONVERTERS = frozenset(
@@ -207,6 +210,8 @@ class UseIndex:
         self._converted: tuple[set[str], dict[int, set[str]]] | None = None
         self._family: dict[int, list[ClassFacts]] = {}
         self._runtime: dict[int, list[tuple[ClassFacts, MethodFacts]]] = {}
+        self._construction: dict[int, set[str]] = {}
+        self._on_device_memo: set[tuple] = set()
         self._tags: dict[tuple[int, str], Tag | None] = {}
         #: while a read is followed into a helper: its parameters that the call site fed a value on the module's
         #: device, or that device itself (``device=x.device``)
@@ -236,7 +241,7 @@ class UseIndex:
                         continue
                     m = self.method(meth)
                     for n in m.nodes:
-                        if not isinstance(n, cst.Attribute):
+                        if not isinstance(n, cst.Attribute) or _metadata_only(m, n):
                             continue
                         if isinstance(n.value, cst.Name) and n.value.value == meth.self_name:
                             own.setdefault(id(c), set()).add(n.attr.value)
@@ -271,10 +276,13 @@ class UseIndex:
             got = self._runtime[id(cls)] = self._runtime_methods(cls)
         return got
 
-    def _runtime_methods(self, cls: ClassFacts) -> list[tuple[ClassFacts, MethodFacts]]:
-        fam = self.family(cls)
+    def construction_methods(self, cls: ClassFacts) -> set[str]:
+        """``__init__`` and the methods only it calls (transitively), in the class family: what builds the module."""
+        got = self._construction.get(id(cls))
+        if got is not None:
+            return got
         callers: dict[str, set[str]] = {}
-        for c in fam:
+        for c in self.family(cls):
             for call in c.self_calls:
                 callers.setdefault(call.name, set()).add(call.method)
         init_only = {"__init__"}
@@ -285,6 +293,12 @@ class UseIndex:
                 if name not in init_only and who and who <= init_only and name not in ("forward", "construct"):
                     init_only.add(name)
                     changed = True
+        self._construction[id(cls)] = init_only
+        return init_only
+
+    def _runtime_methods(self, cls: ClassFacts) -> list[tuple[ClassFacts, MethodFacts]]:
+        fam = self.family(cls)
+        init_only = self.construction_methods(cls)
         out = []
         for c in fam:
             for name, meth in c.methods.items():
@@ -460,6 +474,13 @@ class UseIndex:
                     return [Read(PY, name, p)]
                 cur = p
                 continue
+            if isinstance(p, cst.AugAssign) and p.value is cur:
+                # y += self.bias: an in-place operation with y (a target self.<attr> is a write, not a read)
+                if self.on_device(cls, m, p.target, depth):
+                    met = self._meet(name, p, moved, cast, strict=isinstance(p.operator, cst.MatrixMultiplyAssign))
+                    if met is not None:
+                        return [met]
+                return [Read(FLOW, name, cur)]
             if isinstance(p, (cst.Assign, cst.AnnAssign)) and getattr(p, "value", None) is cur:
                 targets = [t.target for t in p.targets] if isinstance(p, cst.Assign) else [p.target]
                 names = [t.value for t in targets if isinstance(t, cst.Name)]
@@ -631,7 +652,7 @@ class UseIndex:
         for i in candidates:
             n = m.nodes[i]
             if isinstance(n, cst.Name) and n.value == local and self._is_load(m, n):
-                if i > start and m.last_binding_end(local, i) != own_end:
+                if i > start and _rebound_between(m, local, stmt, own_end, i):
                     continue  # rebound since (x = x.to(device)): that binding is followed on its own
                 out.extend(self._climb(cls, m, n, moved, cast, depth))
         return out
@@ -660,10 +681,51 @@ class UseIndex:
         return True
 
     # -- where does a value live? -------------------------------------------------
-    def on_device(self, cls: ClassFacts, m: _Method, e: cst.BaseExpression, depth: int = 0) -> bool:
-        """Does ``e`` certainly live on the module's device (an input, a parameter, a sub-module's output)?"""
-        if depth > 6:
+    def _returns_on_device(self, cls: ClassFacts, m: _Method, call: cst.Call, depth: int) -> bool:
+        """``self._norm(x)`` / ``rotate(x, t)``: a helper of the class (or a function of this file) fed a value on
+        the module's device that returns a value computed from it (one of its ``return`` values is on the device,
+        given what this call passes)."""
+        helper = self._helper(cls, m, call.func)
+        if helper is None and (m.meth.scope.owner is None or m.meth.name in self.forward_path(cls)):
+            helper = self._module_function(cls, call.func)
+        if helper is None:
             return False
+        hc, hm = helper
+        skip = hm.meth.self_name is not None or hm.meth.scope.owner is not None
+        fed = self._on_device_args(cls, m, call, hm, skip, depth)
+        if not fed:
+            return False
+        saved = self._device_args.get(id(hm))
+        self._device_args[id(hm)] = fed
+        try:
+            for n in hm.nodes:
+                if isinstance(n, cst.Return) and n.value is not None and _own_return(hm, n) and \
+                        self.on_device(hc, hm, n.value, depth + 1):
+                    return True
+            return False
+        finally:
+            if saved is None:
+                self._device_args.pop(id(hm), None)
+            else:
+                self._device_args[id(hm)] = saved
+
+    def on_device(self, cls: ClassFacts, m: _Method, e: cst.BaseExpression, depth: int = 0) -> bool:
+        """Does ``e`` certainly live on the module's device (an input, a parameter, a sub-module's output)?
+
+        A proof found once holds for every later question about the same node (under the same call-site
+        facts), so positive answers are kept; a negative one may only mean the search stopped early.
+        """
+        if depth > _ON_DEVICE_DEPTH:
+            return False
+        key = (id(cls), id(m), id(e), self._device_args.get(id(m)))
+        if key in self._on_device_memo:
+            return True
+        got = self._on_device(cls, m, e, depth)
+        if got:
+            self._on_device_memo.add(key)
+        return got
+
+    def _on_device(self, cls: ClassFacts, m: _Method, e: cst.BaseExpression, depth: int) -> bool:
         if isinstance(e, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString,
                           cst.FormattedString)):
             return False
@@ -676,11 +738,17 @@ class UseIndex:
                 return False
             at = m.index.get(id(e))
             if at is not None:
+                comp, source = _comprehension_source(m, e)
+                if comp:  # [x + t for x in xs]: the element read precedes its binding in the node order
+                    return source is not None and self.on_device(cls, m, source, depth + 1)
                 bound, value = m.binding_before(e.value, at)
                 if bound:
                     if isinstance(value, cst.AugAssign):
                         return self.on_device(cls, m, value.target, depth + 1) or self.on_device(cls, m, value.value, depth + 1)
-                    return value is not None and self.on_device(cls, m, value, depth + 1)
+                    if value is None:
+                        source = _loop_source(m, e.value, at)
+                        return source is not None and self.on_device(cls, m, source, depth + 1)
+                    return self.on_device(cls, m, value, depth + 1)
             if e.value in scope.params:
                 if e.value in self._device_args.get(id(m), ()):
                     return True  # the call site being followed passed an on-device value (or its device)
@@ -702,9 +770,13 @@ class UseIndex:
             return self.on_device(cls, m, e.left, depth + 1) or self.on_device(cls, m, e.right, depth + 1)
         if isinstance(e, cst.UnaryOperation):
             return self.on_device(cls, m, e.expression, depth + 1)
+        if isinstance(e, (cst.ListComp, cst.GeneratorExp)):
+            return self.on_device(cls, m, e.elt, depth + 1)
         if isinstance(e, cst.Call):
             func = e.func
             if self._is_layer_call(cls, m, func):
+                return True
+            if self._returns_on_device(cls, m, e, depth):
                 return True
             for a in e.args:
                 if a.keyword is not None and a.keyword.value == "device":
@@ -722,6 +794,114 @@ class UseIndex:
         if isinstance(e, (cst.List, cst.Tuple)):
             return any(self.on_device(cls, m, el.value, depth + 1) for el in e.elements)
         return False
+
+
+def _metadata_only(m: _Method, n: cst.Attribute) -> bool:
+    """``self.t.dtype``, ``self.t.device``, ``self.t is not None``: a look at ``t`` that cannot convert it."""
+    p = m.parent.get(id(n))
+    if isinstance(p, cst.Attribute) and p.value is n and p.attr.value in _META_ATTRS:
+        return True
+    if isinstance(p, cst.ComparisonTarget):
+        p = m.parent.get(id(p))
+    if isinstance(p, cst.Comparison) and len(p.comparisons) == 1 and \
+            isinstance(p.comparisons[0].operator, (cst.Is, cst.IsNot)):
+        sides = (p.left, p.comparisons[0].comparator)
+        return any(isinstance(x, cst.Name) and x.value == "None" for x in sides)
+    return False
+
+
+def _rebound_between(m: _Method, name: str, stmt: cst.CSTNode, own_end: int | None, at: int) -> bool:
+    """Is ``name`` rebound after ``stmt`` and before ``at`` on a path that runs after ``stmt``?
+
+    A binding in the other branch of an ``if`` that holds ``stmt`` (``if ids is None: ids = self.ids[:n]``
+    / ``else: ids = ...``) never runs after it: it does not hide ``stmt``'s value from a later read.
+    """
+    for end, _ in m.bindings.get(name, ()):
+        if own_end is not None and own_end < end < at and not _other_branch(m, stmt, m.statement_of(m.nodes[end])):
+            return True
+    return False
+
+
+def _other_branch(m: _Method, a: cst.CSTNode, b: cst.CSTNode) -> bool:
+    """``a`` and ``b`` lie in different branches of one ``if`` (its body and its ``else``/``elif``)."""
+    path_a: dict[int, cst.CSTNode] = {}  # ancestor -> the child of it on a's path
+    child, node = a, m.parent.get(id(a))
+    while node is not None:
+        path_a[id(node)] = child
+        child, node = node, m.parent.get(id(node))
+    child, node = b, m.parent.get(id(b))
+    while node is not None:
+        if id(node) in path_a:
+            if isinstance(node, cst.If):
+                ca = path_a[id(node)]
+                return {id(ca), id(child)} == {id(node.body), id(node.orelse)} and node.orelse is not None
+            return False
+        child, node = node, m.parent.get(id(node))
+    return False
+
+
+def _own_return(m: _Method, ret: cst.Return) -> bool:
+    """The ``return`` belongs to the method itself, not to a nested ``def`` or ``lambda``."""
+    p = m.parent.get(id(ret))
+    while p is not None:
+        if isinstance(p, (cst.FunctionDef, cst.Lambda)):
+            return False
+        p = m.parent.get(id(p))
+    return True
+
+
+def _comprehension_source(m: _Method, e: cst.Name) -> tuple[bool, cst.BaseExpression | None]:
+    """(bound by an enclosing comprehension?, what it is an element of) for the name ``e`` read in it."""
+    p = m.parent.get(id(e))
+    while p is not None and not isinstance(p, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+        if isinstance(p, (cst.ListComp, cst.GeneratorExp, cst.SetComp, cst.DictComp)):
+            found = None
+            f = p.for_in
+            while f is not None:  # the innermost binding wins
+                if e.value in {n for n, _ in _bound(f.target, None)}:
+                    found = f
+                f = f.inner_for_in
+            if found is not None:
+                return True, _element_source(found, e.value)
+        p = m.parent.get(id(p))
+    return False, None
+
+
+def _loop_source(m: _Method, name: str, at: int) -> cst.BaseExpression | None:
+    """What the loop variable ``name`` (last bound before ``at`` by a ``for``) is an element of.
+
+    ``for x in xs`` -> ``xs``; ``for i, x in enumerate(xs)`` -> ``xs``; ``for a, b in zip(xs, ys)`` -> ``ys``
+    for ``b``.  None for anything else (an unpacked element, ``.items()``, a ``with`` name).
+    """
+    best = None
+    for end, value in m.bindings.get(name, ()):
+        if end < at:
+            best = (end, value)
+    if best is None or best[1] is not None:
+        return None
+    target = m.nodes[best[0]]
+    loop = m.parent.get(id(target))
+    if not isinstance(loop, (cst.For, cst.CompFor)) or loop.target is not target:
+        return None
+    return _element_source(loop, name)
+
+
+def _element_source(loop: cst.For | cst.CompFor, name: str) -> cst.BaseExpression | None:
+    target = loop.target
+    source = loop.iter
+    if isinstance(target, cst.Name):
+        return source if target.value == name else None
+    if not isinstance(target, (cst.Tuple, cst.List)) or not isinstance(source, cst.Call) or not isinstance(source.func, cst.Name):
+        return None
+    pos = [i for i, el in enumerate(target.elements) if isinstance(el, cst.Element) and isinstance(el.value, cst.Name) and el.value.value == name]
+    args = [a.value for a in source.args if a.keyword is None and not a.star]
+    if len(pos) != 1 or len(args) != len(source.args):
+        return None
+    if source.func.value == "enumerate" and len(target.elements) == 2 and pos[0] == 1 and len(args) == 1:
+        return args[0]
+    if source.func.value == "zip" and len(target.elements) == len(args):
+        return args[pos[0]]
+    return None
 
 
 def _is_device_of(e: cst.BaseExpression, idx: UseIndex, cls, m, depth) -> bool:

@@ -728,3 +728,198 @@ class Norm(nn.Module):
     assert torch.equal(fresh.mean, torch.zeros(3))  # the running mean is lost on save/load
     x = torch.ones(1, 3)
     assert not torch.equal(m.eval()(x), fresh.eval()(x))
+
+
+# --- recall: patterns the use analysis now follows (each reported, each really breaks) -------------
+
+
+def test_a_buffer_registered_only_by_a_later_method_leaves_the_init_value_plain_and_reported():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, n=3):
+        super().__init__()
+        self.mlp = nn.Linear(2, 2)
+        self.coords = torch.zeros(n, 2)
+
+    def set_size(self, n):
+        self.register_buffer("coords", torch.ones(n, 2), persistent=False)
+
+    def forward(self, x):
+        return x + self.mlp(self.coords)
+""")
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 15" in msg
+    m = cls()
+    assert "coords" not in m.state_dict()
+    with pytest.raises(RuntimeError):
+        _on_meta(m, 3, 2)  # the plain table stays on the CPU
+    with pytest.raises(KeyError, match="already exists"):
+        m.set_size(4)  # and the later registration cannot even replace it
+
+
+def _on_meta_checked(model, *shape):
+    """Like :func:`_on_meta`, under fake tensors: the meta device's own in-place kernels skip the device check
+    that CUDA makes (``y *= cpu_tensor`` passes on meta, raises on CUDA); fake tensors make it."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    model = model.to("meta")
+    with FakeTensorMode(allow_non_fake_inputs=True) as mode:
+        return model(mode.from_tensor(torch.ones(*shape, device="meta")))
+
+
+def test_an_in_place_operation_with_an_input_is_reported_and_fails_on_another_device():
+    body = """
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.scale = torch.ones(d)
+
+    def forward(self, x):
+        y = self.proj(x)
+        y *= self.scale
+        return y
+"""
+    src, cls = _build(body)
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 13" in msg
+    with pytest.raises(RuntimeError, match="same device"):
+        _on_meta_checked(cls(), 2, 3)
+    _, twin = _build(body.replace("self.scale = torch.ones(d)", 'self.register_buffer("scale", torch.ones(d))'))
+    assert _on_meta_checked(twin(), 2, 3).device.type == "meta"  # the buffer moves along
+
+
+def test_a_value_derived_from_the_inputs_through_many_locals_is_on_the_device():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, n=3):
+        super().__init__()
+        self.weight = torch.ones(n)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor):
+        x = x.float()
+        y = y.float()
+        pos = y * torch.log(x.clamp(min=1e-8))
+        neg = (1 - y) * torch.log((1 - x).clamp(min=1e-8))
+        loss = pos + neg
+        loss *= x
+        loss = -loss
+        return loss * self.weight
+""")
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 18" in msg
+    m = cls().to("meta")
+    with pytest.raises(RuntimeError):
+        m(torch.ones(2, 3, device="meta"), torch.ones(2, 3, device="meta"))
+
+
+def test_a_helper_method_returning_a_value_of_its_input_is_on_the_device():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.eps = 1e-6
+        self.weight = torch.zeros(d)
+
+    def _norm(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+
+    def forward(self, x):
+        out = self._norm(x.float())
+        return out * (1.0 + self.weight.float())
+""")
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 16" in msg
+    with pytest.raises(RuntimeError):
+        _on_meta(cls(), 2, 3)
+
+
+def test_a_loop_variable_over_the_inputs_is_on_the_device():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, n=2, d=3):
+        super().__init__()
+        self.level = torch.zeros(n, d)
+
+    def forward(self, xs):
+        return [x + self.level[i] for i, x in enumerate(xs)]
+""")
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 11" in msg
+    m = cls().to("meta")
+    with pytest.raises(RuntimeError):
+        m([torch.ones(3, device="meta"), torch.ones(3, device="meta")])
+
+
+def test_tensors_made_by_tensor_methods_negation_and_transpose_are_tensors():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, counts=(1.0, 2.0, 3.0)):
+        super().__init__()
+        c = torch.as_tensor(counts).clamp(1.0, 2.0)
+        self.inv = 1.0 / c
+        self.bias = -torch.log(c)
+        self.w = torch.eye(3).T.contiguous()
+
+    def forward(self, x):
+        return nn.functional.linear(x * self.inv + self.bias, self.w)
+""")
+    msgs = _mrg201(src)
+    assert len(msgs) == 3 and all("used unmoved in forward() at line 14" in m for m in msgs)
+    m = cls()
+    assert not dict(m.named_buffers())
+    with pytest.raises(RuntimeError):
+        _on_meta(m, 2, 3)
+
+
+def test_an_apply_override_that_only_looks_at_the_dtype_does_not_convert_the_plain_tensor():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, n=3):
+        super().__init__()
+        self.periods = torch.ones(n)
+
+    def _apply(self, fn, *args, **kwargs):
+        module = super()._apply(fn, *args, **kwargs)
+        if self.periods is not None and self.periods.dtype != torch.float32:
+            self.register_buffer("periods", torch.ones(3, device=self.periods.device), persistent=False)
+        return module
+
+    def forward(self, x):
+        return x * self.periods
+""")
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 17" in msg
+    m = cls().to("meta")
+    assert m.periods.device.type == "cpu"  # super()._apply skipped it, the override only looked at it
+    with pytest.raises(RuntimeError):
+        m(torch.ones(2, 3, device="meta"))
+
+
+def test_a_read_in_one_branch_is_not_hidden_by_the_binding_in_the_other_branch():
+    body = """
+class M(nn.Module):
+    def __init__(self, n=8, d=4):
+        super().__init__()
+        self.tok = nn.Embedding(2, d)
+        self.token_type_ids = torch.zeros(1, n, dtype=torch.long)
+
+    def forward(self, input_ids, token_type_ids=None):
+        seq = input_ids.shape[1]
+        if token_type_ids is None:
+            token_type_ids = self.token_type_ids[:, :seq].expand(input_ids.shape[0], seq)
+        else:
+            token_type_ids = token_type_ids.long()
+        return self.tok(token_type_ids)
+"""
+    src, cls = _build(body)
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 17" in msg
+    # left on the CPU while the embedding's weight moves: on CUDA, F.embedding(cuda_weight, cpu_ids) raises
+    # "Expected all tensors to be on the same device" (the meta device's kernels do not check index devices)
+    m = cls().to("meta")
+    assert m.tok.weight.device.type == "meta" and m.token_type_ids.device.type == "cpu"
+    _, twin = _build(body.replace(
+        "self.token_type_ids = torch.zeros(1, n, dtype=torch.long)",
+        'self.register_buffer("token_type_ids", torch.zeros(1, n, dtype=torch.long))'))
+    assert twin().to("meta").token_type_ids.device.type == "meta"

@@ -30,14 +30,20 @@ def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Itera
             continue
         if cls.dynamic_registration({"register_buffer", "register_parameter", "setattr", "insert_param_to_cell"}):
             continue
+        # state registered by a method that runs after construction (``set_window_size()``, a resize) does not
+        # register the value ``__init__`` stored: until that method runs it is a plain tensor (and its
+        # ``register_buffer``/``nn.Buffer`` raises ``KeyError: attribute ... already exists``)
+        building = use_index(model).construction_methods(cls) if framework == "torch" else None
         state: dict[str, list[tuple[str, cst.CSTNode]]] = {}
         for c in cls.self_calls:
+            if building is not None and c.method not in building:
+                continue
             if c.name in _REGISTERING or c.name == "setattr":
                 name = c.literal_arg(1 if c.name == "setattr" else 0)
                 if name:
                     state.setdefault(name, []).append((c.method, c.node))
         for a in cls.self_assigns:
-            if model.self_kind(cls, a).tag in _STATE_TAGS:
+            if (building is None or a.method in building) and model.self_kind(cls, a).tag in _STATE_TAGS:
                 state.setdefault(a.attr, []).append((a.method, a.node))
         for a in cls.self_assigns:
             if a.method != "__init__":

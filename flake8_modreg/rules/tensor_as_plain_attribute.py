@@ -39,7 +39,19 @@ class TensorAsPlainAttribute(Rule):
     line 12`). Reads are followed through locals (up to their next
     rebinding, and around loops), through the parameters of the class's own
     helper methods and of the file's module-level functions, and through
-    `return` to the helper's callers.
+    `return` to the helper's callers; an in-place operation (`y *= self.s`)
+    is an operation with its target. A value lives on the module's device
+    when it derives from the inputs, parameters or sub-module outputs through
+    operations, locals, the elements of a loop over them (`for i, f in
+    enumerate(feats)`, comprehensions) and what the class's helpers (or the
+    file's functions) return when fed them (`self._norm(x)`).
+
+    A name that some method registers (`register_buffer`, `nn.Buffer`,
+    `nn.Parameter`, a sub-module) is still reported when that method runs
+    only after construction (`set_window_size()`, a resize; not `__init__` or
+    a method only `__init__` calls): until it runs, the value `__init__`
+    stored is a plain tensor, and its `register_buffer`/`nn.Buffer` then
+    raises `KeyError: attribute ... already exists`.
 
     Not reported (each checked at run time by `tests/test_runtime_tensor_use.py`):
     - a **0-d tensor** (`torch.tensor(0.5)`, `torch.sqrt(torch.tensor(d))`),
@@ -78,7 +90,9 @@ class TensorAsPlainAttribute(Rule):
       (`m.stride = fn(m.stride)`): torch calls `_apply` on every module of
       the tree for `.to()`/`.half()`. A `to`/`cuda` override does *not*
       count: it only runs when called on that very module, never when a
-      parent is moved;
+      parent is moved; nor does an `_apply` that only looks at the tensor
+      (`self.t.dtype`, `self.t.device`, `self.t is not None`): that converts
+      nothing;
     - tensors **placed on a device the code names** in `__init__`
       (`torch.zeros(n, device=self.device)`, `.to("cuda")`, `.cuda()`, a
       required `device` argument; not `device=None`, `"cpu"`, nor a
@@ -356,6 +370,113 @@ class TensorAsPlainAttribute(Rule):
             title="a buffer in one branch does not register the other; setattr(self, name, None) registers nothing",
             fixed=None,
         ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class RelPos(nn.Module):
+                def __init__(self, n=4, counts=(1.0, 2.0)):
+                    super().__init__()
+                    self.mlp = nn.Linear(2, 2)
+                    self.coords = torch.zeros(n, 2)
+                    c = torch.as_tensor(counts).clamp(1.0, 2.0)
+                    self.bias = -torch.log(c)
+                    self.scale = torch.ones(2)
+                    self.level = torch.zeros(3, 2)
+
+                def set_size(self, n):
+                    self.register_buffer("coords", torch.ones(n, 2))
+
+                def _apply(self, fn, *args, **kwargs):
+                    module = super()._apply(fn, *args, **kwargs)
+                    if self.bias is not None and self.bias.dtype != torch.float32:
+                        self.register_buffer("bias", torch.zeros(2, device=self.bias.device))
+                    return module
+
+                def _norm(self, x):
+                    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True))
+
+                def forward(self, x, feats):
+                    y = self.mlp(self.coords)
+                    y *= self.scale
+                    z = self._norm(x) + self.bias
+                    return y, z, [f + self.level[i] for i, f in enumerate(feats)]
+            """,
+            at=[(8, 8), (10, 8), (11, 8), (12, 8)],
+            title="registered only by a later method; -t.clamp(); an _apply that only looks at the dtype; in-place "
+                  "with a layer's output; a helper's return; a loop over the inputs",
+            fixed="""
+            import torch
+            import torch.nn as nn
+
+            class RelPos(nn.Module):
+                def __init__(self, n=4, counts=(1.0, 2.0)):
+                    super().__init__()
+                    self.mlp = nn.Linear(2, 2)
+                    self.register_buffer("coords", torch.zeros(n, 2))
+                    c = torch.as_tensor(counts).clamp(1.0, 2.0)
+                    self.register_buffer("bias", -torch.log(c))
+                    self.register_buffer("scale", torch.ones(2))
+                    self.register_buffer("level", torch.zeros(3, 2))
+
+                def set_size(self, n):
+                    self.register_buffer("coords", torch.ones(n, 2))
+
+                def _apply(self, fn, *args, **kwargs):
+                    module = super()._apply(fn, *args, **kwargs)
+                    if self.bias is not None and self.bias.dtype != torch.float32:
+                        self.register_buffer("bias", torch.zeros(2, device=self.bias.device))
+                    return module
+
+                def _norm(self, x):
+                    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True))
+
+                def forward(self, x, feats):
+                    y = self.mlp(self.coords)
+                    y *= self.scale
+                    z = self._norm(x) + self.bias
+                    return y, z, [f + self.level[i] for i, f in enumerate(feats)]
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Emb(nn.Module):
+                def __init__(self, n=8, d=4):
+                    super().__init__()
+                    self.tok = nn.Embedding(2, d)
+                    self.token_type_ids = torch.zeros(1, n, dtype=torch.long)
+
+                def forward(self, input_ids, token_type_ids=None):
+                    if token_type_ids is None:
+                        token_type_ids = self.token_type_ids[:, : input_ids.shape[1]]
+                    else:
+                        token_type_ids = token_type_ids.long()
+                    return self.tok(token_type_ids)
+            """,
+            at=[(8, 8)],
+            title="the binding in the other branch of the if does not hide the one read later",
+            fixed="""
+            import torch
+            import torch.nn as nn
+
+            class Emb(nn.Module):
+                def __init__(self, n=8, d=4):
+                    super().__init__()
+                    self.tok = nn.Embedding(2, d)
+                    self.register_buffer("token_type_ids", torch.zeros(1, n, dtype=torch.long))
+
+                def forward(self, input_ids, token_type_ids=None):
+                    if token_type_ids is None:
+                        token_type_ids = self.token_type_ids[:, : input_ids.shape[1]]
+                    else:
+                        token_type_ids = token_type_ids.long()
+                    return self.tok(token_type_ids)
+            """,
+        ),
     )
 
     valid = (
@@ -467,6 +588,60 @@ class TensorAsPlainAttribute(Rule):
                     return self.data[i]
             """,
             why="not a Module: tensors on a Dataset are fine",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Table(nn.Module):
+                def __init__(self, n=4):
+                    super().__init__()
+                    self._make()
+                    self.table = torch.ones(n)
+                    self.w = torch.ones(n)
+                    self.ids = torch.arange(n)
+
+                def _make(self):
+                    self.register_buffer("table", torch.zeros(4))
+
+                def _apply(self, fn, *args, **kwargs):
+                    super()._apply(fn, *args, **kwargs)
+                    self.w = fn(self.w)
+                    return self
+
+                def _count(self, x):
+                    return x.shape[0]
+
+                def forward(self, x):
+                    total = 0.0
+                    total += self.ids.float().sum()
+                    n = self._count(x) + self.ids
+                    sizes = [s + self.ids for s in x.shape]
+                    return x + self.table + self.w, int(total), int(n.sum()), len(sizes)
+            """,
+            why="registered by a method __init__ runs first (the assignment fills the buffer), an _apply that "
+                "converts it, in-place into a Python float, a helper that returns Python ints, a loop over Python values",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Emb(nn.Module):
+                def __init__(self, n=8, d=4):
+                    super().__init__()
+                    self.tok = nn.Embedding(2, d)
+                    self.token_type_ids = torch.zeros(1, n, dtype=torch.long)
+
+                def forward(self, input_ids):
+                    ids = self.token_type_ids[:, : input_ids.shape[1]]
+                    if input_ids.shape[0] > 1:
+                        ids = input_ids.long()
+                    ids = input_ids.clamp(0, 1)
+                    return self.tok(ids)
+            """,
+            why="rebound after the read on every path (the if's binding and the next one): that value never reaches the layer",
         ),
     )
 
