@@ -923,3 +923,29 @@ class M(nn.Module):
         "self.token_type_ids = torch.zeros(1, n, dtype=torch.long)",
         'self.register_buffer("token_type_ids", torch.zeros(1, n, dtype=torch.long))'))
     assert twin().to("meta").token_type_ids.device.type == "meta"
+
+
+def test_layers_registered_under_computed_names_do_not_make_a_plain_tensor_state():
+    body = """
+class M(nn.Module):
+    def __init__(self, n=8, d=4, shards=2):
+        super().__init__()
+        for i in range(shards):
+            setattr(self, f"shard_{i}", nn.Embedding(4, d))
+        self.pos = nn.Embedding(n, d)
+        self.position_ids = torch.arange(n).expand((1, -1))
+
+    def forward(self, x):
+        return x + self.pos(self.position_ids[:, : x.shape[1]])
+"""
+    src, cls = _build(body)
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 14" in msg
+    m = cls()
+    assert set(dict(m.named_children())) == {"shard_0", "shard_1", "pos"} and not dict(m.named_buffers())
+    m = m.to("meta")
+    assert m.pos.weight.device.type == "meta" and m.position_ids.device.type == "cpu"  # left behind
+    _, twin = _build(body.replace(
+        "self.position_ids = torch.arange(n).expand((1, -1))",
+        'self.register_buffer("position_ids", torch.arange(n).expand((1, -1)))'))
+    assert twin().to("meta").position_ids.device.type == "meta"

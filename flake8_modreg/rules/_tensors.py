@@ -28,7 +28,7 @@ def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Itera
     for cls in model.modules:
         if cls.framework != framework:
             continue
-        if cls.dynamic_registration({"register_buffer", "register_parameter", "setattr", "insert_param_to_cell"}):
+        if _hidden_by_dynamic_registration(model, cls):
             continue
         # state registered by a method that runs after construction (``set_window_size()``, a resize) does not
         # register the value ``__init__`` stored: until that method runs it is a plain tensor (and its
@@ -52,6 +52,32 @@ def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Itera
                 continue
             if model.self_kind(cls, a).tag is tag:
                 yield cls, a
+
+
+def _hidden_by_dynamic_registration(model: FileModel, cls: ClassFacts) -> bool:
+    """Could a registration under a computed name make one of the class's tensors state? Then we cannot tell.
+
+    For torch, ``setattr(self, name, <layer>)`` cannot: a sub-module is no tensor state (were the name one of
+    the tensors, it would turn it into a layer, not a buffer); nor can a registration in a method that runs
+    after construction (the value ``__init__`` stored stays plain until then, see :func:`plain_tensors`).
+    """
+    names = {"register_buffer", "register_parameter", "setattr", "insert_param_to_cell"}
+    if not cls.dynamic_registration(names):
+        return False
+    if cls.framework != "torch":
+        return True
+    building = use_index(model).construction_methods(cls)
+    for c in cls.self_calls:
+        if c.name not in names or c.literal_arg(1 if c.name == "setattr" else 0) is not None or c.method not in building:
+            continue
+        args = [a for a in c.node.args if a.keyword is None]
+        if c.name == "setattr" and len(args) == 3 and not any(a.star for a in c.node.args):
+            meth = cls.methods.get(c.method)
+            kind = model.kind_of(args[2].value, meth.scope if meth else None, c.order)
+            if kind.tag is Tag.LAYER or kind.tag is Tag.NONE:
+                continue
+        return True
+    return False
 
 
 def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine | str | None:

@@ -104,7 +104,12 @@ class TensorAsPlainAttribute(Rule):
       dtype and drops the imaginary part;
     - names registered with `self.register_buffer(...)`, `nn.Buffer(...)`,
       Parameters (a Parameter assigned in the *other* branch of an `if` does
-      not hide a plain tensor in this one), and locals of `forward`.
+      not hide a plain tensor in this one), and locals of `forward`; every
+      tensor of a class that registers buffers or parameters under computed
+      names during construction (`register_buffer(name, t)`,
+      `setattr(self, name, t)`): it may be any of them. Sub-modules under
+      computed names (`setattr(self, f"shard_{i}", nn.Embedding(...))`)
+      do not count: a sub-module is no tensor state.
 
     A value we cannot follow (passed to an unknown function, stored
     elsewhere) proves nothing either way and is not reported. The inputs of
@@ -477,6 +482,40 @@ class TensorAsPlainAttribute(Rule):
                     return self.tok(token_type_ids)
             """,
         ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Emb(nn.Module):
+                def __init__(self, n=8, d=4, shards=2):
+                    super().__init__()
+                    for i in range(shards):
+                        setattr(self, f"shard_{i}", nn.Embedding(4, d))
+                    self.pos = nn.Embedding(n, d)
+                    self.position_ids = torch.arange(n).expand((1, -1))
+
+                def forward(self, x):
+                    return x + self.pos(self.position_ids[:, : x.shape[1]])
+            """,
+            at=[(10, 8)],
+            title="layers registered under computed names cannot make a plain tensor state",
+            fixed="""
+            import torch
+            import torch.nn as nn
+
+            class Emb(nn.Module):
+                def __init__(self, n=8, d=4, shards=2):
+                    super().__init__()
+                    for i in range(shards):
+                        setattr(self, f"shard_{i}", nn.Embedding(4, d))
+                    self.pos = nn.Embedding(n, d)
+                    self.register_buffer("position_ids", torch.arange(n).expand((1, -1)))
+
+                def forward(self, x):
+                    return x + self.pos(self.position_ids[:, : x.shape[1]])
+            """,
+        ),
     )
 
     valid = (
@@ -642,6 +681,23 @@ class TensorAsPlainAttribute(Rule):
                     return self.tok(ids)
             """,
             why="rebound after the read on every path (the if's binding and the next one): that value never reaches the layer",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Dyn(nn.Module):
+                def __init__(self, names=("t",)):
+                    super().__init__()
+                    self.t = torch.ones(3)
+                    for n in names:
+                        self.register_buffer(n, torch.zeros(3))
+
+                def forward(self, x):
+                    return x + self.t
+            """,
+            why="a buffer registered under a computed name may be this very one: we cannot tell",
         ),
     )
 
