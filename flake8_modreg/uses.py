@@ -1108,6 +1108,16 @@ def _combined_in_function(model: FileModel, call: cst.Call, arg: cst.Arg) -> boo
     return False
 
 
+#: tensor methods (and ``torch`` functions) that give several tensors of the tensor's device
+_SPLITS = frozenset({"chunk", "split", "unbind", "tensor_split", "sort", "topk", "kthvalue", "aminmax"})
+
+
+def _splits_a_tensor(value: cst.BaseExpression | None) -> bool:
+    """``gate, up = t.chunk(2)``: each name holds a piece of ``t``, on ``t``'s device (the whole call stands for
+    each piece: only where it lives is asked of a binding's value)."""
+    return isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in _SPLITS
+
+
 def _bound(target: cst.BaseExpression, value: cst.BaseExpression | None):
     """(name, value) pairs bound by ``target = value`` (value None when it cannot be told)."""
     if isinstance(target, cst.Name):
@@ -1115,8 +1125,9 @@ def _bound(target: cst.BaseExpression, value: cst.BaseExpression | None):
     if isinstance(target, (cst.Tuple, cst.List)):
         out = []
         vals = value.elements if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(target.elements) else None
+        whole = value if vals is None and _splits_a_tensor(value) else None
         for i, el in enumerate(target.elements):
-            v = vals[i].value if vals is not None and not isinstance(vals[i], cst.StarredElement) else None
+            v = vals[i].value if vals is not None and not isinstance(vals[i], cst.StarredElement) else whole
             out.extend(_bound(el.value, v))
         return out
     if isinstance(target, cst.StarredElement):

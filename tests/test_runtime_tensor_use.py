@@ -949,3 +949,25 @@ class M(nn.Module):
         "self.position_ids = torch.arange(n).expand((1, -1))",
         'self.register_buffer("position_ids", torch.arange(n).expand((1, -1)))'))
     assert twin().to("meta").position_ids.device.type == "meta"
+
+
+def test_the_pieces_of_a_split_input_are_on_its_device():
+    body = """
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.gate_up = nn.Parameter(torch.ones(d, 2 * d))
+        self.down = torch.ones(d, d)
+        self.act = nn.SiLU()
+
+    def forward(self, h):
+        gate, up = (h @ self.gate_up).chunk(2, dim=-1)
+        return (up * self.act(gate)) @ self.down
+"""
+    src, cls = _build(body)
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 14" in msg
+    with pytest.raises(RuntimeError, match="same device"):
+        _on_meta_checked(cls(), 2, 3)
+    _, twin = _build(body.replace("self.down = torch.ones(d, d)", "self.down = nn.Parameter(torch.ones(d, d))"))
+    assert _on_meta_checked(twin(), 2, 3).device.type == "meta"

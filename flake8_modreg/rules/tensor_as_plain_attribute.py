@@ -43,7 +43,8 @@ class TensorAsPlainAttribute(Rule):
     is an operation with its target. A value lives on the module's device
     when it derives from the inputs, parameters or sub-module outputs through
     operations, locals, the elements of a loop over them (`for i, f in
-    enumerate(feats)`, comprehensions) and what the class's helpers (or the
+    enumerate(feats)`, comprehensions), the pieces of a split (`gate, up =
+    h.chunk(2)`) and what the class's helpers (or the
     file's functions) return when fed them (`self._norm(x)`).
 
     A name that some method registers (`register_buffer`, `nn.Buffer`,
@@ -516,6 +517,38 @@ class TensorAsPlainAttribute(Rule):
                     return x + self.pos(self.position_ids[:, : x.shape[1]])
             """,
         ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Experts(nn.Module):
+                def __init__(self, d=4):
+                    super().__init__()
+                    self.gate_up = nn.Parameter(torch.ones(d, 2 * d))
+                    self.down = torch.ones(d, d)
+
+                def forward(self, h):
+                    gate, up = (h @ self.gate_up).chunk(2, dim=-1)
+                    return (up * torch.sigmoid(gate)) @ self.down
+            """,
+            at=[(8, 8)],
+            title="the pieces of a split input (chunk, split, unbind, topk, sort) are on its device",
+            fixed="""
+            import torch
+            import torch.nn as nn
+
+            class Experts(nn.Module):
+                def __init__(self, d=4):
+                    super().__init__()
+                    self.gate_up = nn.Parameter(torch.ones(d, 2 * d))
+                    self.register_buffer("down", torch.ones(d, d))
+
+                def forward(self, h):
+                    gate, up = (h @ self.gate_up).chunk(2, dim=-1)
+                    return (up * torch.sigmoid(gate)) @ self.down
+            """,
+        ),
     )
 
     valid = (
@@ -698,6 +731,23 @@ class TensorAsPlainAttribute(Rule):
                     return x + self.t
             """,
             why="a buffer registered under a computed name may be this very one: we cannot tell",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Pick(nn.Module):
+                def __init__(self, d=4):
+                    super().__init__()
+                    self.offsets = torch.arange(d)
+
+                def forward(self, x):
+                    rows, cols = x.shape
+                    first, second = divmod(rows, 2)
+                    return self.offsets[:first] + second + cols
+            """,
+            why="names unpacked from a shape or Python arithmetic are Python ints, not tensors on the device",
         ),
     )
 
