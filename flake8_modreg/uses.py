@@ -109,7 +109,7 @@ class Read:
 class AttrUses:
     reads: list[Read] = field(default_factory=list)
     #: (method, node, how): a write outside ``__init__`` (and methods only it calls); how is
-    #: "update", "resync", "resync-cast", "overwrite" or "reset"
+    #: "update", "fill" (``copy_``: filled in place from elsewhere), "resync", "resync-cast", "overwrite" or "reset"
     writes: list[tuple[str, cst.CSTNode, str]] = field(default_factory=list)
     #: the class moves the attribute itself (``self.a = self.a.to(x.device)``): (moved, cast)
     resync: tuple[bool, bool] | None = None
@@ -382,6 +382,8 @@ class UseIndex:
         if isinstance(p, cst.Attribute) and p.value is occ and p.attr.value.endswith("_") and not p.attr.value.startswith("_"):
             call = m.parent.get(id(p))
             if isinstance(call, cst.Call) and call.func is p:
+                if p.attr.value == "copy_":
+                    return call, "fill"  # a new value from elsewhere, copied in place
                 return call, "update" if p.attr.value not in _RESETS else "reset"
         return None
 

@@ -971,3 +971,25 @@ class M(nn.Module):
         _on_meta_checked(cls(), 2, 3)
     _, twin = _build(body.replace("self.down = torch.ones(d, d)", "self.down = nn.Parameter(torch.ones(d, d))"))
     assert _on_meta_checked(twin(), 2, 3).device.type == "meta"
+
+
+def test_a_tensor_filled_in_place_by_a_later_method_is_reported_as_filled_and_lost_on_reload():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, n=3):
+        super().__init__()
+        self.table = torch.zeros(n)
+
+    def set_table(self, values):
+        self.table.copy_(values)
+
+    def forward(self, x):
+        return x * self.table.to(x)
+""")
+    (msg,) = _mrg201(src)
+    assert "is filled in set_table() at line 11 but not saved" in msg
+    m = cls()
+    m.set_table(torch.ones(3))
+    fresh = cls()
+    fresh.load_state_dict(m.state_dict())
+    assert not torch.equal(fresh.table, m.table)  # the filled values are not in the checkpoint

@@ -122,8 +122,9 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
                 return AtLine(f"is moved but not cast in {r.method}() at line {{line}}", r.node)
     scratch = _scratch_methods(model, a, uses.writes)
     for method, node, how in uses.writes:
-        if how == "update" and method not in scratch:
-            return AtLine(f"is updated in {method}() at line {{line}} but not saved", node)
+        if how in ("update", "fill") and method not in scratch:
+            verb = "filled" if how == "fill" else "updated"
+            return AtLine(f"is {verb} in {method}() at line {{line}} but not saved", node)
     if (facts.random or _randomly_initialized(model, cls, a.attr)) and not any(how == "overwrite" for _, _, how in uses.writes):
         return "holds random values that are never saved"
     return None

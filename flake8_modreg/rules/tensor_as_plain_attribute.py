@@ -27,9 +27,10 @@ class TensorAsPlainAttribute(Rule):
        next half-precision layer fails;
     3. **it is state**: updated outside `__init__` from its own old value
        by arithmetic (`self.r = self.r * m + ...`, `self.r.add_(...)`,
-       `self.r[i] = v`, `+=`), like running statistics, yet missing from
-       `state_dict()` (a value only moved, `self.r = self.r.to(x.device)`, is
-       not an update);
+       `self.r[i] = v`, `+=`), like running statistics, or filled in place
+       with a new value (`self.r.copy_(v)`, reported as *filled*), yet
+       missing from `state_dict()` (a value only moved, `self.r =
+       self.r.to(x.device)`, is not an update);
     4. **it holds random values** (`torch.randn`, `.normal_()`, or filled in
        place by a random initialiser such as `nn.init.trunc_normal_(self.w)`
        in `init_weights()`, the classic forgotten `nn.Parameter`): a model
