@@ -459,7 +459,7 @@ class UseIndex:
                 if any(o is not cur and self.on_device(cls, m, o, depth) for o in others):
                     # a comparison gives a bool tensor: only the device can be wrong
                     return [Read(HARM, name, p)] if not moved else [Read(FLOW, name, p)]
-                cur = p
+                cur, cast = p, True  # a bool tensor from here on: its dtype promotes nothing, only its device counts
                 continue
             if isinstance(p, cst.ComparisonTarget):
                 cur = p

@@ -72,6 +72,21 @@ def nn_module_with_buffer(t):
 # --- exempt patterns: silent, and they survive ----------------------------------------------------
 
 EXEMPT = {
+    "moved-then-compared-into-a-mask": (
+        """
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d, d))
+        self.kernel_mask = torch.tril(torch.ones(d, d))
+
+    def forward(self, x):
+        weight = nn.functional.dropout(self.weight, 0.0, training=self.training)
+        self.kernel_mask = self.kernel_mask.to(x.device)
+        weight = weight.masked_fill(self.kernel_mask == 0.0, 0.0)
+        weight = nn.functional.softmax(weight, dim=-1)
+        return nn.functional.linear(x, weight)
+""", (2, 3)),
     "zero-dim": (
         """
 class M(nn.Module):

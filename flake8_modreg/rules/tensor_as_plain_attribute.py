@@ -67,7 +67,9 @@ class TensorAsPlainAttribute(Rule):
       moved when they are not floating (`self.idx.to(x.device)`), or only
       moved into a sub-module when their dtype is not known to be floating
       (token ids into an embedding), or only moved into an operation whose
-      partners are cast to a fixed dtype (`torch.outer(t.float(), self.f.to(t.device))`);
+      partners are cast to a fixed dtype (`torch.outer(t.float(), self.f.to(t.device))`),
+      or moved and then compared (`w.masked_fill(self.m.to(x.device) == 0, ...)`:
+      a bool mask, whose dtype promotes nothing);
     - tensors used only in **Python context** (`int(self.n)`, `.item()`,
       `.tolist()`, `.shape`, an `if` test) or only **as an index** into
       another tensor (`x[:, self.idx]`: a CPU index tensor indexes a tensor on
@@ -749,6 +751,27 @@ class TensorAsPlainAttribute(Rule):
                     return self.offsets[:first] + second + cols
             """,
             why="names unpacked from a shape or Python arithmetic are Python ints, not tensors on the device",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+
+            class LightConv(nn.Module):
+                def __init__(self, d=3):
+                    super().__init__()
+                    self.weight = nn.Parameter(torch.ones(d, d))
+                    self.kernel_mask = torch.tril(torch.ones(d, d))
+
+                def forward(self, x):
+                    weight = F.dropout(self.weight, 0.1, training=self.training)
+                    self.kernel_mask = self.kernel_mask.to(x.device)
+                    weight = weight.masked_fill(self.kernel_mask == 0.0, float("-inf"))
+                    weight = F.softmax(weight, dim=-1)
+                    return F.linear(x, weight)
+            """,
+            why="moved, then compared into a bool mask: only its device counts, and it follows the input's",
         ),
     )
 
