@@ -439,7 +439,7 @@ class UseIndex:
                 continue
             if isinstance(p, cst.Subscript):
                 if p.value is cur:
-                    if cur is node and _int_literal_index(p):
+                    if cur is node and _int_index(self.model, m, p):
                         return [dataclasses.replace(r, int_indexed=True) for r in self._climb(cls, m, p, moved, cast, depth)]
                     cur = p
                     continue
@@ -924,14 +924,14 @@ def _fixed_dtype(model: FileModel, e: cst.BaseExpression) -> bool:
     return False
 
 
-def _int_literal_index(sub: cst.Subscript) -> bool:
-    """``t[0]`` / ``t[-1]``: one integer literal index."""
+def _int_index(model: FileModel, m: _Method, sub: cst.Subscript) -> bool:
+    """``t[0]`` / ``t[-1]`` / ``t[epoch]`` with ``epoch: int``: one index that is a Python number."""
     if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Index):
         return False
     v = sub.slice[0].slice.value
     if isinstance(v, cst.UnaryOperation) and isinstance(v.operator, cst.Minus):
         v = v.expression
-    return isinstance(v, cst.Integer)
+    return isinstance(v, cst.Integer) or (isinstance(v, cst.Name) and _is_scalar_expr(model, v, m.meth.scope))
 
 
 def _param_for(fn: cst.FunctionDef, call: cst.Call, arg: cst.Arg, skip_self: bool = True) -> str | None:

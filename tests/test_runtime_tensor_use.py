@@ -1008,3 +1008,46 @@ class M(nn.Module):
     fresh = cls()
     fresh.load_state_dict(m.state_dict())
     assert not torch.equal(fresh.table, m.table)  # the filled values are not in the checkpoint
+
+
+def test_one_element_at_an_int_parameter_is_0d_silent_and_works_on_another_device():
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, n=4):
+        super().__init__()
+        self.schedule = torch.linspace(0.5, 1.0, n)
+
+    def forward(self, x, epoch: int | None = None):
+        if epoch is not None:
+            temp = self.schedule[epoch]
+        else:
+            temp = torch.tensor(1.0)
+        return x / temp
+""")
+    assert _mrg201(src) == []
+    m = cls().to("meta")
+    assert m(torch.ones(2, 3, device="meta"), epoch=1).device.type == "meta"  # a 0-d CPU tensor mixes with any device
+    half = cls().half()
+    assert half(torch.ones(2, 3, dtype=torch.float16), epoch=1).dtype == torch.float16
+
+
+def test_a_tensor_given_to_the_base_initialiser_may_be_a_buffer_there_and_is_not_judged():
+    src, cls = _build("""
+class Base(nn.Module):
+    def __init__(self, points):
+        super().__init__()
+        self.register_buffer("points", points)
+
+
+class M(Base):
+    def __init__(self, points):
+        super().__init__(points)
+        self.points = points
+
+    def forward(self, x):
+        return x + self.points
+""")
+    assert _mrg201(src) == []
+    m = cls(torch.ones(3))
+    assert "points" in m.state_dict()  # the assignment kept the base's buffer
+    assert _on_meta(m, 2, 3).device.type == "meta"

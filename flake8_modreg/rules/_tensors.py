@@ -50,8 +50,21 @@ def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Itera
                 continue
             if any(not exclusive_branches(model, cls, a.method, a.node, method, node) for method, node in state.get(a.attr, ())):
                 continue
-            if model.self_kind(cls, a).tag is tag:
+            if model.self_kind(cls, a).tag is tag and not _given_to_base_init(cls, a):
                 yield cls, a
+
+
+def _given_to_base_init(cls: ClassFacts, a: SelfAssign) -> bool:
+    """``super().__init__(model, points, ...)`` then ``self.points = points``: the base initialiser got the very
+    tensor and may have registered it under this name (``register_buffer("points", points)``); the assignment
+    then keeps it a buffer. We cannot see what the base did with it, so we do not judge."""
+    if not isinstance(a.value, cst.Name):
+        return False
+    meth = cls.methods.get(a.method)
+    if meth is None or meth.super_init is None or meth.super_init[1] > a.order:
+        return False
+    call = meth.super_init[0]
+    return any(isinstance(arg.value, cst.Name) and arg.value.value == a.value.value for arg in call.args)
 
 
 def _hidden_by_dynamic_registration(model: FileModel, cls: ClassFacts) -> bool:

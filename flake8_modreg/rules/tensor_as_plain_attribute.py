@@ -57,7 +57,8 @@ class TensorAsPlainAttribute(Rule):
 
     Not reported (each checked at run time by `tests/test_runtime_tensor_use.py`):
     - a **0-d tensor** (`torch.tensor(0.5)`, `torch.sqrt(torch.tensor(d))`),
-      or one element of a 1-d one (`self.stride[0]` of `torch.zeros(n)`): a
+      or one element of a 1-d one (`self.stride[0]` of `torch.zeros(n)`,
+      `self.schedule[epoch]` with `epoch: int`): a
       0-d CPU tensor combines with tensors on any device and does not
       promote a half-precision input, like a Python number (a parameter
       that sizes a torch layer, `nn.Linear(d, attn_dim)`, or a `range()`, is
@@ -113,7 +114,10 @@ class TensorAsPlainAttribute(Rule):
       names during construction (`register_buffer(name, t)`,
       `setattr(self, name, t)`): it may be any of them. Sub-modules under
       computed names (`setattr(self, f"shard_{i}", nn.Embedding(...))`)
-      do not count: a sub-module is no tensor state.
+      do not count: a sub-module is no tensor state; and a tensor that
+      `__init__` also gave to the base initialiser (`super().__init__(model,
+      points)`, then `self.points = points`): the base may have registered
+      it under that name, and the assignment then keeps it a buffer.
 
     A value we cannot follow (passed to an unknown function, stored
     elsewhere) proves nothing either way and is not reported. The inputs of
@@ -772,6 +776,27 @@ class TensorAsPlainAttribute(Rule):
                     return F.linear(x, weight)
             """,
             why="moved, then compared into a bool mask: only its device counts, and it follows the input's",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Base(nn.Module):
+                def __init__(self, points):
+                    super().__init__()
+                    self.register_buffer("points", points)
+
+            class Strategy(Base):
+                def __init__(self, points, n=4):
+                    super().__init__(points)
+                    self.points = points
+                    self.schedule = torch.linspace(0.5, 1.0, n)
+
+                def forward(self, x, epoch: int):
+                    return (x + self.points) / self.schedule[epoch]
+            """,
+            why="a tensor the base initialiser got (and registered); one element at an int index is 0-d",
         ),
     )
 
