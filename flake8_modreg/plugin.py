@@ -91,12 +91,12 @@ class Plugin:
             help="Extra base classes (dotted or plain names) whose subclasses are torch Modules, "
             "e.g. mylib.BaseModel. (Default: none)",
         )
-        for setting, framework, rule in (("torch-version", "torch", "MRG502"), ("mindspore-version", "MindSpore", "MRG501")):
+        for setting, framework, rule in (("torch-version", "torch", "MRG502"), ("mindspore-version", "MindSpore", "MRG501")):  # and MRG404
             manager.add_option(
                 f"--modreg-{setting}",
                 default="",
                 parse_from_config=True,
-                help=f"The {framework} release {rule} judges methods by, e.g. 2.10. "
+                help=f"The {framework} release {rule} and MRG404 judge names by, e.g. 2.10. "
                 "(Default: [tool.modreg]'s, else the newest known)",
             )
         off = sorted({code[:4] for code, on in CODES.items() if not on} | {"MRG9"})
