@@ -345,7 +345,10 @@ def gitlab(rows: list[tuple[str, dict]], file_errors: Iterable[FileError], root:
 
     Paths are relative to ``$CI_PROJECT_DIR`` (else the repository root, else as given); each issue has a
     stable ``fingerprint`` (the SARIF one: unrelated edits do not make it a new issue in the merge request).
-    A notebook's issue names its cell in the description; its lines are counted inside that cell.
+    A notebook's issue is located by the lines of the ``.ipynb`` file that hold the reported code lines (what
+    GitLab's file view and its ``#L`` links number: :func:`notebook.file_lines`), with ``lines`` rather than
+    ``positions`` (a column inside a JSON string is not the code's column); the description names the cell and
+    the position inside it, as the text output does (``cell 2, line 4, column 9``).
     """
     project = os.environ.get("CI_PROJECT_DIR")
     base = Path(project).resolve() if project else (root if root is not None else repository_root())
@@ -359,29 +362,53 @@ def gitlab(rows: list[tuple[str, dict]], file_errors: Iterable[FileError], root:
                 pass
         return Path(path).as_posix()
 
+    notebooks: dict[str, list[list[int]] | None] = {}
+
+    def file_line(path: str, cell: int, line: int) -> int:
+        """The line of the ``.ipynb`` file holding ``line`` of ``cell`` (1 when the file does not tell)."""
+        if path not in notebooks:
+            from .notebook import file_lines
+
+            try:
+                notebooks[path] = file_lines(Path(path).read_bytes().decode("utf-8", "replace"))
+            except OSError:
+                notebooks[path] = None
+        cells = notebooks[path]
+        if cells is None or not 0 < cell <= len(cells) or not cells[cell - 1]:
+            return 1
+        lines = cells[cell - 1]
+        return lines[min(max(line, 1), len(lines)) - 1]
+
     fingerprints = _Fingerprints()
     issues = []
     for path, d in rows:
         rel = relative(path)
-        cell = f" (cell {d['cell']})" if d.get("cell") is not None else ""
+        location: dict[str, Any] = {"path": rel}
+        description = f"({d['code']}) {d['message']}: {d['fix_hint']}"
+        if d.get("cell") is not None:
+            begin = file_line(path, d["cell"], d["line"])
+            location["lines"] = {"begin": begin, "end": max(begin, file_line(path, d["cell"], d["end_line"]))}
+            description += f" (cell {d['cell']}, line {d['line']}, column {d['col'] + 1})"
+        else:
+            location["positions"] = {
+                "begin": {"line": d["line"], "column": d["col"] + 1},
+                "end": {"line": d["end_line"], "column": d["end_col"] + 1},
+            }
         issues.append({
             "type": "issue",
             "check_name": d["code"],
-            "description": f"({d['code']}) {d['message']}: {d['fix_hint']}{cell}",
+            "description": description,
             "categories": ["Bug Risk"],
             "severity": GITLAB_SEVERITY[severity(d["code"])],
             "fingerprint": fingerprints.of(path, rel, d)[:32],
-            "location": {
-                "path": rel,
-                "positions": {
-                    "begin": {"line": d["line"], "column": d["col"] + 1},
-                    "end": {"line": d["end_line"], "column": d["end_col"] + 1},
-                },
-            },
+            "location": location,
         })
     for path, msg, line, col, cell in file_errors:
         rel = relative(path)
-        where = "" if cell is None else f" (cell {cell})"
+        begin, where = line or 1, ""
+        if cell is not None:
+            begin = file_line(path, cell, line or 1)
+            where = f" (cell {cell}" + ("" if line is None else f", line {line}, column {(col or 0) + 1}") + ")"
         issues.append({
             "type": "issue",
             "check_name": "modreg-error",
@@ -389,7 +416,7 @@ def gitlab(rows: list[tuple[str, dict]], file_errors: Iterable[FileError], root:
             "categories": ["Bug Risk"],
             "severity": "critical",
             "fingerprint": hashlib.sha256(json.dumps(["error", rel, cell, msg]).encode()).hexdigest()[:32],
-            "location": {"path": rel, "lines": {"begin": line or 1}},
+            "location": {"path": rel, "lines": {"begin": begin}},
         })
     return issues
 
