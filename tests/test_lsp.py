@@ -341,6 +341,22 @@ async def test_mindspore_version_from_the_config_decides_mrg404s_names(client, t
     assert client.messages == []
 
 
+async def test_unused_noqa_follows_the_edits(client, tmp_path, uri):
+    """MRG902 (opted in through [tool.modreg]) in the editor: judged on the whole document after every edit,
+    including the incremental re-analysis of a changed statement."""
+    (tmp_path / "pyproject.toml").write_text('[tool.modreg]\nextend-select = ["MRG902"]\n', encoding="utf-8")
+    used = "import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n" \
+        "        self.layers = [nn.Linear(2, 2)]  # noqa: MRG101\n"
+    assert await diagnostics_for(client, tmp_path, uri, used) == []
+    change_doc(client, uri, used.replace("[nn.Linear(2, 2)]", "nn.Linear(2, 2)"), 2)
+    diags = await wait_for_version(client, uri, 2)
+    assert [(d.code, d.range.start.line, d.range.start.character, d.message) for d in diags] == [
+        ("MRG902", 6, 39, "unused code MRG101 in '# noqa'\nremove MRG101 from the comment")
+    ]
+    change_doc(client, uri, used, 3)
+    assert await wait_for_version(client, uri, 3) == []
+
+
 async def test_exclude_and_per_file_ignores_are_honoured(client, tmp_path):
     (tmp_path / "pyproject.toml").write_text(
         '[tool.modreg]\nexclude = ["gen/"]\nper-file-ignores = { "tests/*" = ["MRG1"] }\n', encoding="utf-8"
