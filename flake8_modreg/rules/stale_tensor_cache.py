@@ -52,6 +52,14 @@ class StaleTensorCache(Rule):
     integer or bool: `.half()`/`.float()` convert only floating-point
     tensors, so nothing stale is ever served (a complex RoPE table cache).
 
+    Silent too when every entry is stored with an explicit move to the CPU
+    (`self.bank.append(feats.cpu())`, `.to("cpu")`): the code places the
+    entries off the module's device on purpose (a feature bank kept in host
+    memory), so `.to(device)` never was what placed them, and the reader must
+    move them anyway (`torch.cat(self.bank).to(self.device)`); clearing them
+    in `_apply` would destroy data. Like any recorded data, such entries keep
+    the dtype they were recorded in.
+
     Silent when an `_apply` override of the class (or a same-file base) refers
     to the attribute (`self.bias_cache = {}` or `self.bias_cache.clear()`, as
     timm's LeViT, EfficientFormer and TinyViT do), and when what is stored is
@@ -179,6 +187,25 @@ class StaleTensorCache(Rule):
             """,
             at=[(8, 8)],
             title="a cache filled and read back on a public entry point (a metric's update())",
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class KNN(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.backbone = nn.Linear(4, 4)
+                    self.bank = []
+
+                def validation_step(self, x, feats: torch.Tensor):
+                    self.bank.append(feats)
+                    bank = torch.cat(self.bank).to(x.device)
+                    return feats @ bank.T
+            """,
+            at=[(8, 8)],
+            title="entries kept where the module made them: after a move, the read mixes two devices",
         ),
     )
 
@@ -320,6 +347,24 @@ class StaleTensorCache(Rule):
             """,
             why="complex entries moved to the device at hand on every read: nothing stale is served",
         ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class KNN(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.backbone = nn.Linear(4, 4)
+                    self.bank = []
+
+                def validation_step(self, x, feats: torch.Tensor):
+                    self.bank.append(feats.cpu())
+                    bank = torch.cat(self.bank).to(x.device)
+                    return feats @ bank.T
+            """,
+            why="every entry is moved to host memory on purpose and moved back at the read: .to() never placed it",
+        ),
     )
 
     def check(self, model: FileModel, report: Reporter) -> None:
@@ -348,6 +393,7 @@ class StaleTensorCache(Rule):
                         and _tensorish(model, state, m.value, m.scope, m.order)
                     ]
                     if fills and not all(_device_keyed_integers(model, f) for f in fills) and \
+                            not all(_placed_on_cpu(model, f.value, f.scope, f.order) for f in fills) and \
                             _read_back(model, chain, a.attr, path) and not _healed_on_read(model, chain, a.attr, path, fills):
                         fills_by_path = fills
                         break
@@ -440,6 +486,36 @@ def _healed_on_read(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, 
             return False
         healed = True
     return healed
+
+
+def _is_cpu(model: FileModel, e: cst.BaseExpression) -> bool:
+    """``"cpu"``, ``torch.device("cpu")``."""
+    if isinstance(e, cst.SimpleString):
+        return e.evaluated_value == "cpu"
+    if isinstance(e, cst.Call) and model.qualify(e.func) == "torch.device" and len(e.args) == 1:
+        return _is_cpu(model, e.args[0].value)
+    return False
+
+
+def _placed_on_cpu(model: FileModel, e: cst.BaseExpression, scope: Scope | None, order: int | None, depth: int = 0) -> bool:
+    """``t.cpu()``, ``t.detach().to("cpu")``, ``t.to(device="cpu")`` or a local bound to one: an entry moved to host memory."""
+    if depth > 4:
+        return False
+    if isinstance(e, cst.Name):
+        b = model.value_binding(e.value, scope, order)
+        return b is not None and _placed_on_cpu(model, b[0], b[1], b[2], depth + 1)
+    if not (isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute)):
+        return False
+    meth = e.func.attr.value
+    if meth == "cpu" and not e.args:
+        return True
+    if meth == "to":
+        dev = [a.value for a in e.args if a.keyword is None][:1] + \
+              [a.value for a in e.args if a.keyword is not None and a.keyword.value == "device"]
+        return len(dev) == 1 and _is_cpu(model, dev[0])
+    if meth in ("detach", "clone", "contiguous", "float", "double", "half", "flatten", "reshape", "view", "squeeze", "unsqueeze"):
+        return _placed_on_cpu(model, e.func.value, scope, order, depth + 1)  # t.cpu().detach(): still on the CPU
+    return False
 
 
 def _device_keyed_integers(model: FileModel, fill) -> bool:
