@@ -332,7 +332,11 @@ class UseIndex:
                 pending.append((c, m, occ))
         moved, cast = out.resync or (False, False)  # the class moves it itself: every read is a moved one
         for c, m, occ in pending:
-            out.reads.extend(self._climb(c, m, occ, moved=moved, cast=cast, depth=0))
+            reads = self._climb(c, m, occ, moved=moved, cast=cast, depth=0)
+            if any(r.kind == HARM for r in reads) and _device_guarded(m, occ):
+                reads = [Read(PY, r.method, r.node) if r.kind == HARM and not _strict_node(self.model, r.node) else r
+                         for r in reads]
+            out.reads.extend(reads)
         return out
 
     def _write(self, m: _Method, occ: cst.Attribute) -> tuple[cst.CSTNode, str] | None:
@@ -722,6 +726,61 @@ class UseIndex:
         if isinstance(e, (cst.List, cst.Tuple)):
             return any(self.on_device(cls, m, el.value, depth + 1) for el in e.elements)
         return False
+
+
+def _device_test(e: cst.BaseExpression, attr: str, same: bool) -> bool:
+    """``self.<attr>.device == x.device`` (``same``) or ``!=`` / ``not (... == ...)`` (not ``same``)."""
+    if isinstance(e, cst.UnaryOperation) and isinstance(e.operator, cst.Not):
+        return _device_test(e.expression, attr, not same)
+    if not (isinstance(e, cst.Comparison) and len(e.comparisons) == 1):
+        return False
+    op = e.comparisons[0].operator
+    if not isinstance(op, (cst.Equal, cst.Is) if same else (cst.NotEqual, cst.IsNot)):
+        return False
+    sides = (e.left, e.comparisons[0].comparator)
+    if not all(isinstance(x, cst.Attribute) and x.attr.value == "device" for x in sides):
+        return False
+    return any(isinstance(x.value, cst.Attribute) and isinstance(x.value.value, cst.Name) and x.value.value.value == "self"
+               and x.value.attr.value == attr for x in sides)
+
+
+def _device_guarded(m: "_Method", occ: cst.Attribute) -> bool:
+    """The read runs only once its device equals another value's.
+
+    ``a.device == self.t.device and op(a, self.t)``, ``a.device != self.t.device
+    or op(a, self.t)`` (short-circuit), and the body of ``if self.t.device ==
+    a.device:``.
+    """
+    attr = occ.attr.value
+    cur: cst.CSTNode = occ
+    while True:
+        p = m.parent.get(id(cur))
+        if p is None or isinstance(p, (cst.FunctionDef, cst.Lambda)):
+            return False
+        if isinstance(p, cst.BooleanOperation) and p.right is cur:
+            if _device_test(p.left, attr, same=isinstance(p.operator, cst.And)):
+                return True
+        if isinstance(p, cst.If) and cur is p.body and _device_test(p.test, attr, same=True):
+            return True
+        cur = p
+
+
+def _strict_node(model: FileModel, node: cst.CSTNode) -> bool:
+    """Does the operation at ``node`` insist on one dtype (matmul, conv, a sub-module call, an unknown call)?"""
+    if isinstance(node, cst.BinaryOperation):
+        return isinstance(node.operator, cst.MatrixMultiply)
+    if isinstance(node, (cst.Comparison, cst.List, cst.Tuple)):
+        return False
+    if isinstance(node, cst.Call):
+        dotted = dotted_name(node.func)
+        q = model.imports.qualify(dotted) if dotted else None
+        last = node.func.attr.value if isinstance(node.func, cst.Attribute) else dotted
+        if q is not None and q.split(".")[0] == "torch" and not q.startswith("torch.nn."):
+            return q.rsplit(".", 1)[-1] in _STRICT
+        if isinstance(node.func, cst.Attribute) and q is None and not (
+                isinstance(node.func.value, cst.Name) and node.func.value.value == "self"):
+            return last in _STRICT  # a tensor method: x.masked_fill(self.t, v)
+    return True
 
 
 def _is_device_of(e: cst.BaseExpression, idx: UseIndex, cls, m, depth) -> bool:

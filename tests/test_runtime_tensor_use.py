@@ -728,3 +728,44 @@ class Norm(nn.Module):
     assert torch.equal(fresh.mean, torch.zeros(3))  # the running mean is lost on save/load
     x = torch.ones(1, 3)
     assert not torch.equal(m.eval()(x), fresh.eval()(x))
+
+
+def test_a_use_behind_a_device_test_is_silent_and_survives_and_an_unguarded_one_breaks():
+    """MRG201's exemption: ``x.device != self.last.device or torch.equal(x, self.last)`` runs the tensor operation
+    only when both are on one device (``torch.equal`` compares values across dtypes); the look-alike that also uses
+    the attribute outside the test is reported and fails on another device."""
+    src, cls = _build("""
+class Memo(nn.Module):
+    def __init__(self, n=4):
+        super().__init__()
+        self.proj = nn.Linear(n, n)
+        self.last = torch.empty(1)
+
+    def forward(self, x):
+        if not x.device == self.last.device or not torch.equal(x, self.last):
+            self.out = self.proj(x)
+            self.last = x
+        return self.out
+""", "Memo")
+    assert _mrg201(src) == []
+    m = cls().to(torch.float64)
+    x = torch.ones(2, 4, dtype=torch.float64)
+    assert m(x).dtype == torch.float64 and m(x).dtype == torch.float64  # second call: the memo, same device
+    assert cls().to("meta")(torch.ones(2, 4, device="meta")).device.type == "meta"  # first call on another device
+
+    src, cls = _build("""
+class Memo(nn.Module):
+    def __init__(self, n=4):
+        super().__init__()
+        self.proj = nn.Linear(n, n)
+        self.last = torch.zeros(1, n)
+
+    def forward(self, x):
+        if x.device == self.last.device and torch.equal(x, self.last):
+            return x
+        return self.proj(x) + self.last
+""", "Memo")
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 14" in msg
+    with pytest.raises(RuntimeError):
+        _on_meta(cls(), 2, 4)

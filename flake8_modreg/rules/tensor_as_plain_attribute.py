@@ -68,6 +68,12 @@ class TensorAsPlainAttribute(Rule):
       `step()` calls): the empty value cannot be updated (the shapes do not
       broadcast), so only values that method made from its inputs are, and
       nothing outlives the cycle;
+    - uses **behind a device test** of the attribute itself
+      (`x.device == self.last.device and torch.equal(x, self.last)`,
+      `x.device != self.last.device or ...`, the body of `if self.last.device
+      == x.device:`): the operation runs only when both are on one device
+      (not for dtype-strict operations, matmul, conv or a sub-module, which
+      a `.half()` still breaks);
     - arguments of **custom kernels** (`torch.ops.<namespace>.<op>(...)`, not
       `torch.ops.aten`): the kernel's device contract is its own (block sizes
       and offsets are often taken on the CPU);
@@ -356,6 +362,40 @@ class TensorAsPlainAttribute(Rule):
             title="a buffer in one branch does not register the other; setattr(self, name, None) registers nothing",
             fixed=None,
         ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Memo(nn.Module):
+                def __init__(self, n=4):
+                    super().__init__()
+                    self.proj = nn.Linear(n, n)
+                    self.last = torch.zeros(1, n)
+
+                def forward(self, x):
+                    if x.device == self.last.device and torch.equal(x, self.last):
+                        return x
+                    return self.proj(x) + self.last
+            """,
+            at=[(8, 8)],
+            title="a device test guards one use, not the unguarded one after it",
+            fixed="""
+            import torch
+            import torch.nn as nn
+
+            class Memo(nn.Module):
+                def __init__(self, n=4):
+                    super().__init__()
+                    self.proj = nn.Linear(n, n)
+                    self.register_buffer("last", torch.zeros(1, n))
+
+                def forward(self, x):
+                    if x.device == self.last.device and torch.equal(x, self.last):
+                        return x
+                    return self.proj(x) + self.last
+            """,
+        ),
     )
 
     valid = (
@@ -453,6 +493,25 @@ class TensorAsPlainAttribute(Rule):
                     return x * self.w * self.scale + noise + self.running + self.buf
             """,
             why="a name registered as a buffer, nn.Buffer, floats, None, a Parameter, and forward locals",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Memo(nn.Module):
+                def __init__(self, n=4):
+                    super().__init__()
+                    self.proj = nn.Linear(n, n)
+                    self.last = torch.empty(1)
+
+                def forward(self, x):
+                    if not x.device == self.last.device or not torch.equal(x, self.last):
+                        self.out = self.proj(x)
+                        self.last = x
+                    return self.out
+            """,
+            why="read only behind a test that it is on the input's device, then overwritten by the input",
         ),
         Valid(
             """
