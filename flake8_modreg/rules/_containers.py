@@ -93,7 +93,49 @@ def plain_containers(model: FileModel) -> Iterator[PlainContainer]:
             kind = Kind(k.tag, elems=frozenset(elems))
             if _only_stateless_modules(model, cls, a) or (k.tag is Tag.DICT and _keyword_config(model, cls, a.attr)):
                 continue
+            if _wrapped_whole(model, cls, a):
+                continue
             yield PlainContainer(cls, a, kind, _spelling(a.value, kind))
+
+
+#: registering containers that take their items from one list (``*items`` for the Sequentials) or dict
+_WRAPPING = frozenset({"torch.nn.ModuleList", "torch.nn.Sequential", "torch.nn.ModuleDict", "torch.nn.ParameterList",
+                       "torch.nn.ParameterDict", "mindspore.nn.CellList", "mindspore.nn.SequentialCell",
+                       "mindspore.nn.CellDict", "mindspore.ParameterTuple"})
+
+
+def _wrapped_whole(model: FileModel, cls: ClassFacts, a: SelfAssign) -> bool:
+    """The finished container is handed whole to a registering container later in the same method.
+
+    ``self.blocks_list = [...]`` (filled), then ``self.blocks =
+    nn.ModuleList(self.blocks_list)`` (or ``nn.Sequential(*self.blocks_list)``):
+    the very same layer objects are registered under ``blocks``, so
+    ``parameters()``, ``state_dict()``, ``.to()``/``.half()`` and
+    ``.train()``/``.eval()`` reach them whichever attribute ``forward``
+    iterates. Not when the plain container is filled after that (the
+    registering one copied its items at construction), nor when any other
+    method fills it.
+    """
+    names = {f"self.{a.attr}"}
+    if isinstance(a.value, cst.Name):
+        names.add(a.value.value)  # self.x = layers ... nn.Sequential(*layers)
+    wraps = []
+    for b in cls.self_assigns:
+        if b.method != a.method or b.order <= a.order or b.attr == a.attr:
+            continue
+        v = b.value
+        if not (isinstance(v, cst.Call) and model.qualify(v.func) in _WRAPPING and len(v.args) == 1):
+            continue
+        arg = v.args[0]
+        if arg.keyword is not None or arg.star == "**":
+            continue
+        if model.module.code_for_node(arg.value) in names and \
+                not exclusive_branches(model, cls, a.method, a.node, b.method, b.node):
+            wraps.append(b)
+    if not wraps:
+        return False
+    first = min(b.order for b in wraps)
+    return all(m.method == a.method and m.order < first for m in cls.mutations if m.attr == a.attr)
 
 
 def _keyword_config(model: FileModel, cls: ClassFacts, attr: str) -> bool:

@@ -43,6 +43,16 @@ class LayersInPlainList(Rule):
     assignment raise `TypeError: cannot assign 'list' as child module`: both
     are reported (`tests/test_list_beside_registered.py`).
 
+    Nor is a finished list handed whole to a registering container later in
+    the same method (`self.blocks_list = [...]`, then `self.blocks =
+    nn.ModuleList(self.blocks_list)` or `nn.Sequential(*self.blocks_list)`):
+    the very same layer objects are registered, so `parameters()`,
+    `state_dict()`, `.to()`/`.half()` and `.eval()` reach them through either
+    attribute (a transform that *swaps* registered children, such as
+    `convert_sync_batchnorm`, replaces them in the registered container
+    only). A list still filled after the wrap, or by another method, is
+    reported: `nn.ModuleList(items)` copied the items it was given.
+
     Nor are containers the class *declares* plain with an annotation
     (`self.lookups: List[nn.Module] = []`, `Dict[str, nn.Module]`,
     `Optional[list[Block]]`): torch treats them like any plain list, but the
@@ -579,6 +589,40 @@ class LayersInPlainList(Rule):
                 """,
             ),
         ),
+        Invalid(
+            """
+            import torch.nn as nn
+
+            class Stack(nn.Module):
+                def __init__(self, depth=2):
+                    super().__init__()
+                    self.blocks_list = [nn.Linear(4, 4) for _ in range(depth)]
+                    self.blocks = nn.ModuleList(self.blocks_list)
+                    self.blocks_list.append(nn.Linear(4, 4))
+
+                def forward(self, x):
+                    for block in self.blocks_list:
+                        x = block(x)
+                    return x
+            """,
+            at=[(6, 8)],
+            title="filled after it was wrapped: ModuleList copied the items it was given, the last layer is lost",
+            fixed="""
+            import torch.nn as nn
+
+            class Stack(nn.Module):
+                def __init__(self, depth=2):
+                    super().__init__()
+                    self.blocks_list = nn.ModuleList([nn.Linear(4, 4) for _ in range(depth)])
+                    self.blocks = nn.ModuleList(self.blocks_list)
+                    self.blocks_list.append(nn.Linear(4, 4))
+
+                def forward(self, x):
+                    for block in self.blocks_list:
+                        x = block(x)
+                    return x
+            """,
+        ),
     )
 
     valid = (
@@ -722,6 +766,28 @@ class LayersInPlainList(Rule):
                     return self._per_rank[0](x)
             """,
             why="declared plain containers: the annotation states they are kept out of the registry on purpose",
+        ),
+        Valid(
+            """
+            import torch.nn as nn
+
+            class Stack(nn.Module):
+                def __init__(self, depth=2):
+                    super().__init__()
+                    self.blocks_list = [nn.Linear(4, 4)]
+                    for _ in range(depth - 1):
+                        self.blocks_list.append(nn.Linear(4, 4))
+                    self.blocks = nn.ModuleList(self.blocks_list)
+                    layers = [nn.Linear(4, 4), nn.BatchNorm1d(4)]
+                    self.layers = layers
+                    self.body = nn.Sequential(*layers)
+
+                def forward(self, x):
+                    for block in self.blocks_list:
+                        x = block(x)
+                    return self.body(x)
+            """,
+            why="the finished list is handed whole to a ModuleList/Sequential: the same layers are registered",
         ),
     )
 
