@@ -969,21 +969,38 @@ def _combined_in_function(model: FileModel, call: cst.Call, arg: cst.Arg) -> boo
     param = _param_for(hm.meth.node, call, arg, skip_self=False) if hm is not None else None
     if param is None:
         return False
-    for n in hm.nodes:
-        if not (isinstance(n, cst.Name) and n.value == param):
+    names, seen = [param], set()
+    while names:
+        name = names.pop()
+        if name in seen or len(seen) > 8:
             continue
-        p = hm.parent.get(id(n))
-        if isinstance(p, (cst.Return, cst.Param)) or (isinstance(p, cst.AssignTarget) and p.target is n):
-            continue  # handed back as is, or rebound
-        if isinstance(p, cst.Attribute) and p.value is n and (p.attr.value in _META_ATTRS or p.attr.value == "to"
-                                                               or p.attr.value in _MOVE_METHODS):
-            continue  # t.device, t.to(x.device): moved, not computed with
-        if isinstance(p, cst.Comparison) and any(isinstance(c.comparator, cst.Name) and c.comparator.value == "None"
-                                                 for c in p.comparisons):
-            continue  # t is None
-        if isinstance(p, cst.Attribute) and p.attr is n:
-            continue
-        return True  # computed with: arithmetic, a call, a tuple of statistics handed on
+        seen.add(name)
+        for n in hm.nodes:
+            if not (isinstance(n, cst.Name) and n.value == name):
+                continue
+            p = hm.parent.get(id(n))
+            if isinstance(p, (cst.Return, cst.Param)) or (isinstance(p, cst.AssignTarget) and p.target is n):
+                continue  # handed back as is, or rebound
+            if isinstance(p, cst.Element) and isinstance(hm.parent.get(id(p)), cst.Tuple) and \
+                    isinstance(hm.parent.get(id(hm.parent.get(id(p)))), cst.Return):
+                continue  # return new, n: handed back as is
+            if isinstance(p, cst.Assign) and p.value is n and len(p.targets) == 1 and isinstance(p.targets[0].target, cst.Name):
+                names.append(p.targets[0].target.value)  # new = t: an alias, judged by its own uses
+                continue
+            if isinstance(p, cst.Attribute) and p.value is n and (p.attr.value in _META_ATTRS or p.attr.value == "to"
+                                                                   or p.attr.value in _MOVE_METHODS):
+                continue  # t.device, t.to(x.device): moved, not computed with
+            if isinstance(p, cst.Comparison) and any(isinstance(c.comparator, cst.Name) and c.comparator.value == "None"
+                                                     for c in p.comparisons):
+                continue  # t is None
+            if isinstance(p, cst.ComparisonTarget):
+                p = hm.parent.get(id(p))
+            if isinstance(p, cst.Comparison) and isinstance(hm.parent.get(id(p)), (cst.If, cst.While)) and \
+                    hm.parent[id(p)].test is p:
+                continue  # if n > t: decides which value comes back, computes nothing with t
+            if isinstance(p, cst.Attribute) and p.attr is n:
+                continue
+            return True  # computed with: arithmetic, a call, a tuple of statistics handed on
     return False
 
 

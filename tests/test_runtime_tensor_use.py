@@ -769,3 +769,48 @@ class Memo(nn.Module):
     assert "used unmoved in forward() at line 14" in msg
     with pytest.raises(RuntimeError):
         _on_meta(cls(), 2, 4)
+
+
+def test_a_cache_regrown_by_a_function_that_only_tests_the_old_value_is_silent_and_survives():
+    """MRG201: a function of the file that hands the old value back as is (through an alias) or replaces it with
+    one made without it -- the old value only decides *whether* in an ``if`` test -- overwrites, it does not update:
+    nothing a checkpoint needs (a reloaded module regrows it), and the integer table is moved at its use."""
+    src, cls = _build("""
+def _grow(table, n, current):
+    if n > current:
+        new_table = torch.arange(n)
+        new_current = torch.tensor(n)
+    else:
+        new_table = table
+        new_current = current
+    return new_table, new_current
+
+
+class Masked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(2, 2, 1)
+        self.max_len = torch.tensor(0)
+        self.lens = torch.tensor(0)
+
+    def update(self, n, device):
+        self.lens, self.max_len = _grow(self.lens, n, self.max_len)
+        self.lens = self.lens.to(device)
+
+    def forward(self, x, lens):
+        n = x.size(2)
+        if n > self.max_len:
+            self.update(n, x.device)
+        mask = self.lens[:n].unsqueeze(0).to(lens.device) < lens.unsqueeze(1)
+        return self.conv(x * mask.unsqueeze(1))
+""", "Masked")
+    assert _mrg201(src) == []
+    x, lens = torch.ones(3, 2, 5), torch.tensor([5, 3, 1])
+    m = cls()
+    y = m(x, lens)
+    fresh = cls()
+    fresh.load_state_dict(m.state_dict())  # strict: the cache is no state
+    assert torch.equal(fresh(x, lens), y)
+    assert m.to(torch.float64)(x.double(), lens).dtype == torch.float64
+    out = cls().to("meta")(torch.ones(3, 2, 5, device="meta"), torch.tensor([5, 3, 1], device="meta"))
+    assert out.device.type == "meta"

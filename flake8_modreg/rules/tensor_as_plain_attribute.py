@@ -29,7 +29,9 @@ class TensorAsPlainAttribute(Rule):
        by arithmetic (`self.r = self.r * m + ...`, `self.r.add_(...)`,
        `self.r[i] = v`, `+=`), like running statistics, yet missing from
        `state_dict()` (a value only moved, `self.r = self.r.to(x.device)`, is
-       not an update);
+       not an update, nor one that a function of the file hands back
+       unchanged or replaces with a value made without it, the old value only
+       tested in an `if`: a table regrown to the input's size);
     4. **it holds random values** (`torch.randn`, `.normal_()`, or filled in
        place by a random initialiser such as `nn.init.trunc_normal_(self.w)`
        in `init_weights()`, the classic forgotten `nn.Parameter`): a model
