@@ -57,6 +57,9 @@ _NOT_RUNTIME = frozenset(
 _META_ATTRS = frozenset(
     {"shape", "device", "dtype", "ndim", "is_cuda", "requires_grad", "is_sparse", "layout", "names", "is_meta"}
 )
+#: tensor methods / torch functions that make a fresh tensor and take only metadata from the old one
+_FRESH_METHODS = frozenset({"new_empty", "new_zeros", "new_ones", "new_full", "new_tensor"})
+_FRESH_LIKE = frozenset({"torch.empty_like", "torch.zeros_like", "torch.ones_like", "torch.full_like"})
 _PY_METHODS = frozenset(
     {"item", "tolist", "numpy", "size", "dim", "numel", "nelement", "data_ptr", "element_size", "is_floating_point",
      "is_complex", "get_device", "__len__", "stride", "storage_offset", "is_contiguous", "equal"}
@@ -317,6 +320,8 @@ class UseIndex:
                 w = self._write(m, occ)
                 if w is not None:
                     node, how = w
+                    if how == "update" and isinstance(node, cst.Assign) and any(w < m.index[id(occ)] for w in overwritten_at):
+                        how = "overwrite"  # self.a = t.new_empty(n); self.a[:] = v: filling the value just made
                     written.add(id(occ))
                     out.writes.append((meth.name, node, how))
                     if how == "overwrite":
@@ -502,6 +507,8 @@ class UseIndex:
         if q is not None and q.split(".")[0] in ("math", "numpy", "np"):
             return [Read(PY, name, call)]
         others = [a.value for a in call.args if a is not arg and a.keyword is None or (a is not arg and a.keyword is not None and a.keyword.value not in ("dim", "out", "dtype", "device"))]
+        if isinstance(func, cst.Attribute) and func.attr.value == "copy_" and call.args and call.args[0] is arg:
+            return [Read(MOVED, name, call, True)]  # dst.copy_(self.t): copied into dst's device and dtype
         if isinstance(func, cst.Attribute):
             recv = func.value
             if not (q is not None and q.split(".")[0] == "torch") and self.on_device(cls, m, recv, depth):
@@ -933,6 +940,9 @@ def _old_value_use(model: FileModel, m: "_Method", value: cst.BaseExpression, at
                     if p.attr.value in _SHAPE_METHODS or p.attr.value == "detach":
                         cur = call
                         continue
+                    if p.attr.value in _FRESH_METHODS:
+                        how = "overwrite"  # self.a.new_empty(n, d): only the old value's device and dtype
+                        break
                 how = "update"
                 break
             if isinstance(p, (cst.BinaryOperation, cst.UnaryOperation, cst.Subscript)):
@@ -941,7 +951,9 @@ def _old_value_use(model: FileModel, m: "_Method", value: cst.BaseExpression, at
             if isinstance(p, cst.Arg):
                 call = m.parent.get(id(p))
                 q = model.qualify(call.func) if isinstance(call, cst.Call) else None
-                if q is not None and q.split(".")[0] == "torch":
+                if q in _FRESH_LIKE:
+                    how = "overwrite"  # torch.zeros_like(self.a): a fresh value of its shape, device and dtype
+                elif q is not None and q.split(".")[0] == "torch":
                     how = "update"
                 elif isinstance(call, cst.Call) and _combined_in_function(model, call, p):
                     how = "update"  # count, mean = running_update(x, count, self.mean): a same-file function we can read

@@ -814,3 +814,43 @@ class Masked(nn.Module):
     assert m.to(torch.float64)(x.double(), lens).dtype == torch.float64
     out = cls().to("meta")(torch.ones(3, 2, 5, device="meta"), torch.tensor([5, 3, 1], device="meta"))
     assert out.device.type == "meta"
+
+
+def test_a_table_regrown_in_place_and_read_only_as_a_copy_source_is_silent_and_survives():
+    """MRG201: ``dst.copy_(self.t)`` copies into dst's device and dtype (a moved-and-cast use), and
+    ``self.t = self.t.new_empty(...)`` then ``self.t[:] = ...`` makes a fresh table (only the old one's device
+    and dtype are taken; the slice assignment fills the value just made): no state, nothing left behind."""
+    src, cls = _build("""
+def _table(n, d, device=None):
+    return torch.arange(n * d, dtype=torch.float32, device=device).view(n, d) / (n * d)
+
+
+class Pos(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.d = d
+        self.proj = nn.Linear(8, 8)
+        self.table = torch.zeros(0, dtype=torch.float32)
+
+    def _grow(self, n):
+        if self.table.size(0) < n:
+            self.table = self.table.new_empty((n, self.d))
+            self.table[:] = _table(n, self.d, device=self.table.device)
+
+    def forward(self, x):
+        n = x.size(1)
+        self._grow(n)
+        pos = x.new_empty(x.shape)
+        pos[:, :, : self.d] = 0
+        _ = pos[:, :, self.d :].copy_(self.table[None, :n, :])
+        return self.proj(x + pos)
+""", "Pos")
+    assert _mrg201(src) == []
+    x = torch.ones(2, 3, 8)
+    m = cls()
+    y = m(x)
+    fresh = cls()
+    fresh.load_state_dict(m.state_dict())
+    assert torch.equal(fresh(x), y)
+    assert cls().to(torch.float64)(x.double()).dtype == torch.float64  # copied into a float64 tensor
+    assert _on_meta(cls(), 2, 3, 8).device.type == "meta"  # a CPU table copied into a meta tensor

@@ -31,7 +31,10 @@ class TensorAsPlainAttribute(Rule):
        `state_dict()` (a value only moved, `self.r = self.r.to(x.device)`, is
        not an update, nor one that a function of the file hands back
        unchanged or replaces with a value made without it, the old value only
-       tested in an `if`: a table regrown to the input's size);
+       tested in an `if`: a table regrown to the input's size; `self.r =
+       self.r.new_empty(n)` or `torch.zeros_like(self.r)` take only its
+       device and dtype, and a slice assignment right after fills that fresh
+       value);
     4. **it holds random values** (`torch.randn`, `.normal_()`, or filled in
        place by a random initialiser such as `nn.init.trunc_normal_(self.w)`
        in `init_weights()`, the classic forgotten `nn.Parameter`): a model
@@ -50,7 +53,8 @@ class TensorAsPlainAttribute(Rule):
       promote a half-precision input, like a Python number (a parameter
       that sizes a torch layer, `nn.Linear(d, attn_dim)`, or a `range()`, is
       a Python int: `torch.tensor(attn_dim)` is 0-d);
-    - tensors **moved and cast at every use** (`self.m.to(x)`,
+    - tensors **moved and cast at every use** (`self.m.to(x)`, the source of
+      `dst.copy_(self.m)`, which copies into dst's device and dtype,
       `self.m.type_as(x)`, `.to(device=x.device, dtype=x.dtype)`), or only
       moved when they are not floating (`self.idx.to(x.device)`), or only
       moved into a sub-module when their dtype is not known to be floating
