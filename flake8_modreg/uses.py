@@ -411,7 +411,7 @@ class UseIndex:
                     if attr in _PY_METHODS:
                         return [Read(PY, name, call)]
                     if attr == "to":
-                        mv, cs = _to_args(self.model, m, call)
+                        mv, cs = to_args(self.model, m, call)
                         moved, cast = moved or mv, cast or cs
                         cur = call
                         continue
@@ -853,7 +853,7 @@ def _tensor_param(fn: cst.FunctionDef, name: str) -> bool:
     return False
 
 
-def _to_args(model: FileModel, m: _Method, call: cst.Call) -> tuple[bool, bool]:
+def to_args(model: FileModel, m: _Method, call: cst.Call) -> tuple[bool, bool]:
     """What ``.to(...)`` does: (moves to another device, casts to another dtype)."""
     moved = cast = False
     for a in call.args:
@@ -930,7 +930,7 @@ def _old_value_use(model: FileModel, m: "_Method", value: cst.BaseExpression, at
                 call = m.parent.get(id(p))
                 if isinstance(call, cst.Call) and call.func is p:
                     if p.attr.value == "to":
-                        cast = cast or _to_args(model, m, call)[1]
+                        cast = cast or to_args(model, m, call)[1]
                         cur = call
                         continue
                     if p.attr.value in _MOVE_METHODS:

@@ -140,3 +140,15 @@ def test_entries_moved_to_host_memory_survive_another_device_and_kept_ones_break
     k.to("meta")
     with pytest.raises((RuntimeError, NotImplementedError)):
         k.validation_step(torch.ones(2, 4, device="meta"), torch.ones(2, 4, device="meta"))
+
+
+def test_entries_moved_and_cast_at_every_read_survive_float64_half_and_another_device():
+    """MRG205's exemption: ``self.c[k].to(device=x.device, dtype=x.dtype)`` converts whatever is served."""
+    code = next(v.code for v in StaleTensorCache.valid if v.why.startswith("every read moves and casts"))
+    m = _class(code, "Locations")()
+    m(torch.ones(2, 4, 3))  # fills the cache in float32 on the CPU
+    m.to(torch.float64)
+    assert m(torch.ones(2, 4, 3, dtype=torch.float64)).dtype == torch.float64
+    assert m.templates[4].dtype == torch.float32  # the entry itself is stale, and never served as such
+    m.to("meta")
+    assert m(torch.ones(2, 4, 3, device="meta", dtype=torch.float64)).device.type == "meta"

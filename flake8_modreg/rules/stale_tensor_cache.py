@@ -6,7 +6,7 @@ import libcst as cst
 
 from .. import known
 from ..model import ClassFacts, FileModel, Scope, Tag
-from ..uses import self_call_closure, use_index, value_facts, walk_nodes
+from ..uses import to_args, self_call_closure, use_index, value_facts, walk_nodes
 from ._base import Invalid, Reporter, Rule, Valid
 
 _STATE_TAGS = (Tag.PARAMETER, Tag.BUFFER)
@@ -45,6 +45,11 @@ class StaleTensorCache(Rule):
     they were made on (`self.labels[device] = torch.arange(n, device=device)`):
     dtype conversions leave integer tensors alone, and another device gets
     its own entry.
+
+    Silent too when every read moves *and casts* the entry to the caller's
+    device and dtype on the spot (`self.c[k].to(device=x.device,
+    dtype=x.dtype)`, `self.c[k].to(x)`): whatever the entries were made as,
+    the value used is converted.
 
     Silent too when every entry read back is moved to the device at hand in
     the method that reads it (`v = self.c.get(k)`, then `v = v.to(device)`,
@@ -365,6 +370,27 @@ class StaleTensorCache(Rule):
             """,
             why="every entry is moved to host memory on purpose and moved back at the read: .to() never placed it",
         ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Locations(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.proj = nn.Linear(3, 3)
+                    self.templates = {}
+
+                def _template(self, n, device, dtype):
+                    if n not in self.templates:
+                        self.templates[n] = torch.linspace(0, 1, n * 3).view(n, 3)
+                    return self.templates[n].to(device=device, dtype=dtype)
+
+                def forward(self, x):
+                    return self.proj(x + self._template(x.size(1), x.device, x.dtype))
+            """,
+            why="every read moves and casts the entry to the input's device and dtype on the spot",
+        ),
     )
 
     def check(self, model: FileModel, report: Reporter) -> None:
@@ -456,8 +482,7 @@ def _healed_on_read(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, 
     floating-point tensors), and none of them is computed from the module's
     state, so a fresh entry would have the very same dtype.
     """
-    if not all(value_facts(model, f.value, f.scope, order=f.order).dtype in ("complex", "int", "bool") for f in fills):
-        return False
+    nonfloat = all(value_facts(model, f.value, f.scope, order=f.order).dtype in ("complex", "int", "bool") for f in fills)
     healed = False
     for m, occ in _path_reads(model, chain, attr, path):
         p = m.parent.get(id(occ))
@@ -468,6 +493,14 @@ def _healed_on_read(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, 
         elif isinstance(p, cst.ComparisonTarget) or (isinstance(p, cst.AssignTarget) and p.target is occ):
             continue  # `k in self.c`, `self.c = {}`
         else:
+            return False
+        to = m.parent.get(id(got))
+        call = m.parent.get(id(to))
+        if isinstance(to, cst.Attribute) and to.value is got and to.attr.value == "to" and \
+                isinstance(call, cst.Call) and call.func is to and to_args(model, m, call) == (True, True):
+            healed = True  # self.c[k].to(device=x.device, dtype=x.dtype): moved and cast at the read
+            continue
+        if not nonfloat:
             return False
         stmt = m.parent.get(id(got))
         if not (isinstance(stmt, cst.Assign) and stmt.value is got and len(stmt.targets) == 1
