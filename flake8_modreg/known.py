@@ -499,16 +499,40 @@ TORCH_STATELESS_LAYERS = frozenset(
     "Mish PairwiseDistance PixelShuffle PixelUnshuffle ReLU ReLU6 ReflectionPad1d ReflectionPad2d ReflectionPad3d "
     "ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU SiLU Sigmoid Softmax Softmax2d Softmin Softplus "
     "Softshrink Softsign Tanh Tanhshrink Threshold Unflatten Unfold Upsample UpsamplingBilinear2d "
-    "UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d".split()
+    "UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d "
+    # losses that take no tensor argument: nothing to hold, and none reads self.training
+    "CTCLoss CosineEmbeddingLoss GaussianNLLLoss HingeEmbeddingLoss HuberLoss KLDivLoss L1Loss MSELoss "
+    "MarginRankingLoss MultiLabelMarginLoss PoissonNLLLoss SmoothL1Loss SoftMarginLoss TripletMarginLoss".split()
 )
 
+#: torch.nn losses that are stateless unless a class-weight tensor is given: name -> (position of the first
+#: state-taking parameter, its keyword names). ``nn.CrossEntropyLoss()`` holds nothing (its ``weight`` buffer is
+#: None); ``nn.CrossEntropyLoss(w)`` holds a buffer. Checked by tests/test_runtime_stateless.py.
+TORCH_STATELESS_UNLESS: dict[str, tuple[int, frozenset[str]]] = {
+    "BCELoss": (0, frozenset({"weight"})),
+    "BCEWithLogitsLoss": (0, frozenset({"weight", "pos_weight"})),
+    "CrossEntropyLoss": (0, frozenset({"weight"})),
+    "NLLLoss": (0, frozenset({"weight"})),
+    "MultiLabelSoftMarginLoss": (0, frozenset({"weight"})),
+    "MultiMarginLoss": (2, frozenset({"weight"})),
+}
 
-def stateless_layer(qualified: str | None) -> bool:
-    """``torch.nn.ReLU`` and the like: see ``TORCH_STATELESS_LAYERS``."""
+
+def stateless_layer(qualified: str | None, positional: int = 0, keywords: frozenset[str] = frozenset(),
+                    star: bool = False) -> bool:
+    """``torch.nn.ReLU`` and the like (see ``TORCH_STATELESS_LAYERS``), or a loss of ``TORCH_STATELESS_UNLESS``
+    built with ``positional`` positional arguments and these ``keywords`` (``star``: ``*args``/``**kw`` given),
+    none of which can reach its weight."""
     if not qualified:
         return False
     q = normalize(qualified)
-    return q.startswith("torch.nn.") and q.count(".") == 2 and q[len("torch.nn."):] in TORCH_STATELESS_LAYERS
+    if not (q.startswith("torch.nn.") and q.count(".") == 2):
+        return False
+    name = q[len("torch.nn."):]
+    if name in TORCH_STATELESS_LAYERS:
+        return True
+    unless = TORCH_STATELESS_UNLESS.get(name)
+    return unless is not None and not star and positional <= unless[0] and not keywords & unless[1]
 
 
 # --- layer state (MRG403) and reachable attribute names (MRG404) ---------------

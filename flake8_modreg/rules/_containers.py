@@ -205,7 +205,10 @@ def _only_stateless_modules(model: FileModel, cls: ClassFacts, a: SelfAssign) ->
             return False  # nested containers: keep it simple
         if k.tag not in (Tag.LAYER, Tag.REGISTERED):
             continue
-        if not (isinstance(e, cst.Call) and known.stateless_layer(model.qualify(e.func))):
+        if not (isinstance(e, cst.Call) and known.stateless_layer(
+                model.qualify(e.func), positional=sum(1 for x in e.args if x.keyword is None and not x.star),
+                keywords=frozenset(x.keyword.value for x in e.args if x.keyword is not None),
+                star=any(x.star for x in e.args))):
             return False
         modules += 1
     return modules > 0

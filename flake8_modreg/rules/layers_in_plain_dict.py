@@ -23,8 +23,11 @@ class LayersInPlainDict(Rule):
     (configuration: a layer in it reaches the model through the callee,
     which registers it as its own attribute, and `.to()` converts that same
     object), and a dict whose modules are all stateless, mode-free torch
-    layers (`nn.ReLU()`, `nn.Identity()`, pooling, padding: nothing to save,
-    convert or switch). Runtime truth: `tests/test_runtime_stateless.py`.
+    layers (`nn.ReLU()`, `nn.Identity()`, pooling, padding, losses built
+    without a class-weight tensor such as `nn.MSELoss()` or
+    `nn.CrossEntropyLoss()`: nothing to save, convert or switch; a
+    `nn.CrossEntropyLoss(weight=w)` holds a buffer and is reported). Runtime
+    truth: `tests/test_runtime_stateless.py`.
 
     MindSpore runtime truth: `tests/test_mindspore_fix_truth.py` builds the
     MindSpore example before and after the fix (no parameters in a plain

@@ -67,7 +67,10 @@ class LayersInPlainList(Rule):
     (`[nn.ReLU(), nn.Identity(), nn.MaxPool2d(2)]`): they hold no parameters
     or buffers and behave the same in `train()` and `eval()`, so registering
     them changes nothing (`known.TORCH_STATELESS_LAYERS`, checked class by
-    class under torch in `tests/test_runtime_stateless.py`). A `Dropout`
+    class under torch in `tests/test_runtime_stateless.py`); losses count
+    when built without a class-weight tensor (`nn.MSELoss()`,
+    `nn.CrossEntropyLoss()`, not `nn.CrossEntropyLoss(weight=w)`, whose
+    buffer `.to()` would leave behind). A `Dropout`
     or a norm layer in the list makes it reported again, and so does calling the
     container itself (`self.pool = (nn.AvgPool2d(2),)` then `self.pool(x)`: a
     trailing comma made a 1-tuple).
