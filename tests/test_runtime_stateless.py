@@ -165,3 +165,30 @@ class Heads(nn.Module):
     assert m.losses["ce"].weight.device.type == "cpu"  # left behind by .to()
     with pytest.raises((RuntimeError, NotImplementedError)):
         m(torch.ones(2, 4, device="meta"), torch.zeros(2, dtype=torch.long, device="meta"))
+
+
+def test_a_dict_handed_only_to_submodule_constructors_is_registered_there_and_one_run_by_the_owner_is_not():
+    """MRG102's exemption, under torch: sub-modules that take the layers they use register them, so everything the
+    model runs is in parameters()/state_dict() and follows ``.to()``; the look-alike runs a layer no sub-module took."""
+    from flake8_modreg.rules.layers_in_plain_dict import LayersInPlainDict
+
+    valid = next(v.code for v in LayersInPlainDict.valid if v.why.startswith("handed only to sub-module constructors"))
+    assert [f.code for f in check(valid) if f.code == "MRG102"] == []
+    ns = {"__name__": "modreg_handed_probe"}
+    exec(compile(valid, "<probe>", "exec"), ns)
+    m = ns["Model"]()
+    ran = {id(p) for layer in m.prescalers.values() for p in layer.parameters()}
+    assert ran <= {id(p) for p in m.parameters()}
+    assert {k.split(".")[0] for k in m.state_dict()} == {"enc", "dec"}
+    m.to("meta")
+    xs = {"a": torch.ones(2, 1, device="meta"), "b": torch.ones(2, 1, device="meta")}
+    assert m(xs).device.type == "meta"
+
+    invalid = next(i.code for i in LayersInPlainDict.invalid if i.title.startswith("also run by the class itself"))
+    assert [(f.code, f.line) for f in check(invalid) if f.code == "MRG102"] == [("MRG102", 14)]
+    exec(compile(invalid, "<probe>", "exec"), ns)
+    k = ns["Model"]()
+    assert not {id(p) for p in k.prescalers["b"].parameters()} & {id(p) for p in k.parameters()}
+    k.to("meta")
+    with pytest.raises((RuntimeError, NotImplementedError)):
+        k(xs)

@@ -93,7 +93,7 @@ def plain_containers(model: FileModel) -> Iterator[PlainContainer]:
             kind = Kind(k.tag, elems=frozenset(elems))
             if _only_stateless_modules(model, cls, a) or (k.tag is Tag.DICT and _keyword_config(model, cls, a.attr)):
                 continue
-            if _wrapped_whole(model, cls, a):
+            if _wrapped_whole(model, cls, a) or _handed_to_submodules(model, cls, a):
                 continue
             yield PlainContainer(cls, a, kind, _spelling(a.value, kind))
 
@@ -136,6 +136,29 @@ def _wrapped_whole(model: FileModel, cls: ClassFacts, a: SelfAssign) -> bool:
         return False
     first = min(b.order for b in wraps)
     return all(m.method == a.method and m.order < first for m in cls.mutations if m.attr == a.attr)
+
+
+def _handed_to_submodules(model: FileModel, cls: ClassFacts, a: SelfAssign) -> bool:
+    """Every read of the container hands it to the constructor of a sub-module in ``__init__``.
+
+    ``self.prescalers = {...}``, then ``self.vsn = VariableSelection(...,
+    prescalers=self.prescalers)`` (and no other read): the layers reach the
+    model only through the sub-modules, which keep the ones they use
+    (registered there, or reported there); the class itself never runs them.
+    """
+    kinds = {id(b.value): model.self_kind(cls, b).tag for b in cls.self_assigns if b.method == "__init__"}
+    reads = 0
+    for m, occ in use_index(model).family_reads(cls, a.attr):
+        p = m.parent.get(id(occ))
+        if isinstance(p, cst.AssignTarget) and p.target is occ:
+            continue
+        if m.meth.name != "__init__" or not (isinstance(p, cst.Arg) and p.value is occ and p.star != "*"):
+            return False
+        call = m.parent.get(id(p))
+        if kinds.get(id(call)) not in (Tag.LAYER, Tag.REGISTERED):
+            return False  # handed to a function, or a call whose result is not stored as a sub-module
+        reads += 1
+    return reads > 0
 
 
 def _keyword_config(model: FileModel, cls: ClassFacts, attr: str) -> bool:

@@ -53,6 +53,11 @@ class LayersInPlainList(Rule):
     only). A list still filled after the wrap, or by another method, is
     reported: `nn.ModuleList(items)` copied the items it was given.
 
+    Nor is a list whose only reads hand it to the constructors of
+    sub-modules in `__init__` (`self.head = Head(layers=self.layers)`): the
+    layers reach the model only through those sub-modules, which register
+    (or are reported for) the ones they keep.
+
     Nor are containers the class *declares* plain with an annotation
     (`self.lookups: List[nn.Module] = []`, `Dict[str, nn.Module]`,
     `Optional[list[Block]]`): torch treats them like any plain list, but the
