@@ -797,6 +797,31 @@ class LayersInPlainList(Rule):
             """,
             why="the finished list is handed whole to a ModuleList/Sequential: the same layers are registered",
         ),
+        Valid(
+            """
+            import torch.nn as nn
+
+            class Head(nn.Module):
+                def __init__(self, layers):
+                    super().__init__()
+                    self.layers = nn.ModuleList(layers)
+
+                def forward(self, x):
+                    for layer in self.layers:
+                        x = layer(x)
+                    return x
+
+            class Model(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.layers = [nn.Linear(4, 4), nn.Linear(4, 4)]
+                    self.head = Head(self.layers)
+
+                def forward(self, x):
+                    return self.head(x)
+            """,
+            why="handed only to a sub-module's constructor, which registers the layers",
+        ),
     )
 
     def check(self, model: FileModel, report: Reporter) -> None:
