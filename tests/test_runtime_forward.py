@@ -165,3 +165,44 @@ def test_a_blockwise_visitor_hands_every_block_to_its_callback_and_a_layer_in_a_
     assert [(f.code, f.line) for f in check(bad) if f.code == "MRG305"] == [("MRG305", 9)]
     exec(compile(bad, "<bad>", "exec"), ns2 := {"__name__": "modreg_loop_dropped_probe"})
     assert ns2["Blockwise"]()(torch.ones(4, 4)) is None  # the layer's outputs are gone
+
+
+def test_a_call_override_that_calls_super_still_runs_hooks_which_forward_skips():
+    """MRG306: a ``__call__`` handing on to ``super().__call__`` keeps Module.__call__'s hooks; ``.forward`` skips
+    them, so it is reported (unlike a ``__call__`` that replaces Module.__call__)."""
+    import torch
+
+    from flake8_modreg import check
+
+    code = """
+import torch.nn as nn
+
+class Layer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def __call__(self, *args, **kwargs):
+        return super().__call__(*args, **kwargs)
+
+    def forward(self, x):
+        return self.fc(x)
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = Layer()
+
+    def forward(self, x):
+        return self.layer.forward(x)
+"""
+    assert [(f.code, f.line) for f in check(code) if f.code == "MRG306"] == [("MRG306", 21)]
+    ns = {"__name__": "modreg_supercall_probe"}
+    exec(compile(code, "<probe>", "exec"), ns)
+    m = ns["Net"]()
+    fired = []
+    m.layer.register_forward_hook(lambda *a: fired.append(1))
+    m.layer(torch.ones(1, 4))
+    assert fired == [1]  # called: the hook runs
+    m(torch.ones(1, 4))
+    assert fired == [1]  # through .forward: skipped
