@@ -314,18 +314,20 @@ class UseIndex:
         for c, meth in self.runtime_methods(cls):
             m = self.method(meth)
             overwritten_at: list[int] = []
+            overwrites: list[cst.CSTNode] = []
             occurrences = list(m.self_reads(attr))
             written = set()
             for occ in occurrences:
                 w = self._write(m, occ)
                 if w is not None:
                     node, how = w
-                    if how == "update" and isinstance(node, cst.Assign) and any(w < m.index[id(occ)] for w in overwritten_at):
+                    if how == "update" and _fills_fresh(m, occ, node, overwrites):
                         how = "overwrite"  # self.a = t.new_empty(n); self.a[:] = v: filling the value just made
                     written.add(id(occ))
                     out.writes.append((meth.name, node, how))
                     if how == "overwrite":
                         overwritten_at.append(m.end.get(id(m.statement_of(occ)), m.index[id(occ)]))
+                        overwrites.append(m.statement_of(occ))
                     elif how.startswith("resync"):
                         out.resync = (True, out.resync[1] or how == "resync-cast") if out.resync else (True, how == "resync-cast")
             for occ in occurrences:
@@ -733,6 +735,21 @@ class UseIndex:
         if isinstance(e, (cst.List, cst.Tuple)):
             return any(self.on_device(cls, m, el.value, depth + 1) for el in e.elements)
         return False
+
+
+def _fills_fresh(m: "_Method", occ: cst.Attribute, node: cst.CSTNode, overwrites: list[cst.CSTNode]) -> bool:
+    """``self.a[...] = v`` in the same block as, and after, a statement that overwrote ``self.a``: a fill of the
+    value just made, not an update of the old one (a branch or another block may have skipped the overwrite)."""
+    p = m.parent.get(id(occ))
+    if not (isinstance(node, cst.Assign) and isinstance(p, cst.Subscript) and p.value is occ):
+        return False
+    def block(st: cst.CSTNode) -> cst.CSTNode | None:
+        p = m.parent.get(id(st))
+        return m.parent.get(id(p)) if isinstance(p, cst.SimpleStatementLine) else p
+
+    stmt = m.statement_of(occ)
+    here = block(stmt)
+    return here is not None and any(block(o) is here and m.index[id(o)] < m.index[id(stmt)] for o in overwrites)
 
 
 def _device_test(e: cst.BaseExpression, attr: str, same: bool) -> bool:

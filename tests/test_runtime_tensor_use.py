@@ -854,3 +854,30 @@ class Pos(nn.Module):
     assert torch.equal(fresh(x), y)
     assert cls().to(torch.float64)(x.double()).dtype == torch.float64  # copied into a float64 tensor
     assert _on_meta(cls(), 2, 3, 8).device.type == "meta"  # a CPU table copied into a meta tensor
+
+
+def test_running_stats_first_set_in_a_branch_then_updated_are_still_reported_and_lost_on_reload():
+    """An overwrite inside ``if first_call:`` does not make the update after it a fill: on every later call the
+    old value is updated (only a slice fill in the overwrite's own block is a fill)."""
+    src, cls = _build("""
+class Norm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mean = torch.empty(0)
+        self.count = 0
+
+    def forward(self, x):
+        if self.count == 0:
+            self.mean = x.mean(0)
+        self.mean = self.mean * 0.9 + x.mean(0) * 0.1
+        self.count += 1
+        return x - self.mean
+""", "Norm")
+    (msg,) = _mrg201(src)
+    assert "updated in forward() at line 14" in msg
+    m = cls()
+    m(torch.ones(2, 3))
+    m(torch.full((2, 3), 3.0))
+    fresh = cls()
+    fresh.load_state_dict(m.state_dict())
+    assert fresh.mean.numel() == 0 and m.mean.numel() == 3  # the running mean is not saved
