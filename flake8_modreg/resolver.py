@@ -55,7 +55,7 @@ from typing import Any, Iterable
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 3
+SUMMARY_FORMAT = 4
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -135,6 +135,8 @@ def _function_nodes(fn: ast.AST) -> Iterable[ast.AST]:
 
 #: a member marker (not an identifier): the class's ``__call__`` hands on to ``super().__call__`` / ``Base.__call__``
 CALLS_SUPER = "__call__:super"
+#: and one whose ``__call__`` replaces it (no ``super().__call__``): Module.__call__'s hooks never run
+CALLS_OWN = "__call__:own"
 
 
 def _delegates_call(fn: ast.AST) -> bool:
@@ -157,8 +159,8 @@ def _class_members(node: ast.ClassDef) -> list[str]:
     for n in _walk_body(node.body):
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             out.add(n.name)
-            if n.name == "__call__" and _delegates_call(n):
-                out.add(CALLS_SUPER)
+            if n.name == "__call__":
+                out.add(CALLS_SUPER if _delegates_call(n) else CALLS_OWN)
         elif isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             for t in n.targets if isinstance(n, ast.Assign) else [n.target]:
                 if isinstance(t, ast.Name):

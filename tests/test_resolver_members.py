@@ -230,7 +230,8 @@ def test_a_call_override_that_hands_on_to_module_call_still_runs_hooks_so_forwar
     """})
     r = R.for_file(str(tmp_path / "pkg" / "user.py"))
     assert r.class_defines(".base.CheckpointLayer", R.CALLS_SUPER) is True
-    assert not r.class_defines(".lazy.LazyKernel", R.CALLS_SUPER)
+    assert not r.class_defines(".base.CheckpointLayer", R.CALLS_OWN)
+    assert r.class_defines(".lazy.LazyKernel", R.CALLS_OWN) is True
     user = tmp_path / "pkg" / "calls.py"
     user.write_text(
         "import torch.nn as nn\nfrom .base import CheckpointLayer\nfrom .lazy import LazyKernel\n\n\n"
@@ -239,3 +240,33 @@ def test_a_call_override_that_hands_on_to_module_call_still_runs_hooks_so_forwar
         "    def forward(self, x):\n        return self.block.forward(x), self.kernel.forward(x)\n"
     )
     assert {c for c in findings(user) if c[2] == "MRG306"} == {(13, 15, "MRG306")}
+
+
+def test_a_call_that_hands_on_to_a_base_call_which_replaces_module_call_runs_no_hooks(tmp_path):
+    """gpytorch's shape: Kernel.__call__ -> super().__call__ -> Module.__call__ of the library, which calls forward
+    itself: no torch hooks anywhere on the way, so .forward is the library's idiom (not reported)."""
+    write(tmp_path, {"lib/__init__.py": "", "lib/module.py": """
+        import torch.nn as nn
+
+
+        class Module(nn.Module):
+            def __call__(self, *inputs, **kwargs):
+                return self.forward(*inputs, **kwargs)
+    """, "lib/kernel.py": """
+        from .module import Module
+
+
+        class Kernel(Module):
+            def __call__(self, x):
+                return super().__call__(x)
+
+            def forward(self, x):
+                return x
+    """})
+    user = tmp_path / "lib" / "use.py"
+    user.write_text(
+        "import torch.nn as nn\nfrom .kernel import Kernel\n\n\n"
+        "class Sum(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.k = Kernel()\n\n"
+        "    def forward(self, x):\n        return self.k.forward(x)\n"
+    )
+    assert {c for c in findings(user) if c[2] == "MRG306"} == set()

@@ -5,7 +5,7 @@ import libcst as cst
 from .. import known
 from ..findings import Applicability, Fix
 from ..model import CallSite, ClassFacts, FileModel, Tag
-from ..resolver import CALLS_SUPER
+from ..resolver import CALLS_OWN
 from ..uses import use_index, walk_nodes
 from ._base import Invalid, Reporter, Rule, Valid
 from ._containers import container_items
@@ -125,16 +125,13 @@ def _defines_call(model: FileModel, q: str) -> bool:
     local = model.class_named(q) if "." not in q else None
     if local is not None:
         chain = (local, *local.ancestors())
-        own = [c.methods["__call__"] for c in chain if "__call__" in c.methods]
-        if own:
-            return not any(_calls_super(m.node) for m in own)
+        if any(not _calls_super(c.methods["__call__"].node) for c in chain if "__call__" in c.methods):
+            return True  # a __call__ of its own replaces Module.__call__ (one that calls super() hands on to the next)
         others = [b for c in chain for b in c.framework_bases if not known.framework_of_class(b)]
     else:
         others = [] if known.framework_of_class(q) else [q]
-    if model.resolver is None:
-        return False
-    return any(model.resolver.class_defines(b, "__call__", _no_framework_call) is True for b in others) and not any(
-        model.resolver.class_defines(b, CALLS_SUPER, _no_framework_call) for b in others)
+    return model.resolver is not None and any(
+        model.resolver.class_defines(b, CALLS_OWN, _no_framework_call) is True for b in others)
 
 
 def _calls_super(fn: cst.FunctionDef) -> bool:
@@ -231,8 +228,8 @@ class DirectForwardCall(Rule):
     wraps it), which the fix would change (`tests/test_runtime_forward.py`).
     A `__call__` that hands on to `super().__call__(...)` (or
     `nn.Module.__call__(self, ...)`), as gradient-checkpointing layers do,
-    keeps `Module.__call__` and its hooks: `.forward` on such a sub-module is
-    still reported.
+    keeps `Module.__call__` and its hooks unless a class further up replaces
+    it: `.forward` on such a sub-module is still reported.
 
     ## Why is this bad?
     Calling a module runs `Module.__call__`, which runs the forward pre-hooks
