@@ -28,4 +28,5 @@ CODES: dict[str, bool] = {
     "MRG502": True,
     "MRG503": True,
     "MRG901": False,
+    "MRG902": False,
 }

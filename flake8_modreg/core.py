@@ -331,7 +331,51 @@ def run(
     """
     config = config or Config()
     rules = enabled_rules(config)
-    if not rules and not need_model:
+    module, model, findings = _checked(
+        source, path, config, context, need_model, parser, resolver, python_parsed, positions, memo, rules
+    )
+    judges = [r for r in rules if r.judges_findings]
+    if judges:
+        findings = _judge_findings(source, findings, judges, rules, config)
+    return module, model, findings
+
+
+def _judge_findings(
+    source: str | bytes, findings: list[Finding], judges: list[type[Rule]], rules: list[type[Rule]], config: Config
+) -> list[Finding]:
+    """Add the findings of the rules that judge the others' findings (``unused-noqa``)."""
+    try:
+        text = decode(source) if isinstance(source, bytes) else source
+    except ModregError:  # undecodable bytes the prefilter skipped: nothing to judge
+        return findings
+    enabled = [r.code for r in rules]
+    extra: list[Finding] = []
+    for rule_cls in judges:
+        rule = rule_cls()
+        rule.config = config
+        try:
+            extra.extend(rule.check_findings(text, findings, enabled))
+        except Exception as e:  # one broken rule must not take the others down
+            if config.strict or os.environ.get("MODREG_STRICT") == "1":
+                raise
+            log.warning("internal error in %s (%s): %s: %s", rule_cls.code, rule_cls.name, type(e).__name__, e)
+    return sorted([*findings, *extra], key=Finding.sort_key) if extra else findings
+
+
+def _checked(
+    source: str | bytes,
+    path: str | None,
+    config: Config,
+    context: FileContext | None,
+    need_model: bool,
+    parser: Callable[[str], cst.Module] | None,
+    resolver: "Resolver | None",
+    python_parsed: bool,
+    positions: Positions | None,
+    memo: NodeMemo | None,
+    rules: list[type[Rule]],
+) -> tuple[cst.Module | None, FileModel | None, list[Finding]]:
+    if not [r for r in rules if not r.judges_findings] and not need_model:
         return None, None, []
     if not need_model and not might_contain_modules(source, config, context):
         # no framework name in the text: only classes whose bases live in other files can be Modules here

@@ -413,8 +413,8 @@ NEWEST_MINDSPORE: str = max(_api_versions.MINDSPORE_CELL, key=_release_key)
 
 @functools.lru_cache(maxsize=None)
 def installed_release(distribution: str, tables: tuple[str, ...]) -> str | None:
-    """The installed ``distribution``'s ``major.minor`` when a table exists for it (read from its metadata:
-    the framework itself is never imported), else None."""
+    """The table for the installed ``distribution``'s ``major.minor`` (read from its metadata: the framework
+    itself is never imported; a release between two tables gets the nearest newer one), else None."""
     try:
         from importlib.metadata import PackageNotFoundError, version
     except ImportError:  # pragma: no cover
@@ -423,8 +423,11 @@ def installed_release(distribution: str, tables: tuple[str, ...]) -> str | None:
         m = re.match(r"(\d+)\.(\d+)", version(distribution))
     except (PackageNotFoundError, ValueError):
         return None
-    got = f"{m.group(1)}.{m.group(2)}" if m else None
-    return got if got in tables else None
+    if m is None:
+        return None
+    from .settings import table_release
+
+    return table_release(f"{int(m.group(1))}.{int(m.group(2))}", tables)
 
 
 def default_torch_release() -> str:
@@ -437,23 +440,44 @@ def default_mindspore_release() -> str:
     return installed_release("mindspore", tuple(_api_versions.MINDSPORE_CELL)) or NEWEST_MINDSPORE
 
 
-def torch_release_names(module: str, torch_version: str | None = None) -> tuple[str, frozenset[str]] | None:
-    """(release, public names of ``module`` in it) for the chosen (else installed, else newest) release, for the
-    modules ``_api_versions.TORCH_NAMESPACES`` covers; None when that release is the newest table's (MRG404 then
-    judges by ``ATTR_NAMES`` alone) or the module is not covered."""
-    tables = _api_versions.TORCH_NAMESPACES.get(module)
-    v = torch_version if torch_version is not None else default_torch_release()
-    if tables is None or v not in tables or v == NEWEST_TORCH:
+def _namespace_tables(module: str) -> tuple[dict[str, tuple[str, ...]] | None, str]:
+    """(release -> names of ``module``, the framework) from ``_api_versions``; None when ``module`` has no tables."""
+    if module.split(".")[0] == "mindspore":
+        return _api_versions.MINDSPORE_NAMESPACES.get(module), "mindspore"
+    return _api_versions.TORCH_NAMESPACES.get(module), "torch"
+
+
+def release_names(module: str, version: str | None = None) -> tuple[str, frozenset[str]] | None:
+    """(release, public names of ``module`` in it) for the chosen (else installed, else newest) release of the
+    module's framework (``torch-version`` / ``mindspore-version``), for the modules ``_api_versions``'
+    ``TORCH_NAMESPACES`` / ``MINDSPORE_NAMESPACES`` cover; None when that release is the newest table's (MRG404
+    then judges by ``ATTR_NAMES`` alone) or the module is not covered."""
+    tables, framework = _namespace_tables(module)
+    newest = NEWEST_MINDSPORE if framework == "mindspore" else NEWEST_TORCH
+    if version is None:
+        version = default_mindspore_release() if framework == "mindspore" else default_torch_release()
+    if tables is None or version not in tables or version == newest:
         return None
-    return v, frozenset(tables[v])
+    return _release_table(module, version)
 
 
-def first_torch_release_with(module: str, name: str) -> str | None:
-    """The first release whose ``module`` has ``name`` (per ``_api_versions.TORCH_NAMESPACES``)."""
-    tables = _api_versions.TORCH_NAMESPACES.get(module, {})
-    for v in sorted(tables, key=_release_key):
-        if name in tables[v]:
-            return v
+@functools.lru_cache(maxsize=None)
+def _release_table(module: str, version: str) -> tuple[str, frozenset[str]]:
+    return version, frozenset(_namespace_tables(module)[0][version])  # type: ignore[index]
+
+
+def added_in(module: str, name: str, release: str) -> str | None:
+    """When ``name`` joined ``module`` after ``release``: ``"2.4"`` (the next table has it and is the next minor
+    release), ``"2.1-2.7"`` (no tables in between: MindSpore 2.1 -- 2.6), None when no later table has it."""
+    tables, _ = _namespace_tables(module)
+    later = sorted((v for v in tables or {} if _release_key(v) > _release_key(release)), key=_release_key)
+    before = release
+    for v in later:
+        if name in tables[v]:  # type: ignore[index]
+            major, minor = _release_key(before)[:2]
+            first = f"{major}.{minor + 1}"
+            return v if first == v else f"{first}-{v}"
+        before = v
     return None
 
 
@@ -494,16 +518,40 @@ TORCH_STATELESS_LAYERS = frozenset(
     "Mish PairwiseDistance PixelShuffle PixelUnshuffle ReLU ReLU6 ReflectionPad1d ReflectionPad2d ReflectionPad3d "
     "ReplicationPad1d ReplicationPad2d ReplicationPad3d SELU SiLU Sigmoid Softmax Softmax2d Softmin Softplus "
     "Softshrink Softsign Tanh Tanhshrink Threshold Unflatten Unfold Upsample UpsamplingBilinear2d "
-    "UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d".split()
+    "UpsamplingNearest2d ZeroPad1d ZeroPad2d ZeroPad3d "
+    # losses that take no tensor argument: nothing to hold, and none reads self.training
+    "CTCLoss CosineEmbeddingLoss GaussianNLLLoss HingeEmbeddingLoss HuberLoss KLDivLoss L1Loss MSELoss "
+    "MarginRankingLoss MultiLabelMarginLoss PoissonNLLLoss SmoothL1Loss SoftMarginLoss TripletMarginLoss".split()
 )
 
+#: torch.nn losses that are stateless unless a class-weight tensor is given: name -> (position of the first
+#: state-taking parameter, its keyword names). ``nn.CrossEntropyLoss()`` holds nothing (its ``weight`` buffer is
+#: None); ``nn.CrossEntropyLoss(w)`` holds a buffer. Checked by tests/test_runtime_stateless.py.
+TORCH_STATELESS_UNLESS: dict[str, tuple[int, frozenset[str]]] = {
+    "BCELoss": (0, frozenset({"weight"})),
+    "BCEWithLogitsLoss": (0, frozenset({"weight", "pos_weight"})),
+    "CrossEntropyLoss": (0, frozenset({"weight"})),
+    "NLLLoss": (0, frozenset({"weight"})),
+    "MultiLabelSoftMarginLoss": (0, frozenset({"weight"})),
+    "MultiMarginLoss": (2, frozenset({"weight"})),
+}
 
-def stateless_layer(qualified: str | None) -> bool:
-    """``torch.nn.ReLU`` and the like: see ``TORCH_STATELESS_LAYERS``."""
+
+def stateless_layer(qualified: str | None, positional: int = 0, keywords: frozenset[str] = frozenset(),
+                    star: bool = False) -> bool:
+    """``torch.nn.ReLU`` and the like (see ``TORCH_STATELESS_LAYERS``), or a loss of ``TORCH_STATELESS_UNLESS``
+    built with ``positional`` positional arguments and these ``keywords`` (``star``: ``*args``/``**kw`` given),
+    none of which can reach its weight."""
     if not qualified:
         return False
     q = normalize(qualified)
-    return q.startswith("torch.nn.") and q.count(".") == 2 and q[len("torch.nn."):] in TORCH_STATELESS_LAYERS
+    if not (q.startswith("torch.nn.") and q.count(".") == 2):
+        return False
+    name = q[len("torch.nn."):]
+    if name in TORCH_STATELESS_LAYERS:
+        return True
+    unless = TORCH_STATELESS_UNLESS.get(name)
+    return unless is not None and not star and positional <= unless[0] and not keywords & unless[1]
 
 
 # --- layer state (MRG403) and reachable attribute names (MRG404) ---------------

@@ -167,3 +167,78 @@ def map_finding(nb: Notebook, d: dict) -> dict:
     else:  # ends past its cell (cannot happen for one statement): clamp to the start line
         out["end_line"], out["end_col"] = start[1], max(d["end_col"], d["col"] + 1) if d["end_line"] == d["line"] else d["col"] + 1
     return out
+
+
+def file_lines(text: str) -> list[list[int]] | None:
+    """For each cell (numbered as the notebook shows them), the line of the ``.ipynb`` file that holds each line
+    of its source (1-based; ``str.splitlines`` of the joined source), or None when the JSON is not a v4 notebook's.
+
+    What GitLab and other file views number: ``nbformat`` writes one source line per JSON string, so a code line
+    has its own file line; a source written as one string (all its lines on one file line) maps every line there.
+    """
+    import bisect
+    import json
+
+    decoder = json.JSONDecoder()
+    ws = re.compile(r"[ \t\n\r]*")
+    newlines = [i for i, c in enumerate(text) if c == "\n"]
+
+    def line_of(pos: int) -> int:
+        return bisect.bisect_left(newlines, pos) + 1
+
+    def skip(i: int) -> int:
+        return ws.match(text, i).end()  # type: ignore[union-attr]
+
+    def items(i: int, close: str) -> list[tuple[str | None, int, int]]:
+        """(key or None, value start, value end) of the object or array opening at ``i``."""
+        out: list[tuple[str | None, int, int]] = []
+        i = skip(i + 1)
+        if text[i] == close:
+            return out
+        while True:
+            key = None
+            if close == "}":
+                key, i = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
+                i = skip(i)
+                if text[i] != ":":
+                    raise ValueError("expected ':'")
+                i = skip(i + 1)
+            end = decoder.raw_decode(text, i)[1]
+            out.append((key, i, end))
+            i = skip(end)
+            if text[i] == close:
+                return out
+            if text[i] != ",":
+                raise ValueError("expected ','")
+            i = skip(i + 1)
+
+    def value(i: int, close: str, key: str) -> int | None:
+        found = [start for k, start, _end in items(i, close) if k == key]
+        return found[-1] if found else None  # a repeated key: the last wins, as in json.loads
+
+    try:
+        top = skip(0)
+        cells = value(top, "}", "cells") if text[top] == "{" else None
+        if cells is None or text[cells] != "[":
+            return None
+        out = []
+        for _k, cell, _end in items(cells, "]"):
+            src = value(cell, "}", "source") if text[cell] == "{" else None
+            pieces: list[tuple[str, int]] = []  # (text, file line of its JSON string)
+            if src is not None and text[src] == "[":
+                pieces = [(json.loads(text[s:e]), line_of(s)) for _k2, s, e in items(src, "]")]
+            elif src is not None and text[src] == '"':
+                pieces = [(decoder.raw_decode(text, src)[0], line_of(src))]
+            starts, at = [], 0
+            for piece, _line in pieces:
+                starts.append(at)
+                at += len(piece)
+            joined = "".join(p for p, _ in pieces)
+            lines, offset = [], 0
+            for line in joined.splitlines(keepends=True):
+                lines.append(pieces[bisect.bisect_right(starts, offset) - 1][1])
+                offset += len(line)
+            out.append(lines)
+        return out
+    except (ValueError, IndexError, TypeError):
+        return None

@@ -137,6 +137,45 @@ def emit_text(rows: list[tuple[str, dict]], opts: TextOptions, out: Any) -> None
                 out.write("\n")
 
 
+class _NotebookLines:
+    """Where a notebook position lies in the ``.ipynb`` file itself.
+
+    The tools that show files -- GitHub's annotations and code scanning, GitLab's Code Quality -- number the
+    lines of the file in the repository, and a notebook is JSON there: a finding at line 7 of cell 3 is shown
+    at the line of the ``.ipynb`` file that holds that code line (:func:`notebook.file_lines`; nbformat writes
+    one source line per JSON string).  No column: one inside a JSON string is not the code's.  The cell and
+    the position inside it go into the text, as the text output writes them.
+    """
+
+    def __init__(self) -> None:
+        self._files: dict[str, list[list[int]] | None] = {}
+
+    def line(self, path: str, cell: int, line: int) -> int:
+        """The line of ``path`` holding ``line`` of ``cell`` (1 when the file does not tell)."""
+        if path not in self._files:
+            from .notebook import file_lines
+
+            try:
+                self._files[path] = file_lines(Path(path).read_bytes().decode("utf-8", "replace"))
+            except OSError:
+                self._files[path] = None
+        cells = self._files[path]
+        if cells is None or not 0 < cell <= len(cells) or not cells[cell - 1]:
+            return 1
+        lines = cells[cell - 1]
+        return lines[min(max(line, 1), len(lines)) - 1]
+
+    def span(self, path: str, d: dict) -> tuple[int, int]:
+        """(first, last) line of the file for a finding of a notebook cell."""
+        begin = self.line(path, d["cell"], d["line"])
+        return begin, max(begin, self.line(path, d["cell"], d["end_line"]))
+
+
+def cell_where(cell: int, line: int | None, col: int | None) -> str:
+    """``cell 3, line 7, column 9`` (1-based column), or ``cell 3`` without a line."""
+    return f"cell {cell}" + ("" if line is None else f", line {line}, column {(col or 0) + 1}")
+
+
 # --- GitHub Actions -------------------------------------------------------------------------------
 
 
@@ -151,23 +190,28 @@ def gh_property(text: str) -> str:
 
 
 def emit_github(rows: list[tuple[str, dict]], file_errors: list[FileError], out: Any) -> None:
+    """A notebook's annotation sits on the ``.ipynb`` file's line (:class:`_NotebookLines`), its title names the cell."""
+    notebooks = _NotebookLines()
     for path, d in rows:
-        cell = f" (cell {d['cell']})" if d.get("cell") is not None else ""
-        props = [
-            f"file={gh_property(path)}",
-            f"line={d['line']}",
-            f"col={d['col'] + 1}",
-            f"endLine={d['end_line']}",
-            f"endColumn={d['end_col'] + 1}",
-            f"title={gh_property(d['code'] + ' (' + d['name'] + ')' + cell)}",
-        ]
+        title = f"{d['code']} ({d['name']})"
+        if d.get("cell") is not None:
+            begin, end = notebooks.span(path, d)
+            where = [f"line={begin}", f"endLine={end}"]
+            title += f" ({cell_where(d['cell'], d['line'], d['col'])})"
+        else:
+            where = [f"line={d['line']}", f"col={d['col'] + 1}", f"endLine={d['end_line']}", f"endColumn={d['end_col'] + 1}"]
+        props = [f"file={gh_property(path)}", *where, f"title={gh_property(title)}"]
         msg = gh_data(f"{d['code']} {d['message']}: {d['fix_hint']}")
         out.write(f"::{severity(d['code'])} {','.join(props)}::{msg}\n")
     for path, msg, line, col, cell in file_errors:
         props = [f"file={gh_property(path)}"]
-        if line is not None:
-            props += [f"line={line}", f"col={(col or 0) + 1}"]
-        props.append("title=modreg" + ("" if cell is None else gh_property(f" (cell {cell})")))
+        if cell is not None:
+            props.append(f"line={notebooks.line(path, cell, line or 1)}")
+            props.append("title=" + gh_property(f"modreg ({cell_where(cell, line, col)})"))
+        else:
+            if line is not None:
+                props += [f"line={line}", f"col={(col or 0) + 1}"]
+            props.append("title=modreg")
         out.write(f"::error {','.join(props)}::{gh_data(msg)}\n")
 
 
@@ -285,19 +329,18 @@ def sarif(rows: list[tuple[str, dict]], file_errors: Iterable[FileError], root: 
         return {"uri": absolute.as_uri()}
 
     fingerprints = _Fingerprints()
+    notebooks = _NotebookLines()
     results = []
     for path, d in rows:
         loc = location(path)
         digest = fingerprints.of(path, loc["uri"], d)
-        physical: dict[str, Any] = {
-            "artifactLocation": loc,
-            "region": {
-                "startLine": d["line"],
-                "startColumn": d["col"] + 1,
-                "endLine": d["end_line"],
-                "endColumn": d["end_col"] + 1,
-            },
-        }
+        region: dict[str, int]
+        if d.get("cell") is not None:  # the .ipynb file's lines, as code scanning shows the file
+            begin, end = notebooks.span(path, d)
+            region = {"startLine": begin, "endLine": end}
+        else:
+            region = {"startLine": d["line"], "startColumn": d["col"] + 1, "endLine": d["end_line"], "endColumn": d["end_col"] + 1}
+        physical: dict[str, Any] = {"artifactLocation": loc, "region": region}
         result: dict[str, Any] = {
             "ruleId": d["code"],
             "ruleIndex": order[d["code"]],
@@ -307,13 +350,16 @@ def sarif(rows: list[tuple[str, dict]], file_errors: Iterable[FileError], root: 
             "partialFingerprints": {"modregLineHash/v1": digest[:32]},
         }
         if d.get("cell") is not None:
-            result["properties"] = {"cell": d["cell"]}
-            result["locations"][0]["message"] = {"text": f"cell {d['cell']}"}
+            result["properties"] = {"cell": d["cell"], "cellLine": d["line"], "cellColumn": d["col"] + 1}
+            result["locations"][0]["message"] = {"text": cell_where(d["cell"], d["line"], d["col"])}
         results.append(result)
     notifications = []
-    for path, msg, line, col, _cell in file_errors:
+    for path, msg, line, col, cell in file_errors:
         physical = {"artifactLocation": location(path)}
-        if line is not None:
+        if cell is not None:
+            physical["region"] = {"startLine": notebooks.line(path, cell, line or 1)}
+            msg = f"{msg} ({cell_where(cell, line, col)})"
+        elif line is not None:
             physical["region"] = {"startLine": line, "startColumn": (col or 0) + 1}
         notifications.append({"level": "error", "message": {"text": msg}, "locations": [{"physicalLocation": physical}]})
     run: dict[str, Any] = {
@@ -345,7 +391,10 @@ def gitlab(rows: list[tuple[str, dict]], file_errors: Iterable[FileError], root:
 
     Paths are relative to ``$CI_PROJECT_DIR`` (else the repository root, else as given); each issue has a
     stable ``fingerprint`` (the SARIF one: unrelated edits do not make it a new issue in the merge request).
-    A notebook's issue names its cell in the description; its lines are counted inside that cell.
+    A notebook's issue is located by the lines of the ``.ipynb`` file that hold the reported code lines (what
+    GitLab's file view and its ``#L`` links number: :func:`notebook.file_lines`), with ``lines`` rather than
+    ``positions`` (a column inside a JSON string is not the code's column); the description names the cell and
+    the position inside it, as the text output does (``cell 2, line 4, column 9``).
     """
     project = os.environ.get("CI_PROJECT_DIR")
     base = Path(project).resolve() if project else (root if root is not None else repository_root())
@@ -359,29 +408,38 @@ def gitlab(rows: list[tuple[str, dict]], file_errors: Iterable[FileError], root:
                 pass
         return Path(path).as_posix()
 
+    notebooks = _NotebookLines()
+
     fingerprints = _Fingerprints()
     issues = []
     for path, d in rows:
         rel = relative(path)
-        cell = f" (cell {d['cell']})" if d.get("cell") is not None else ""
+        location: dict[str, Any] = {"path": rel}
+        description = f"({d['code']}) {d['message']}: {d['fix_hint']}"
+        if d.get("cell") is not None:
+            begin, end = notebooks.span(path, d)
+            location["lines"] = {"begin": begin, "end": end}
+            description += f" ({cell_where(d['cell'], d['line'], d['col'])})"
+        else:
+            location["positions"] = {
+                "begin": {"line": d["line"], "column": d["col"] + 1},
+                "end": {"line": d["end_line"], "column": d["end_col"] + 1},
+            }
         issues.append({
             "type": "issue",
             "check_name": d["code"],
-            "description": f"({d['code']}) {d['message']}: {d['fix_hint']}{cell}",
+            "description": description,
             "categories": ["Bug Risk"],
             "severity": GITLAB_SEVERITY[severity(d["code"])],
             "fingerprint": fingerprints.of(path, rel, d)[:32],
-            "location": {
-                "path": rel,
-                "positions": {
-                    "begin": {"line": d["line"], "column": d["col"] + 1},
-                    "end": {"line": d["end_line"], "column": d["end_col"] + 1},
-                },
-            },
+            "location": location,
         })
     for path, msg, line, col, cell in file_errors:
         rel = relative(path)
-        where = "" if cell is None else f" (cell {cell})"
+        begin, where = line or 1, ""
+        if cell is not None:
+            begin = notebooks.line(path, cell, line or 1)
+            where = f" ({cell_where(cell, line, col)})"
         issues.append({
             "type": "issue",
             "check_name": "modreg-error",
@@ -389,7 +447,7 @@ def gitlab(rows: list[tuple[str, dict]], file_errors: Iterable[FileError], root:
             "categories": ["Bug Risk"],
             "severity": "critical",
             "fingerprint": hashlib.sha256(json.dumps(["error", rel, cell, msg]).encode()).hexdigest()[:32],
-            "location": {"path": rel, "lines": {"begin": line or 1}},
+            "location": {"path": rel, "lines": {"begin": begin}},
         })
     return issues
 

@@ -9,6 +9,8 @@
   so ``flake8 -`` (stdin, as editors run it) works and the BOM is already gone.
 * Columns are 0-based code points; flake8 adds 1 itself.
 * ``# noqa`` is left to flake8 entirely (so ``--disable-noqa`` works).
+* Off-by-default rules (MRG9xx) run only when a selection names them with four or more characters
+  (``--extend-select MRG9``), as in the CLI; a plain ``--select MRG`` does not switch them on.
 * A file that does not parse yields nothing: flake8 reports E999 itself, and
   an exception escaping a plugin would abort the user's whole run.
 * When the user's selection leaves every MRG code out (``--select E,W,F``),
@@ -45,6 +47,14 @@ def _pyproject() -> Any:
     except ConfigError as e:
         log.warning("flake8-modreg: %s", e)
         return None
+
+
+def _opted_in(code: str, options: argparse.Namespace) -> bool:
+    """An off-by-default code (MRG9xx) runs only when a selection names it with four or more characters
+    (``--extend-select MRG9``, ``--select MRG901``), as in the CLI: flake8 itself lets a plain ``--select MRG``
+    (the README's command) beat the extended default ignore ``MRG9`` and would switch the opinionated rules on."""
+    chosen = [*(getattr(options, "select", None) or ()), *(getattr(options, "extend_select", None) or ())]
+    return any(isinstance(p, str) and len(p.strip()) >= 4 and code.startswith(p.strip().upper()) for p in chosen)
 
 
 def _versions(options: argparse.Namespace, project: Any) -> dict[str, str | None]:
@@ -91,12 +101,12 @@ class Plugin:
             help="Extra base classes (dotted or plain names) whose subclasses are torch Modules, "
             "e.g. mylib.BaseModel. (Default: none)",
         )
-        for setting, framework, rule in (("torch-version", "torch", "MRG502"), ("mindspore-version", "MindSpore", "MRG501")):
+        for setting, framework, rule in (("torch-version", "torch", "MRG502"), ("mindspore-version", "MindSpore", "MRG501")):  # and MRG404
             manager.add_option(
                 f"--modreg-{setting}",
                 default="",
                 parse_from_config=True,
-                help=f"The {framework} release {rule} judges methods by, e.g. 2.10. "
+                help=f"The {framework} release {rule} and MRG404 judge names by, e.g. 2.10. "
                 "(Default: [tool.modreg]'s, else the newest known)",
             )
         off = sorted({code[:4] for code, on in CODES.items() if not on} | {"MRG9"})
@@ -128,7 +138,7 @@ class Plugin:
             from flake8.style_guide import Decision, DecisionEngine
 
             engine = DecisionEngine(options)
-            codes = tuple(c for c in codes if engine.decision_for(c) is Decision.Selected)
+            codes = tuple(c for c in codes if engine.decision_for(c) is Decision.Selected and (CODES[c] or _opted_in(c, options)))
         except Exception as e:  # an older/newer flake8 internals change: run everything
             log.debug("flake8-modreg: cannot read flake8's selection (%s); running all rules", e)
         bases = getattr(options, "modreg_module_bases", None) or ()

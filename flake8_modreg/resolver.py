@@ -55,7 +55,7 @@ from typing import Any, Iterable
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 2
+SUMMARY_FORMAT = 4
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -133,6 +133,24 @@ def _function_nodes(fn: ast.AST) -> Iterable[ast.AST]:
         stack.extend(ast.iter_child_nodes(n))
 
 
+#: a member marker (not an identifier): the class's ``__call__`` hands on to ``super().__call__`` / ``Base.__call__``
+CALLS_SUPER = "__call__:super"
+#: and one whose ``__call__`` replaces it (no ``super().__call__``): Module.__call__'s hooks never run
+CALLS_OWN = "__call__:own"
+
+
+def _delegates_call(fn: ast.AST) -> bool:
+    """Does ``def __call__`` call ``super().__call__(...)`` or ``<Base>.__call__(self, ...)`` (hooks still run)?"""
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "__call__":
+            recv = n.func.value
+            if isinstance(recv, ast.Call) and isinstance(recv.func, ast.Name) and recv.func.id == "super":
+                return True
+            if isinstance(recv, (ast.Name, ast.Attribute)) and n.args and isinstance(n.args[0], ast.Name):
+                return True  # nn.Module.__call__(self, ...)
+    return False
+
+
 def _class_members(node: ast.ClassDef) -> list[str]:
     """The names a class body binds (defs, assignments, imports, through ``if``/``try``), sorted; ``"@"`` first
     when the class is decorated (a decorator may add or replace any of them), ``"?"`` when the body binds names
@@ -141,6 +159,8 @@ def _class_members(node: ast.ClassDef) -> list[str]:
     for n in _walk_body(node.body):
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             out.add(n.name)
+            if n.name == "__call__":
+                out.add(CALLS_SUPER if _delegates_call(n) else CALLS_OWN)
         elif isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             for t in n.targets if isinstance(n, ast.Assign) else [n.target]:
                 if isinstance(t, ast.Name):

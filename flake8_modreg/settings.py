@@ -78,7 +78,8 @@ def known_versions(setting: str) -> tuple[str, ...]:
 
 
 def check_version(value: Any, where: str, setting: str) -> str:
-    """``value`` (``"2.10"``, ``"2.10.0"``) as a ``major.minor`` release with a table; :class:`ConfigError` otherwise.
+    """``value`` (``"2.10"``, ``"2.10.0"``) as the ``major.minor`` release of the table that judges it
+    (:func:`table_release`: ``"2.5"`` is MindSpore's ``"2.7"``); :class:`ConfigError` outside the tables.
 
     ``setting`` is ``torch-version`` or ``mindspore-version``; ``where`` says where the value comes from.
     """
@@ -90,10 +91,28 @@ def check_version(value: Any, where: str, setting: str) -> str:
     if m is None:
         raise ConfigError(f"{where}: {value!r} is not a version (expected major.minor, one of {listed})")
     minor = f"{int(m.group(1))}.{int(m.group(2))}"
-    if minor not in known:
+    table = table_release(minor, known)
+    if table is None:
         framework = VERSION_SETTINGS[setting]
         raise ConfigError(f"{where}: no API table for {framework} {minor} (known: {listed})")
-    return minor
+    return table
+
+
+def _key(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split("."))
+
+
+def table_release(minor: str, tables: Iterable[str]) -> str | None:
+    """The table that judges release ``minor``: its own; for a release between two tables (MindSpore 2.1 -- 2.6,
+    which PyPI lacks) the nearest newer one -- its names are a superset more often than not, so a name added in
+    between goes unreported rather than a real one being reported; None outside the tables' span."""
+    ordered = sorted(tables, key=_key)
+    if minor in ordered:
+        return minor
+    newer = [t for t in ordered if _key(t) > _key(minor)]
+    if not newer or not ordered or _key(minor) < _key(ordered[0]):
+        return None
+    return newer[0]
 
 
 def _codes(values: Iterable[str] | None) -> tuple[str, ...]:

@@ -60,6 +60,9 @@ _NOT_RUNTIME = frozenset(
 _META_ATTRS = frozenset(
     {"shape", "device", "dtype", "ndim", "is_cuda", "requires_grad", "is_sparse", "layout", "names", "is_meta"}
 )
+#: tensor methods / torch functions that make a fresh tensor and take only metadata from the old one
+_FRESH_METHODS = frozenset({"new_empty", "new_zeros", "new_ones", "new_full", "new_tensor"})
+_FRESH_LIKE = frozenset({"torch.empty_like", "torch.zeros_like", "torch.ones_like", "torch.full_like"})
 _PY_METHODS = frozenset(
     {"item", "tolist", "numpy", "size", "dim", "numel", "nelement", "data_ptr", "element_size", "is_floating_point",
      "is_complex", "get_device", "__len__", "stride", "storage_offset", "is_contiguous", "equal"}
@@ -325,16 +328,20 @@ class UseIndex:
         for c, meth in self.runtime_methods(cls):
             m = self.method(meth)
             overwritten_at: list[int] = []
+            overwrites: list[cst.CSTNode] = []
             occurrences = list(m.self_reads(attr))
             written = set()
             for occ in occurrences:
                 w = self._write(m, occ)
                 if w is not None:
                     node, how = w
+                    if how == "update" and _fills_fresh(m, occ, node, overwrites):
+                        how = "overwrite"  # self.a = t.new_empty(n); self.a[:] = v: filling the value just made
                     written.add(id(occ))
                     out.writes.append((meth.name, node, how))
                     if how == "overwrite":
                         overwritten_at.append(m.end.get(id(m.statement_of(occ)), m.index[id(occ)]))
+                        overwrites.append(m.statement_of(occ))
                     elif how.startswith("resync"):
                         out.resync = (True, out.resync[1] or how == "resync-cast") if out.resync else (True, how == "resync-cast")
             for occ in occurrences:
@@ -346,7 +353,11 @@ class UseIndex:
                 pending.append((c, m, occ))
         moved, cast = out.resync or (False, False)  # the class moves it itself: every read is a moved one
         for c, m, occ in pending:
-            out.reads.extend(self._climb(c, m, occ, moved=moved, cast=cast, depth=0))
+            reads = self._climb(c, m, occ, moved=moved, cast=cast, depth=0)
+            if any(r.kind == HARM for r in reads) and _device_guarded(m, occ):
+                reads = [Read(PY, r.method, r.node) if r.kind == HARM and not _strict_node(self.model, r.node) else r
+                         for r in reads]
+            out.reads.extend(reads)
         return out
 
     def _write(self, m: _Method, occ: cst.Attribute) -> tuple[cst.CSTNode, str] | None:
@@ -418,7 +429,7 @@ class UseIndex:
                     if attr in _PY_METHODS:
                         return [Read(PY, name, call)]
                     if attr == "to":
-                        mv, cs = _to_args(self.model, m, call)
+                        mv, cs = to_args(self.model, m, call)
                         moved, cast = moved or mv, cast or cs
                         cur = call
                         continue
@@ -521,6 +532,8 @@ class UseIndex:
         if q is not None and q.split(".")[0] in ("math", "numpy", "np"):
             return [Read(PY, name, call)]
         others = [a.value for a in call.args if a is not arg and a.keyword is None or (a is not arg and a.keyword is not None and a.keyword.value not in ("dim", "out", "dtype", "device"))]
+        if isinstance(func, cst.Attribute) and func.attr.value == "copy_" and call.args and call.args[0] is arg:
+            return [Read(MOVED, name, call, True)]  # dst.copy_(self.t): copied into dst's device and dtype
         if isinstance(func, cst.Attribute):
             recv = func.value
             if not (q is not None and q.split(".")[0] == "torch") and self.on_device(cls, m, recv, depth):
@@ -906,6 +919,78 @@ def _element_source(loop: cst.For | cst.CompFor, name: str) -> cst.BaseExpressio
     return None
 
 
+
+
+def _fills_fresh(m: "_Method", occ: cst.Attribute, node: cst.CSTNode, overwrites: list[cst.CSTNode]) -> bool:
+    """``self.a[...] = v`` in the same block as, and after, a statement that overwrote ``self.a``: a fill of the
+    value just made, not an update of the old one (a branch or another block may have skipped the overwrite)."""
+    p = m.parent.get(id(occ))
+    if not (isinstance(node, cst.Assign) and isinstance(p, cst.Subscript) and p.value is occ):
+        return False
+    def block(st: cst.CSTNode) -> cst.CSTNode | None:
+        p = m.parent.get(id(st))
+        return m.parent.get(id(p)) if isinstance(p, cst.SimpleStatementLine) else p
+
+    stmt = m.statement_of(occ)
+    here = block(stmt)
+    return here is not None and any(block(o) is here and m.index[id(o)] < m.index[id(stmt)] for o in overwrites)
+
+
+def _device_test(e: cst.BaseExpression, attr: str, same: bool) -> bool:
+    """``self.<attr>.device == x.device`` (``same``) or ``!=`` / ``not (... == ...)`` (not ``same``)."""
+    if isinstance(e, cst.UnaryOperation) and isinstance(e.operator, cst.Not):
+        return _device_test(e.expression, attr, not same)
+    if not (isinstance(e, cst.Comparison) and len(e.comparisons) == 1):
+        return False
+    op = e.comparisons[0].operator
+    if not isinstance(op, (cst.Equal, cst.Is) if same else (cst.NotEqual, cst.IsNot)):
+        return False
+    sides = (e.left, e.comparisons[0].comparator)
+    if not all(isinstance(x, cst.Attribute) and x.attr.value == "device" for x in sides):
+        return False
+    return any(isinstance(x.value, cst.Attribute) and isinstance(x.value.value, cst.Name) and x.value.value.value == "self"
+               and x.value.attr.value == attr for x in sides)
+
+
+def _device_guarded(m: "_Method", occ: cst.Attribute) -> bool:
+    """The read runs only once its device equals another value's.
+
+    ``a.device == self.t.device and op(a, self.t)``, ``a.device != self.t.device
+    or op(a, self.t)`` (short-circuit), and the body of ``if self.t.device ==
+    a.device:``.
+    """
+    attr = occ.attr.value
+    cur: cst.CSTNode = occ
+    while True:
+        p = m.parent.get(id(cur))
+        if p is None or isinstance(p, (cst.FunctionDef, cst.Lambda)):
+            return False
+        if isinstance(p, cst.BooleanOperation) and p.right is cur:
+            if _device_test(p.left, attr, same=isinstance(p.operator, cst.And)):
+                return True
+        if isinstance(p, cst.If) and cur is p.body and _device_test(p.test, attr, same=True):
+            return True
+        cur = p
+
+
+def _strict_node(model: FileModel, node: cst.CSTNode) -> bool:
+    """Does the operation at ``node`` insist on one dtype (matmul, conv, a sub-module call, an unknown call)?"""
+    if isinstance(node, cst.BinaryOperation):
+        return isinstance(node.operator, cst.MatrixMultiply)
+    if isinstance(node, (cst.Comparison, cst.List, cst.Tuple)):
+        return False
+    if isinstance(node, cst.Call):
+        dotted = dotted_name(node.func)
+        q = model.imports.qualify(dotted) if dotted else None
+        last = node.func.attr.value if isinstance(node.func, cst.Attribute) else dotted
+        if q is not None and q.split(".")[0] == "torch" and not q.startswith("torch.nn."):
+            return q.rsplit(".", 1)[-1] in _STRICT
+        if isinstance(node.func, cst.Attribute) and q is None and not (
+                isinstance(node.func.value, cst.Name) and node.func.value.value == "self"):
+            return last in _STRICT  # a tensor method: x.masked_fill(self.t, v)
+    return True
+
+
 def _is_device_of(e: cst.BaseExpression, idx: UseIndex, cls, m, depth) -> bool:
     """``x.device``: the device of a value that lives on the module's device."""
     return isinstance(e, cst.Attribute) and e.attr.value == "device" and idx.on_device(cls, m, e.value, depth + 1)
@@ -969,7 +1054,7 @@ def _tensor_param(fn: cst.FunctionDef, name: str) -> bool:
     return False
 
 
-def _to_args(model: FileModel, m: _Method, call: cst.Call) -> tuple[bool, bool]:
+def to_args(model: FileModel, m: _Method, call: cst.Call) -> tuple[bool, bool]:
     """What ``.to(...)`` does: (moves to another device, casts to another dtype)."""
     moved = cast = False
     for a in call.args:
@@ -1046,7 +1131,7 @@ def _old_value_use(model: FileModel, m: "_Method", value: cst.BaseExpression, at
                 call = m.parent.get(id(p))
                 if isinstance(call, cst.Call) and call.func is p:
                     if p.attr.value == "to":
-                        cast = cast or _to_args(model, m, call)[1]
+                        cast = cast or to_args(model, m, call)[1]
                         cur = call
                         continue
                     if p.attr.value in _MOVE_METHODS:
@@ -1056,6 +1141,9 @@ def _old_value_use(model: FileModel, m: "_Method", value: cst.BaseExpression, at
                     if p.attr.value in _SHAPE_METHODS or p.attr.value == "detach":
                         cur = call
                         continue
+                    if p.attr.value in _FRESH_METHODS:
+                        how = "overwrite"  # self.a.new_empty(n, d): only the old value's device and dtype
+                        break
                 how = "update"
                 break
             if isinstance(p, (cst.BinaryOperation, cst.UnaryOperation, cst.Subscript)):
@@ -1064,7 +1152,9 @@ def _old_value_use(model: FileModel, m: "_Method", value: cst.BaseExpression, at
             if isinstance(p, cst.Arg):
                 call = m.parent.get(id(p))
                 q = model.qualify(call.func) if isinstance(call, cst.Call) else None
-                if q is not None and q.split(".")[0] == "torch":
+                if q in _FRESH_LIKE:
+                    how = "overwrite"  # torch.zeros_like(self.a): a fresh value of its shape, device and dtype
+                elif q is not None and q.split(".")[0] == "torch":
                     how = "update"
                 elif isinstance(call, cst.Call) and _combined_in_function(model, call, p):
                     how = "update"  # count, mean = running_update(x, count, self.mean): a same-file function we can read
@@ -1092,21 +1182,38 @@ def _combined_in_function(model: FileModel, call: cst.Call, arg: cst.Arg) -> boo
     param = _param_for(hm.meth.node, call, arg, skip_self=False) if hm is not None else None
     if param is None:
         return False
-    for n in hm.nodes:
-        if not (isinstance(n, cst.Name) and n.value == param):
+    names, seen = [param], set()
+    while names:
+        name = names.pop()
+        if name in seen or len(seen) > 8:
             continue
-        p = hm.parent.get(id(n))
-        if isinstance(p, (cst.Return, cst.Param)) or (isinstance(p, cst.AssignTarget) and p.target is n):
-            continue  # handed back as is, or rebound
-        if isinstance(p, cst.Attribute) and p.value is n and (p.attr.value in _META_ATTRS or p.attr.value == "to"
-                                                               or p.attr.value in _MOVE_METHODS):
-            continue  # t.device, t.to(x.device): moved, not computed with
-        if isinstance(p, cst.Comparison) and any(isinstance(c.comparator, cst.Name) and c.comparator.value == "None"
-                                                 for c in p.comparisons):
-            continue  # t is None
-        if isinstance(p, cst.Attribute) and p.attr is n:
-            continue
-        return True  # computed with: arithmetic, a call, a tuple of statistics handed on
+        seen.add(name)
+        for n in hm.nodes:
+            if not (isinstance(n, cst.Name) and n.value == name):
+                continue
+            p = hm.parent.get(id(n))
+            if isinstance(p, (cst.Return, cst.Param)) or (isinstance(p, cst.AssignTarget) and p.target is n):
+                continue  # handed back as is, or rebound
+            if isinstance(p, cst.Element) and isinstance(hm.parent.get(id(p)), cst.Tuple) and \
+                    isinstance(hm.parent.get(id(hm.parent.get(id(p)))), cst.Return):
+                continue  # return new, n: handed back as is
+            if isinstance(p, cst.Assign) and p.value is n and len(p.targets) == 1 and isinstance(p.targets[0].target, cst.Name):
+                names.append(p.targets[0].target.value)  # new = t: an alias, judged by its own uses
+                continue
+            if isinstance(p, cst.Attribute) and p.value is n and (p.attr.value in _META_ATTRS or p.attr.value == "to"
+                                                                   or p.attr.value in _MOVE_METHODS):
+                continue  # t.device, t.to(x.device): moved, not computed with
+            if isinstance(p, cst.Comparison) and any(isinstance(c.comparator, cst.Name) and c.comparator.value == "None"
+                                                     for c in p.comparisons):
+                continue  # t is None
+            if isinstance(p, cst.ComparisonTarget):
+                p = hm.parent.get(id(p))
+            if isinstance(p, cst.Comparison) and isinstance(hm.parent.get(id(p)), (cst.If, cst.While)) and \
+                    hm.parent[id(p)].test is p:
+                continue  # if n > t: decides which value comes back, computes nothing with t
+            if isinstance(p, cst.Attribute) and p.attr is n:
+                continue
+            return True  # computed with: arithmetic, a call, a tuple of statistics handed on
     return False
 
 

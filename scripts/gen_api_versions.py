@@ -1,5 +1,6 @@
 """Regenerate ``flake8_modreg/_api_versions.py``: the public class attributes of torch's ``nn.Module``
-and MindSpore's ``nn.Cell`` in each release, read from the released wheels' sources.
+and MindSpore's ``nn.Cell``, and the names of ``torch.nn`` (with ``functional``, ``init``,
+``parameter``) and ``mindspore.nn``, in each release, read from the released wheels' sources.
 
 Usage::
 
@@ -7,12 +8,14 @@ Usage::
     python scripts/gen_api_versions.py --torch 2.13.0   # only these (the others keep their table)
 
 MRG501 (torch-style methods a Cell lacks) and MRG502 (MindSpore-style methods a Module lacks)
-judge a name against the release chosen with ``torch-version`` / ``mindspore-version``.
+judge a name against the release chosen with ``torch-version`` / ``mindspore-version``; so does
+MRG404 (misspelled or not-yet-existing ``nn`` names).
 
 Each wheel is fetched with ``pip download --no-deps`` into a temporary folder, one at a time; only
-``torch/nn/modules/module.py`` or ``mindspore/nn/cell.py`` is read from it (``zipfile``), then the
-wheel is deleted.  torch: the macOS arm64 wheels (~60 MB; the Python sources are the same in every
-platform's wheel).  MindSpore: macOS arm64 where PyPI has it, else manylinux x86_64 (~800 MB).
+``torch/nn/modules/module.py`` or ``mindspore/nn/cell.py`` (and the ``nn`` packages' sources) is
+read from it (``zipfile``), then the wheel is deleted.  torch: the macOS arm64 wheels (~60 MB; the
+Python sources are the same in every platform's wheel).  MindSpore: macOS arm64 where PyPI has it
+(~150 MB), else manylinux x86_64 (~800 MB).
 PyPI holds MindSpore 2.0.0 and 2.7.0 onwards only (2.1 -- 2.6 were published on MindSpore's own
 site), so those are the MindSpore tables.
 
@@ -130,9 +133,179 @@ def module_names(source: str | bytes) -> list[str]:
     return sorted(n for n in names if not n.startswith("_"))
 
 
+class StaticPackage:
+    """The public namespaces of a wheel's modules, read from their sources without importing them.
+
+    What ``dir(module)`` shows for a package built of star-imports (``mindspore/nn/__init__.py``:
+    ``from mindspore.nn.layer import *`` ... ``__all__.extend(layer.__all__)``): the names the module binds
+    (defs, classes, assignments, imports, ``for``/``with`` targets, in ``if``/``try``/loop bodies too), a
+    star-import binding the target's ``__all__`` when it can be evaluated statically (list and tuple
+    literals, ``+``, ``+=``, ``.extend(x.__all__)``, ``.append``, ``.remove``) and else its public names, and
+    the sub-modules and sub-packages the wheel holds (an import of ``pkg.sub`` anywhere binds ``sub`` on
+    ``pkg``).  For MindSpore 2.10's ``mindspore.nn`` this is ``dir()``'s public names plus its sub-modules
+    (``tests/test_mindspore_api_versions.py``)."""
+
+    def __init__(self, wheel: zipfile.ZipFile):
+        self.wheel = wheel
+        self.files = set(wheel.namelist())
+        self._seen: dict[str, tuple[set[str], list[str] | None]] = {}
+
+    def _source(self, mod: str) -> bytes | None:
+        p = mod.replace(".", "/")
+        for cand in (p + ".py", p + "/__init__.py"):
+            if cand in self.files:
+                return self.wheel.read(cand)
+        return None
+
+    def _resolve(self, mod: str, level: int, name: str | None) -> str:
+        if level == 0:
+            return name or ""
+        parts = mod.split(".")
+        base = parts if mod.replace(".", "/") + "/__init__.py" in self.files else parts[:-1]
+        base = base[: len(base) - (level - 1)]
+        return ".".join(base + ([name] if name else []))
+
+    def _exports(self, mod: str) -> set[str]:
+        """What ``from mod import *`` binds."""
+        ns, all_ = self._analyse(mod)
+        return set(all_) if all_ is not None else {n for n in ns if not n.startswith("_")}
+
+    def _analyse(self, mod: str) -> tuple[set[str], list[str] | None]:
+        """(names bound in ``mod``, its ``__all__`` or None when absent or not static)."""
+        if mod in self._seen:
+            return self._seen[mod]
+        self._seen[mod] = (set(), None)  # an import cycle sees an empty module
+        src = self._source(mod)
+        if src is None:  # compiled or outside the wheel
+            return self._seen[mod]
+        ns: set[str] = set()
+        modules: dict[str, str] = {}  # local name -> the module it is bound to
+        state: dict[str, list[str] | None] = {"all": None}
+
+        def value(e: ast.expr) -> list[str] | None:
+            if isinstance(e, (ast.List, ast.Tuple)):
+                if all(isinstance(x, ast.Constant) and isinstance(x.value, str) for x in e.elts):
+                    return [x.value for x in e.elts]  # type: ignore[attr-defined]
+                return None
+            if isinstance(e, ast.BinOp) and isinstance(e.op, ast.Add):
+                a, b = value(e.left), value(e.right)
+                return None if a is None or b is None else a + b
+            if isinstance(e, ast.Attribute) and e.attr == "__all__" and isinstance(e.value, ast.Name):
+                if e.value.id in modules:
+                    return self._analyse(modules[e.value.id])[1]
+                return None
+            if isinstance(e, ast.Name) and e.id == "__all__":
+                return state["all"]
+            return None
+
+        def bind(t: ast.expr) -> None:
+            if isinstance(t, ast.Name):
+                ns.add(t.id)
+            elif isinstance(t, (ast.Tuple, ast.List)):
+                for x in t.elts:
+                    bind(x)
+            elif isinstance(t, ast.Starred):
+                bind(t.value)
+
+        def all_call(n: ast.Call) -> None:
+            meth, args, cur = n.func.attr, n.args, state["all"]  # type: ignore[attr-defined]
+            if cur is None or meth == "sort":
+                return
+            arg = args[0] if len(args) == 1 else None
+            if meth == "extend" and arg is not None:
+                v = value(arg)
+                state["all"] = None if v is None else cur + v
+            elif meth in ("append", "remove") and isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                state["all"] = cur + [arg.value] if meth == "append" else [x for x in cur if x != arg.value]
+            else:
+                state["all"] = None
+
+        def visit(body: list[ast.stmt]) -> None:
+            for n in body:
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    ns.add(n.name)
+                elif isinstance(n, ast.Import):
+                    for a in n.names:
+                        local = a.asname or a.name.split(".")[0]
+                        ns.add(local)
+                        modules[local] = a.name if a.asname else local
+                elif isinstance(n, ast.ImportFrom):
+                    target = self._resolve(mod, n.level, n.module)
+                    for a in n.names:
+                        if a.name == "*":
+                            ns.update(self._exports(target))
+                            continue
+                        ns.add(a.asname or a.name)
+                        if self._source(f"{target}.{a.name}") is not None:
+                            modules[a.asname or a.name] = f"{target}.{a.name}"
+                elif isinstance(n, ast.Assign):
+                    for t in n.targets:
+                        if isinstance(t, ast.Name) and t.id == "__all__":
+                            state["all"] = value(n.value)
+                        bind(t)
+                elif isinstance(n, ast.AugAssign):
+                    if isinstance(n.target, ast.Name) and n.target.id == "__all__":
+                        v, cur = value(n.value), state["all"]
+                        state["all"] = None if v is None or cur is None else cur + v
+                    bind(n.target)
+                elif isinstance(n, ast.AnnAssign):
+                    if n.value is not None:
+                        bind(n.target)
+                elif (
+                    isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Attribute)
+                    and isinstance(n.value.func.value, ast.Name) and n.value.func.value.id == "__all__"
+                ):  # fmt: skip
+                    all_call(n.value)
+                elif isinstance(n, (ast.For, ast.AsyncFor)):
+                    bind(n.target)
+                    visit(n.body)
+                    visit(n.orelse)
+                elif isinstance(n, (ast.With, ast.AsyncWith)):
+                    for item in n.items:
+                        if item.optional_vars is not None:
+                            bind(item.optional_vars)
+                    visit(n.body)
+                elif isinstance(n, (ast.If, ast.While)):
+                    visit(n.body)
+                    visit(n.orelse)
+                elif isinstance(n, ast.Try) or type(n).__name__ == "TryStar":
+                    visit(n.body)  # type: ignore[attr-defined]
+                    visit(n.orelse)  # type: ignore[attr-defined]
+                    visit(n.finalbody)  # type: ignore[attr-defined]
+                    for h in n.handlers:  # type: ignore[attr-defined]
+                        if h.name:
+                            ns.add(h.name)
+                        visit(h.body)
+
+        visit(ast.parse(src).body)
+        self._seen[mod] = (ns, state["all"])
+        return self._seen[mod]
+
+    def submodules(self, pkg: str) -> set[str]:
+        """The sub-modules (``.py`` or compiled) and sub-packages of ``pkg`` in the wheel."""
+        prefix = pkg.replace(".", "/") + "/"
+        out = set()
+        for f in self.files:
+            if not f.startswith(prefix):
+                continue
+            rest = f[len(prefix) :].split("/")
+            if len(rest) == 2 and rest[1] == "__init__.py":
+                out.add(rest[0])
+            elif len(rest) == 1 and (rest[0].endswith(".py") or rest[0].endswith(".so")):
+                out.add(rest[0].split(".")[0])
+        return out - {"__init__"}
+
+    def public(self, mod: str) -> list[str]:
+        """The public names ``mod.<name>`` reaches: its bindings and its sub-modules."""
+        names = self._analyse(mod)[0] | self.submodules(mod)
+        return sorted(n for n in names if not n.startswith("_") and n.isidentifier())
+
+
 #: torch.nn sub-modules whose names MRG404 checks, and their source files
 NN_MODULES = {"torch.nn.functional": "torch/nn/functional.py", "torch.nn.init": "torch/nn/init.py",
               "torch.nn.parameter": "torch/nn/parameter.py"}
+#: MindSpore packages whose names MRG404 checks (read with :class:`StaticPackage`)
+MS_NN_MODULES = ("mindspore.nn",)
 
 
 def minor(version: str) -> str:
@@ -160,24 +333,32 @@ def fetch(framework: str, version: str) -> tuple[str, list[str]]:
                         z.read("torch/nn/__init__.py"), z.read("torch/nn/modules/__init__.py"), entries)
                     for module, file in NN_MODULES.items():
                         NN_NAMES.setdefault(module, {})[minor(version)] = module_names(z.read(file))
+                else:
+                    package = StaticPackage(z)
+                    for module in MS_NN_MODULES:
+                        NN_NAMES.setdefault(module, {})[minor(version)] = package.public(module)
             return wheels[0].name, class_names(source, cls)
     raise SystemExit(f"{framework}=={version}: no wheel ({'; '.join(errors)})")
 
 
-#: module -> torch minor release -> public names (``torch.nn`` and ``NN_MODULES``; filled by ``fetch``)
+#: module -> minor release -> public names (``torch.nn``, ``NN_MODULES``, ``MS_NN_MODULES``; filled by ``fetch``)
 NN_NAMES: dict[str, dict[str, list[str]]] = {}
 
 
 def load() -> dict:
     if not OUT.exists():
-        return {"torch": {}, "mindspore": {}, "wheels": {}, "torch_ns": {}}
+        return {"torch": {}, "mindspore": {}, "wheels": {}, "torch_ns": {}, "ms_ns": {}}
     ns: dict = {}
     exec(OUT.read_text(encoding="utf-8"), ns)  # our own generated file
     return {"torch": dict(ns["TORCH_MODULE"]), "mindspore": dict(ns["MINDSPORE_CELL"]), "wheels": dict(ns["WHEELS"]),
-            "torch_ns": {m: dict(t) for m, t in ns.get("TORCH_NAMESPACES", {}).items()}}
+            "torch_ns": {m: dict(t) for m, t in ns.get("TORCH_NAMESPACES", {}).items()},
+            "ms_ns": {m: dict(t) for m, t in ns.get("MINDSPORE_NAMESPACES", {}).items()}}
 
 
 def write(data: dict) -> None:
+    def namespaces(tables: dict) -> str:
+        return "".join(f'    "{m}": ' + textwrap.indent(table(t), "    ").lstrip() + ",\n" for m, t in sorted(tables.items()))
+
     def table(d: dict) -> str:
         items = sorted(d.items(), key=lambda kv: tuple(int(x) for x in kv[0].split(".")))
         lines = ["{"]
@@ -187,7 +368,8 @@ def write(data: dict) -> None:
         return "\n".join(lines + ["}"])
 
     OUT.write_text(
-        '"""Public class attributes of torch.nn.Module and mindspore.nn.Cell, and the names of torch.nn, per release.\n\n'
+        '"""Public class attributes of torch.nn.Module and mindspore.nn.Cell, and the names of torch.nn and\n'
+        'mindspore.nn, per release.\n\n'
         "Generated by `python scripts/gen_api_versions.py` from the released wheels' sources; do not edit.\n"
         '"""\n\n'
         "#: torch minor release -> public names bound in `class Module` (torch/nn/modules/module.py)\n"
@@ -198,7 +380,12 @@ def write(data: dict) -> None:
         "#: __all__ and its sub-modules; functional/init/parameter: their top-level bindings). MRG404 reports a name\n"
         "#: of a later release as missing in the chosen one\n"
         "TORCH_NAMESPACES: dict[str, dict[str, tuple[str, ...]]] = {\n"
-        + "".join(f'    "{m}": ' + textwrap.indent(table(t), "    ").lstrip() + ",\n" for m, t in sorted(data["torch_ns"].items()))
+        + namespaces(data["torch_ns"])
+        + "}\n\n"
+        "#: module -> MindSpore minor release -> its public names (`mindspore.nn`: what its star-imports bind and its\n"
+        "#: sub-modules, read by `StaticPackage`). MRG404 reports a name of a later release as missing in the chosen one\n"
+        "MINDSPORE_NAMESPACES: dict[str, dict[str, tuple[str, ...]]] = {\n"
+        + namespaces(data["ms_ns"])
         + "}\n\n"
         "#: '<framework> <minor>' -> the wheel each table was read from\n"
         f"WHEELS: dict[str, str] = {pprint.pformat(dict(sorted(data['wheels'].items())), width=110)}\n",
@@ -219,9 +406,10 @@ def main(argv: list[str] | None = None) -> int:
             wheel, names = fetch(framework, v)
             data[framework][minor(v)] = names
             data["wheels"][f"{framework} {minor(v)}"] = wheel
-            if framework == "torch":
-                for module, tables in NN_NAMES.items():
-                    data["torch_ns"].setdefault(module, {})[minor(v)] = tables[minor(v)]
+            key = "torch_ns" if framework == "torch" else "ms_ns"
+            for module, tables in NN_NAMES.items():
+                if module.split(".")[0] == framework and minor(v) in tables:
+                    data[key].setdefault(module, {})[minor(v)] = tables[minor(v)]
             print(f"{framework} {v}: {len(names)} names from {wheel}", flush=True)
             write(data)  # after each release: an interrupted run keeps what it read
     return 0

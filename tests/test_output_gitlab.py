@@ -61,14 +61,22 @@ def test_issues_carry_the_fields_gitlab_reads(repo):
         for i in issues
     ]
     assert got == [
-        ("MRG101", "major", "src/nb.ipynb", {"line": 4, "column": 9}),  # a warning: state silently lost
-        ("MRG301", "critical", "src/nb.ipynb", {"line": 6, "column": 9}),  # an error: the code cannot run
+        ("MRG101", "major", "src/nb.ipynb", None),  # a warning: state silently lost
+        ("MRG301", "critical", "src/nb.ipynb", None),  # an error: the code cannot run
         ("MRG101", "major", "src/net.py", {"line": 7, "column": 9}),
         ("MRG301", "critical", "src/net.py", {"line": 9, "column": 9}),
         ("modreg-error", "critical", "src/broken.py", None),
     ]
+    # a notebook's issue points at the line of the .ipynb file that holds the code (what GitLab numbers);
+    # the cell and the position inside it are in the description, as the text output writes them
+    nb_lines = (repo / "src" / "nb.ipynb").read_text(encoding="utf-8").splitlines()
+    layers = 1 + next(i for i, line in enumerate(nb_lines) if "self.layers = [nn.Linear(2, 2)]" in line)
+    construct = 1 + next(i for i, line in enumerate(nb_lines) if "def construct(self, x):" in line)
+    assert issues[0]["location"]["lines"] == {"begin": layers, "end": layers}
+    assert issues[1]["location"]["lines"] == {"begin": construct, "end": construct}
     assert issues[0]["description"] == (
-        "(MRG101) sub-modules in plain list 'self.layers' are not registered: wrap it in nn.ModuleList(...) (cell 2)"
+        "(MRG101) sub-modules in plain list 'self.layers' are not registered: wrap it in nn.ModuleList(...) "
+        "(cell 2, line 4, column 9)"
     )
     assert issues[2]["location"]["positions"]["end"] == {"line": 7, "column": 40}
     assert issues[4]["location"]["lines"] == {"begin": 2} and "syntax error" in issues[4]["description"]
@@ -89,3 +97,40 @@ def test_fingerprints_survive_unrelated_edits_and_ci_project_dir_anchors_paths(r
 def test_a_clean_tree_is_an_empty_report(tmp_path):
     (tmp_path / "ok.py").write_text("x = 1\n", encoding="utf-8")
     assert modreg(".", cwd=tmp_path) == (0, [])
+
+
+def test_notebook_lines_agree_with_the_text_output_and_a_syntax_error_in_a_cell(tmp_path):
+    """The same finding in text (``nb.ipynb:cell 3:2:9``) and GitLab (the file line of cell 3's second line); a
+    syntax error in a cell likewise; a notebook stored without line breaks has every code line on line 1."""
+    nb = new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A model\nwith notes"),
+        new_code_cell("import torch.nn as nn\n%matplotlib inline"),
+        new_code_cell("class Net(nn.Module):\n    def construct(self, x):\n        return x"),
+    ]
+    nbformat.write(nb, str(tmp_path / "nb.ipynb"))
+    bad = new_notebook()
+    bad.cells = [new_code_cell("import torch.nn as nn"), new_code_cell("x = 1\ndef f(:\n    pass")]
+    nbformat.write(bad, str(tmp_path / "bad.ipynb"))
+    text = subprocess.run(
+        [sys.executable, "-m", "flake8_modreg", "check", "--no-cache", "nb.ipynb"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    ).stdout  # fmt: skip
+    assert "nb.ipynb:cell 3:2:9: MRG301" in text
+    _rc, issues = modreg("nb.ipynb", "bad.ipynb", cwd=tmp_path)
+    lines = (tmp_path / "nb.ipynb").read_text(encoding="utf-8").splitlines()
+    construct = 1 + next(i for i, line in enumerate(lines) if '"    def construct(self, x):\\n"' in line)
+    (issue,) = [i for i in issues if i["check_name"] == "MRG301"]
+    assert issue["location"] == {"path": "nb.ipynb", "lines": {"begin": construct, "end": construct}}
+    assert issue["description"].endswith("(cell 3, line 2, column 9)")
+    (error,) = [i for i in issues if i["check_name"] == "modreg-error"]
+    bad_lines = (tmp_path / "bad.ipynb").read_text(encoding="utf-8").splitlines()
+    def_f = 1 + next(i for i, line in enumerate(bad_lines) if '"def f(:\\n"' in line)
+    assert error["location"] == {"path": "bad.ipynb", "lines": {"begin": def_f}}
+    assert "(cell 2, line 2, column" in error["description"]
+    # the same notebook as one line of JSON (a tool that does not pretty-print): the file has only line 1
+    (tmp_path / "nb.ipynb").write_text(json.dumps(json.loads("\n".join(lines))), encoding="utf-8")
+    _rc, issues = modreg("nb.ipynb", cwd=tmp_path)
+    (issue,) = [i for i in issues if i["check_name"] == "MRG301"]
+    assert issue["location"]["lines"] == {"begin": 1, "end": 1}
+    assert issue["description"].endswith("(cell 3, line 2, column 9)")

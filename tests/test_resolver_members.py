@@ -212,3 +212,61 @@ def test_runtime_truth_a_construct_under_a_call_only_base_raises(torch):
         with pytest.raises(NotImplementedError):
             cls()(torch.ones(1))
     assert C()(torch.ones(1)).tolist() == [1.0]  # the look-alike runs
+
+
+def test_a_call_override_that_hands_on_to_module_call_still_runs_hooks_so_forward_calls_are_reported(tmp_path):
+    """MRG306's own-``__call__`` exemption needs a ``__call__`` that *replaces* Module.__call__; one that calls
+    ``super().__call__`` (a gradient-checkpointing layer) keeps the hooks, so ``.forward(...)`` still skips them."""
+    write(tmp_path, {**BASES, "pkg/lazy.py": """
+        import torch.nn as nn
+
+
+        class LazyKernel(nn.Module):
+            def __call__(self, x):
+                return {"raw": self.forward(x)}
+
+            def forward(self, x):
+                return x
+    """})
+    r = R.for_file(str(tmp_path / "pkg" / "user.py"))
+    assert r.class_defines(".base.CheckpointLayer", R.CALLS_SUPER) is True
+    assert not r.class_defines(".base.CheckpointLayer", R.CALLS_OWN)
+    assert r.class_defines(".lazy.LazyKernel", R.CALLS_OWN) is True
+    user = tmp_path / "pkg" / "calls.py"
+    user.write_text(
+        "import torch.nn as nn\nfrom .base import CheckpointLayer\nfrom .lazy import LazyKernel\n\n\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.block = CheckpointLayer()\n        self.kernel = LazyKernel()\n\n"
+        "    def forward(self, x):\n        return self.block.forward(x), self.kernel.forward(x)\n"
+    )
+    assert {c for c in findings(user) if c[2] == "MRG306"} == {(13, 15, "MRG306")}
+
+
+def test_a_call_that_hands_on_to_a_base_call_which_replaces_module_call_runs_no_hooks(tmp_path):
+    """gpytorch's shape: Kernel.__call__ -> super().__call__ -> Module.__call__ of the library, which calls forward
+    itself: no torch hooks anywhere on the way, so .forward is the library's idiom (not reported)."""
+    write(tmp_path, {"lib/__init__.py": "", "lib/module.py": """
+        import torch.nn as nn
+
+
+        class Module(nn.Module):
+            def __call__(self, *inputs, **kwargs):
+                return self.forward(*inputs, **kwargs)
+    """, "lib/kernel.py": """
+        from .module import Module
+
+
+        class Kernel(Module):
+            def __call__(self, x):
+                return super().__call__(x)
+
+            def forward(self, x):
+                return x
+    """})
+    user = tmp_path / "lib" / "use.py"
+    user.write_text(
+        "import torch.nn as nn\nfrom .kernel import Kernel\n\n\n"
+        "class Sum(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.k = Kernel()\n\n"
+        "    def forward(self, x):\n        return self.k.forward(x)\n"
+    )
+    assert {c for c in findings(user) if c[2] == "MRG306"} == set()

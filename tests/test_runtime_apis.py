@@ -126,6 +126,9 @@ def test_the_default_release_is_the_installed_one_when_a_table_exists(monkeypatc
         assert known.default_torch_release() == "2.0"
         assert known.default_mindspore_release() == "2.7"
         assert known.mindspore_only_methods()[0] == "2.0" and known.torch_only_methods()[0] == "2.7"
+        monkeypatch.setattr(importlib.metadata, "version", lambda dist: "2.5.0")  # MindSpore 2.5: no table
+        known.installed_release.cache_clear()
+        assert known.default_mindspore_release() == "2.7"  # the nearest newer one
         monkeypatch.setattr(importlib.metadata, "version", lambda dist: "9.9.0")
         known.installed_release.cache_clear()
         assert known.default_torch_release() == known.NEWEST_TORCH  # no table for it: the newest

@@ -116,3 +116,39 @@ def test_complex_entries_moved_on_read_survive_another_device_and_half():
     # the same cache of float entries is reported: .half() would leave float32 entries behind
     floaty = code.replace("return torch.polar(torch.ones_like(angles), angles)", "return angles.float()")
     assert [f.code for f in check(floaty) if f.code == "MRG205"] == ["MRG205"]
+
+
+def test_entries_moved_to_host_memory_survive_another_device_and_kept_ones_break():
+    """MRG205's exemption: entries stored with ``.cpu()`` stay in host memory on purpose; ``.to()`` never placed them.
+
+    The reported look-alike keeps entries where the module made them: after a move to another device (``meta``
+    stands in for a GPU) the next fill lands there and the read-back ``torch.cat`` mixes devices.
+    """
+    valid = next(v.code for v in StaleTensorCache.valid if v.why.startswith("every entry is moved to host memory"))
+    m = _class(valid, "KNN")()
+    m.validation_step(torch.ones(2, 4), torch.ones(2, 4))
+    m.to("meta")
+    assert all(t.device.type == "cpu" for t in m.bank)  # .to() leaves the bank where the code put it
+    # on a real GPU `feats.cpu()` hands a host tensor to the bank; a meta tensor has no data to copy, so the
+    # fill is fed that host tensor directly and the read is checked: everything in the bank is still together
+    m.bank.append(torch.ones(2, 4))
+    assert torch.cat(m.bank).to("meta").device.type == "meta"
+
+    invalid = next(i.code for i in StaleTensorCache.invalid if "kept where the module made them" in i.title)
+    k = _class(invalid, "KNN")()
+    k.validation_step(torch.ones(2, 4), torch.ones(2, 4))
+    k.to("meta")
+    with pytest.raises((RuntimeError, NotImplementedError)):
+        k.validation_step(torch.ones(2, 4, device="meta"), torch.ones(2, 4, device="meta"))
+
+
+def test_entries_moved_and_cast_at_every_read_survive_float64_half_and_another_device():
+    """MRG205's exemption: ``self.c[k].to(device=x.device, dtype=x.dtype)`` converts whatever is served."""
+    code = next(v.code for v in StaleTensorCache.valid if v.why.startswith("every read moves and casts"))
+    m = _class(code, "Locations")()
+    m(torch.ones(2, 4, 3))  # fills the cache in float32 on the CPU
+    m.to(torch.float64)
+    assert m(torch.ones(2, 4, 3, dtype=torch.float64)).dtype == torch.float64
+    assert m.templates[4].dtype == torch.float32  # the entry itself is stale, and never served as such
+    m.to("meta")
+    assert m(torch.ones(2, 4, 3, device="meta", dtype=torch.float64)).device.type == "meta"

@@ -142,3 +142,67 @@ def test_a_submodule_with_its_own_call_runs_no_hooks_and_forward_is_its_raw_resu
     m.k(x)
     assert fired == []  # its own __call__ replaces Module.__call__: hooks never run
     assert isinstance(m.k(x), dict)  # the "fix" (calling it) would change the result
+
+
+def test_a_blockwise_visitor_hands_every_block_to_its_callback_and_a_layer_in_a_final_loop_loses_them():
+    import torch
+
+    from flake8_modreg import check
+    from flake8_modreg.rules.forward_returns_nothing import ForwardReturnsNothing
+
+    code = next(v.code for v in ForwardReturnsNothing.valid if v.why.startswith("each block handed to a callable"))
+    assert [f for f in check(code) if f.code == "MRG305"] == []
+    ns = {"__name__": "modreg_visitor_probe"}
+    exec(compile(code, "<probe>", "exec"), ns)
+    blocks = []
+    m = ns["Blockwise"](torch.cdist, iter_fn=lambda mat, s, e: blocks.append((s, e, mat)), batch_size=2)
+    q = torch.randn(5, 3)
+    assert m(q, q) is None
+    assert [(s, e) for s, e, _ in blocks] == [(0, 2), (2, 4), (4, 6)]
+    assert torch.allclose(torch.cat([b for _, _, b in blocks]), torch.cdist(q, q))  # every result reached its sink
+
+    bad = next(i.code for i in ForwardReturnsNothing.invalid if i.title.startswith("a layer in a final loop"))
+    assert [(f.code, f.line) for f in check(bad) if f.code == "MRG305"] == [("MRG305", 9)]
+    exec(compile(bad, "<bad>", "exec"), ns2 := {"__name__": "modreg_loop_dropped_probe"})
+    assert ns2["Blockwise"]()(torch.ones(4, 4)) is None  # the layer's outputs are gone
+
+
+def test_a_call_override_that_calls_super_still_runs_hooks_which_forward_skips():
+    """MRG306: a ``__call__`` handing on to ``super().__call__`` keeps Module.__call__'s hooks; ``.forward`` skips
+    them, so it is reported (unlike a ``__call__`` that replaces Module.__call__)."""
+    import torch
+
+    from flake8_modreg import check
+
+    code = """
+import torch.nn as nn
+
+class Layer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def __call__(self, *args, **kwargs):
+        return super().__call__(*args, **kwargs)
+
+    def forward(self, x):
+        return self.fc(x)
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = Layer()
+
+    def forward(self, x):
+        return self.layer.forward(x)
+"""
+    assert [(f.code, f.line) for f in check(code) if f.code == "MRG306"] == [("MRG306", 21)]
+    ns = {"__name__": "modreg_supercall_probe"}
+    exec(compile(code, "<probe>", "exec"), ns)
+    m = ns["Net"]()
+    fired = []
+    m.layer.register_forward_hook(lambda *a: fired.append(1))
+    m.layer(torch.ones(1, 4))
+    assert fired == [1]  # called: the hook runs
+    m(torch.ones(1, 4))
+    assert fired == [1]  # through .forward: skipped

@@ -113,3 +113,82 @@ class Down(nn.Module):
     exec(compile(code, "<probe>", "exec"), ns)
     with pytest.raises(TypeError):
         ns["Down"]()(torch.ones(1, 1, 4))
+
+
+@pytest.mark.parametrize("name", sorted(known.TORCH_STATELESS_UNLESS))
+def test_weighted_loss_is_stateless_without_its_weight_and_holds_it_with_one(name):
+    """``known.TORCH_STATELESS_UNLESS``: built without a weight, nothing is held; given one, it is a buffer (moved by
+    ``.to()`` only when the loss is registered); no class on the way reads ``self.training``."""
+    cls = getattr(nn, name)
+    position, keywords = known.TORCH_STATELESS_UNLESS[name]
+    plain = cls()
+    assert list(plain.parameters()) == [] and list(plain.buffers()) == []
+    params = list(inspect.signature(cls).parameters)
+    assert set(params[: position + 1]) & keywords == {params[position]}  # the first state-taking parameter
+    assert set(keywords) <= set(params)
+    weighted = cls(**{k: torch.ones(3) for k in keywords})
+    assert len(list(weighted.buffers())) == len(keywords)
+    for klass in cls.__mro__:
+        if klass is nn.Module or not klass.__module__.startswith("torch.nn"):
+            continue
+        assert "self.training" not in inspect.getsource(klass)
+
+
+def test_a_dict_of_unweighted_losses_is_silent_and_a_weighted_one_is_reported_and_left_behind():
+    code = """
+import torch
+import torch.nn as nn
+
+class Heads(nn.Module):
+    def __init__(self, w=None):
+        super().__init__()
+        self.proj = nn.Linear(4, 3)
+        self.losses = {"ce": nn.CrossEntropyLoss(WEIGHT), "mse": nn.MSELoss(), "bce": nn.BCEWithLogitsLoss()}
+
+    def forward(self, x, y):
+        out = self.proj(x)
+        return self.losses["ce"](out, y) + self.losses["mse"](out, out.detach())
+"""
+    plain = code.replace("WEIGHT", "")
+    assert [f.code for f in check(plain) if f.code in ("MRG101", "MRG102")] == []
+    ns = {"__name__": "modreg_losses_probe"}
+    exec(compile(plain, "<probe>", "exec"), ns)
+    m = ns["Heads"]().to("meta")
+    out = m(torch.ones(2, 4, device="meta"), torch.zeros(2, dtype=torch.long, device="meta"))
+    assert out.device.type == "meta"
+    assert ns["Heads"]().state_dict().keys() == {"proj.weight", "proj.bias"}
+
+    weighted = code.replace("WEIGHT", "weight=torch.ones(3)")
+    assert [(f.code, f.line) for f in check(weighted) if f.code in ("MRG101", "MRG102")] == [("MRG102", 9)]
+    exec(compile(weighted, "<probe>", "exec"), ns)
+    m = ns["Heads"]().to("meta")
+    assert m.losses["ce"].weight.device.type == "cpu"  # left behind by .to()
+    with pytest.raises((RuntimeError, NotImplementedError)):
+        m(torch.ones(2, 4, device="meta"), torch.zeros(2, dtype=torch.long, device="meta"))
+
+
+def test_a_dict_handed_only_to_submodule_constructors_is_registered_there_and_one_run_by_the_owner_is_not():
+    """MRG102's exemption, under torch: sub-modules that take the layers they use register them, so everything the
+    model runs is in parameters()/state_dict() and follows ``.to()``; the look-alike runs a layer no sub-module took."""
+    from flake8_modreg.rules.layers_in_plain_dict import LayersInPlainDict
+
+    valid = next(v.code for v in LayersInPlainDict.valid if v.why.startswith("handed only to sub-module constructors"))
+    assert [f.code for f in check(valid) if f.code == "MRG102"] == []
+    ns = {"__name__": "modreg_handed_probe"}
+    exec(compile(valid, "<probe>", "exec"), ns)
+    m = ns["Model"]()
+    ran = {id(p) for layer in m.prescalers.values() for p in layer.parameters()}
+    assert ran <= {id(p) for p in m.parameters()}
+    assert {k.split(".")[0] for k in m.state_dict()} == {"enc", "dec"}
+    m.to("meta")
+    xs = {"a": torch.ones(2, 1, device="meta"), "b": torch.ones(2, 1, device="meta")}
+    assert m(xs).device.type == "meta"
+
+    invalid = next(i.code for i in LayersInPlainDict.invalid if i.title.startswith("also run by the class itself"))
+    assert [(f.code, f.line) for f in check(invalid) if f.code == "MRG102"] == [("MRG102", 14)]
+    exec(compile(invalid, "<probe>", "exec"), ns)
+    k = ns["Model"]()
+    assert not {id(p) for p in k.prescalers["b"].parameters()} & {id(p) for p in k.parameters()}
+    k.to("meta")
+    with pytest.raises((RuntimeError, NotImplementedError)):
+        k(xs)

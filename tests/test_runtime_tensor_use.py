@@ -1051,3 +1051,156 @@ class M(Base):
     m = cls(torch.ones(3))
     assert "points" in m.state_dict()  # the assignment kept the base's buffer
     assert _on_meta(m, 2, 3).device.type == "meta"
+
+
+def test_a_use_behind_a_device_test_is_silent_and_survives_and_an_unguarded_one_breaks():
+    """MRG201's exemption: ``x.device != self.last.device or torch.equal(x, self.last)`` runs the tensor operation
+    only when both are on one device (``torch.equal`` compares values across dtypes); the look-alike that also uses
+    the attribute outside the test is reported and fails on another device."""
+    src, cls = _build("""
+class Memo(nn.Module):
+    def __init__(self, n=4):
+        super().__init__()
+        self.proj = nn.Linear(n, n)
+        self.last = torch.empty(1)
+
+    def forward(self, x):
+        if not x.device == self.last.device or not torch.equal(x, self.last):
+            self.out = self.proj(x)
+            self.last = x
+        return self.out
+""", "Memo")
+    assert _mrg201(src) == []
+    m = cls().to(torch.float64)
+    x = torch.ones(2, 4, dtype=torch.float64)
+    assert m(x).dtype == torch.float64 and m(x).dtype == torch.float64  # second call: the memo, same device
+    assert cls().to("meta")(torch.ones(2, 4, device="meta")).device.type == "meta"  # first call on another device
+
+    src, cls = _build("""
+class Memo(nn.Module):
+    def __init__(self, n=4):
+        super().__init__()
+        self.proj = nn.Linear(n, n)
+        self.last = torch.zeros(1, n)
+
+    def forward(self, x):
+        if x.device == self.last.device and torch.equal(x, self.last):
+            return x
+        return self.proj(x) + self.last
+""", "Memo")
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 14" in msg
+    with pytest.raises(RuntimeError):
+        _on_meta(cls(), 2, 4)
+
+
+def test_a_cache_regrown_by_a_function_that_only_tests_the_old_value_is_silent_and_survives():
+    """MRG201: a function of the file that hands the old value back as is (through an alias) or replaces it with
+    one made without it -- the old value only decides *whether* in an ``if`` test -- overwrites, it does not update:
+    nothing a checkpoint needs (a reloaded module regrows it), and the integer table is moved at its use."""
+    src, cls = _build("""
+def _grow(table, n, current):
+    if n > current:
+        new_table = torch.arange(n)
+        new_current = torch.tensor(n)
+    else:
+        new_table = table
+        new_current = current
+    return new_table, new_current
+
+
+class Masked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(2, 2, 1)
+        self.max_len = torch.tensor(0)
+        self.lens = torch.tensor(0)
+
+    def update(self, n, device):
+        self.lens, self.max_len = _grow(self.lens, n, self.max_len)
+        self.lens = self.lens.to(device)
+
+    def forward(self, x, lens):
+        n = x.size(2)
+        if n > self.max_len:
+            self.update(n, x.device)
+        mask = self.lens[:n].unsqueeze(0).to(lens.device) < lens.unsqueeze(1)
+        return self.conv(x * mask.unsqueeze(1))
+""", "Masked")
+    assert _mrg201(src) == []
+    x, lens = torch.ones(3, 2, 5), torch.tensor([5, 3, 1])
+    m = cls()
+    y = m(x, lens)
+    fresh = cls()
+    fresh.load_state_dict(m.state_dict())  # strict: the cache is no state
+    assert torch.equal(fresh(x, lens), y)
+    assert m.to(torch.float64)(x.double(), lens).dtype == torch.float64
+    out = cls().to("meta")(torch.ones(3, 2, 5, device="meta"), torch.tensor([5, 3, 1], device="meta"))
+    assert out.device.type == "meta"
+
+
+def test_a_table_regrown_in_place_and_read_only_as_a_copy_source_is_silent_and_survives():
+    """MRG201: ``dst.copy_(self.t)`` copies into dst's device and dtype (a moved-and-cast use), and
+    ``self.t = self.t.new_empty(...)`` then ``self.t[:] = ...`` makes a fresh table (only the old one's device
+    and dtype are taken; the slice assignment fills the value just made): no state, nothing left behind."""
+    src, cls = _build("""
+def _table(n, d, device=None):
+    return torch.arange(n * d, dtype=torch.float32, device=device).view(n, d) / (n * d)
+
+
+class Pos(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.d = d
+        self.proj = nn.Linear(8, 8)
+        self.table = torch.zeros(0, dtype=torch.float32)
+
+    def _grow(self, n):
+        if self.table.size(0) < n:
+            self.table = self.table.new_empty((n, self.d))
+            self.table[:] = _table(n, self.d, device=self.table.device)
+
+    def forward(self, x):
+        n = x.size(1)
+        self._grow(n)
+        pos = x.new_empty(x.shape)
+        pos[:, :, : self.d] = 0
+        _ = pos[:, :, self.d :].copy_(self.table[None, :n, :])
+        return self.proj(x + pos)
+""", "Pos")
+    assert _mrg201(src) == []
+    x = torch.ones(2, 3, 8)
+    m = cls()
+    y = m(x)
+    fresh = cls()
+    fresh.load_state_dict(m.state_dict())
+    assert torch.equal(fresh(x), y)
+    assert cls().to(torch.float64)(x.double()).dtype == torch.float64  # copied into a float64 tensor
+    assert _on_meta(cls(), 2, 3, 8).device.type == "meta"  # a CPU table copied into a meta tensor
+
+
+def test_running_stats_first_set_in_a_branch_then_updated_are_still_reported_and_lost_on_reload():
+    """An overwrite inside ``if first_call:`` does not make the update after it a fill: on every later call the
+    old value is updated (only a slice fill in the overwrite's own block is a fill)."""
+    src, cls = _build("""
+class Norm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mean = torch.empty(0)
+        self.count = 0
+
+    def forward(self, x):
+        if self.count == 0:
+            self.mean = x.mean(0)
+        self.mean = self.mean * 0.9 + x.mean(0) * 0.1
+        self.count += 1
+        return x - self.mean
+""", "Norm")
+    (msg,) = _mrg201(src)
+    assert "updated in forward() at line 14" in msg
+    m = cls()
+    m(torch.ones(2, 3))
+    m(torch.full((2, 3), 3.0))
+    fresh = cls()
+    fresh.load_state_dict(m.state_dict())
+    assert fresh.mean.numel() == 0 and m.mean.numel() == 3  # the running mean is not saved

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 import libcst as cst
 
@@ -167,8 +167,16 @@ class Rule:
             raise TypeError(f"{where}: MRG9xx codes are opinionated and must be off by default")
         _REGISTRY[cls.code] = cls
 
+    #: a rule about the other rules' findings (``unused-noqa``): :meth:`check_findings` runs after them
+    judges_findings: ClassVar[bool] = False
+
     def check(self, model: "FileModel", report: Reporter) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def check_findings(self, source: str, findings: list[Any], enabled: Iterable[str]) -> list[Any]:
+        """For a rule with ``judges_findings``: its findings, given the file's text, the other enabled rules'
+        findings (before ``noqa``) and the enabled codes. Runs on every checked file, parsed or not."""
+        return []
 
     # -- helpers for rules -------------------------------------------------
     @classmethod

@@ -93,7 +93,72 @@ def plain_containers(model: FileModel) -> Iterator[PlainContainer]:
             kind = Kind(k.tag, elems=frozenset(elems))
             if _only_stateless_modules(model, cls, a) or (k.tag is Tag.DICT and _keyword_config(model, cls, a.attr)):
                 continue
+            if _wrapped_whole(model, cls, a) or _handed_to_submodules(model, cls, a):
+                continue
             yield PlainContainer(cls, a, kind, _spelling(a.value, kind))
+
+
+#: registering containers that take their items from one list (``*items`` for the Sequentials) or dict
+_WRAPPING = frozenset({"torch.nn.ModuleList", "torch.nn.Sequential", "torch.nn.ModuleDict", "torch.nn.ParameterList",
+                       "torch.nn.ParameterDict", "mindspore.nn.CellList", "mindspore.nn.SequentialCell",
+                       "mindspore.nn.CellDict", "mindspore.ParameterTuple"})
+
+
+def _wrapped_whole(model: FileModel, cls: ClassFacts, a: SelfAssign) -> bool:
+    """The finished container is handed whole to a registering container later in the same method.
+
+    ``self.blocks_list = [...]`` (filled), then ``self.blocks =
+    nn.ModuleList(self.blocks_list)`` (or ``nn.Sequential(*self.blocks_list)``):
+    the very same layer objects are registered under ``blocks``, so
+    ``parameters()``, ``state_dict()``, ``.to()``/``.half()`` and
+    ``.train()``/``.eval()`` reach them whichever attribute ``forward``
+    iterates. Not when the plain container is filled after that (the
+    registering one copied its items at construction), nor when any other
+    method fills it.
+    """
+    names = {f"self.{a.attr}"}
+    if isinstance(a.value, cst.Name):
+        names.add(a.value.value)  # self.x = layers ... nn.Sequential(*layers)
+    wraps = []
+    for b in cls.self_assigns:
+        if b.method != a.method or b.order <= a.order or b.attr == a.attr:
+            continue
+        v = b.value
+        if not (isinstance(v, cst.Call) and model.qualify(v.func) in _WRAPPING and len(v.args) == 1):
+            continue
+        arg = v.args[0]
+        if arg.keyword is not None or arg.star == "**":
+            continue
+        if model.module.code_for_node(arg.value) in names and \
+                not exclusive_branches(model, cls, a.method, a.node, b.method, b.node):
+            wraps.append(b)
+    if not wraps:
+        return False
+    first = min(b.order for b in wraps)
+    return all(m.method == a.method and m.order < first for m in cls.mutations if m.attr == a.attr)
+
+
+def _handed_to_submodules(model: FileModel, cls: ClassFacts, a: SelfAssign) -> bool:
+    """Every read of the container hands it to the constructor of a sub-module in ``__init__``.
+
+    ``self.prescalers = {...}``, then ``self.vsn = VariableSelection(...,
+    prescalers=self.prescalers)`` (and no other read): the layers reach the
+    model only through the sub-modules, which keep the ones they use
+    (registered there, or reported there); the class itself never runs them.
+    """
+    kinds = {id(b.value): model.self_kind(cls, b).tag for b in cls.self_assigns if b.method == "__init__"}
+    reads = 0
+    for m, occ in use_index(model).family_reads(cls, a.attr):
+        p = m.parent.get(id(occ))
+        if isinstance(p, cst.AssignTarget) and p.target is occ:
+            continue
+        if m.meth.name != "__init__" or not (isinstance(p, cst.Arg) and p.value is occ and p.star != "*"):
+            return False
+        call = m.parent.get(id(p))
+        if kinds.get(id(call)) not in (Tag.LAYER, Tag.REGISTERED):
+            return False  # handed to a function, or a call whose result is not stored as a sub-module
+        reads += 1
+    return reads > 0
 
 
 def _keyword_config(model: FileModel, cls: ClassFacts, attr: str) -> bool:
@@ -163,7 +228,10 @@ def _only_stateless_modules(model: FileModel, cls: ClassFacts, a: SelfAssign) ->
             return False  # nested containers: keep it simple
         if k.tag not in (Tag.LAYER, Tag.REGISTERED):
             continue
-        if not (isinstance(e, cst.Call) and known.stateless_layer(model.qualify(e.func))):
+        if not (isinstance(e, cst.Call) and known.stateless_layer(
+                model.qualify(e.func), positional=sum(1 for x in e.args if x.keyword is None and not x.star),
+                keywords=frozenset(x.keyword.value for x in e.args if x.keyword is not None),
+                star=any(x.star for x in e.args))):
             return False
         modules += 1
     return modules > 0

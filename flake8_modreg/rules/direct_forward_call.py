@@ -5,7 +5,8 @@ import libcst as cst
 from .. import known
 from ..findings import Applicability, Fix
 from ..model import CallSite, ClassFacts, FileModel, Tag
-from ..uses import use_index
+from ..resolver import CALLS_OWN
+from ..uses import use_index, walk_nodes
 from ._base import Invalid, Reporter, Rule, Valid
 from ._containers import container_items
 from ._entry import ENTRY
@@ -124,13 +125,25 @@ def _defines_call(model: FileModel, q: str) -> bool:
     local = model.class_named(q) if "." not in q else None
     if local is not None:
         chain = (local, *local.ancestors())
-        if any("__call__" in c.methods for c in chain):
-            return True
+        if any(not _calls_super(c.methods["__call__"].node) for c in chain if "__call__" in c.methods):
+            return True  # a __call__ of its own replaces Module.__call__ (one that calls super() hands on to the next)
         others = [b for c in chain for b in c.framework_bases if not known.framework_of_class(b)]
     else:
         others = [] if known.framework_of_class(q) else [q]
     return model.resolver is not None and any(
-        model.resolver.class_defines(b, "__call__", _no_framework_call) is True for b in others)
+        model.resolver.class_defines(b, CALLS_OWN, _no_framework_call) is True for b in others)
+
+
+def _calls_super(fn: cst.FunctionDef) -> bool:
+    """``super().__call__(...)`` / ``Base.__call__(self, ...)`` in a ``__call__``: Module.__call__ still runs the hooks."""
+    for n in walk_nodes(fn):
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "__call__":
+            recv = n.func.value
+            if isinstance(recv, cst.Call) and isinstance(recv.func, cst.Name) and recv.func.value == "super":
+                return True
+            if isinstance(recv, (cst.Name, cst.Attribute)) and n.args and isinstance(n.args[0].value, cst.Name):
+                return True
+    return False
 
 
 def _is_interface(model: FileModel, ann: cst.BaseExpression) -> bool:
@@ -213,6 +226,10 @@ class DirectForwardCall(Rule):
     replaces `Module.__call__`, so no hooks run either way, and `.forward` is
     that library's way to get the raw result (a lazy kernel's `__call__`
     wraps it), which the fix would change (`tests/test_runtime_forward.py`).
+    A `__call__` that hands on to `super().__call__(...)` (or
+    `nn.Module.__call__(self, ...)`), as gradient-checkpointing layers do,
+    keeps `Module.__call__` and its hooks unless a class further up replaces
+    it: `.forward` on such a sub-module is still reported.
 
     ## Why is this bad?
     Calling a module runs `Module.__call__`, which runs the forward pre-hooks

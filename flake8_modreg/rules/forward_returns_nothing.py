@@ -48,7 +48,7 @@ def _side_effects(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> bool:
 _VALUE_NAMESPACES = ("torch", "math", "numpy", "mindspore", "einops", "functools", "operator", "builtins")
 
 
-def _ends_in_library_effect(model: FileModel, meth: MethodFacts) -> bool:
+def _ends_in_library_effect(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> bool:
     """The last statement is a call of an imported library function used as a statement (``pyro.sample(...)``).
 
     A forward whose final act is handing something to a library function,
@@ -57,9 +57,25 @@ def _ends_in_library_effect(model: FileModel, meth: MethodFacts) -> bool:
     *value* behind instead (``x = self.fc(x)``, ``self.fc(x)``, ``F.relu(x)``).
     Found by descending into the last statement of ``with``/``for`` blocks
     and of every branch of a final ``if``; calls of torch/math/numpy functions, builtins and the class's own
-    methods still count as dropped values.
+    methods still count as dropped values. Inside a final loop, a call of a callable the constructor was handed
+    (``self.iter_fn = iter_fn``, never a layer or a registered value) hands each iteration's result to it.
     """
-    return _last_is_effect(model, _statements(meth.node.body), 0)
+    return _last_is_effect(model, _statements(meth.node.body), 0, _callbacks(model, cls, meth))
+
+
+def _callbacks(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> frozenset[str]:
+    """``self.<name>`` callables the class was handed: attributes assigned only from ``__init__``'s parameters,
+    never a layer, a registered value or a method of the class (``self.iter_fn = iter_fn``)."""
+    chain = (cls, *cls.ancestors())
+    handed: dict[str, bool] = {}
+    for c in chain:
+        init = c.methods.get("__init__")
+        params = {p.name.value for p in init.node.params.params} if init is not None else set()
+        for a in c.self_assigns:
+            given = a.method == "__init__" and isinstance(a.value, cst.Name) and a.value.value in params
+            handed[a.attr] = handed.get(a.attr, True) and given
+    methods = set().union(*(c.methods.keys() for c in chain))
+    return frozenset(a for a, ok in handed.items() if ok and a not in methods and a not in cls.registered_names())
 
 
 def _statements(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
@@ -67,22 +83,27 @@ def _statements(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
     return suite.body if isinstance(suite, cst.IndentedBlock) else (suite,)
 
 
-def _last_is_effect(model: FileModel, stmts: Sequence[cst.CSTNode], depth: int) -> bool:
+def _last_is_effect(model: FileModel, stmts: Sequence[cst.CSTNode], depth: int, callbacks: frozenset[str] = frozenset(),
+                    in_loop: bool = False) -> bool:
     if not stmts or depth > 8:
         return False
     stmt = stmts[-1]
     if isinstance(stmt, (cst.With, cst.For, cst.While)) and not getattr(stmt, "orelse", None):
-        return _last_is_effect(model, _statements(stmt.body), depth + 1)
+        return _last_is_effect(model, _statements(stmt.body), depth + 1, callbacks, in_loop or not isinstance(stmt, cst.With))
     if isinstance(stmt, cst.If):  # every branch ends in an effect
-        if not _last_is_effect(model, _statements(stmt.body), depth + 1):
+        if not _last_is_effect(model, _statements(stmt.body), depth + 1, callbacks, in_loop):
             return False
         other = stmt.orelse
         if other is None:  # the path around the if ends in the statement before it
-            return len(stmts) == 1 or _last_is_effect(model, stmts[-2:-1], depth + 1)
-        return _last_is_effect(model, _statements(other.body) if isinstance(other, cst.Else) else (other,), depth + 1)
+            return len(stmts) == 1 or _last_is_effect(model, stmts[-2:-1], depth + 1, callbacks, in_loop)
+        return _last_is_effect(model, _statements(other.body) if isinstance(other, cst.Else) else (other,), depth + 1,
+                               callbacks, in_loop)
     if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1 or not isinstance(stmt.body[0], cst.Expr):
         return False
     call = stmt.body[0].value
+    if in_loop and isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and \
+            isinstance(call.func.value, cst.Name) and call.func.value.value == "self" and call.func.attr.value in callbacks:
+        return True  # for ...: self.iter_fn(block): each iteration's result handed to a callable the class was given
     if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
         return False
     dotted = dotted_name(call.func)
@@ -118,7 +139,13 @@ class ForwardReturnsNothing(Rule):
       function and drops its result (`pyro.sample("z", d)`, also inside a
       final `with`/`for` block): it runs for that effect. Calls of torch,
       math or numpy functions, builtins and the class's own layers there are
-      dropped values and are reported.
+      dropped values and are reported;
+    - a method whose final loop ends by handing each iteration's result to a
+      callable the constructor was given (`self.iter_fn = iter_fn`, then
+      `for ...: self.iter_fn(block, s, e)`; never a layer, a registered value
+      or a method of the class): a block-wise visitor, whose results go to
+      the callback. A layer called there (`for ...: self.fc(x)`) drops its
+      value and is reported.
 
     ## Why is this bad?
     Calling the module returns `None`. Nothing raises there: the next layer or
@@ -255,6 +282,23 @@ class ForwardReturnsNothing(Rule):
             """,
             at=[(7, 8), (15, 8), (20, 8)],
             title="a torch function or a layer called last, a value computed before a conditional log: dropped",
+        ),
+        Invalid(
+            """
+            import torch.nn as nn
+
+            class Blockwise(nn.Module):
+                def __init__(self, n=4, batch_size=2):
+                    super().__init__()
+                    self.fc = nn.Linear(n, n)
+                    self.batch_size = batch_size
+
+                def forward(self, q):
+                    for s in range(0, q.shape[0], self.batch_size):
+                        self.fc(q[s : s + self.batch_size])
+            """,
+            at=[(9, 8)],
+            title="a layer in a final loop: each value is dropped",
         ),
     )
 
@@ -397,6 +441,24 @@ class ForwardReturnsNothing(Rule):
             """,
             why="`forward` is only a helper in a Cell; `@overload` stubs",
         ),
+        Valid(
+            """
+            import torch.nn as nn
+
+            class Blockwise(nn.Module):
+                def __init__(self, distance, iter_fn=None, batch_size=2):
+                    super().__init__()
+                    self.distance = distance
+                    self.iter_fn = iter_fn
+                    self.batch_size = batch_size
+
+                def forward(self, q, ref):
+                    for s in range(0, q.shape[0], self.batch_size):
+                        e = s + self.batch_size
+                        self.iter_fn(self.distance(q[s:e], ref), s, e)
+            """,
+            why="each block handed to a callable the constructor was given: a visitor, not a lost value",
+        ),
     )
 
     def check(self, model: FileModel, report: Reporter) -> None:
@@ -408,6 +470,6 @@ class ForwardReturnsNothing(Rule):
                 continue  # `-> None`: declared to return nothing (a module that updates state in place)
             if any(d.rsplit(".", 1)[-1] in _ABSTRACT for d in meth.decorators):
                 continue
-            if meth.is_stub or _side_effects(model, cls, meth) or _ends_in_library_effect(model, meth):
+            if meth.is_stub or _side_effects(model, cls, meth) or _ends_in_library_effect(model, cls, meth):
                 continue
             report(meth.node.name, method=meth.name, cls=cls.name, unit="module" if cls.framework == "torch" else "cell")

@@ -19,12 +19,19 @@ class LayersInPlainDict(Rule):
     `state_dict()` (not saved), and `.to(device)`/`.eval()` skip them, with no
     error anywhere.
 
-    Not reported: a dict read only as keyword arguments, `Block(**self.kw)`
+    Not reported: a dict (or list) whose only reads hand it to the
+    constructors of sub-modules in `__init__` (`self.vsn =
+    Selector(prescalers=self.prescalers)`): its layers reach the model only
+    through those sub-modules, which keep (register, or are reported for)
+    the ones they use; a layer no sub-module takes is never run. Nor a dict read only as keyword arguments, `Block(**self.kw)`
     (configuration: a layer in it reaches the model through the callee,
     which registers it as its own attribute, and `.to()` converts that same
     object), and a dict whose modules are all stateless, mode-free torch
-    layers (`nn.ReLU()`, `nn.Identity()`, pooling, padding: nothing to save,
-    convert or switch). Runtime truth: `tests/test_runtime_stateless.py`.
+    layers (`nn.ReLU()`, `nn.Identity()`, pooling, padding, losses built
+    without a class-weight tensor such as `nn.MSELoss()` or
+    `nn.CrossEntropyLoss()`: nothing to save, convert or switch; a
+    `nn.CrossEntropyLoss(weight=w)` holds a buffer and is reported). Runtime
+    truth: `tests/test_runtime_stateless.py`.
 
     MindSpore runtime truth: `tests/test_mindspore_fix_truth.py` builds the
     MindSpore example before and after the fix (no parameters in a plain
@@ -222,6 +229,50 @@ class LayersInPlainDict(Rule):
                     return self.experts["a"](x) + self.experts["b"](x)
             """,
         ),
+        Invalid(
+            """
+            import torch.nn as nn
+
+            class Selector(nn.Module):
+                def __init__(self, names, prescalers):
+                    super().__init__()
+                    self.prescalers = nn.ModuleDict({n: prescalers[n] for n in names})
+
+                def forward(self, xs):
+                    return sum(self.prescalers[n](x) for n, x in xs.items())
+
+            class Model(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.prescalers = {n: nn.Linear(1, 4) for n in ("a", "b")}
+                    self.enc = Selector(["a"], prescalers=self.prescalers)
+
+                def forward(self, xs):
+                    return self.enc({"a": xs["a"]}) + self.prescalers["b"](xs["b"])
+            """,
+            at=[(14, 8)],
+            title="also run by the class itself: the layer no sub-module took is lost",
+            fixed="""
+            import torch.nn as nn
+
+            class Selector(nn.Module):
+                def __init__(self, names, prescalers):
+                    super().__init__()
+                    self.prescalers = nn.ModuleDict({n: prescalers[n] for n in names})
+
+                def forward(self, xs):
+                    return sum(self.prescalers[n](x) for n, x in xs.items())
+
+            class Model(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.prescalers = nn.ModuleDict({n: nn.Linear(1, 4) for n in ("a", "b")})
+                    self.enc = Selector(["a"], prescalers=self.prescalers)
+
+                def forward(self, xs):
+                    return self.enc({"a": xs["a"]}) + self.prescalers["b"](xs["b"])
+            """,
+        ),
     )
 
     valid = (
@@ -267,6 +318,30 @@ class LayersInPlainDict(Rule):
                     return self.heads["a"](self.by_name["encoder"](x))
             """,
             why="aliases of registered attributes, plain data, a ModuleDict and an empty cache dict",
+        ),
+        Valid(
+            """
+            import torch.nn as nn
+
+            class Selector(nn.Module):
+                def __init__(self, names, prescalers):
+                    super().__init__()
+                    self.prescalers = nn.ModuleDict({n: prescalers[n] for n in names})
+
+                def forward(self, xs):
+                    return sum(self.prescalers[n](x) for n, x in xs.items())
+
+            class Model(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.prescalers = {n: nn.Linear(1, 4) for n in ("a", "b")}
+                    self.enc = Selector(["a"], prescalers=self.prescalers)
+                    self.dec = Selector(["b"], prescalers=self.prescalers)
+
+                def forward(self, xs):
+                    return self.enc({"a": xs["a"]}) + self.dec({"b": xs["b"]})
+            """,
+            why="handed only to sub-module constructors, which register the layers they use",
         ),
     )
 

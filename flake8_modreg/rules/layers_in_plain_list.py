@@ -43,6 +43,21 @@ class LayersInPlainList(Rule):
     assignment raise `TypeError: cannot assign 'list' as child module`: both
     are reported (`tests/test_list_beside_registered.py`).
 
+    Nor is a finished list handed whole to a registering container later in
+    the same method (`self.blocks_list = [...]`, then `self.blocks =
+    nn.ModuleList(self.blocks_list)` or `nn.Sequential(*self.blocks_list)`):
+    the very same layer objects are registered, so `parameters()`,
+    `state_dict()`, `.to()`/`.half()` and `.eval()` reach them through either
+    attribute (a transform that *swaps* registered children, such as
+    `convert_sync_batchnorm`, replaces them in the registered container
+    only). A list still filled after the wrap, or by another method, is
+    reported: `nn.ModuleList(items)` copied the items it was given.
+
+    Nor is a list whose only reads hand it to the constructors of
+    sub-modules in `__init__` (`self.head = Head(layers=self.layers)`): the
+    layers reach the model only through those sub-modules, which register
+    (or are reported for) the ones they keep.
+
     Nor are containers the class *declares* plain with an annotation
     (`self.lookups: List[nn.Module] = []`, `Dict[str, nn.Module]`,
     `Optional[list[Block]]`): torch treats them like any plain list, but the
@@ -57,7 +72,10 @@ class LayersInPlainList(Rule):
     (`[nn.ReLU(), nn.Identity(), nn.MaxPool2d(2)]`): they hold no parameters
     or buffers and behave the same in `train()` and `eval()`, so registering
     them changes nothing (`known.TORCH_STATELESS_LAYERS`, checked class by
-    class under torch in `tests/test_runtime_stateless.py`). A `Dropout`
+    class under torch in `tests/test_runtime_stateless.py`); losses count
+    when built without a class-weight tensor (`nn.MSELoss()`,
+    `nn.CrossEntropyLoss()`, not `nn.CrossEntropyLoss(weight=w)`, whose
+    buffer `.to()` would leave behind). A `Dropout`
     or a norm layer in the list makes it reported again, and so does calling the
     container itself (`self.pool = (nn.AvgPool2d(2),)` then `self.pool(x)`: a
     trailing comma made a 1-tuple).
@@ -579,6 +597,40 @@ class LayersInPlainList(Rule):
                 """,
             ),
         ),
+        Invalid(
+            """
+            import torch.nn as nn
+
+            class Stack(nn.Module):
+                def __init__(self, depth=2):
+                    super().__init__()
+                    self.blocks_list = [nn.Linear(4, 4) for _ in range(depth)]
+                    self.blocks = nn.ModuleList(self.blocks_list)
+                    self.blocks_list.append(nn.Linear(4, 4))
+
+                def forward(self, x):
+                    for block in self.blocks_list:
+                        x = block(x)
+                    return x
+            """,
+            at=[(6, 8)],
+            title="filled after it was wrapped: ModuleList copied the items it was given, the last layer is lost",
+            fixed="""
+            import torch.nn as nn
+
+            class Stack(nn.Module):
+                def __init__(self, depth=2):
+                    super().__init__()
+                    self.blocks_list = nn.ModuleList([nn.Linear(4, 4) for _ in range(depth)])
+                    self.blocks = nn.ModuleList(self.blocks_list)
+                    self.blocks_list.append(nn.Linear(4, 4))
+
+                def forward(self, x):
+                    for block in self.blocks_list:
+                        x = block(x)
+                    return x
+            """,
+        ),
     )
 
     valid = (
@@ -722,6 +774,53 @@ class LayersInPlainList(Rule):
                     return self._per_rank[0](x)
             """,
             why="declared plain containers: the annotation states they are kept out of the registry on purpose",
+        ),
+        Valid(
+            """
+            import torch.nn as nn
+
+            class Stack(nn.Module):
+                def __init__(self, depth=2):
+                    super().__init__()
+                    self.blocks_list = [nn.Linear(4, 4)]
+                    for _ in range(depth - 1):
+                        self.blocks_list.append(nn.Linear(4, 4))
+                    self.blocks = nn.ModuleList(self.blocks_list)
+                    layers = [nn.Linear(4, 4), nn.BatchNorm1d(4)]
+                    self.layers = layers
+                    self.body = nn.Sequential(*layers)
+
+                def forward(self, x):
+                    for block in self.blocks_list:
+                        x = block(x)
+                    return self.body(x)
+            """,
+            why="the finished list is handed whole to a ModuleList/Sequential: the same layers are registered",
+        ),
+        Valid(
+            """
+            import torch.nn as nn
+
+            class Head(nn.Module):
+                def __init__(self, layers):
+                    super().__init__()
+                    self.layers = nn.ModuleList(layers)
+
+                def forward(self, x):
+                    for layer in self.layers:
+                        x = layer(x)
+                    return x
+
+            class Model(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.layers = [nn.Linear(4, 4), nn.Linear(4, 4)]
+                    self.head = Head(self.layers)
+
+                def forward(self, x):
+                    return self.head(x)
+            """,
+            why="handed only to a sub-module's constructor, which registers the layers",
         ),
     )
 

@@ -85,15 +85,26 @@ class MisspelledNnName(Rule):
     checked: its primitives and functions come in near pairs (`Gelu`/`GeLU`,
     `BitwiseOr`/`BitwiseXor`), and the same measurement flags 6% of its own names.
 
-    **Releases.** With `torch-version` set to an older release (or, unset, the
-    installed torch when it is older than our newest table), a real name of
-    `torch.nn`, `torch.nn.functional`, `torch.nn.init` or `torch.nn.parameter`
-    added later is reported as missing there: `nn.RMSNorm` with torch 2.3
-    (`'RMSNorm' does not exist in torch.nn (torch 2.3)`, hint `added in torch
-    2.4`), `F.rms_norm` likewise. The names of every release from 2.0 are read
-    from the released wheels' sources by `scripts/gen_api_versions.py`
-    (`tests/test_api_versions.py` checks the installed release's tables against
-    `dir()` of the real modules).
+    **Releases.** With `torch-version` / `mindspore-version` set to an older
+    release (or, unset, the installed torch / MindSpore when it is older than
+    our newest table), a real name of `torch.nn`, `torch.nn.functional`,
+    `torch.nn.init`, `torch.nn.parameter` or `mindspore.nn` added later is
+    reported as missing there: `nn.RMSNorm` with torch 2.3 (`'RMSNorm' does
+    not exist in torch.nn (torch 2.3)`, hint `added in torch 2.4`), `F.rms_norm`
+    likewise, MindSpore's `nn.Linear` with MindSpore 2.0 (hint `added in
+    MindSpore 2.1-2.7`: no table lies in between). A name that the chosen
+    release has and a later one dropped (`nn.ResizeBilinear` in MindSpore 2.0)
+    is not reported, and typos are matched against the chosen release's
+    names too. The names of every torch release from 2.0 and of MindSpore
+    2.0 and 2.7 -- 2.10 (the MindSpore releases on PyPI) are read from the
+    released wheels' sources by `scripts/gen_api_versions.py`
+    (`tests/test_api_versions.py` and, for MindSpore,
+    `tests/test_mindspore_api_versions.py` check the installed release's
+    tables against the real modules). MindSpore 2.1 -- 2.6 were published
+    only on MindSpore's own site: they are judged by the nearest newer table,
+    2.7's, so a name added between them and 2.7 goes unreported rather than a
+    real name being reported; the message names the table judged
+    (`mindspore.nn (MindSpore 2.7)`).
 
     ## Why is this bad?
     The attribute lookup raises `AttributeError: module 'torch.nn' has no
@@ -286,18 +297,23 @@ class MisspelledNnName(Rule):
             version = known.ATTR_VERSIONS.get(module, "?")
             if not names or name.startswith("_"):
                 continue
+            mindspore = module.startswith("mindspore.")
+            chosen = None
+            if self.config is not None:
+                chosen = self.config.mindspore_version if mindspore else self.config.torch_version
+            release = known.release_names(module, chosen)  # None: the newest table judges alone
+            if release is not None:
+                if name in release[1]:
+                    continue  # real in the release the code runs on (removed later or not)
+                version = f"{'MindSpore' if mindspore else 'torch'} {release[0]}"
             if name in names:
-                release = known.torch_release_names(module, self.config.torch_version if self.config else None)
-                if release is None or name in release[1]:
-                    continue
-                added = known.first_torch_release_with(module, name)
+                added = known.added_in(module, name, release[0]) if release is not None else None
                 if added is None:
                     continue
-                # a name of a later release: missing in the one the code runs on (torch-version)
-                best, version = [], f"torch {release[0]}"
-                remedy = f"added in torch {added}"
+                # a name of a later release: missing in the one the code runs on (torch-/mindspore-version)
+                best, remedy = [], f"added in {version.split()[0]} {added}"
             else:
-                best = close_names(name, names)
+                best = close_names(name, names | release[1] if release is not None else names)
                 if not best:
                     continue
                 remedy = "did you mean '" + "' or '".join(best) + "'?"

@@ -6,7 +6,7 @@ import libcst as cst
 
 from .. import known
 from ..model import ClassFacts, FileModel, Scope, Tag
-from ..uses import self_call_closure, use_index, value_facts, walk_nodes
+from ..uses import to_args, self_call_closure, use_index, value_facts, walk_nodes
 from ._base import Invalid, Reporter, Rule, Valid
 
 _STATE_TAGS = (Tag.PARAMETER, Tag.BUFFER)
@@ -46,11 +46,24 @@ class StaleTensorCache(Rule):
     dtype conversions leave integer tensors alone, and another device gets
     its own entry.
 
+    Silent too when every read moves *and casts* the entry to the caller's
+    device and dtype on the spot (`self.c[k].to(device=x.device,
+    dtype=x.dtype)`, `self.c[k].to(x)`): whatever the entries were made as,
+    the value used is converted.
+
     Silent too when every entry read back is moved to the device at hand in
     the method that reads it (`v = self.c.get(k)`, then `v = v.to(device)`,
     often under `if v.device != device`) and the entries are complex,
     integer or bool: `.half()`/`.float()` convert only floating-point
     tensors, so nothing stale is ever served (a complex RoPE table cache).
+
+    Silent too when every entry is stored with an explicit move to the CPU
+    (`self.bank.append(feats.cpu())`, `.to("cpu")`): the code places the
+    entries off the module's device on purpose (a feature bank kept in host
+    memory), so `.to(device)` never was what placed them, and the reader must
+    move them anyway (`torch.cat(self.bank).to(self.device)`); clearing them
+    in `_apply` would destroy data. Like any recorded data, such entries keep
+    the dtype they were recorded in.
 
     Silent when an `_apply` override of the class (or a same-file base) refers
     to the attribute (`self.bias_cache = {}` or `self.bias_cache.clear()`, as
@@ -179,6 +192,25 @@ class StaleTensorCache(Rule):
             """,
             at=[(8, 8)],
             title="a cache filled and read back on a public entry point (a metric's update())",
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class KNN(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.backbone = nn.Linear(4, 4)
+                    self.bank = []
+
+                def validation_step(self, x, feats: torch.Tensor):
+                    self.bank.append(feats)
+                    bank = torch.cat(self.bank).to(x.device)
+                    return feats @ bank.T
+            """,
+            at=[(8, 8)],
+            title="entries kept where the module made them: after a move, the read mixes two devices",
         ),
     )
 
@@ -320,6 +352,45 @@ class StaleTensorCache(Rule):
             """,
             why="complex entries moved to the device at hand on every read: nothing stale is served",
         ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class KNN(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.backbone = nn.Linear(4, 4)
+                    self.bank = []
+
+                def validation_step(self, x, feats: torch.Tensor):
+                    self.bank.append(feats.cpu())
+                    bank = torch.cat(self.bank).to(x.device)
+                    return feats @ bank.T
+            """,
+            why="every entry is moved to host memory on purpose and moved back at the read: .to() never placed it",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Locations(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.proj = nn.Linear(3, 3)
+                    self.templates = {}
+
+                def _template(self, n, device, dtype):
+                    if n not in self.templates:
+                        self.templates[n] = torch.linspace(0, 1, n * 3).view(n, 3)
+                    return self.templates[n].to(device=device, dtype=dtype)
+
+                def forward(self, x):
+                    return self.proj(x + self._template(x.size(1), x.device, x.dtype))
+            """,
+            why="every read moves and casts the entry to the input's device and dtype on the spot",
+        ),
     )
 
     def check(self, model: FileModel, report: Reporter) -> None:
@@ -348,6 +419,7 @@ class StaleTensorCache(Rule):
                         and _tensorish(model, state, m.value, m.scope, m.order)
                     ]
                     if fills and not all(_device_keyed_integers(model, f) for f in fills) and \
+                            not all(_placed_on_cpu(model, f.value, f.scope, f.order) for f in fills) and \
                             _read_back(model, chain, a.attr, path) and not _healed_on_read(model, chain, a.attr, path, fills):
                         fills_by_path = fills
                         break
@@ -410,8 +482,7 @@ def _healed_on_read(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, 
     floating-point tensors), and none of them is computed from the module's
     state, so a fresh entry would have the very same dtype.
     """
-    if not all(value_facts(model, f.value, f.scope, order=f.order).dtype in ("complex", "int", "bool") for f in fills):
-        return False
+    nonfloat = all(value_facts(model, f.value, f.scope, order=f.order).dtype in ("complex", "int", "bool") for f in fills)
     healed = False
     for m, occ in _path_reads(model, chain, attr, path):
         p = m.parent.get(id(occ))
@@ -422,6 +493,14 @@ def _healed_on_read(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, 
         elif isinstance(p, cst.ComparisonTarget) or (isinstance(p, cst.AssignTarget) and p.target is occ):
             continue  # `k in self.c`, `self.c = {}`
         else:
+            return False
+        to = m.parent.get(id(got))
+        call = m.parent.get(id(to))
+        if isinstance(to, cst.Attribute) and to.value is got and to.attr.value == "to" and \
+                isinstance(call, cst.Call) and call.func is to and to_args(model, m, call) == (True, True):
+            healed = True  # self.c[k].to(device=x.device, dtype=x.dtype): moved and cast at the read
+            continue
+        if not nonfloat:
             return False
         stmt = m.parent.get(id(got))
         if not (isinstance(stmt, cst.Assign) and stmt.value is got and len(stmt.targets) == 1
@@ -440,6 +519,36 @@ def _healed_on_read(model: FileModel, chain: tuple[ClassFacts, ...], attr: str, 
             return False
         healed = True
     return healed
+
+
+def _is_cpu(model: FileModel, e: cst.BaseExpression) -> bool:
+    """``"cpu"``, ``torch.device("cpu")``."""
+    if isinstance(e, cst.SimpleString):
+        return e.evaluated_value == "cpu"
+    if isinstance(e, cst.Call) and model.qualify(e.func) == "torch.device" and len(e.args) == 1:
+        return _is_cpu(model, e.args[0].value)
+    return False
+
+
+def _placed_on_cpu(model: FileModel, e: cst.BaseExpression, scope: Scope | None, order: int | None, depth: int = 0) -> bool:
+    """``t.cpu()``, ``t.detach().to("cpu")``, ``t.to(device="cpu")`` or a local bound to one: an entry moved to host memory."""
+    if depth > 4:
+        return False
+    if isinstance(e, cst.Name):
+        b = model.value_binding(e.value, scope, order)
+        return b is not None and _placed_on_cpu(model, b[0], b[1], b[2], depth + 1)
+    if not (isinstance(e, cst.Call) and isinstance(e.func, cst.Attribute)):
+        return False
+    meth = e.func.attr.value
+    if meth == "cpu" and not e.args:
+        return True
+    if meth == "to":
+        dev = [a.value for a in e.args if a.keyword is None][:1] + \
+              [a.value for a in e.args if a.keyword is not None and a.keyword.value == "device"]
+        return len(dev) == 1 and _is_cpu(model, dev[0])
+    if meth in ("detach", "clone", "contiguous", "float", "double", "half", "flatten", "reshape", "view", "squeeze", "unsqueeze"):
+        return _placed_on_cpu(model, e.func.value, scope, order, depth + 1)  # t.cpu().detach(): still on the CPU
+    return False
 
 
 def _device_keyed_integers(model: FileModel, fill) -> bool:

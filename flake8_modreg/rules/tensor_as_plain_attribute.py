@@ -30,7 +30,12 @@ class TensorAsPlainAttribute(Rule):
        `self.r[i] = v`, `+=`), like running statistics, or filled in place
        with a new value (`self.r.copy_(v)`, reported as *filled*), yet
        missing from `state_dict()` (a value only moved, `self.r =
-       self.r.to(x.device)`, is not an update);
+       self.r.to(x.device)`, is not an update, nor one that a function of
+       the file hands back unchanged or replaces with a value made without
+       it, the old value only tested in an `if`: a table regrown to the
+       input's size; `self.r = self.r.new_empty(n)` or
+       `torch.zeros_like(self.r)` take only its device and dtype, and a
+       slice assignment right after fills that fresh value);
     4. **it holds random values** (`torch.randn`, `.normal_()`, or filled in
        place by a random initialiser such as `nn.init.trunc_normal_(self.w)`
        in `init_weights()`, the classic forgotten `nn.Parameter`): a model
@@ -63,7 +68,8 @@ class TensorAsPlainAttribute(Rule):
       promote a half-precision input, like a Python number (a parameter
       that sizes a torch layer, `nn.Linear(d, attn_dim)`, or a `range()`, is
       a Python int: `torch.tensor(attn_dim)` is 0-d);
-    - tensors **moved and cast at every use** (`self.m.to(x)`,
+    - tensors **moved and cast at every use** (`self.m.to(x)`, the source of
+      `dst.copy_(self.m)`, which copies into dst's device and dtype,
       `self.m.type_as(x)`, `.to(device=x.device, dtype=x.dtype)`), or only
       moved when they are not floating (`self.idx.to(x.device)`), or only
       moved into a sub-module when their dtype is not known to be floating
@@ -85,6 +91,12 @@ class TensorAsPlainAttribute(Rule):
       `step()` calls): the empty value cannot be updated (the shapes do not
       broadcast), so only values that method made from its inputs are, and
       nothing outlives the cycle;
+    - uses **behind a device test** of the attribute itself
+      (`x.device == self.last.device and torch.equal(x, self.last)`,
+      `x.device != self.last.device or ...`, the body of `if self.last.device
+      == x.device:`): the operation runs only when both are on one device
+      (not for dtype-strict operations, matmul, conv or a sub-module, which
+      a `.half()` still breaks);
     - arguments of **custom kernels** (`torch.ops.<namespace>.<op>(...)`, not
       `torch.ops.aten`): the kernel's device contract is its own (block sizes
       and offsets are often taken on the CPU);
@@ -556,6 +568,40 @@ class TensorAsPlainAttribute(Rule):
                     return (up * torch.sigmoid(gate)) @ self.down
             """,
         ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Memo(nn.Module):
+                def __init__(self, n=4):
+                    super().__init__()
+                    self.proj = nn.Linear(n, n)
+                    self.last = torch.zeros(1, n)
+
+                def forward(self, x):
+                    if x.device == self.last.device and torch.equal(x, self.last):
+                        return x
+                    return self.proj(x) + self.last
+            """,
+            at=[(8, 8)],
+            title="a device test guards one use, not the unguarded one after it",
+            fixed="""
+            import torch
+            import torch.nn as nn
+
+            class Memo(nn.Module):
+                def __init__(self, n=4):
+                    super().__init__()
+                    self.proj = nn.Linear(n, n)
+                    self.register_buffer("last", torch.zeros(1, n))
+
+                def forward(self, x):
+                    if x.device == self.last.device and torch.equal(x, self.last):
+                        return x
+                    return self.proj(x) + self.last
+            """,
+        ),
     )
 
     valid = (
@@ -797,6 +843,25 @@ class TensorAsPlainAttribute(Rule):
                     return (x + self.points) / self.schedule[epoch]
             """,
             why="a tensor the base initialiser got (and registered); one element at an int index is 0-d",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Memo(nn.Module):
+                def __init__(self, n=4):
+                    super().__init__()
+                    self.proj = nn.Linear(n, n)
+                    self.last = torch.empty(1)
+
+                def forward(self, x):
+                    if not x.device == self.last.device or not torch.equal(x, self.last):
+                        self.out = self.proj(x)
+                        self.last = x
+                    return self.out
+            """,
+            why="read only behind a test that it is on the input's device, then overwritten by the input",
         ),
     )
 

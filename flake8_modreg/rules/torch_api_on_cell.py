@@ -12,7 +12,8 @@ class TorchApiOnCell(Rule):
     Finds torch-only API used on a MindSpore `nn.Cell`:
 
     - torch-style methods that the MindSpore release's `Cell` does not have
-      (`mindspore-version`, default: the newest with a table, 2.10), called on
+      (`mindspore-version`, default: the installed release, else the newest
+      table, 2.10), called on
       `self` in a Cell's method, on a sub-cell (`self.backbone.children()`),
       or on a local bound to a Cell (`net = MyNet(); net.parameters()`). On
       2.10: `parameters`, `named_parameters`, `children`, `named_children`,
@@ -46,8 +47,9 @@ class TorchApiOnCell(Rule):
 
     Which methods a Cell has is read per release from the released wheels'
     `mindspore/nn/cell.py` (`scripts/gen_api_versions.py`; PyPI holds 2.0.0
-    and 2.7.0 onwards, so `mindspore-version` accepts 2.0, 2.7, 2.8, 2.9 and
-    2.10), and the 2.10 table is checked against a real Cell
+    and 2.7.0 onwards, so there are tables for 2.0, 2.7, 2.8, 2.9 and 2.10;
+    2.1 -- 2.6 are judged by the nearest newer one, 2.7's, and the message
+    names it), and the 2.10 table is checked against a real Cell
     (`tests/test_mindspore_api_versions.py`: the table is exactly the public
     attributes of `mindspore.nn.Cell`, and each method above is absent from
     `Cell` and `nn.Dense` exactly when the table says so).
