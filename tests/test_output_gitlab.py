@@ -134,3 +134,42 @@ def test_notebook_lines_agree_with_the_text_output_and_a_syntax_error_in_a_cell(
     (issue,) = [i for i in issues if i["check_name"] == "MRG301"]
     assert issue["location"]["lines"] == {"begin": 1, "end": 1}
     assert issue["description"].endswith("(cell 3, line 2, column 9)")
+
+
+def test_file_lines_point_at_each_source_line_of_any_notebook_nbformat_writes():
+    """Property: for notebooks of random cells (kinds, empty cells, blank lines, quotes, backslashes, non-ASCII,
+    CRLF, no final newline), written by nbformat and also minified, the file line given for each line of each
+    cell holds that line's JSON string."""
+    import json
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from flake8_modreg.notebook import file_lines
+
+    line = st.text(alphabet=st.sampled_from(list('ab "\\\t#=é中')), max_size=12)
+    source = st.tuples(st.lists(line, max_size=5), st.sampled_from(["\n", "\r\n"]), st.booleans()).map(
+        lambda t: t[1].join(t[0]) + (t[1] if t[2] and t[0] else "")
+    )
+    cell = st.tuples(st.sampled_from(["code", "markdown", "raw"]), source)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(cell, max_size=5))
+    def check(cells):
+        nb = new_notebook()
+        make = {"code": new_code_cell, "markdown": nbformat.v4.new_markdown_cell, "raw": nbformat.v4.new_raw_cell}
+        nb.cells = [make[kind](text) for kind, text in cells]
+        text = nbformat.writes(nb)
+        got = file_lines(text)
+        assert got is not None and len(got) == len(cells)
+        physical = text.splitlines()
+        for (_kind, src), lines in zip(cells, got):
+            code_lines = src.splitlines()
+            assert len(lines) == len(code_lines)
+            for code, at in zip(code_lines, lines):
+                assert json.dumps(code, ensure_ascii=False)[1:-1] in physical[at - 1]
+            assert lines == sorted(lines)
+        minified = json.dumps(json.loads(text))
+        assert all(set(ls) <= {1} for ls in file_lines(minified))
+
+    check()

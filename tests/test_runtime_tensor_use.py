@@ -1057,41 +1057,26 @@ def test_a_use_behind_a_device_test_is_silent_and_survives_and_an_unguarded_one_
     """MRG201's exemption: ``x.device != self.last.device or torch.equal(x, self.last)`` runs the tensor operation
     only when both are on one device (``torch.equal`` compares values across dtypes); the look-alike that also uses
     the attribute outside the test is reported and fails on another device."""
-    src, cls = _build("""
-class Memo(nn.Module):
-    def __init__(self, n=4):
-        super().__init__()
-        self.proj = nn.Linear(n, n)
-        self.last = torch.empty(1)
+    from flake8_modreg.rules.tensor_as_plain_attribute import TensorAsPlainAttribute
 
-    def forward(self, x):
-        if not x.device == self.last.device or not torch.equal(x, self.last):
-            self.out = self.proj(x)
-            self.last = x
-        return self.out
-""", "Memo")
-    assert _mrg201(src) == []
+    def build(code):
+        ns = {"__name__": "modreg_guard_probe"}
+        exec(compile(code, "<probe>", "exec"), ns)
+        return ns["Memo"]
+
+    valid = next(v.code for v in TensorAsPlainAttribute.valid if v.why.startswith("read only behind a test"))
+    assert _mrg201(valid) == []
+    cls = build(valid)
     m = cls().to(torch.float64)
     x = torch.ones(2, 4, dtype=torch.float64)
     assert m(x).dtype == torch.float64 and m(x).dtype == torch.float64  # second call: the memo, same device
     assert cls().to("meta")(torch.ones(2, 4, device="meta")).device.type == "meta"  # first call on another device
 
-    src, cls = _build("""
-class Memo(nn.Module):
-    def __init__(self, n=4):
-        super().__init__()
-        self.proj = nn.Linear(n, n)
-        self.last = torch.zeros(1, n)
-
-    def forward(self, x):
-        if x.device == self.last.device and torch.equal(x, self.last):
-            return x
-        return self.proj(x) + self.last
-""", "Memo")
-    (msg,) = _mrg201(src)
-    assert "used unmoved in forward() at line 14" in msg
+    invalid = next(i.code for i in TensorAsPlainAttribute.invalid if i.title.startswith("a device test guards one use"))
+    (msg,) = _mrg201(invalid)
+    assert "used unmoved in forward() at line 13" in msg
     with pytest.raises(RuntimeError):
-        _on_meta(cls(), 2, 4)
+        _on_meta(build(invalid)(), 2, 4)
 
 
 def test_a_cache_regrown_by_a_function_that_only_tests_the_old_value_is_silent_and_survives():

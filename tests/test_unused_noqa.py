@@ -58,7 +58,7 @@ def modreg(path, *args):
 def without(source: str, line: int, codes: list[str]) -> str:
     """``source`` with ``codes`` taken out of the ``# noqa`` on ``line`` (the comment goes if none remain)."""
     lines = source.splitlines(keepends=True)
-    m = re.search(r"  # (noqa): ((?:[A-Z]+[0-9]+(?:[,\s]+)?)+)(.*)$", lines[line - 1], re.IGNORECASE)
+    m = re.search(r"  # (noqa):\s?((?:[A-Z]+[0-9]+(?:[,\s]+)?)+)(.*)$", lines[line - 1], re.IGNORECASE)
     keep = [c for c in re.split(r"[,\s]+", m.group(2)) if c and c not in codes]
     comment = f"  # {m.group(1)}: {', '.join(keep)} {m.group(3)}".rstrip() if keep else ""
     lines[line - 1] = lines[line - 1][: m.start()] + comment + "\n"
@@ -116,3 +116,44 @@ def test_a_notebook_cell_is_judged_and_located_in_its_cell(tmp_path):
     nbformat.write(nb, str(tmp_path / "nb.ipynb"))
     rc, out = modreg(tmp_path / "nb.ipynb", "--extend-select", "MRG902")
     assert (rc, out) == (1, ["nb.ipynb:cell 2:1:23: MRG902 unused code MRG101 in '# noqa': remove MRG101 from the comment"])
+
+
+ODD = textwrap.dedent(
+    """\
+    import torch.nn as nn
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = [nn.Linear(2, 2)]  # noqa: mrg101
+            self.b = [nn.Linear(2, 2)]  # noqa:MRG101,,MRG2
+            self.c = [nn.Linear(2, 2)]  # noqa : MRG2
+            self.d = [nn.Linear(2, 2)]  #noqa: MRG2
+            self.e = nn.Linear(2, 2)  # type: ignore  # noqa: MRG1 because
+            self.f = [
+                nn.Linear(2, 2),  # noqa: MRG101
+            ]
+    """
+)
+
+
+def test_odd_noqa_forms_are_judged_as_flake8_reads_them(tmp_path):
+    """A lower-case code silences nothing (flake8 compares case-sensitively); `# noqa : X` is a bare noqa to
+    flake8 and `#noqa` no noqa at all (not judged); a noqa after another comment counts; a noqa on a line inside
+    brackets covers only that line (flake8 ends a range at every NL). Ground truth: flake8 without the codes."""
+    path = tmp_path / "odd.py"
+    path.write_text(ODD, encoding="utf-8")
+    rc, out = modreg(path, "--extend-select", "MRG902")
+    assert [line.split(": ")[0] + ": " + line.split(": ")[1] for line in out if "MRG902" in line] == [
+        "odd.py:7:37: MRG902 unused code mrg101 in '# noqa'",
+        "odd.py:8:37: MRG902 unused code MRG2 in '# noqa'",
+        "odd.py:11:51: MRG902 unused code MRG1 in '# noqa'",
+        "odd.py:13:31: MRG902 unused code MRG101 in '# noqa'",
+    ]
+    assert flake8(path, "--extend-select", "MRG902") == sorted(out)
+    before = flake8(path, unused=False)
+    fixed = without(without(without(without(ODD, 7, ["mrg101"]), 8, ["MRG2"]), 11, ["MRG1"]), 13, ["MRG101"])
+    path.write_text(fixed, encoding="utf-8")
+    assert flake8(path, unused=False) == before
+    assert modreg(path, "--extend-select", "MRG902")[1] == [x for x in out if "MRG902" not in x]

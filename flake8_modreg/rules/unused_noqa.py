@@ -19,8 +19,9 @@ class UnusedNoqa(Rule):
     Judged with flake8's own `noqa` rules (the same ones `modreg check`, the
     editor and flake8 apply): the comment covers its logical line's token
     range (a multi-line string, a backslash continuation), codes are compared
-    case-sensitively (`mrg101` silences nothing), and only the first
-    `# noqa` in that range counts.
+    case-sensitively (`mrg101` silences nothing, so it is reported), and only
+    the first `# noqa` in that range counts (`# noqa : X` is a bare `noqa` to
+    flake8, `#noqa` none at all).
 
     Left alone, because modreg cannot know them: a bare `# noqa`, other
     tools' codes (`E501`, `F401`), codes of rules not enabled in this run
@@ -186,7 +187,8 @@ class UnusedNoqa(Rule):
                     continue  # another tool's code, or one that would silence this very report
                 if code_problem(code) is not None:
                     unknown.append(code)
-                elif any(e.startswith(code) for e in enabled) and not any(r.startswith(code) for r in reported):
+                elif any(e.startswith(code.upper()) for e in enabled) and not any(r.startswith(code) for r in reported):
+                    # flake8 compares codes case-sensitively: a lower-case `mrg101` silences nothing
                     unused.append(code)
             if not unused and not unknown:
                 continue
