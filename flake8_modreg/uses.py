@@ -1381,6 +1381,38 @@ def _own_state_facts(model: FileModel, attr: str, scope: Scope | None, depth: in
     return ValueFacts()
 
 
+def _state_placed(model: FileModel, attr: str, scope: Scope | None) -> bool | None:
+    """Was the buffer or Parameter ``self.<attr>`` made on a device the code names? None when not known."""
+    cls = scope.owner if scope is not None else None
+    while cls is None and scope is not None:
+        scope = scope.parent
+        cls = scope.owner if scope is not None else None
+    if cls is None:
+        return None
+    found: list[bool] = []
+    for c in (cls, *cls.ancestors()):
+        for call in c.self_calls:
+            if call.name == "register_buffer" and call.literal_arg(0) == attr:
+                args = [a.value for a in call.node.args if a.keyword is None]
+                meth = c.methods.get(call.method)
+                if len(args) < 2:
+                    return None
+                found.append(value_facts(model, args[1], meth.scope if meth else None, 1, call.order).placed)
+        for a in c.self_assigns:
+            if a.attr != attr:
+                continue
+            tag = model.kind_of(a.value, a.scope, a.order).tag
+            if tag not in (Tag.BUFFER, Tag.PARAMETER) or not isinstance(a.value, cst.Call):
+                return None  # also something else: not known
+            args = [x.value for x in a.value.args if x.keyword is None]
+            if not args:
+                return None
+            found.append(value_facts(model, args[0], a.scope, 1, a.order).placed)
+    if not found:
+        return None
+    return any(found)
+
+
 def _names_a_device(e: cst.BaseExpression | None, model: FileModel | None = None, scope: Scope | None = None) -> bool:
     """``device=`` given as something other than nothing, ``None``, ``"cpu"``, or a parameter defaulting to None.
 
@@ -1392,6 +1424,12 @@ def _names_a_device(e: cst.BaseExpression | None, model: FileModel | None = None
         return False
     if isinstance(e, cst.SimpleString):
         return e.evaluated_value not in ("cpu",)
+    if isinstance(e, cst.Attribute) and e.attr.value == "device" and model is not None and \
+            isinstance(e.value, cst.Attribute) and isinstance(e.value.value, cst.Name) and e.value.value.value == "self":
+        # device=self.position_ids.device: where that buffer (or Parameter) was made; one made on the CPU names no device
+        placed = _state_placed(model, e.value.attr.value, scope)
+        if placed is not None:
+            return placed
     if isinstance(e, cst.Name) and model is not None and scope is not None:
         s = scope
         while s is not None and e.value not in s.params and e.value not in s.bindings:

@@ -1189,3 +1189,27 @@ class Norm(nn.Module):
     fresh = cls()
     fresh.load_state_dict(m.state_dict())
     assert fresh.mean.numel() == 0 and m.mean.numel() == 3  # the running mean is not saved
+
+
+def test_the_device_of_a_buffer_made_on_the_cpu_names_no_device():
+    body = """
+class M(nn.Module):
+    def __init__(self, n=8, d=4):
+        super().__init__()
+        self.tok = nn.Embedding(2, d)
+        self.register_buffer("position_ids", torch.arange(n).expand((1, -1)))
+        self.token_type_ids = torch.zeros(self.position_ids.size(), dtype=torch.long, device=self.position_ids.device)
+
+    def forward(self, input_ids):
+        return self.tok(self.token_type_ids[:, : input_ids.shape[1]])
+"""
+    src, cls = _build(body)
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 13" in msg
+    m = cls().to("meta")
+    assert m.position_ids.device.type == "meta" and m.token_type_ids.device.type == "cpu"  # made beside it, left behind
+    _, twin = _build(body.replace(
+        "self.token_type_ids = torch.zeros(",
+        'self.register_buffer("token_type_ids", torch.zeros(').replace(
+        "device=self.position_ids.device)", "device=self.position_ids.device))"))
+    assert twin().to("meta").token_type_ids.device.type == "meta"

@@ -114,8 +114,9 @@ class TensorAsPlainAttribute(Rule):
       (`torch.zeros(n, device=self.device)`, `.to("cuda")`, `.cuda()`, a
       required `device` argument; not `device=None`, `"cpu"`, nor a
       `device=None` parameter passed on, PyTorch's factory-kwargs convention
-      for modules built on the CPU and moved later): the class places them
-      itself and is built on the device it runs on;
+      for modules built on the CPU and moved later, nor the device of a
+      buffer or Parameter of the class made on the CPU, `device=self.position_ids.device`):
+      the class places them itself and is built on the device it runs on;
     - **complex tensors** (`torch.polar`, `dtype=torch.complex64`): a buffer
       would be harmful, since `model.to(torch.bfloat16)` casts it to a real
       dtype and drops the imaginary part;
@@ -602,6 +603,38 @@ class TensorAsPlainAttribute(Rule):
                     return self.proj(x) + self.last
             """,
         ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Emb(nn.Module):
+                def __init__(self, n=8, d=4):
+                    super().__init__()
+                    self.tok = nn.Embedding(2, d)
+                    self.register_buffer("position_ids", torch.arange(n).expand((1, -1)))
+                    self.token_type_ids = torch.zeros(n, dtype=torch.long, device=self.position_ids.device)
+
+                def forward(self, input_ids):
+                    return self.tok(self.token_type_ids[: input_ids.shape[1]])
+            """,
+            at=[(9, 8)],
+            title="the device of a buffer made on the CPU names no device",
+            fixed="""
+            import torch
+            import torch.nn as nn
+
+            class Emb(nn.Module):
+                def __init__(self, n=8, d=4):
+                    super().__init__()
+                    self.tok = nn.Embedding(2, d)
+                    self.register_buffer("position_ids", torch.arange(n).expand((1, -1)))
+                    self.register_buffer("token_type_ids", torch.zeros(n, dtype=torch.long, device=self.position_ids.device))
+
+                def forward(self, input_ids):
+                    return self.tok(self.token_type_ids[: input_ids.shape[1]])
+            """,
+        ),
     )
 
     valid = (
@@ -862,6 +895,22 @@ class TensorAsPlainAttribute(Rule):
                     return self.out
             """,
             why="read only behind a test that it is on the input's device, then overwritten by the input",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Placed(nn.Module):
+                def __init__(self, n=8, device="cuda"):
+                    super().__init__()
+                    self.register_buffer("anchor", torch.zeros(n, device=device))
+                    self.mask = torch.ones(n, device=self.anchor.device)
+
+                def forward(self, x):
+                    return x * self.mask
+            """,
+            why="made beside a buffer that the code places on a named device: placed too",
         ),
     )
 
