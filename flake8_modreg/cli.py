@@ -1276,12 +1276,17 @@ def _cmd_check(args: argparse.Namespace, out: Any, err: Any, stdin: Any) -> int:
 def _add_noqa(reports: list[FileReport], errors: list[tuple[str, str]], console: Any, err: Any) -> int:
     """``--add-noqa``: silence every current finding on its line (existing noqa codes kept)."""
     from .baseline import add_noqa_file
+    from .rules import rule_by_code
 
-    added, files = 0, 0
+    added, files, left = 0, 0, 0
     for r in reports:
-        if r.findings and not r.error:
+        # a finding about the noqa comments themselves (MRG902) is not silenced by one more code: that would keep the
+        # stale code forever; it is left for the user to remove
+        wanted = [d for d in r.findings if not getattr(rule_by_code(d["code"]), "judges_findings", False)]
+        left += len(r.findings) - len(wanted)
+        if wanted and not r.error:
             try:
-                n = add_noqa_file(r.path, r.findings)
+                n = add_noqa_file(r.path, wanted)
             except (OSError, ModregError) as e:
                 r.error = str(e) if isinstance(e, ModregError) else _os_error(e)
                 continue
@@ -1290,6 +1295,8 @@ def _add_noqa(reports: list[FileReport], errors: list[tuple[str, str]], console:
     for path, msg, line, col, cell in file_errors(reports, errors):
         err.write(f"{error_where(path, line, col, cell)}: error: {msg}\n")
     console.write(f"Added {added} noqa directive{'s' * (added != 1)} in {files} file{'s' * (files != 1)}.\n")
+    if left:
+        console.write(f"Left {left} unused-noqa finding{'s' * (left != 1)} (MRG902): remove those codes by hand.\n")
     return 1 if any(r.error for r in reports) or errors else 0
 
 

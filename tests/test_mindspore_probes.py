@@ -319,18 +319,23 @@ def test_mrg501_method_from_a_mixin_base_works(tmp_path):
         sys.modules.pop("mixin_base", None)
 
 
-def test_mrg203_lazy_initializer_tensor_raises_in_pynative():
-    """MRG203's lazy initializer() case: PyNative (the default mode) raises in construct; the Parameter twin runs."""
+def test_mrg203_lazy_initializer_tensor_raises_in_pynative(tmp_path):
+    """MRG203's lazy initializer() case: PyNative (the default mode) raises in construct; the Parameter twin runs.
+
+    The failing launch runs in a process of its own: PyNative executes asynchronously and a late copy of its
+    error surfaced inside the twin (or a later test) now and then under load, even after a synchronize().
+    """
+    import subprocess
+
     case = next(c for c in _rule("MRG203").invalid if "lazy initializer" in c.title)
+    script = tmp_path / "lazy_probe.py"
+    script.write_text(
+        case.code + "\n\nimport mindspore as _ms\n"
+        "Block()(_ms.ops.ones((2, 4, 8), _ms.float32)).asnumpy()  # asnumpy: the error comes at a sync\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    assert done.returncode != 0 and "uninitialized" in done.stderr, done.stderr[-2000:]
     x = ms.ops.ones((2, 4, 8), ms.float32)
-    with pytest.raises(RuntimeError, match="uninitialized"):
-        _exec(case.code)["Block"]()(x).asnumpy()  # asnumpy: PyNative runs asynchronously, the error comes at a sync
-    # the failed launch may still be queued: let any of its errors surface now, not inside the twin's construction
-    # (seen once in CI: "Tensor(shape=[8]) is uninitialized" raised from the twin's Parameter(...))
-    try:
-        ms.runtime.synchronize()
-    except RuntimeError as e:
-        assert "uninitialized" in str(e), e
     assert _exec(case.probe.twin)["Block"]()(x).asnumpy().shape == (2, 4, 8)
 
 

@@ -157,3 +157,19 @@ def test_odd_noqa_forms_are_judged_as_flake8_reads_them(tmp_path):
     path.write_text(fixed, encoding="utf-8")
     assert flake8(path, unused=False) == before
     assert modreg(path, "--extend-select", "MRG902")[1] == [x for x in out if "MRG902" not in x]
+
+
+def test_add_noqa_silences_the_findings_but_not_an_unused_noqa(tmp_path):
+    """--add-noqa with MRG902 on: the new bug gets its noqa; the stale code is not kept alive with a `MRG902`."""
+    path = tmp_path / "net.py"
+    source = SRC.replace("  # noqa\n", "\n")  # line 11: a finding with no noqa
+    path.write_text(source, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "flake8_modreg", "check", "--no-cache", "--extend-select", "MRG902", "--add-noqa", "net.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.stdout == "Added 1 noqa directive in 1 file.\nLeft 3 unused-noqa findings (MRG902): remove those codes by hand.\n"
+    after = path.read_text(encoding="utf-8").splitlines()
+    assert after[10] == "        self.more = [nn.Linear(2, 2)]  # noqa: MRG101"
+    assert [a for a, b in zip(after, source.splitlines()) if a != b] == [after[10]]
+    assert modreg(path, "--extend-select", "MRG902") == (1, EXPECTED)
