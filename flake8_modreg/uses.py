@@ -919,17 +919,16 @@ def _element_source(loop: cst.For | cst.CompFor, name: str) -> cst.BaseExpressio
     return None
 
 
-
-
 def _fills_fresh(m: "_Method", occ: cst.Attribute, node: cst.CSTNode, overwrites: list[cst.CSTNode]) -> bool:
     """``self.a[...] = v`` in the same block as, and after, a statement that overwrote ``self.a``: a fill of the
     value just made, not an update of the old one (a branch or another block may have skipped the overwrite)."""
-    p = m.parent.get(id(occ))
-    if not (isinstance(node, cst.Assign) and isinstance(p, cst.Subscript) and p.value is occ):
+    sub = m.parent.get(id(occ))
+    if not (isinstance(node, cst.Assign) and isinstance(sub, cst.Subscript) and sub.value is occ):
         return False
-    def block(st: cst.CSTNode) -> cst.CSTNode | None:
-        p = m.parent.get(id(st))
-        return m.parent.get(id(p)) if isinstance(p, cst.SimpleStatementLine) else p
+
+    def block(st: cst.CSTNode) -> cst.CSTNode | None:  # the suite a (small) statement sits in
+        line = m.parent.get(id(st))
+        return m.parent.get(id(line)) if isinstance(line, cst.SimpleStatementLine) else line
 
     stmt = m.statement_of(occ)
     here = block(stmt)

@@ -4,7 +4,6 @@ calls, or where a base we cannot see may call it). Exact findings, silent look-a
 
 from __future__ import annotations
 
-import textwrap
 
 from flake8_modreg import Config, check
 

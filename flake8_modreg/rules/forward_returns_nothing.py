@@ -60,10 +60,10 @@ def _ends_in_library_effect(model: FileModel, cls: ClassFacts, meth: MethodFacts
     methods still count as dropped values. Inside a final loop, a call of a callable the constructor was handed
     (``self.iter_fn = iter_fn``, never a layer or a registered value) hands each iteration's result to it.
     """
-    return _last_is_effect(model, _statements(meth.node.body), 0, _callbacks(model, cls, meth))
+    return _last_is_effect(model, _statements(meth.node.body), 0, _callbacks(cls))
 
 
-def _callbacks(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> frozenset[str]:
+def _callbacks(cls: ClassFacts) -> frozenset[str]:
     """``self.<name>`` callables the class was handed: attributes assigned only from ``__init__``'s parameters,
     never a layer, a registered value or a method of the class (``self.iter_fn = iter_fn``)."""
     chain = (cls, *cls.ancestors())
