@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Iterable
 
 from . import _api_versions, _known_data
 
@@ -164,6 +165,14 @@ _NOT_TENSOR_FUNCTIONS = frozenset(
 )
 
 
+#: ``torch.linalg`` / ``torch.fft`` functions that return one tensor (not a tuple such as ``svd``, ``eigh``)
+_LINALG_FFT_TENSOR_FUNCTIONS = frozenset(
+    "inv pinv norm vector_norm matrix_norm det matrix_exp matrix_power cholesky solve cross diagonal multi_dot "
+    "householder_product tensorinv tensorsolve vander matmul vecdot "
+    "fft ifft rfft irfft fft2 ifft2 rfft2 irfft2 fftn ifftn rfftn irfftn hfft ihfft fftshift ifftshift".split()
+)
+
+
 def torch_function_of_tensors(qualified: str) -> bool:
     """``torch.exp``-like functions: given a tensor, they return a tensor."""
     head, _, name = qualified.rpartition(".")
@@ -171,6 +180,8 @@ def torch_function_of_tensors(qualified: str) -> bool:
         names = _TORCH_NAMES
     elif head == "torch.nn.functional":
         names = _FUNCTIONAL_NAMES
+    elif head in ("torch.linalg", "torch.fft"):
+        return name in _LINALG_FFT_TENSOR_FUNCTIONS
     else:
         return False
     return name in names and name[:1].islower() and name not in _NOT_TENSOR_FUNCTIONS
@@ -536,6 +547,21 @@ TORCH_STATELESS_UNLESS: dict[str, tuple[int, frozenset[str]]] = {
     "MultiMarginLoss": (2, frozenset({"weight"})),
 }
 
+
+#: torch.nn layers whose ``weight`` is a Parameter in every configuration (no flag turns it off): a subclass
+#: (``class StdConv2d(nn.Conv2d)``) reads ``self.weight`` as a Parameter it inherits. Checked by
+#: tests/test_runtime_tensor_use.py.
+TORCH_ALWAYS_WEIGHTED = frozenset(
+    "Linear Bilinear Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d Embedding EmbeddingBag".split()
+)
+
+
+def inherited_parameter(bases: Iterable[str], attr: str) -> bool:
+    """Is ``self.<attr>`` a Parameter that one of these (qualified) torch.nn layer bases always registers?"""
+    if attr != "weight":
+        return False
+    return any(normalize(b).startswith("torch.nn.") and normalize(b).count(".") == 2 and
+               normalize(b)[len("torch.nn."):] in TORCH_ALWAYS_WEIGHTED for b in bases)
 
 def stateless_layer(qualified: str | None, positional: int = 0, keywords: frozenset[str] = frozenset(),
                     star: bool = False) -> bool:

@@ -45,7 +45,7 @@ _REGISTER_CALLS = frozenset(
 
 _UNKNOWN = cst.Name("__unknown__")  # the value of a binding we cannot follow
 #: attributes of a tensor that are a tensor again (a view of it)
-_TENSOR_VIEWS = frozenset({"T", "mT", "H", "mH"})
+_TENSOR_VIEWS = frozenset({"T", "mT", "H", "mH", "real", "imag", "data"})
 
 
 class Tag(enum.Enum):
@@ -1266,7 +1266,22 @@ class FileModel:
                     return Kind(base.tag, "torch")
             if base.tag is Tag.MS_TENSOR and (method in known.TENSOR_METHODS or method in known.MS_TENSOR_METHODS):
                 return base
+        if isinstance(func, cst.Subscript):
+            return self._table_call_kind(e, func, scope, order, shadow)
         return OTHER
+
+    def _table_call_kind(self, e: cst.Call, func: cst.Subscript, scope, order, shadow) -> Kind:
+        """``{"2": dct2, "3": dct3}[k](n)`` / ``kernels[k](n)`` with ``kernels = {...}``: a function picked from a
+        dict display; what calling any of them returns, when they all agree."""
+        table = func.value
+        if isinstance(table, cst.Name):
+            b = self.value_binding(table.value, scope, order)
+            table = b[0] if b is not None else None
+        if not isinstance(table, cst.Dict) or not table.elements or \
+                not all(isinstance(el, cst.DictElement) for el in table.elements):
+            return OTHER
+        kinds = {self._call_kind(e.with_changes(func=el.value), scope, order, shadow) for el in table.elements}
+        return kinds.pop() if len(kinds) == 1 else OTHER
 
     def value_binding(
         self, name: str, scope: Scope | None, order: int | None = None

@@ -35,6 +35,7 @@ from typing import Iterator
 
 import libcst as cst
 
+from . import known
 from .model import ClassFacts, FileModel, MethodFacts, NodeMemo, Scope, Tag, dotted_name, node_children
 
 PY, HARM, MOVED, FLOW = "py", "harm", "moved", "flow"
@@ -505,6 +506,14 @@ class UseIndex:
                 return out or [Read(PY, name, cur)]  # bound and never used
             if isinstance(p, cst.Return) and depth < _FOLLOW:
                 return self._follow_return(cls, m, moved, cast, depth + 1) or [Read(FLOW, name, cur)]
+            if isinstance(p, cst.Call) and p.func is cur:
+                # a layer built from it in this method (nn.CrossEntropyLoss(weight=self.w)), called with the inputs:
+                # .to() never reaches a layer built per call, so it meets them as it was
+                if any(not a.star and self.on_device(cls, m, a.value, depth) for a in p.args):
+                    met = self._meet(name, p, moved, cast, strict=True)
+                    if met is not None:
+                        return [met]
+                return [Read(FLOW, name, p)]
             return [Read(FLOW, name, cur)]
 
     @staticmethod
@@ -633,6 +642,17 @@ class UseIndex:
             return self._attr_tag(cls, func.attr.value) in (Tag.LAYER, Tag.REGISTERED)
         return False
 
+    def _opaque_callable(self, cls: ClassFacts, m: _Method, func: cst.BaseExpression) -> bool:
+        """``self.encoder(x)`` where ``self.encoder`` is no method of the class family and holds a value we cannot
+        type (``AutoModel.from_config(...)``, ``ACT2FN[name]``, a layer a base of another file stores): a callable
+        the module keeps. Fed a value on the module's device, what it returns is computed from that value."""
+        if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == m.meth.self_name):
+            return False
+        name = func.attr.value
+        if any(name in c.methods for c in (*self.family(cls), *cls.ancestors())):
+            return False
+        return self._attr_tag(cls, name) in (None, Tag.OTHER)
+
     def _attr_tag(self, cls: ClassFacts, attr: str) -> Tag | None:
         key = (id(cls), attr)
         if key not in self._tags:
@@ -648,6 +668,8 @@ class UseIndex:
             if attr in c.registered_names():
                 tags.add(Tag.BUFFER)
         tags.discard(Tag.NONE)
+        if not tags and any(known.inherited_parameter(c.framework_bases, attr) for c in self.family(cls)):
+            return Tag.PARAMETER  # class StdConv(nn.Conv2d): self.weight is the Parameter nn.Conv2d registers
         if len(tags) == 1:
             return tags.pop()
         if tags and tags <= {Tag.PARAMETER, Tag.BUFFER, Tag.LAYER, Tag.REGISTERED}:
@@ -763,6 +785,8 @@ class UseIndex:
                     if value is None:
                         source = _loop_source(m, e.value, at)
                         return source is not None and self.on_device(cls, m, source, depth + 1)
+                    if isinstance(value, cst.List) and not value.elements:
+                        return any(self.on_device(cls, m, x, depth + 1) for x in _appended(m, e.value, at))
                     return self.on_device(cls, m, value, depth + 1)
             if e.value in scope.params:
                 if e.value in self._device_args.get(id(m), ()):
@@ -792,6 +816,10 @@ class UseIndex:
             if self._is_layer_call(cls, m, func):
                 return True
             if self._returns_on_device(cls, m, e, depth):
+                return True
+            if self._opaque_callable(cls, m, func) and any(
+                    not a.star and (a.keyword is None or a.keyword.value not in ("device", "dtype")) and
+                    self.on_device(cls, m, a.value, depth + 1) for a in e.args):
                 return True
             for a in e.args:
                 if a.keyword is not None and a.keyword.value == "device":
@@ -880,6 +908,18 @@ def _comprehension_source(m: _Method, e: cst.Name) -> tuple[bool, cst.BaseExpres
                 return True, _element_source(found, e.value)
         p = m.parent.get(id(p))
     return False, None
+
+
+def _appended(m: _Method, name: str, at: int) -> list[cst.BaseExpression]:
+    """What ``name.append(v)`` adds to the list ``name`` before ``at`` (``outs = []``, then ``outs.append(f(x))`` in a
+    loop): the list holds those values."""
+    out = []
+    for i in range(min(at, len(m.nodes))):
+        n = m.nodes[i]
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "append" and \
+                isinstance(n.func.value, cst.Name) and n.func.value.value == name and len(n.args) == 1 and not n.args[0].star:
+            out.append(n.args[0].value)
+    return out
 
 
 def _loop_source(m: _Method, name: str, at: int) -> cst.BaseExpression | None:
@@ -1216,24 +1256,19 @@ def _combined_in_function(model: FileModel, call: cst.Call, arg: cst.Arg) -> boo
     return False
 
 
-#: tensor methods (and ``torch`` functions) that give several tensors of the tensor's device
-_SPLITS = frozenset({"chunk", "split", "unbind", "tensor_split", "sort", "topk", "kthvalue", "aminmax"})
-
-
-def _splits_a_tensor(value: cst.BaseExpression | None) -> bool:
-    """``gate, up = t.chunk(2)``: each name holds a piece of ``t``, on ``t``'s device (the whole call stands for
-    each piece: only where it lives is asked of a binding's value)."""
-    return isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value in _SPLITS
-
-
 def _bound(target: cst.BaseExpression, value: cst.BaseExpression | None):
-    """(name, value) pairs bound by ``target = value`` (value None when it cannot be told)."""
+    """(name, value) pairs bound by ``target = value`` (value None when it cannot be told).
+
+    ``gate, up = t.chunk(2)``, ``out, attn = self.attn(x)``: each name holds one of the values a call returns;
+    the whole call stands for each piece (only where a binding's value lives is asked of it: a layer, a
+    split or a helper fed values on the module's device hands back values on that device).
+    """
     if isinstance(target, cst.Name):
         return [(target.value, value)]
     if isinstance(target, (cst.Tuple, cst.List)):
         out = []
         vals = value.elements if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(target.elements) else None
-        whole = value if vals is None and _splits_a_tensor(value) else None
+        whole = value if vals is None and isinstance(value, cst.Call) else None
         for i, el in enumerate(target.elements):
             v = vals[i].value if vals is not None and not isinstance(vals[i], cst.StarredElement) else whole
             out.extend(_bound(el.value, v))

@@ -1213,3 +1213,184 @@ class M(nn.Module):
         'self.register_buffer("token_type_ids", torch.zeros(').replace(
         "device=self.position_ids.device)", "device=self.position_ids.device))"))
     assert twin().to("meta").token_type_ids.device.type == "meta"
+
+
+# --- where a value lives: shapes followed since the recall work (issue 13) -------------------------
+
+
+def test_an_untyped_callable_attribute_fed_the_input_gives_a_value_on_its_device():
+    # self.enc holds a value the linter cannot type (getattr(nn, kind)(...), AutoModel.from_config(...),
+    # ACT2FN[name], a layer a base of another file stores); called with the input, it computes from it
+    body = """
+class M(nn.Module):
+    def __init__(self, d=3, kind="Linear"):
+        super().__init__()
+        self.enc = getattr(nn, kind)(d, d)
+        self.bias = torch.ones(d)
+
+    def forward(self, x):
+        return self.enc(x) + self.bias
+"""
+    src, cls = _build(body)
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 12" in msg
+    with pytest.raises(RuntimeError):
+        _on_meta(cls(), 2, 3)
+
+
+def test_an_untyped_callable_fed_only_python_values_proves_nothing_and_stays_silent():
+    body = """
+def grid(n):
+    return torch.arange(n) * 1.0
+
+
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.make = grid
+        self.offset = torch.ones(d)
+
+    def forward(self, x):
+        return x + (self.make(x.shape[-1]) + self.offset).sum().item()
+"""
+    src, cls = _build(body)
+    assert _mrg201(src) == []
+    assert _on_meta(cls(), 2, 3).device.type == "meta"
+
+
+def test_a_layer_built_per_call_from_the_tensor_meets_the_inputs_unmoved():
+    # nn.CrossEntropyLoss(weight=self.w) built in the method: .to() never reaches that layer or self.w
+    body = """
+class M(nn.Module):
+    def __init__(self, n=3):
+        super().__init__()
+        self.proj = nn.Linear(n, n)
+        self.class_weight = torch.ones(n)
+
+    def forward(self, x):
+        loss = nn.CrossEntropyLoss(weight=self.class_weight)
+        return loss(self.proj(x), torch.zeros(x.shape[0], dtype=torch.long, device=x.device))
+"""
+    src, cls = _build(body)
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 13" in msg
+    with pytest.raises(RuntimeError, match="device"):
+        _on_meta(cls(), 2, 3)
+    dbl = cls().to(torch.float64)
+    with pytest.raises(RuntimeError, match="Double"):
+        dbl(torch.ones(2, 3, dtype=torch.float64))
+    _, twin = _build(body.replace("self.class_weight = torch.ones(n)", 'self.register_buffer("class_weight", torch.ones(n))'))
+    assert _on_meta(twin(), 2, 3).device.type == "meta"
+
+
+def test_values_appended_to_a_local_list_and_tuple_pieces_of_a_layer_output_live_on_its_device():
+    body = """
+class M(nn.Module):
+    def __init__(self, d=3):
+        super().__init__()
+        self.rnn = nn.GRU(d, d, batch_first=True)
+        self.level = torch.ones(2, d)
+        self.bias = torch.ones(d)
+
+    def forward(self, x):
+        outs = []
+        for i in range(2):
+            out, _ = self.rnn(x)
+            outs.append(out)
+        return [o + self.level[i] for i, o in enumerate(outs)], out + self.bias
+"""
+    src, cls = _build(body)
+    assert sorted(_mrg201(src)) == [
+        "plain tensor 'self.bias' is used unmoved in forward() at line 17",
+        "plain tensor 'self.level' is used unmoved in forward() at line 17",
+    ]
+    m = cls().to("meta")
+    out, _ = m.rnn(torch.ones(1, 2, 3, device="meta"))
+    with pytest.raises(RuntimeError):
+        out + m.level[0]
+    with pytest.raises(RuntimeError):
+        out + m.bias
+
+
+def test_a_table_made_by_a_function_picked_from_a_dict_is_a_tensor_and_breaks_linear():
+    body = """
+def type2(n):
+    return torch.eye(n).real
+
+
+def type3(n):
+    return torch.linalg.inv(torch.eye(n))
+
+
+class M(nn.Module):
+    def __init__(self, n=3, kind=2):
+        super().__init__()
+        kernels = {"2": type2, "3": type3}
+        self.weights = kernels[str(kind)](n).T.contiguous()
+
+    def forward(self, x):
+        return nn.functional.linear(x, self.weights)
+"""
+    src, cls = _build(body)
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 20" in msg
+    dbl = cls().to(torch.float64)  # linear on meta does not check its weight's device: the dtype shows it
+    with pytest.raises(RuntimeError):
+        dbl(torch.ones(2, 3, dtype=torch.float64))
+
+
+def test_the_weight_a_torch_layer_base_registers_is_a_parameter_of_the_subclass():
+    # class ScaledConv(nn.Conv2d): self.weight is the Parameter nn.Conv2d registers, on the module's device
+    body = """
+class M(nn.Conv2d):
+    def __init__(self, c=3):
+        super().__init__(c, c, 1)
+        self.gain = torch.ones(c, 1, 1, 1)
+
+    def forward(self, x):
+        return nn.functional.conv2d(x, self.weight * self.gain, self.bias)
+"""
+    src, cls = _build(body)
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 11" in msg
+    with pytest.raises(RuntimeError):
+        cls().to("meta")(torch.ones(1, 3, 4, 4, device="meta"))
+    from flake8_modreg import known
+
+    for name in known.TORCH_ALWAYS_WEIGHTED:  # the table's claim: no configuration turns the weight off
+        layer = getattr(torch.nn, name)
+        args = {"Bilinear": (2, 2, 2), "Embedding": (4, 2), "EmbeddingBag": (4, 2)}.get(name, (2, 2) if "Linear" in name else (2, 2, 1))
+        assert isinstance(layer(*args).weight, torch.nn.Parameter), name
+
+
+def test_an_empty_placeholder_met_outside_a_concatenation_fails_on_shape_anywhere_and_is_silent():
+    body = """
+class M(nn.Module):
+    def __init__(self, n=4, causal=False, kind="Identity"):
+        super().__init__()
+        self.rearrange = getattr(nn, kind)()
+        self.causal = causal
+        if causal:
+            self.register_buffer("mask", torch.tril(torch.ones(n, n)))
+        else:
+            self.mask = torch.Tensor()
+
+    def forward(self, x):
+        att = self.rearrange(x) @ self.rearrange(x).transpose(-1, -2)
+        if self.causal:
+            att = att.masked_fill(self.mask[: x.shape[-2], : x.shape[-2]] == 0, float("-inf"))
+        return att.softmax(-1)
+"""
+    src, cls = _build(body)
+    assert _mrg201(src) == []
+    assert _on_meta(cls(), 4, 4).device.type == "meta"  # the placeholder is never read
+    assert _on_meta(cls(causal=True), 4, 4).device.type == "meta"
+    x = torch.ones(4, 4)
+    for dev in ("cpu", "meta"):  # met with the inputs, an empty tensor fails on its shape on every device
+        with pytest.raises((RuntimeError, IndexError)):
+            x.to(dev).masked_fill(torch.Tensor().to(dev)[:4, :4] == 0, 0.0)
+        with pytest.raises(RuntimeError):
+            x.to(dev) + torch.Tensor().to(dev)
+    # ... except in a concatenation, where only the device counts: that use is still judged
+    with pytest.raises(RuntimeError, match="device"):
+        torch.cat([torch.Tensor(), x.flatten().to("meta")])

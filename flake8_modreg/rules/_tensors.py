@@ -115,7 +115,10 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
     by an ``_apply`` override of some class of the file (torch runs it for every module of a tree),
     tensors made on (or moved to) a device the code names in ``__init__``, and
     every other pattern of use (moved and cast at each use, Python-only use,
-    indexing, placeholders overwritten before they are read).
+    indexing, placeholders overwritten before they are read). An empty
+    placeholder (``torch.Tensor()``) is judged only where it is concatenated
+    with the inputs: any other operation with them fails on its shape on
+    every device.
     """
     facts = value_facts(model, a.value, a.scope, order=a.order)
     if facts.dtype == "complex" or facts.placed:
@@ -124,12 +127,18 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
     uses = idx.uses(cls, a.attr)
     if uses.converted:
         return None
+    # an empty placeholder (torch.Tensor(), torch.empty(0)) meets the inputs only in a concatenation: any other
+    # operation with them fails on its shape on every device, so such a read can only run once it was replaced
+    empty = _empty(model, a.value)
     for r in uses.reads:
-        if r.kind == HARM and not facts.zero_dim and not (r.int_indexed and facts.one_dim):
+        if r.kind == HARM and not facts.zero_dim and not (r.int_indexed and facts.one_dim) and \
+                not (empty and not _concatenation(model, r.node)):
             return AtLine(f"is used unmoved in {r.method}() at line {{line}}", r.node)
     if facts.dtype not in ("int", "bool") and not facts.zero_dim:
         # a tensor that meets floating inputs in a matmul/conv only works in float32 if it is floating itself
         for r in uses.reads:
+            if empty and not _concatenation(model, r.node):
+                continue
             if r.kind == MOVED and not r.cast and (facts.dtype == "float" or not r.via_layer):
                 # a sub-module may take integer ids (an embedding): only a known float tensor is sure to break it
                 return AtLine(f"is moved but not cast in {r.method}() at line {{line}}", r.node)
@@ -157,6 +166,13 @@ def _empty(model: FileModel, e: cst.BaseExpression) -> bool:
     if fn in ("tensor", "as_tensor") and len(pos) == 1 and isinstance(pos[0], (cst.List, cst.Tuple)):
         return not pos[0].elements
     return fn in ("empty", "zeros", "ones") and len(pos) == 1 and isinstance(pos[0], cst.Integer) and pos[0].evaluated_value == 0
+
+
+def _concatenation(model: FileModel, node: cst.CSTNode) -> bool:
+    """The operation is (or may be) a concatenation: ``torch.cat([...])``, or a list/tuple display met as one."""
+    if isinstance(node, (cst.List, cst.Tuple)):
+        return True
+    return isinstance(node, cst.Call) and (model.qualify(node.func) or "") in ("torch.cat", "torch.concat", "torch.concatenate")
 
 
 def _scratch_methods(model: FileModel, a: SelfAssign, writes) -> set[str]:

@@ -49,9 +49,21 @@ class TensorAsPlainAttribute(Rule):
     is an operation with its target. A value lives on the module's device
     when it derives from the inputs, parameters or sub-module outputs through
     operations, locals, the elements of a loop over them (`for i, f in
-    enumerate(feats)`, comprehensions), the pieces of a split (`gate, up =
-    h.chunk(2)`) and what the class's helpers (or the
-    file's functions) return when fed them (`self._norm(x)`).
+    enumerate(feats)`, comprehensions), the pieces of a split or of any
+    call's result (`gate, up = h.chunk(2)`, `out, _ = self.rnn(x)`), the
+    values appended to a local list (`outs.append(self.proj(x))`), what the
+    class's helpers (or the file's functions) return when fed them
+    (`self._norm(x)`), what a callable the module keeps returns when fed
+    them although its type is unknown (`self.enc = AutoModel.from_config(...)`,
+    `self.act = ACT2FN[name]`, a layer a base of another file stores; not a
+    method of the class), and the `weight` that a torch layer base always
+    registers (`class ScaledConv(nn.Conv2d)`: `self.weight` is a
+    Parameter). A layer built from the tensor in the method itself
+    (`loss = nn.CrossEntropyLoss(weight=self.w)`) and called with such
+    values meets them as the tensor is: `.to()` never reaches that layer.
+    A tensor made by a function picked from a dict display
+    (`{"2": dct2, "3": dct3}[kind](n)`) is one when every function of the
+    dict returns one.
 
     A name that some method registers (`register_buffer`, `nn.Buffer`,
     `nn.Parameter`, a sub-module) is still reported when that method runs
@@ -85,6 +97,12 @@ class TensorAsPlainAttribute(Rule):
       reads them (`self.att = torch.Tensor()`, then `self.att = w` in
       forward), including through a helper we cannot see into
       (`self.a = to_device(x, self.a)`);
+    - an **empty placeholder** (`torch.Tensor()`, `torch.empty(0)`,
+      `torch.tensor([])`) met with the inputs in anything but a
+      concatenation (`torch.cat`): that operation fails on its shape on
+      every device, so it can only run once the placeholder was replaced
+      (`self.mask = torch.Tensor()` in the branch that registers no causal
+      mask, read only under `if self.causal:`);
     - **per-cycle scratch**: an empty placeholder (`torch.Tensor()`,
       `torch.empty(0)`) that a method updates (`self.acc += y`) and also
       resets to that very placeholder (a sampler's running sum over a few
@@ -635,6 +653,106 @@ class TensorAsPlainAttribute(Rule):
                     return self.tok(self.token_type_ids[: input_ids.shape[1]])
             """,
         ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Head(nn.Module):
+                def __init__(self, n=3, kind="Linear"):
+                    super().__init__()
+                    self.enc = getattr(nn, kind)(n, n)
+                    self.bias = torch.ones(n)
+                    self.class_weight = torch.ones(n)
+
+                def forward(self, x, target):
+                    outs = []
+                    for _ in range(2):
+                        h, _ = self.enc(x).chunk(2, dim=0)
+                        outs.append(h)
+                    loss = nn.CrossEntropyLoss(weight=self.class_weight)
+                    return loss(outs[0] + self.bias, target)
+            """,
+            at=[(8, 8), (9, 8)],
+            title="an untyped callable attribute fed the input, a list filled by append, a loss built per call",
+            fixed="""
+            import torch
+            import torch.nn as nn
+
+            class Head(nn.Module):
+                def __init__(self, n=3, kind="Linear"):
+                    super().__init__()
+                    self.enc = getattr(nn, kind)(n, n)
+                    self.register_buffer("bias", torch.ones(n))
+                    self.register_buffer("class_weight", torch.ones(n))
+
+                def forward(self, x, target):
+                    outs = []
+                    for _ in range(2):
+                        h, _ = self.enc(x).chunk(2, dim=0)
+                        outs.append(h)
+                    loss = nn.CrossEntropyLoss(weight=self.class_weight)
+                    return loss(outs[0] + self.bias, target)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+
+            def dct2(n):
+                return torch.eye(n).real
+
+            def dct3(n):
+                return torch.linalg.inv(torch.eye(n))
+
+            class Dct(nn.Module):
+                def __init__(self, n=3, kind="2"):
+                    super().__init__()
+                    self.weights = {"2": dct2, "3": dct3}[kind](n).T.contiguous()
+
+                def forward(self, x):
+                    return F.linear(x, self.weights)
+
+            class ScaledConv(nn.Conv2d):
+                def __init__(self, c=3):
+                    super().__init__(c, c, 1)
+                    self.gain = torch.ones(c, 1, 1, 1)
+
+                def forward(self, x):
+                    return F.conv2d(x, self.weight * self.gain, self.bias)
+            """,
+            at=[(14, 8), (22, 8)],
+            title="a table from a function picked out of a dict; the weight a torch layer base registers",
+            fixed="""
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+
+            def dct2(n):
+                return torch.eye(n).real
+
+            def dct3(n):
+                return torch.linalg.inv(torch.eye(n))
+
+            class Dct(nn.Module):
+                def __init__(self, n=3, kind="2"):
+                    super().__init__()
+                    self.register_buffer("weights", {"2": dct2, "3": dct3}[kind](n).T.contiguous())
+
+                def forward(self, x):
+                    return F.linear(x, self.weights)
+
+            class ScaledConv(nn.Conv2d):
+                def __init__(self, c=3):
+                    super().__init__(c, c, 1)
+                    self.gain = torch.ones(c, 1, 1, 1)
+
+                def forward(self, x):
+                    return F.conv2d(x, self.weight * self.gain, self.bias)
+            """,
+        ),
     )
 
     valid = (
@@ -911,6 +1029,31 @@ class TensorAsPlainAttribute(Rule):
                     return x * self.mask
             """,
             why="made beside a buffer that the code places on a named device: placed too",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Attn(nn.Module):
+                def __init__(self, n=4, causal=False, kind="Identity"):
+                    super().__init__()
+                    self.rearrange = getattr(nn, kind)()
+                    self.causal = causal
+                    if causal:
+                        self.register_buffer("mask", torch.tril(torch.ones(n, n)))
+                    else:
+                        self.mask = torch.Tensor()
+                    self.grid = torch.arange(n)
+
+                def forward(self, x):
+                    att = self.rearrange(x) @ self.rearrange(x).transpose(-1, -2)
+                    if self.causal:
+                        att = att.masked_fill(self.mask[: x.shape[-2], : x.shape[-2]] == 0, float("-inf"))
+                    return att.softmax(-1) * self.rearrange(x.shape[-1] + self.grid).sum().item()
+            """,
+            why="an empty placeholder meets the inputs only where it fails on its shape on any device; an "
+                "untyped callable fed only Python values",
         ),
     )
 
