@@ -1272,7 +1272,8 @@ class FileModel:
 
     def _table_call_kind(self, e: cst.Call, func: cst.Subscript, scope, order, shadow) -> Kind:
         """``{"2": dct2, "3": dct3}[k](n)`` / ``kernels[k](n)`` with ``kernels = {...}``: a function picked from a
-        dict display; what calling any of them returns, when they all agree."""
+        dict display; the tensor calling any of them returns, when they all agree. Only tensors: a layer picked
+        this way is often also kept in a registering container (``self.mods[name] = m``), which MRG101 cannot see."""
         table = func.value
         if isinstance(table, cst.Name):
             b = self.value_binding(table.value, scope, order)
@@ -1281,7 +1282,8 @@ class FileModel:
                 not all(isinstance(el, cst.DictElement) for el in table.elements):
             return OTHER
         kinds = {self._call_kind(e.with_changes(func=el.value), scope, order, shadow) for el in table.elements}
-        return kinds.pop() if len(kinds) == 1 else OTHER
+        k = kinds.pop() if len(kinds) == 1 else OTHER
+        return k if k.tag in (Tag.TENSOR, Tag.GRAD_TENSOR, Tag.MS_TENSOR) else OTHER
 
     def value_binding(
         self, name: str, scope: Scope | None, order: int | None = None
