@@ -21,7 +21,7 @@ import dataclasses
 import enum
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
@@ -42,6 +42,10 @@ _REGISTER_CALLS = frozenset(
      "__setattr__"}  # self.__setattr__(name, value): setattr(self, name, value) spelled as a method call
 )  # fmt: skip
 
+
+#: methods whose body the findings of *other* classes read (an ``_apply`` override's ``m.<attr>``: ``uses.py``);
+#: a top-level statement that mentions one is read by every other (:mod:`flake8_modreg.reuse`)
+FILE_WIDE_METHODS = frozenset({"_apply"})
 
 _UNKNOWN = cst.Name("__unknown__")  # the value of a binding we cannot follow
 #: attributes of a tensor that are a tensor again (a view of it)
@@ -731,6 +735,8 @@ class FileModel:
         #: every attribute name accessed anywhere in the file (``x.construct`` -> "construct")
         self.attr_names: set[str] = set()
         self.module_bases = tuple(module_bases)
+        #: the whole file's module: ``module`` unless this model covers some of its statements only (:mod:`~flake8_modreg.reuse`)
+        self.whole: cst.Module = module
         self._kinds: dict[int, Kind] = {}
         self._by_name: dict[str, ClassFacts] = {}
 
@@ -821,6 +827,10 @@ class FileModel:
         return fws.pop() if len(fws) == 1 else None
 
     # -- queries ------------------------------------------------------------------
+    def source_code(self) -> str:
+        """The whole file's code (a read of everything: a finding that depends on it is never reused)."""
+        return self.whole.code
+
     def absolute(self, qualified: str) -> str:
         """Resolve a relative qualified name (``..base.Head``) against this file's module name."""
         return absolutize(qualified, self.module_name, self.is_package)
@@ -1489,7 +1499,12 @@ def _own_method(visitor: cst.CSTVisitor, name: str) -> Any:
 
 
 def walk(visitor: cst.CSTVisitor, root: cst.CSTNode) -> None:
-    """Call ``visitor``'s ``visit_<Node>``/``leave_<Node>`` methods over ``root``, in source order.
+    """Call ``visitor``'s ``visit_<Node>``/``leave_<Node>`` methods over ``root``, in source order (see :func:`walker`)."""
+    walker(visitor)(root)
+
+
+def walker(visitor: cst.CSTVisitor) -> Callable[[cst.CSTNode], None]:
+    """A function that calls ``visitor``'s ``visit_<Node>``/``leave_<Node>`` methods over a root, in source order.
 
     The same protocol as ``root.visit(visitor)`` for a read-only visitor
     (``visit_X`` returning False skips the children), but without libcst's
@@ -1514,37 +1529,40 @@ def walk(visitor: cst.CSTVisitor, root: cst.CSTNode) -> None:
             trivial.add(t)
         return out
 
-    stack: list = [root]
-    pop, push = stack.pop, stack.append
-    while stack:
-        item = pop()
-        t = item.__class__
-        if t is tuple:
-            item[0](item[1])
-            continue
-        visit, leave, names = plans.get(t) or plan(t)
-        if leave is not None:
-            push((leave, item))
-        if visit is not None and visit(item) is False:
-            continue
-        children = []
-        for name in names:
-            v = getattr(item, name)
-            c = v.__class__
-            if c is tuple or c is list:
-                for x in v:
-                    xc = x.__class__
-                    if xc in trivial:
-                        continue
-                    if is_node.get(xc) or (xc not in is_node and _is_node_class(xc)):
-                        children.append(x)
-            elif c in trivial:
+    def run(root: cst.CSTNode) -> None:
+        stack: list = [root]
+        pop, push = stack.pop, stack.append
+        while stack:
+            item = pop()
+            t = item.__class__
+            if t is tuple:
+                item[0](item[1])
                 continue
-            elif is_node.get(c) or (c not in is_node and _is_node_class(c)):
-                children.append(v)
-        if children:
-            children.reverse()
-            stack.extend(children)
+            visit, leave, names = plans.get(t) or plan(t)
+            if leave is not None:
+                push((leave, item))
+            if visit is not None and visit(item) is False:
+                continue
+            children = []
+            for name in names:
+                v = getattr(item, name)
+                c = v.__class__
+                if c is tuple or c is list:
+                    for x in v:
+                        xc = x.__class__
+                        if xc in trivial:
+                            continue
+                        if is_node.get(xc) or (xc not in is_node and _is_node_class(xc)):
+                            children.append(x)
+                elif c in trivial:
+                    continue
+                elif is_node.get(c) or (c not in is_node and _is_node_class(c)):
+                    children.append(v)
+            if children:
+                children.reverse()
+                stack.extend(children)
+
+    return run
 
 
 def absolutize(qualified: str, module_name: str | None, is_package: bool) -> str:
@@ -1567,11 +1585,30 @@ def build_model(
     module_name: str | None = None,
     is_package: bool = False,
     resolver: "Resolver | None" = None,
+    *,
+    whole: cst.Module | None = None,
+    statement_attrs: dict[int, set[str]] | None = None,
 ) -> FileModel:
-    """One pass over ``module``; the result answers every rule's questions."""
+    """One pass over ``module``; the result answers every rule's questions.
+
+    ``whole``: the file's module, when ``module`` holds only some of its
+    top-level statements (:mod:`flake8_modreg.reuse`).  ``statement_attrs``
+    is filled with the attribute names each top-level statement accesses (by
+    statement id), what :attr:`FileModel.attr_names` is the union of.
+    """
     if resolver is not None and module_name is None:
         module_name, is_package = resolver.module_name, resolver.is_package
     model = FileModel(module, module_bases, project_bases, module_name, is_package, resolver)
-    walk(_Visitor(model), module)
+    if whole is not None:
+        model.whole = whole
+    visitor = _Visitor(model)
+    if statement_attrs is None:
+        walk(visitor, module)
+    else:  # the same walk, one top-level statement at a time (a Module has no visit_/leave_ of its own)
+        run = walker(visitor)
+        for stmt in module.body:
+            model.attr_names = statement_attrs[id(stmt)] = set()
+            run(stmt)
+        model.attr_names = set().union(*statement_attrs.values())
     model._finalize()
     return model

@@ -36,7 +36,7 @@ from typing import Iterator
 import libcst as cst
 
 from . import known
-from .model import ClassFacts, FileModel, MethodFacts, NodeMemo, Scope, Tag, dotted_name, node_children
+from .model import FILE_WIDE_METHODS, ClassFacts, FileModel, MethodFacts, NodeMemo, Scope, Tag, dotted_name, node_children
 
 PY, HARM, MOVED, FLOW = "py", "harm", "moved", "flow"
 #: how many locals, helper parameters and returns a read is followed through (a recurrence needs ~5)
@@ -51,7 +51,7 @@ CONVERTERS = frozenset(
 )
 #: the converters torch calls on every module of a tree (``parent.to()``/``.half()`` go through each child's
 #: ``_apply``); a ``to``/``cuda`` override only runs when called on that very module, never when a parent moves
-_RECURSIVE_CONVERTERS = frozenset({"_apply"})
+_RECURSIVE_CONVERTERS = FILE_WIDE_METHODS  # read by every class of the file (see model.FILE_WIDE_METHODS)
 #: methods that never run on the forward path after ``.to()`` (besides ``__init__`` and what only it calls)
 _NOT_RUNTIME = frozenset(
     {"__init__", "extra_repr", "__repr__", "__str__", "__getstate__", "__setstate__", "_load_from_state_dict",

@@ -87,7 +87,7 @@ def _free(model: FileModel, name: str) -> bool:
     """
     if name in model.imports or name in model.module_scope.bindings:
         return False
-    code = _IMPORT_LINE.sub("", model.module.code)
+    code = _IMPORT_LINE.sub("", model.source_code())
     return re.search(rf"(?<![\w.]){re.escape(name)}\b", code) is None
 
 
