@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
 import libcst as cst
 
+from . import reuse
 from .context import FileContext
 from .findings import Finding, ModregError
 from .model import FileModel, NodeMemo, build_model
@@ -48,6 +49,8 @@ TOO_DEEP = "too deeply nested to analyse"
 MAX_BRACKET_DEPTH = 200
 _NESTING_MESSAGES = ("too many nested parentheses", "too many levels of indentation", "too complex", "too many statically nested blocks")
 _deep = threading.local()
+#: with a memo (an editor's document), files of this many top-level statements reuse findings per statement
+_REUSE_MIN_STATEMENTS = 8
 
 
 def on_deep_stack(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -394,6 +397,12 @@ def _checked(
             gc.enable()
 
 
+def _model(module: cst.Module, config: Config, ctx: FileContext, memo: NodeMemo | None, **kw: Any) -> FileModel:
+    model = build_model(module, config.module_bases, dict(ctx.bases), ctx.module_name, ctx.is_package, **kw)
+    model.memo = memo
+    return model
+
+
 def _run(
     source: str | bytes,
     config: Config,
@@ -410,13 +419,24 @@ def _run(
     ctx = context or FileContext()
     try:
         sys.setrecursionlimit(max(old, _RECURSION_LIMIT))
-        model = build_model(module, config.module_bases, dict(ctx.bases), ctx.module_name, ctx.is_package, resolver)
-        model.memo = memo
-        reporter = analyse(model, rules, config)
-        if not reporter.reports:
+        reports = None
+        if memo is not None and len(module.body) >= _REUSE_MIN_STATEMENTS:  # an editor's document: reuse what an edit left alone
+            reports = reuse.analyse_reusing(
+                module,
+                memo,
+                lambda sub, **kw: _model(sub, config, ctx, memo, **kw),
+                lambda model: analyse(model, rules, config),
+                (tuple(rules), config, ctx, resolver is None),
+                resolver,
+            )
+            model = None
+        if reports is None:
+            model = _model(module, config, ctx, memo, resolver=resolver)
+            reports = analyse(model, rules, config).reports
+        if not reports:
             return module, model, []
-        wanted = {id(r.node): r.node for r in reporter.reports}
-        for r in reporter.reports:
+        wanted = {id(r.node): r.node for r in reports}
+        for r in reports:
             wanted.update((id(v.node), v.node) for v in r.fmt.values() if isinstance(v, AtLine))
         positions = (positions or node_positions)(module, wanted.values())
     except RecursionError:
@@ -425,16 +445,17 @@ def _run(
         sys.setrecursionlimit(old)
     seen = set()
     findings = []
-    for r in reporter.reports:
+    for r in reports:
         rng = positions[r.node]
         rule = r.rule
-        if any(isinstance(v, AtLine) for v in r.fmt.values()):
-            r.fmt = {k: v.render(positions[v.node].start.line) if isinstance(v, AtLine) else v for k, v in r.fmt.items()}
+        fmt = r.fmt  # rendered into a new dict: a reused report keeps its AtLine nodes for the next version
+        if any(isinstance(v, AtLine) for v in fmt.values()):
+            fmt = {k: v.render(positions[v.node].start.line) if isinstance(v, AtLine) else v for k, v in fmt.items()}
         f = Finding(
             code=rule.code,
             name=rule.name,
-            message=rule.message.format(**r.fmt),
-            fix_hint=rule.fix_hint.format(**r.fmt),
+            message=rule.message.format(**fmt),
+            fix_hint=rule.fix_hint.format(**fmt),
             line=rng.start.line,
             col=rng.start.column,
             end_line=rng.end.line,
