@@ -17,26 +17,30 @@ strings, since a string annotation names a class too):
   its own name and every class name defined anywhere inside it (the model
   finds classes by name wherever they are defined).  A line of plain
   assignments and expressions (``LAYERS = [...]``, ``x.append(...)``): the
-  names in its targets, plus, when some other statement assigns them, the
-  receivers of its calls (``layers.append(...)`` changes ``layers``) and its
-  ``:=`` targets.  Anything else (an ``if``/``try``/``for`` block, ``del``,
-  ``global``, an import): *every* name it mentions;
-* ``classes``: the class names defined in it;
+  names in its targets, plus the receivers of its calls (``layers.append(...)``
+  changes ``layers``) and its ``:=`` targets where an assignment binds them.
+  Anything else (an ``if``/``try``/``for`` block, ``del``, ``global``, an
+  import): *every* name it mentions;
+* ``classes``: the class names defined in it, and ``bases``: the names in
+  their base lists;
 * ``everywhere``: read by every statement: it holds an ``import`` (the import
   table, and which framework the file uses, are file-wide, and imports inside
   functions count) or mentions a method of
-  :data:`~flake8_modreg.model.FILE_WIDE_METHODS` (``_apply`` overrides, which
-  the tensor rules read for every class).
+  :data:`~flake8_modreg.model.FILE_WIDE_METHODS` (``_apply`` overrides, whose
+  ``m.<attr>`` the tensor rules read for every class).
 
-``T`` *reads* ``S`` when ``T`` mentions a name ``S`` binds, or ``S`` is
-``everywhere``.  A statement's findings depend on what it reads, transitively
-(its bases, the classes it instantiates, the helpers it calls, their
-imports), and on the classes *below* it: a subclass's methods are read by the
-rules of its bases (``descendants``, ``family``).  So the neighbourhood of
-``T`` is ``N(T) = reads*(below*(T))``, ``below*(T)`` being ``T`` and every
-statement that mentions, transitively, a class name defined in ``T``.  For a
-class ``Block7(nn.Module)`` that no other statement names, ``N`` is the
-class, the imports and the statements binding the names it mentions.
+``T`` *reads* ``S`` when ``T`` mentions a name ``S`` binds.  A statement's
+findings depend on what it reads, transitively (its bases, the classes it
+instantiates, the helpers it calls), on the classes *below* it (a subclass's
+methods are read by the rules of its bases: ``descendants``, ``family``) and
+on the ``everywhere`` statements for what their own text says (an import
+binds what it binds whatever the rest of the file is, so what they read is
+not read with them).  So the neighbourhood of ``T`` is
+``N(T) = reads*(below*(T)) + everywhere``, ``below*(T)`` being ``T`` and every
+statement with a class whose bases name a class defined in ``T``,
+transitively.  For a class ``Block7(nn.Module)`` that no class derives from,
+``N`` is the class, the imports and what it reads.  (Bit sets over the
+strongly connected components of "reads": linear in the edges.)
 
 Three facts are file-wide rather than named, and are checked by *replaying*
 what the rules asked: the membership questions put to
@@ -81,7 +85,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import libcst as cst
 
@@ -92,7 +96,7 @@ if TYPE_CHECKING:
     from .resolver import Resolver
 
 _WORD = re.compile(r"[^\W\d]\w*")
-#: neighbourhood work (statements visited) per statement beyond which a file is analysed whole
+#: "reads" edges per statement beyond which a file is analysed whole (too connected for reuse to pay)
 _BUDGET = 400
 
 
@@ -106,14 +110,18 @@ class Facts:
     #: bound by it when some other statement, not only an import, binds them too
     changes: frozenset[str]
     classes: frozenset[str]
+    #: the names in the base lists of the classes defined in it (``class Head(Base)``: Base)
+    bases: frozenset[str]
     everywhere: bool
-    imports_only: bool
+    #: its ``binds`` are assignments (not an import, a ``def`` or a ``class``)
+    assigns: bool
 
 
 def statement_facts(stmt: cst.CSTNode) -> Facts:
     """A statement's names: every ``Name`` in it and every word of its strings (string annotations count)."""
     words: set[str] = set()
     classes: set[str] = set()
+    bases: set[str] = set()
     changed: set[str] = set()  # what calls may change (``layers.append(...)``: layers) and ``:=`` binds
     everywhere = False
     stack = [stmt]
@@ -128,6 +136,8 @@ def statement_facts(stmt: cst.CSTNode) -> Facts:
             continue
         if t is cst.ClassDef:
             classes.add(node.name.value)
+            for arg in node.bases:
+                bases.update(n.value for n in _names_in(arg.value))
         elif t is cst.Import or t is cst.ImportFrom:
             everywhere = True
         elif t is cst.Call or t is cst.NamedExpr:
@@ -145,8 +155,10 @@ def statement_facts(stmt: cst.CSTNode) -> Facts:
         binds = frozenset(classes | {n for s in stmt.body for n in _target_names(s)})
     else:  # a block, an import, ``del``, ``global``...: whatever it mentions
         binds = frozenset(words)
-    imports_only = simple and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
-    return Facts(frozenset(words), binds, frozenset(changed), frozenset(classes), everywhere, imports_only)
+    assigns = not isinstance(stmt, (cst.ClassDef, cst.FunctionDef)) and not (
+        simple and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+    )
+    return Facts(frozenset(words), binds, frozenset(changed), frozenset(classes), frozenset(bases), everywhere, assigns)
 
 
 #: small statements that bind only their targets (and what their calls change)
@@ -161,15 +173,17 @@ def _target_names(small: cst.CSTNode) -> set[str]:
         targets = [small.target]
     else:
         return set()
-    out = set()
-    stack = list(targets)
+    return {n.value for t in targets for n in _names_in(t)}
+
+
+def _names_in(node: cst.CSTNode) -> Iterator[cst.Name]:
+    stack = [node]
     while stack:
         node = stack.pop()
         if isinstance(node, cst.Name):
-            out.add(node.value)
+            yield node
         else:
             stack.extend(node_children(node))
-    return out
 
 
 def neighbourhoods(facts: Sequence[Facts]) -> list[tuple[int, ...]] | None:
@@ -182,43 +196,105 @@ def neighbourhoods(facts: Sequence[Facts]) -> list[tuple[int, ...]] | None:
             binders.setdefault(w, []).append(i)
         for w in f.classes:
             definers.setdefault(w, []).append(i)
-    # a module-level call changes a name's value only where an assignment (not only an import) binds it
-    assigned = {w for f in facts if not f.imports_only for w in f.binds}
+    # a module-level call changes a name's value only where an assignment (not an import, a def or a class) binds it
+    assigned = {w for f in facts if f.assigns for w in f.binds}
     for i, f in enumerate(facts):
         for w in f.changes & assigned:
             if i not in binders[w]:
                 binders[w].append(i)
-    everywhere = {i for i, f in enumerate(facts) if f.everywhere}
     reads: list[set[int]] = []
-    below: list[set[int]] = [set() for _ in range(n)]  # i -> the statements that mention a class defined in i
+    below: list[set[int]] = [set() for _ in range(n)]  # i -> the statements with a class whose base i defines
     for i, f in enumerate(facts):
-        out = set(everywhere)
+        out = set()
         for w in f.mentions:
-            got = binders.get(w)
-            if got is not None:
-                out.update(got)
-                for j in definers.get(w, ()):
-                    below[j].add(i)
+            out.update(binders.get(w, ()))
         out.discard(i)
         reads.append(out)
-    budget = _BUDGET * n + 10_000
+        for w in f.bases:
+            for j in definers.get(w, ()):
+                below[j].add(i)
+    if sum(map(len, reads)) > _BUDGET * n:
+        return None
+    # read by every statement for what their own text says (imports, _apply): what *they* read is not read with them
+    everywhere = [i for i, f in enumerate(facts) if f.everywhere]
+    common = sum(1 << i for i in everywhere)
+    onward = [set() if f.everywhere else out for f, out in zip(facts, reads)]
+    reach = _reach(onward)
     hoods = []
     for i in range(n):
-        seen = {i}
-        stack = [i]
-        for edges in (below, reads):
-            stack = list(seen)
-            while stack:
-                budget -= 1
-                for j in edges[stack.pop()]:
-                    if j not in seen:
-                        seen.add(j)
-                        stack.append(j)
-        budget -= len(seen)
-        if budget < 0:
-            return None
-        hoods.append(tuple(sorted(seen)))
+        start, stack = {i}, [i]
+        while stack:  # the statements below, transitively (subclasses, theirs...)
+            for j in below[stack.pop()]:
+                if j not in start:
+                    start.add(j)
+                    stack.append(j)
+        bits = common
+        for j in start:
+            bits |= 1 << j
+            for k in reads[j]:
+                bits |= reach[k]
+        hoods.append(tuple(_members(bits)))
     return hoods
+
+
+def _members(bits: int) -> Iterator[int]:
+    while bits:
+        low = bits & -bits
+        yield low.bit_length() - 1
+        bits ^= low
+
+
+def _reach(edges: list[set[int]]) -> list[int]:
+    """For every node, the nodes it reaches (itself included) as a bit set: Tarjan's components, in reverse
+    topological order, each one's set the union of its members and of what its successors reach."""
+    n = len(edges)
+    index = [-1] * n
+    low = [0] * n
+    on_stack = [False] * n
+    stack: list[int] = []
+    reach = [0] * n
+    counter = 0
+    for root in range(n):
+        if index[root] != -1:
+            continue
+        work = [(root, iter(edges[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack[root] = True
+        while work:
+            v, it = work[-1]
+            for w in it:
+                if index[w] == -1:
+                    index[w] = low[w] = counter
+                    counter += 1
+                    stack.append(w)
+                    on_stack[w] = True
+                    work.append((w, iter(edges[w])))
+                    break
+                if on_stack[w]:
+                    low[v] = min(low[v], index[w])
+            else:
+                work.pop()
+                if work:
+                    u = work[-1][0]
+                    low[u] = min(low[u], low[v])
+                if low[v] == index[v]:  # v roots a component: every successor outside it is done
+                    members = []
+                    while True:
+                        w = stack.pop()
+                        on_stack[w] = False
+                        members.append(w)
+                        if w == v:
+                            break
+                    bits = sum(1 << w for w in members)
+                    for w in members:
+                        for x in edges[w]:
+                            if not on_stack[x]:
+                                bits |= reach[x]
+                    for w in members:
+                        reach[w] = bits
+    return reach
 
 
 class _AttrNames:
@@ -284,6 +360,23 @@ class _Entry:
     questions: _Questions
     #: (rule index, report) in the order the rules made them
     reports: tuple[tuple[int, Any], ...]
+
+
+class _Owners:
+    """Which of ``statements`` (indices into ``body``) a node is in; each statement's nodes are listed when first needed."""
+
+    def __init__(self, body: Sequence[cst.CSTNode], statements: Iterable[int], every_field: bool = False) -> None:
+        self._body, self._left, self._every_field = body, iter(statements), every_field
+        self._owner: dict[int, int] = {}
+
+    def of(self, node: cst.CSTNode) -> int | None:
+        key = id(node)
+        while key not in self._owner:
+            i = next(self._left, None)
+            if i is None:
+                return None
+            self._owner.update(dict.fromkeys(_node_ids(self._body[i], self._every_field), i))
+        return self._owner[key]
 
 
 def _node_ids(stmt: cst.CSTNode, every_field: bool = False) -> set[int]:
@@ -386,20 +479,14 @@ def analyse_reusing(
     for stmt in body:
         memo.put("statement-attrs", stmt, attrs[id(stmt)])
     rank = {rule: k for k, rule in enumerate(settings[0])}
-    owner = {k: i for i in dirty for k in _node_ids(body[i])}
-    elsewhere: set[int] | None = None
+    owner = _Owners(body, dirty)
     mine: dict[int, list[tuple[int, Any]]] = {i: [] for i in dirty}
     for r in reporter.reports:
-        i = owner.get(id(r.node))
+        i = owner.of(r.node)
         if i is None:
-            if elsewhere is None:
-                owner = {k: i for i in dirty for k in _node_ids(body[i], every_field=True)}
-                elsewhere = {k for j in wanted for k in _node_ids(body[j], every_field=True)}
-                i = owner.get(id(r.node))
-            if i is None:
-                if id(r.node) not in elsewhere:
-                    return None  # a report outside every statement: only a whole analysis knows where it goes
-                continue  # inside a statement whose entry is kept
+            if _Owners(body, wanted, every_field=True).of(r.node) is None:
+                return None  # a report outside every statement: only a whole analysis knows where it goes
+            continue  # inside a statement whose entry is kept
         mine[i].append((rank[type(r.rule)], r))
     for i in dirty:
         entry = _Entry(tuple(body[j] for j in hoods[i]), settings, questions, tuple(mine[i]))
