@@ -107,7 +107,7 @@ class Facts:
     mentions: frozenset[str]
     binds: frozenset[str]
     #: names its calls may change (``layers.append(x)``, ``nn.Linear(...)``: a call's receiver) and ``:=`` binds;
-    #: bound by it when some other statement, not only an import, binds them too
+    #: bound by it where an assignment binds them too
     changes: frozenset[str]
     classes: frozenset[str]
     #: the names in the base lists of the classes defined in it (``class Head(Base)``: Base)
@@ -480,13 +480,16 @@ def analyse_reusing(
         memo.put("statement-attrs", stmt, attrs[id(stmt)])
     rank = {rule: k for k, rule in enumerate(settings[0])}
     owner = _Owners(body, dirty)
+    anywhere = _Owners(body, wanted, every_field=True)  # for nodes in whitespace fields, and reports of kept statements
     mine: dict[int, list[tuple[int, Any]]] = {i: [] for i in dirty}
     for r in reporter.reports:
         i = owner.of(r.node)
         if i is None:
-            if _Owners(body, wanted, every_field=True).of(r.node) is None:
+            i = anywhere.of(r.node)
+            if i is None:
                 return None  # a report outside every statement: only a whole analysis knows where it goes
-            continue  # inside a statement whose entry is kept
+            if i not in mine:
+                continue  # inside a statement whose entry is kept
         mine[i].append((rank[type(r.rule)], r))
     for i in dirty:
         entry = _Entry(tuple(body[j] for j in hoods[i]), settings, questions, tuple(mine[i]))
