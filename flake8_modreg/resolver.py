@@ -55,7 +55,7 @@ from typing import Any, Iterable
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 4
+SUMMARY_FORMAT = 5
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -120,6 +120,43 @@ def _walk_body(body: list[ast.stmt]) -> Iterable[ast.stmt]:
             for h in getattr(node, "handlers", []):
                 yield from _walk_body(h.body)
             yield from _walk_body(getattr(node, "finalbody", []))
+
+
+#: the attributes a decorator may set on the class it hands back without changing what the class does
+_DOC_ATTRS = frozenset({"__doc__", "__name__", "__qualname__", "__module__"})
+
+
+def _bound_targets(n: ast.AST) -> list[ast.expr]:
+    """The assignment targets of a statement (``a = b = v``, ``for t in``, ``with ... as t``, ``del t``), flattened."""
+    if isinstance(n, ast.Assign):
+        roots = list(n.targets)
+    elif isinstance(n, (ast.AnnAssign, ast.AugAssign, ast.For, ast.comprehension, ast.NamedExpr)):
+        roots = [n.target]
+    elif isinstance(n, ast.Delete):
+        roots = list(n.targets)
+    elif isinstance(n, ast.With):
+        roots = [i.optional_vars for i in n.items if i.optional_vars is not None]
+    else:
+        return []
+    out: list[ast.expr] = []
+    while roots:
+        t = roots.pop()
+        if isinstance(t, (ast.Tuple, ast.List)):
+            roots.extend(t.elts)
+        elif isinstance(t, ast.Starred):
+            roots.append(t.value)
+        else:
+            out.append(t)
+    return out
+
+
+def _bound_names(n: ast.AST) -> list[str]:
+    """Names an import or an ``except ... as`` binds."""
+    if isinstance(n, (ast.Import, ast.ImportFrom)):
+        return [(a.asname or a.name).split(".", 1)[0] for a in n.names]
+    if isinstance(n, ast.ExceptHandler) and n.name:
+        return [n.name]
+    return []
 
 
 def _function_nodes(fn: ast.AST) -> Iterable[ast.AST]:
@@ -191,6 +228,10 @@ class _Summarizer:
         #: class -> what its ``__init__`` surely stores (see ``_init_state``)
         self.state: dict[str, list] = {}
         self.aliases: dict[str, str] = {}
+        #: function -> the functions that must also hand back what they are given, when it does (``_pass_through``)
+        self.passes: dict[str, list[str]] = {}
+        #: decorated class -> each decorator's qualified callee (``@d`` and ``@d(...)`` alike)
+        self.decorators: dict[str, list[str]] = {}
         stmts = list(_walk_body(tree.body))
         bound: dict[str, int] = {}
         for node in stmts:
@@ -224,8 +265,15 @@ class _Summarizer:
                 self.classes[node.name] = [self.qualify(b) for b in node.bases]
                 self.members[node.name] = _class_members(node)
                 self.state[node.name] = self._init_state(node)
+                if node.decorator_list:
+                    self.decorators[node.name] = [
+                        self.qualify(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list
+                    ]
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in self.local:
                 self.functions[node.name] = self._returns(node)
+                needs = self._pass_through(node, 0)
+                if needs is not None:
+                    self.passes[node.name] = sorted(set(needs))
             elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if len(targets) == 1 and isinstance(targets[0], ast.Name) and targets[0].id in self.local:
@@ -370,6 +418,92 @@ class _Summarizer:
             value(r, False)
         return sorted(set(out))
 
+    def _pass_through(self, fn: ast.AST, depth: int) -> list[str] | None:
+        """Does ``fn`` hand back the object it is given, so that ``@fn`` / ``@fn(...)`` leaves a class as it is?
+
+        The shape of documentation and registry decorators (``return cls`` after recording it or setting its
+        ``__doc__``), of decorator factories (``def register(name): def deco(cls): ...; return cls;
+        return deco``) and of the dual-use form (``@auto_doc`` and ``@auto_doc(intro=...)``: ``return
+        deco(obj) if obj else deco``).  Every ``return`` must give back the first parameter, a call that
+        passes it first to a function doing the same, such a function itself, or ``lambda c: c``; nothing
+        may rebind the parameter or set an attribute on it other than the documentation ones (``__doc__``,
+        ``__name__``, ``__qualname__``, ``__module__``).  None when it may not; else the module-level or
+        imported functions (qualified) that must pass through too, for the resolver to follow.
+        """
+        if depth > 8 or isinstance(fn, ast.AsyncFunctionDef) or getattr(fn, "decorator_list", None):
+            return None
+        a = fn.args
+        first = [*a.posonlyargs, *a.args]
+        if not first:
+            return None
+        x = first[0].arg
+        nested: dict[str, ast.FunctionDef | None] = {}
+        local: set[str] = {p.arg for p in (*first, *a.kwonlyargs)} | {p.arg for p in (a.vararg, a.kwarg) if p}
+        returns: list[ast.expr | None] = []
+        for n in _function_nodes(fn):
+            if isinstance(n, (ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal)):
+                return None
+            if isinstance(n, ast.FunctionDef):
+                nested[n.name] = None if n.name in nested else n
+            elif isinstance(n, (ast.AsyncFunctionDef, ast.ClassDef)):
+                local.add(n.name)
+            elif isinstance(n, ast.Return):
+                returns.append(n.value)
+            elif isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Delete, ast.For, ast.With, ast.NamedExpr,
+                                ast.comprehension, ast.Import, ast.ImportFrom, ast.ExceptHandler)):
+                for t in _bound_targets(n):
+                    if isinstance(t, ast.Name):
+                        if t.id == x:
+                            return None  # the parameter rebound: what is returned is something else
+                        local.add(t.id)
+                    elif isinstance(t, (ast.Attribute, ast.Subscript)) and isinstance(t.value, ast.Name) and t.value.id == x:
+                        if not (isinstance(t, ast.Attribute) and t.attr in _DOC_ATTRS):
+                            return None  # cls.__init__ = ..., cls.forward = ...: the class is changed
+                for name in _bound_names(n):
+                    if name == x:
+                        return None
+                    local.add(name)
+            elif (isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("setattr", "delattr")
+                  and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == x):
+                return None
+        if not returns:
+            return None
+        needs: list[str] = []
+
+        def function(f: ast.expr) -> bool:  # a function that passes through: nested (checked here) or a requirement
+            if isinstance(f, ast.Name) and f.id in nested:
+                inner = nested[f.id]
+                got = None if inner is None or f.id in local else self._pass_through(inner, depth + 1)
+                if got is None:
+                    return False
+                needs.extend(got)
+                return True
+            head = (_dotted(f) or "").split(".", 1)[0]
+            if not head or head in local or head in nested:
+                return False
+            q = self.qualify(f)
+            if q == _UNKNOWN or not ("." in q or q.startswith("*")):
+                return False
+            needs.append(q)
+            return True
+
+        def ok(v: ast.expr | None) -> bool:
+            if isinstance(v, ast.Name) and v.id == x:
+                return True
+            if isinstance(v, ast.IfExp):
+                return ok(v.body) and ok(v.orelse)
+            if isinstance(v, ast.Lambda):
+                la = [*v.args.posonlyargs, *v.args.args]
+                return bool(la) and isinstance(v.body, ast.Name) and v.body.id == la[0].arg
+            if isinstance(v, ast.Call):
+                return (bool(v.args) and isinstance(v.args[0], ast.Name) and v.args[0].id == x
+                        and not any(isinstance(g, ast.Starred) for g in v.args[:1]) and function(v.func))
+            if isinstance(v, (ast.Name, ast.Attribute)):
+                return function(v)
+            return False
+
+        return needs if all(ok(r) for r in returns) else None
+
     def result(self) -> dict[str, Any]:
         return {
             "m": self.module,
@@ -381,6 +515,8 @@ class _Summarizer:
             "st": self.state,
             "f": self.functions,
             "a": self.aliases,
+            "d": self.passes,
+            "dc": self.decorators,
         }
 
 
@@ -603,6 +739,7 @@ class _World:
         #: memoised answers with the files (and their summary digests) they depended on
         self.classes: dict[str, tuple[Any, dict[str, str]]] = {}
         self.calls: dict[str, tuple[Any, dict[str, str]]] = {}
+        self.passes: dict[str, tuple[Any, dict[str, str]]] = {}
 
     @staticmethod
     def _fresh(hit: tuple[Any, dict[str, str]] | None) -> bool:
@@ -767,7 +904,7 @@ class _World:
         if ent is None or ent[0] != "class":
             return self.class_state(ent[1], deps, depth + 1) if ent is not None and ent[0] == "known" else None
         s, cname = ent[1], ent[2]
-        if (s.get("k", {}).get(cname) or [""])[0] == "@":
+        if (s.get("k", {}).get(cname) or [""])[0] == "@" and not self.decorations_pass(s, cname, deps, depth):
             return None  # a decorator may replace the class
         for item in s.get("st", {}).get(cname, ()):
             if item == "!":
@@ -825,7 +962,7 @@ class _World:
             return None
         if name in members:
             return True
-        if members[:1] == ["@"] or _UNKNOWN in members:
+        if _UNKNOWN in members or (members[:1] == ["@"] and not self.decorations_pass(s, cname, deps, depth)):
             return None
         answers = set()
         for b in s["c"][cname]:
@@ -836,6 +973,42 @@ class _World:
             if True in answers:
                 return True
         return None if None in answers else False
+
+    def passes_through(self, q: str, deps: set[str], depth: int = 0) -> bool:
+        """Does the function ``q`` hand back the object it is given (``_Summarizer._pass_through``), through
+        every function it relies on, in any number of files? False when unknown."""
+        hit = self.passes.get(q)
+        if self._fresh(hit):
+            deps.update(hit[1])
+            return bool(hit[0])
+        if depth > _MAX_DEPTH:
+            return False
+        self.passes[q] = (False, {})  # cycle guard: a function that relies on itself is not known to pass through
+        mine: set[str] = set()
+        ent = self._find(q, mine, depth)
+        out = False
+        if ent is not None and ent[0] == "func" and ent[2] in ent[1].get("d", {}):
+            s = ent[1]
+            out = True
+            for r in s["d"][ent[2]]:
+                cands = self._star(s, r, mine, depth) if r.startswith("*") else [r]
+                if not cands or not self.passes_through(cands[0], mine, depth + 1):
+                    out = False
+                    break
+        self.passes[q] = (out, self._pin(mine))
+        deps |= mine
+        return out
+
+    def decorations_pass(self, s: dict, cname: str, deps: set[str], depth: int) -> bool:
+        """Does every decorator of class ``cname`` of summary ``s`` hand the class back unchanged?"""
+        decos = s.get("dc", {}).get(cname)
+        if not decos:
+            return False
+        for d in decos:
+            cands = self._star(s, d, deps, depth) if d.startswith("*") else [d]
+            if not cands or not self.passes_through(cands[0], deps, depth + 1):
+                return False
+        return True
 
     def call_kind(self, q: str, deps: set[str], depth: int = 0) -> tuple[str, str] | None:
         """What calling ``q`` returns: (tag value of ``model.Tag``, framework), or None when unknown."""
@@ -980,6 +1153,14 @@ class Resolver:
             return self.world.class_defines(self.absolute(qualified), name, self._deps, 0, framework)
         except (RecursionError, OSError, ValueError):
             return None
+
+    def passes_through(self, qualified: str) -> bool:
+        """Does the function ``qualified`` hand back what it decorates (``@qualified`` / ``@qualified(...)``
+        leaves a class as it is)? False when that cannot be read."""
+        try:
+            return self.world.passes_through(self.absolute(qualified), self._deps)
+        except (RecursionError, OSError, ValueError):
+            return False
 
     def consulted(self) -> dict[str, str]:
         """The files whose summaries the answers so far depended on: absolute path -> summary digest."""

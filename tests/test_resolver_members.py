@@ -51,6 +51,7 @@ BASES = {
 
 
         def deco(cls):
+            cls.forward = lambda self, x: x
             return cls
 
 
@@ -126,8 +127,8 @@ def test_torch_construct_through_bases_in_other_files(tmp_path):
     user = tmp_path / "pkg" / "user.py"
     user.write_text(USER)
     # A: the base defines only __call__ (it calls Module.__call__, which calls forward); B: through a mixin and
-    # a second file; C: the base defines forward (the override is dead, nothing raises); D: a decorated base may
-    # add forward; E: nn.Sequential has its own forward; F: a base body that binds names in a loop
+    # a second file; C: the base defines forward (the override is dead, nothing raises); D: a decorated base whose decorator
+    # sets an attribute (it may add forward: here it does); E: nn.Sequential has its own forward; F: a base body that binds names in a loop
     assert findings(user) == {(6, 8, "MRG301"), (11, 8, "MRG301")}
 
 

@@ -141,6 +141,22 @@ def _registry_decorator(node: cst.BaseExpression) -> bool:
     return name is not None and "register" in name.rsplit(".", 1)[-1].lower()
 
 
+def _passes_through(model: FileModel, node: cst.BaseExpression) -> bool:
+    """A decorator that hands the class back unchanged: a registry's, or one the resolver reads
+    (``Resolver.passes_through``: ``return cls`` after setting its ``__doc__``, a factory returning such a
+    function, the dual-use ``@auto_doc`` / ``@auto_doc(...)``), in this file or another."""
+    if _registry_decorator(node):
+        return True
+    if model.resolver is None:
+        return False
+    func = node.func if isinstance(node, cst.Call) else node
+    q = model.qualify(func)
+    name = dotted_name(func)
+    if q is None and name in model.functions and model.module_name:
+        q = f"{model.module_name}.{name}"  # a function of this file, read from disk like the others
+    return q is not None and model.resolver.passes_through(q)
+
+
 class MissingSuperInit(Rule):
     """
     ## What it does
@@ -156,10 +172,18 @@ class MissingSuperInit(Rule):
     `self.post_init()` in MindSpore ports, cannot have initialised anything:
     the store raised first); when the class is only guessed to be a Module (its base
     is imported from a file we do not see and nothing else says it is a Module);
-    for classes with a decorator other than a registry's (one whose last name
-    contains `register`: `@MODELS.register_module()`,
-    `@ClassFactory.register(...)`, which record the class and return it
-    unchanged; any other decorator may replace the class or its `__init__`);
+    for classes with a decorator that may replace the class or its `__init__`.
+    A decorator is known to hand the class back unchanged when its last name
+    contains `register` (`@MODELS.register_module()`,
+    `@ClassFactory.register(...)`, which record the class and return it), or
+    when the resolver reads its function, in this file or another, and every
+    `return` gives back the decorated object (`return cls` after recording it
+    or setting its `__doc__`), a function that does (a factory's `return
+    deco`), or a call passing it on to one (the dual-use `@auto_doc` /
+    `@auto_doc(intro=...)`), with no attribute other than `__doc__`,
+    `__name__`, `__qualname__` or `__module__` set on it (`cls.__init__ = ...`
+    changes the class: silent). A decorator that cannot be read (no path, a
+    name bound twice, a package that is not installed) keeps the class silent;
     and for an `__init__` that never touches `self` in a class with no
     `forward`/`construct` to call. With one -- in the class, a same-file
     base, a framework layer base (`class LayerNorm2d(nn.LayerNorm)` whose
@@ -436,7 +460,7 @@ class MissingSuperInit(Rule):
             meth = cls.methods.get("__init__")
             if meth is None or meth.is_static or meth.is_classmethod or cls.evidence:
                 continue
-            if not all(_registry_decorator(d.decorator) for d in cls.node.decorators):
+            if not all(_passes_through(model, d.decorator) for d in cls.node.decorators):
                 continue  # a decorator may replace the class or its __init__
             if _calls_some_init(meth) or meth.ends_in_raise:
                 continue
