@@ -157,6 +157,29 @@ def _passes_through(model: FileModel, node: cst.BaseExpression) -> bool:
     return q is not None and model.resolver.passes_through(q)
 
 
+def _initialised_by_hand(model: FileModel, cls: ClassFacts) -> bool:
+    """A cooperative mixin: every class of this file that lists it as a base calls ``Mixin.__init__(self, ...)``
+    and the ``__init__`` of another of its bases (which initialises the Module), and its own ``__init__``
+    stores no sub-module, Parameter or buffer (plain values may be set before ``Module.__init__``).  Adding
+    ``super().__init__()`` to it would run the next class in the MRO without that class's arguments."""
+    subs = [c for c in model.descendants(cls) if cls in c.local_bases]
+    if not subs or first_state_write(model, cls) is not None:
+        return False
+    for sub in subs:
+        init = sub.methods.get("__init__")
+        if init is None:
+            return False
+        called = {
+            dotted_name(c.func.value)
+            for c in init.calls
+            if isinstance(c.func, cst.Attribute) and c.func.attr.value == "__init__" and c.args
+            and isinstance(c.args[0].value, cst.Name) and c.args[0].value.value == init.self_name
+        }
+        if cls.name not in called or not (called & set(sub.bases)) - {cls.name}:
+            return False
+    return True
+
+
 class MissingSuperInit(Rule):
     """
     ## What it does
@@ -184,6 +207,12 @@ class MissingSuperInit(Rule):
     `__name__`, `__qualname__` or `__module__` set on it (`cls.__init__ = ...`
     changes the class: silent). A decorator that cannot be read (no path, a
     name bound twice, a package that is not installed) keeps the class silent;
+    for a cooperative mixin -- every class of the file that derives from it
+    calls `Mixin.__init__(self, ...)` and another base's `__init__` (which
+    initialises the Module), and the mixin's own `__init__` stores only plain
+    values, which may be set before `Module.__init__` (there, adding
+    `super().__init__()` would run the next class in the MRO without its
+    arguments: `TypeError`; `tests/test_init_stub.py`);
     and for an `__init__` that never touches `self` in a class with no
     `forward`/`construct` to call. With one -- in the class, a same-file
     base, a framework layer base (`class LayerNorm2d(nn.LayerNorm)` whose
@@ -466,7 +495,7 @@ class MissingSuperInit(Rule):
                 continue
             if not _touches_self(cls, meth) and not _has_entry(model, cls):
                 continue
-            if _delegates(model, cls, meth):
+            if _delegates(model, cls, meth) or _initialised_by_hand(model, cls):
                 continue
             kind = _CLASS[cls.framework]
             write = first_state_write(model, cls)
