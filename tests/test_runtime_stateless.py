@@ -192,3 +192,33 @@ def test_a_dict_handed_only_to_submodule_constructors_is_registered_there_and_on
     k.to("meta")
     with pytest.raises((RuntimeError, NotImplementedError)):
         k(xs)
+
+
+def test_a_list_read_only_while_the_module_is_built_loses_nothing_and_one_run_in_forward_does():
+    """MRG101's construction-only exemption, under torch: the layers read only by ``__init__`` (and a method only it
+    calls) are never run again, so the module survives ``.to()``/``.to(float64)`` and a state_dict round trip gives
+    the same outputs; the look-alike whose ``forward`` runs the plain list breaks after ``.to(torch.float64)``."""
+    from flake8_modreg.rules.layers_in_plain_list import LayersInPlainList
+
+    valid = next(v.code for v in LayersInPlainList.valid if v.why.startswith("read only while the module is built"))
+    assert [f.code for f in check(valid) if f.code == "MRG101"] == []
+    ns = {"__name__": "modreg_construction_probe"}
+    exec(compile(valid, "<probe>", "exec"), ns)
+    torch.manual_seed(0)
+    m = ns["Fitted"]()
+    x = torch.randn(3, 4)
+    twin = ns["Fitted"]()
+    twin.load_state_dict(m.state_dict())  # everything the module runs is saved and restored
+    assert torch.equal(twin(x), m(x))
+    m.to(torch.float64)
+    assert m(x.double()).dtype == torch.float64
+    m.to("meta")
+    assert m(torch.ones(3, 4, device="meta", dtype=torch.float64)).device.type == "meta"
+
+    run_later = valid.replace("return self.proj(x)", "return self.proj(x) + self.teachers[0](x)")
+    assert [(f.code, f.line) for f in check(run_later) if f.code == "MRG101"] == [("MRG101", 7)]
+    exec(compile(run_later, "<probe>", "exec"), ns)
+    k = ns["Fitted"]()
+    k.to(torch.float64)
+    with pytest.raises(RuntimeError):
+        k(x.double())

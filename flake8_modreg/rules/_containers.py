@@ -93,7 +93,7 @@ def plain_containers(model: FileModel) -> Iterator[PlainContainer]:
             kind = Kind(k.tag, elems=frozenset(elems))
             if _only_stateless_modules(model, cls, a) or (k.tag is Tag.DICT and _keyword_config(model, cls, a.attr)):
                 continue
-            if _wrapped_whole(model, cls, a) or _handed_to_submodules(model, cls, a):
+            if _wrapped_whole(model, cls, a) or _handed_to_submodules(model, cls, a) or _construction_only(model, cls, a):
                 continue
             yield PlainContainer(cls, a, kind, _spelling(a.value, kind))
 
@@ -159,6 +159,43 @@ def _handed_to_submodules(model: FileModel, cls: ClassFacts, a: SelfAssign) -> b
             return False  # handed to a function, or a call whose result is not stored as a sub-module
         reads += 1
     return reads > 0
+
+
+def _construction_only(model: FileModel, cls: ClassFacts, a: SelfAssign) -> bool:
+    """Only the methods that build the module read the container (``__init__`` and the methods only it calls),
+    and no code of this file reads an attribute of that name on anything but ``self``.
+
+    ``self.models = [GP(...) for ...]`` used in ``__init__`` to select the training data, then never again:
+    once built, nothing runs those layers, so ``parameters()``, ``state_dict()`` and ``.to()`` lose nothing
+    the module uses.
+    """
+    idx = use_index(model)
+    build = idx.construction_methods(cls)
+    reads = 0
+    for m, occ in idx.family_reads(cls, a.attr):
+        p = m.parent.get(id(occ))
+        if isinstance(p, cst.AssignTarget) and p.target is occ:
+            continue
+        if m.meth.name not in build:
+            return False
+        reads += 1
+    return reads > 0 and a.attr not in _foreign_attribute_names(model)
+
+
+def _foreign_attribute_names(model: FileModel) -> frozenset[str]:
+    """Attribute names this file reads on something other than ``self`` (``net.blocks``): memoised per file."""
+    got = model.__dict__.get("_foreign_attrs")
+    if got is None:
+        names = set()
+
+        class Collect(cst.CSTVisitor):
+            def visit_Attribute(self, node: cst.Attribute) -> None:
+                if not (isinstance(node.value, cst.Name) and node.value.value == "self"):
+                    names.add(node.attr.value)
+
+        model.module.visit(Collect())
+        got = model._foreign_attrs = frozenset(names)
+    return got
 
 
 def _keyword_config(model: FileModel, cls: ClassFacts, attr: str) -> bool:

@@ -23,7 +23,9 @@ class LayersInPlainDict(Rule):
     constructors of sub-modules in `__init__` (`self.vsn =
     Selector(prescalers=self.prescalers)`): its layers reach the model only
     through those sub-modules, which keep (register, or are reported for)
-    the ones they use; a layer no sub-module takes is never run. Nor a dict read only as keyword arguments, `Block(**self.kw)`
+    the ones they use; a layer no sub-module takes is never run. Nor a
+    container read only by the methods that build the module (`__init__`
+    and the methods only it calls) and by nothing else in the file. Nor a dict read only as keyword arguments, `Block(**self.kw)`
     (configuration: a layer in it reaches the model through the callee,
     which registers it as its own attribute, and `.to()` converts that same
     object), and a dict whose modules are all stateless, mode-free torch

@@ -56,7 +56,12 @@ class LayersInPlainList(Rule):
     Nor is a list whose only reads hand it to the constructors of
     sub-modules in `__init__` (`self.head = Head(layers=self.layers)`): the
     layers reach the model only through those sub-modules, which register
-    (or are reported for) the ones they keep.
+    (or are reported for) the ones they keep. Nor a container that only the
+    methods building the module read (`__init__` and the methods only it
+    calls: `self.models = [GP(...) ...]` used to select the training data),
+    when no code of the file reads an attribute of that name on anything but
+    `self`: once built, nothing runs those layers, so nothing the module uses
+    is lost (`tests/test_runtime_stateless.py`).
 
     Nor are containers the class *declares* plain with an annotation
     (`self.lookups: List[nn.Module] = []`, `Dict[str, nn.Module]`,
@@ -821,6 +826,27 @@ class LayersInPlainList(Rule):
                     return self.head(x)
             """,
             why="handed only to a sub-module's constructor, which registers the layers",
+        ),
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Fitted(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.teachers = [nn.Linear(4, 4) for _ in range(2)]
+                    self.proj = nn.Linear(4, 4)
+                    self._distil()
+
+                def _distil(self):
+                    with torch.no_grad():
+                        self.proj.weight.copy_(sum(t.weight for t in self.teachers) / 2)
+
+                def forward(self, x):
+                    return self.proj(x)
+            """,
+            why="read only while the module is built (__init__ and a method only it calls); nothing runs the layers later",
         ),
     )
 
