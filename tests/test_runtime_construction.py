@@ -93,7 +93,7 @@ def test_mrg403_valid_layers_are_deterministic_or_registered(torch):
     first = net(x)
     assert torch.equal(first, net(x))  # stateless layers built in forward change nothing
     assert "head.weight" in dict(net.named_parameters())  # lazy initialisation registers the layer
-    ns = _exec(_rule("MRG403").valid[1].code)
+    ns = _exec(next(v.code for v in _rule("MRG403").valid if "add_module" in v.code))
     net = ns["Net"]()
     net(x)
     assert {"extra.weight", "blocks.0.weight"} <= set(dict(net.named_parameters()))
@@ -169,3 +169,27 @@ def test_mrg404_policy_would_not_flag_names_a_newer_version_adds():
         flagged[module] = sorted(n for n in names if not n.startswith("_") and close_names(n, names - {n}))
     assert flagged["torch.nn"] == [] and flagged["torch.nn.init"] == [] and flagged["mindspore.nn"] == []
     assert flagged["torch.nn.functional"] == ["rrelu_"]  # against relu_: the one known collision
+
+
+def test_mrg403_a_layer_factory_kept_on_self_builds_fresh_unregistered_weights(torch):
+    """The factory-attribute example: the LayerNorm built in forward is not in parameters(), so an optimizer step
+    never changes it; the look-alike whose attribute another method replaces stays silent (unknowable)."""
+    inv = next(i for i in _rule("MRG403").invalid if i.title.startswith("a layer factory kept on self"))
+    ns = _exec(inv.code)
+    net = ns["Block"](4)
+    assert sorted(n for n, _ in net.named_parameters()) == ["fc.bias", "fc.weight"]
+    seen = []
+    orig = torch.nn.LayerNorm.__init__
+
+    def spy(self, *a, **k):
+        orig(self, *a, **k)
+        seen.append(self)
+
+    torch.nn.LayerNorm.__init__ = spy
+    try:
+        net(torch.randn(2, 4))
+        net(torch.randn(2, 4))
+    finally:
+        torch.nn.LayerNorm.__init__ = orig
+    assert len(seen) == 2 and seen[0] is not seen[1]  # a new LayerNorm, with new weights, on every call
+    assert not {id(p) for m in seen for p in m.parameters()} & {id(p) for p in net.parameters()}

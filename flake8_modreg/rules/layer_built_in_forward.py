@@ -124,6 +124,8 @@ def _class_values(
             got = _class_values(model, e.args[0].value, scope, order, depth + 1)
             return None if got is None else [(c, [*e.args[1:], *extra]) for c, extra in got]
         return None
+    if isinstance(e, cst.Attribute) and isinstance(e.value, cst.Name) and e.value.value == "self" and scope is not None:
+        return _attr_class_values(model, e.attr.value, scope, depth)
     dotted = dotted_name(e)
     if dotted is None:
         return None
@@ -161,6 +163,32 @@ def _class_values(
             return None
         return _class_values(model, got[0].default, s.parent, None, depth + 1)
     return None
+
+
+def _attr_class_values(model: FileModel, attr: str, scope: Scope, depth: int) -> list[tuple[object, list[cst.Arg]]] | None:
+    """``self.norm_layer(dim)``: the classes ``self.norm_layer`` can hold, when every store of it in the class
+    family is ``self.norm_layer = <class value>`` in ``__init__`` (a factory parameter, ``partial(...)``, a class)
+    and nothing else changes it (no other method, no ``setattr``, no element store)."""
+    owner = scope.owner if scope.parent is not None else None
+    while scope is not None and owner is None:
+        scope = scope.parent
+        owner = scope.owner if scope is not None else None
+    if owner is None:
+        return None
+    out: list = []
+    for c in (owner, *owner.ancestors(), *model.descendants(owner)):
+        if c.unknown_bases or any(m.attr == attr for m in c.mutations) or any(sc.name == "setattr" for sc in c.self_calls):
+            return None
+        for a in c.self_assigns:
+            if a.attr != attr:
+                continue
+            if a.method != "__init__":
+                return None
+            got = _class_values(model, a.value, a.scope, a.order, depth + 1)
+            if got is None:
+                return None
+            out += got
+    return out or None
 
 
 def _class_state(model: FileModel, c: object, args: list[cst.Arg], scope: Scope | None, order: int | None, depth: int) -> bool | None:
@@ -254,7 +282,10 @@ class LayerBuiltInForward(Rule):
     expression may be a name bound to such a class, `partial(X, ...)`, either
     branch of a conditional or of `x or Y`, or a parameter, judged by its
     default (`norm_layer=nn.LayerNorm`: the layer built when the caller passes
-    none; no default or `None`: unknown). Arguments `**dd` matter only for the
+    none; no default or `None`: unknown), or an attribute holding one
+    (`self.norm_layer = norm_layer` in `__init__`, then
+    `self.norm_layer(dim)` in `forward`) when `__init__` is the only method
+    of the class family that stores it. Arguments `**dd` matter only for the
     flags that switch a layer's state off (`affine`, `track_running_stats`):
     a mapping whose keys are known (`dd = {"device": d, "dtype": t}`,
     `dict(device=d)`, bound once and never changed in place) cannot pass them;
@@ -388,6 +419,25 @@ class LayerBuiltInForward(Rule):
             at=[(6, 15)],
             title="MindSpore's mint.nn: the Linear is reported; a ReLU holds no state",
         ),
+        Invalid(
+            """
+            import torch.nn as nn
+
+            class Block(nn.Module):
+                def __init__(self, dim, norm_layer=nn.LayerNorm, act_layer=nn.GELU):
+                    super().__init__()
+                    self.dim = dim
+                    self.norm_layer = norm_layer
+                    self.act_layer = act_layer
+                    self.fc = nn.Linear(dim, dim)
+
+                def forward(self, x):
+                    x = self.act_layer()(self.fc(x))
+                    return self.norm_layer(self.dim)(x)
+            """,
+            at=[(13, 15)],
+            title="a layer factory kept on self and called in forward (the GELU holds no state)",
+        ),
     )
 
     valid = (
@@ -424,6 +474,24 @@ class LayerBuiltInForward(Rule):
             """,
             why="stateless layers, flags that switch the weights off, an unknown imported class, "
             "lazy initialisation on self, and a builder outside forward",
+        ),
+        Valid(
+            """
+            import torch.nn as nn
+
+            class Block(nn.Module):
+                def __init__(self, dim, norm_layer=nn.LayerNorm):
+                    super().__init__()
+                    self.dim = dim
+                    self.norm_layer = norm_layer
+
+                def use(self, factory):
+                    self.norm_layer = factory
+
+                def forward(self, x):
+                    return self.norm_layer(self.dim)(x)
+            """,
+            why="a factory attribute another method may replace: what forward builds cannot be known",
         ),
         Valid(
             """
