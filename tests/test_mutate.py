@@ -163,10 +163,13 @@ def test_rename_nosuper_and_move(corpus):
     assert nosuper[8].expect == (7, 7) and nosuper[31].evidence == "base-other-file"
     moves = {M.apply_edits(MODEL, m.edits).splitlines()[m.expect[0] - 1].strip(): m for m in kinds["inforward"]}
     assert moves["act = nn.ReLU()"].excluded == "a layer without weights"
-    norm = moves["norm = norm_layer(dim)"]
-    assert norm.excluded is None and norm.evidence == "factory-param,init-names"  # norm_layer, dim: names of __init__
+    # norm_layer, dim: names of __init__, kept on self there and read from self in forward (no NameError)
+    norm = moves["norm = self._mut_norm_layer(self._mut_dim)"]
+    assert norm.excluded is None and norm.evidence == "factory-param,init-names"
     new = M.apply_edits(MODEL, norm.edits)
-    assert "x = self.act(norm(x + self.pos) * self.scale)" in new and "        pass\n" in new
+    assert "x = self.act(norm(x + self.pos) * self.scale)" in new
+    assert "        self._mut_dim = dim; self._mut_norm_layer = norm_layer\n" in new
+    compile(new, "mutant.py", "exec")
 
 
 def test_score_counts_the_hit_and_maps_collateral_back():

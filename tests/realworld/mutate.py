@@ -56,6 +56,7 @@ from __future__ import annotations
 import argparse
 import ast
 import collections
+import copy
 import itertools
 import json
 import os
@@ -1061,9 +1062,11 @@ class FileCandidates:
             state = self.stateful_value(s.value, init)
             if any(k.arg is None for k in s.value.keywords):
                 ev += ",**kwargs"
-            # names of __init__ (its parameters and locals) that forward does not bind: the moved text raises
-            # NameError there before any layer is built -- a linter cannot know what they would have been
-            if {n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)} & (init_names - fwd_bound):
+            # names of __init__ (its parameters and locals) that forward does not bind: moved as they are, the
+            # text would raise NameError before any layer is built. As a developer moving the layer would, keep
+            # each on self in __init__ (``self._mut_dim = dim``) and read it from there in forward.
+            carried = sorted({n.id for n in ast.walk(s.value) if isinstance(n, ast.Name)} & (init_names - fwd_bound))
+            if carried:
                 ev += ",init-names"
             if state and ev.startswith("class-") and not self.index.direct_weights(self.qualify(s.value.func)):
                 ev += ",weights-only-in-sub-modules"
@@ -1071,8 +1074,12 @@ class FileCandidates:
             a, b = self.span(s)
             ins = offset(self.lines, first.lineno, 0)
             indent = self.lines[first.lineno - 1][: len(self.lines[first.lineno - 1]) - len(self.lines[first.lineno - 1].lstrip())]
-            text = f"{indent}{attr} = {self.src(s.value)}\n"
-            edits = [Edit(a, b, "pass"), Edit(ins, ins, text)]
+            value_src = self.src(s.value)
+            if carried:
+                value_src = ast.unparse(_CarryNames(set(carried)).visit(copy.deepcopy(s.value)))
+            text = f"{indent}{attr} = {value_src}\n"
+            keep = "; ".join(f"self._mut_{n} = {n}" for n in carried)
+            edits = [Edit(a, b, keep or "pass"), Edit(ins, ins, text)]
             for n in uses[attr]:
                 x, y = self.span(n)
                 edits.append(Edit(x, y, attr))
@@ -1080,6 +1087,18 @@ class FileCandidates:
             m = self.mutant(kind, s, edits, ev, excluded, expect=(first.lineno, first.lineno))
             if m is not None:
                 yield m
+
+
+class _CarryNames(ast.NodeTransformer):
+    """``norm_layer(dim)`` -> ``self._mut_norm_layer(self._mut_dim)``: names of ``__init__`` read from ``self``."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in self.names and isinstance(node.ctx, ast.Load):
+            return ast.copy_location(ast.Attribute(ast.Name("self", ast.Load()), f"_mut_{node.id}", ast.Load()), node)
+        return node
 
 
 #: evidence tags from the weakest (least knowable for a linter) to the strongest
@@ -1269,7 +1288,7 @@ DIAGNOSIS = {
     "init-assigns-nothing": "__init__ assigns nothing else to self",
     "weights-only-in-sub-modules": "the class's weights are all in its own sub-modules (nested)",
     "explicit-base-init": "Base.__init__(self) form",
-    "init-names": "the moved text uses names only __init__ binds (forward raises NameError before building it)",
+    "init-names": "the moved text uses names only __init__ binds: kept on self there (`self._mut_dim = dim`) and read from self in forward",
 }
 
 
