@@ -20,6 +20,7 @@ CODES: dict[str, bool] = {
     "MRG304": True,
     "MRG305": True,
     "MRG306": True,
+    "MRG307": True,
     "MRG401": True,
     "MRG402": True,
     "MRG403": True,

@@ -122,6 +122,22 @@ def _walk_body(body: list[ast.stmt]) -> Iterable[ast.stmt]:
             yield from _walk_body(getattr(node, "finalbody", []))
 
 
+_ENTRY_NAMES = frozenset({"forward", "construct"})
+
+
+def signature(a: ast.arguments) -> list[str]:
+    """A function's parameter names in order, ``*args``/``**kw`` marked (``["self", "x", "*rest", "mask", "**kw"]``)."""
+    out = [x.arg for x in (*a.posonlyargs, *a.args)]
+    if a.vararg is not None:
+        out.append("*" + a.vararg.arg)
+    elif a.kwonlyargs:
+        out.append("*")
+    out += [x.arg for x in a.kwonlyargs]
+    if a.kwarg is not None:
+        out.append("**" + a.kwarg.arg)
+    return out
+
+
 #: the attributes a decorator may set on the class it hands back without changing what the class does
 _DOC_ATTRS = frozenset({"__doc__", "__name__", "__qualname__", "__module__"})
 
@@ -232,6 +248,8 @@ class _Summarizer:
         self.passes: dict[str, list[str]] = {}
         #: decorated class -> each decorator's qualified callee (``@d`` and ``@d(...)`` alike)
         self.decorators: dict[str, list[str]] = {}
+        #: class -> entry point (``forward``/``construct``) defined in its body -> [signature, entry names its body reads]
+        self.entries: dict[str, dict[str, list]] = {}
         stmts = list(_walk_body(tree.body))
         bound: dict[str, int] = {}
         for node in stmts:
@@ -265,6 +283,12 @@ class _Summarizer:
                 self.classes[node.name] = [self.qualify(b) for b in node.bases]
                 self.members[node.name] = _class_members(node)
                 self.state[node.name] = self._init_state(node)
+                entries = {
+                    f.name: [signature(f.args), sorted(_ENTRY_NAMES & {a.attr for a in ast.walk(f) if isinstance(a, ast.Attribute)})]
+                    for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name in _ENTRY_NAMES
+                }
+                if entries:
+                    self.entries[node.name] = entries
                 if node.decorator_list:
                     self.decorators[node.name] = [
                         self.qualify(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list
@@ -517,6 +541,7 @@ class _Summarizer:
             "a": self.aliases,
             "d": self.passes,
             "dc": self.decorators,
+            "e": self.entries,
         }
 
 
@@ -1010,6 +1035,39 @@ class _World:
                 return False
         return True
 
+    def inherited_entry(self, q: str, name: str, deps: set[str], depth: int = 0):
+        """The ``name`` method (``forward``/``construct``) class ``q`` has, from its body or the first base (in
+        order, depth first) that binds it: ``[signature, entry names its body reads]``; False when no class on
+        the way binds it (down to ``nn.Module``/``nn.Cell``); None when that cannot be read (a framework layer
+        that provides it, a base that cannot be read, a decorator that may add it, a name bound otherwise)."""
+        if depth > _MAX_DEPTH:
+            return None
+        if known.framework_of_class(q):
+            return None if known.forward_providing(q) else False
+        if q in ("object", "builtins.object") or q in known.NEUTRAL_BASES:
+            return False
+        mine: set[str] = set()
+        ent = self._find(q, mine, depth)
+        deps |= mine
+        if ent is None or ent[0] != "class":
+            if ent is not None and ent[0] == "known":
+                return self.inherited_entry(ent[1], name, deps, depth + 1)
+            return None
+        s, cname = ent[1], ent[2]
+        members = s.get("k", {}).get(cname)
+        if members is None or _UNKNOWN in members or (members[:1] == ["@"] and not self.decorations_pass(s, cname, deps, depth)):
+            return None
+        if name in members:
+            return s.get("e", {}).get(cname, {}).get(name)
+        for b in s["c"][cname]:
+            cands = self._star(s, b, deps, depth) if b.startswith("*") else [b]
+            if not cands:
+                return None
+            got = self.inherited_entry(cands[0], name, deps, depth + 1)
+            if got is not False:
+                return got
+        return False
+
     def call_kind(self, q: str, deps: set[str], depth: int = 0) -> tuple[str, str] | None:
         """What calling ``q`` returns: (tag value of ``model.Tag``, framework), or None when unknown."""
         k = known_call(q)
@@ -1161,6 +1219,14 @@ class Resolver:
             return self.world.passes_through(self.absolute(qualified), self._deps)
         except (RecursionError, OSError, ValueError):
             return False
+
+    def inherited_entry(self, qualified: str, name: str):
+        """``[signature, entry names its body reads]`` of the ``name`` method class ``qualified`` has (its own or
+        the first base's that binds it); False: none on the way; None: cannot tell (``World.inherited_entry``)."""
+        try:
+            return self.world.inherited_entry(self.absolute(qualified), name, self._deps)
+        except (RecursionError, OSError, ValueError):
+            return None
 
     def consulted(self) -> dict[str, str]:
         """The files whose summaries the answers so far depended on: absolute path -> summary digest."""
