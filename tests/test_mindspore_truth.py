@@ -261,3 +261,14 @@ def test_mrg101_items_registered_with_dunder_setattr_are_cell_state(ms):
     net = _run(case.code, "<MRG101 valid>")["Unit"]()
     names = {p.name for p in net.get_parameters()}
     assert {"branch1.0.weight", "branch3.0.weight", "branch3.1.gamma"} <= names
+
+
+def test_mrg307_cell_forward_never_runs_the_inherited_construct_does(ms):
+    """MRG307's MindSpore example: calling the Cell runs the construct inherited two levels up, never the renamed
+    override; after the rename the subclass's own computation runs."""
+    inv = next(i for i in _rule("MRG307").invalid if i.title.startswith("a MindSpore Cell"))
+    x = ms.Tensor([1.0, 2.0], ms.float32)
+    got = _run(inv.code, "renamed_cell.py")["Scaled"]()(x)
+    assert got.asnumpy().tolist() == [1.0, 2.0]  # Block.construct ran: `* 2` never happened
+    fixed = _run(inv.fixed, "fixed_cell.py")["Scaled"]()(x)
+    assert fixed.asnumpy().tolist() == [2.0, 4.0]
