@@ -193,3 +193,15 @@ def test_mrg403_a_layer_factory_kept_on_self_builds_fresh_unregistered_weights(t
         torch.nn.LayerNorm.__init__ = orig
     assert len(seen) == 2 and seen[0] is not seen[1]  # a new LayerNorm, with new weights, on every call
     assert not {id(p) for m in seen for p in m.parameters()} & {id(p) for p in net.parameters()}
+
+
+def test_mrg403_attributes_applied_to_the_input_hold_layers_not_factories(torch):
+    """The look-alike: a layer passed in is registered when stored and applied in forward; the class default
+    could never be what forward calls -- building a LayerNorm from a tensor raises."""
+    code = next(v.code for v in _rule("MRG403").valid if v.why.startswith("attributes that hold layers passed in"))
+    Mega = _exec(code)["Mega"]
+    m = Mega(4, normalization=torch.nn.LayerNorm(4), act=torch.nn.LayerNorm(4))
+    assert {"normalization.weight", "act.weight"} <= set(dict(m.named_parameters()))
+    assert m(torch.randn(2, 4)).shape == (2, 4)
+    with pytest.raises(TypeError):
+        Mega(4)(torch.randn(2, 4))

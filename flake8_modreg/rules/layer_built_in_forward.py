@@ -3,6 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from .. import known
+from ..uses import use_index
 from ..model import ClassFacts, FileModel, MethodFacts, Scope, Tag, _walk_expr, dotted_name, scope_free
 from ._base import Invalid, Reporter, Rule, Valid
 from ._entry import ENTRY
@@ -161,6 +162,9 @@ def _class_values(
         got = s.param_nodes.get(head)
         if got is None or got[1] or got[0].default is None:
             return None
+        ann = got[0].annotation
+        if ann is not None and (model.annotation(ann.annotation, s.parent) or ("",))[0] == "instance":
+            return None  # normalization: nn.Module = nn.LayerNorm: callers pass a layer, the default is a slip
         return _class_values(model, got[0].default, s.parent, None, depth + 1)
     return None
 
@@ -189,6 +193,16 @@ def _attr_class_values(model: FileModel, attr: str, scope: Scope, depth: int) ->
                 return None
             out += got
     return out or None
+
+
+def _applied_to_input(model: FileModel, cls: ClassFacts, meth: MethodFacts, call: cst.Call) -> bool:
+    """``self.norm(x)`` with ``x`` on the module's device (an input, a sub-module's output): the attribute holds a
+    layer that is applied, whatever class value its default names (building a layer from a tensor makes no sense)."""
+    if not (isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) and call.func.value.value == "self"):
+        return False
+    idx = use_index(model)
+    m = idx.method(meth)
+    return any(a.keyword is None and not a.star and idx.on_device(cls, m, a.value) for a in call.args)
 
 
 def _class_state(model: FileModel, c: object, args: list[cst.Arg], scope: Scope | None, order: int | None, depth: int) -> bool | None:
@@ -285,7 +299,11 @@ class LayerBuiltInForward(Rule):
     none; no default or `None`: unknown), or an attribute holding one
     (`self.norm_layer = norm_layer` in `__init__`, then
     `self.norm_layer(dim)` in `forward`) when `__init__` is the only method
-    of the class family that stores it. Arguments `**dd` matter only for the
+    of the class family that stores it. Such an attribute applied to a value
+    on the module's device (`self.norm(x)`: an input, a sub-module's output)
+    holds a layer, not a class, and a parameter annotated as an instance
+    (`normalization: nn.Module = nn.LayerNorm`) receives one: neither is
+    reported (`tests/test_runtime_construction.py`). Arguments `**dd` matter only for the
     flags that switch a layer's state off (`affine`, `track_running_stats`):
     a mapping whose keys are known (`dd = {"device": d, "dtype": t}`,
     `dict(device=d)`, bound once and never changed in place) cannot pass them;
@@ -497,6 +515,23 @@ class LayerBuiltInForward(Rule):
             """
             import torch.nn as nn
 
+            class Mega(nn.Module):
+                def __init__(self, size, normalization: nn.Module = nn.LayerNorm, act=nn.LayerNorm):
+                    super().__init__()
+                    self.proj = nn.Linear(size, size)
+                    self.normalization = normalization
+                    self.act = act
+
+                def forward(self, x):
+                    h = self.proj(x)
+                    return self.act(h) + self.normalization(h)
+            """,
+            why="attributes that hold layers passed in (annotated nn.Module) or applied to the input: not built here",
+        ),
+        Valid(
+            """
+            import torch.nn as nn
+
             class Net(nn.Module):
                 def __init__(self):
                     super().__init__()
@@ -525,6 +560,8 @@ class LayerBuiltInForward(Rule):
             stored = None
             for site in sites[id(meth)]:
                 if call_state(model, site.node, site.scope, 0, site.order) is not True:
+                    continue
+                if _applied_to_input(model, cls, meth, site.node):
                     continue
                 if stored is None:
                     stored = _stored(model, cls, meth)
