@@ -125,19 +125,6 @@ def _walk_body(body: list[ast.stmt]) -> Iterable[ast.stmt]:
 _ENTRY_NAMES = frozenset({"forward", "construct"})
 
 
-def signature(a: ast.arguments) -> list[str]:
-    """A function's parameter names in order, ``*args``/``**kw`` marked (``["self", "x", "*rest", "mask", "**kw"]``)."""
-    out = [x.arg for x in (*a.posonlyargs, *a.args)]
-    if a.vararg is not None:
-        out.append("*" + a.vararg.arg)
-    elif a.kwonlyargs:
-        out.append("*")
-    out += [x.arg for x in a.kwonlyargs]
-    if a.kwarg is not None:
-        out.append("**" + a.kwarg.arg)
-    return out
-
-
 #: the attributes a decorator may set on the class it hands back without changing what the class does
 _DOC_ATTRS = frozenset({"__doc__", "__name__", "__qualname__", "__module__"})
 
@@ -248,7 +235,7 @@ class _Summarizer:
         self.passes: dict[str, list[str]] = {}
         #: decorated class -> each decorator's qualified callee (``@d`` and ``@d(...)`` alike)
         self.decorators: dict[str, list[str]] = {}
-        #: class -> entry point (``forward``/``construct``) defined in its body -> [signature, entry names its body reads]
+        #: class -> entry point (``forward``/``construct``) defined in its body -> the entry names its body reads
         self.entries: dict[str, dict[str, list]] = {}
         stmts = list(_walk_body(tree.body))
         bound: dict[str, int] = {}
@@ -284,7 +271,7 @@ class _Summarizer:
                 self.members[node.name] = _class_members(node)
                 self.state[node.name] = self._init_state(node)
                 entries = {
-                    f.name: [signature(f.args), sorted(_ENTRY_NAMES & {a.attr for a in ast.walk(f) if isinstance(a, ast.Attribute)})]
+                    f.name: sorted(_ENTRY_NAMES & {a.attr for a in ast.walk(f) if isinstance(a, ast.Attribute)})
                     for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name in _ENTRY_NAMES
                 }
                 if entries:
@@ -1037,13 +1024,13 @@ class _World:
 
     def inherited_entry(self, q: str, name: str, deps: set[str], depth: int = 0):
         """The ``name`` method (``forward``/``construct``) class ``q`` has, from its body or the first base (in
-        order, depth first) that binds it: ``[signature, entry names its body reads]``; False when no class on
+        order, depth first) that binds it: the entry names its body reads (a list); False when no class on
         the way binds it (down to ``nn.Module``/``nn.Cell``); None when that cannot be read (a framework layer
         that provides it, a base that cannot be read, a decorator that may add it, a name bound otherwise)."""
         if depth > _MAX_DEPTH:
             return None
         if known.framework_of_class(q):
-            return None if known.forward_providing(q) else False
+            return [] if known.forward_providing(q) else False  # a framework layer's entry point reads neither name
         if q in ("object", "builtins.object") or q in known.NEUTRAL_BASES:
             return False
         mine: set[str] = set()
@@ -1058,7 +1045,7 @@ class _World:
         if members is None or _UNKNOWN in members or (members[:1] == ["@"] and not self.decorations_pass(s, cname, deps, depth)):
             return None
         if name in members:
-            return s.get("e", {}).get(cname, {}).get(name)
+            return s.get("e", {}).get(cname, {}).get(name)  # None: bound some other way (an assignment)
         for b in s["c"][cname]:
             cands = self._star(s, b, deps, depth) if b.startswith("*") else [b]
             if not cands:
@@ -1221,8 +1208,8 @@ class Resolver:
             return False
 
     def inherited_entry(self, qualified: str, name: str):
-        """``[signature, entry names its body reads]`` of the ``name`` method class ``qualified`` has (its own or
-        the first base's that binds it); False: none on the way; None: cannot tell (``World.inherited_entry``)."""
+        """The entry names read by the ``name`` method class ``qualified`` has (its own or the first base's that
+        binds it); False: none on the way; None: cannot tell (``World.inherited_entry``)."""
         try:
             return self.world.inherited_entry(self.absolute(qualified), name, self._deps)
         except (RecursionError, OSError, ValueError):

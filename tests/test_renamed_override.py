@@ -75,8 +75,8 @@ def test_base_in_another_file(tmp_path, private_cache):
 
 
             class Other(Attention):
-                def construct(self, hidden_states):
-                    return hidden_states
+                def construct(self, features):
+                    return features
 
 
             class Impl(Template):
@@ -90,7 +90,26 @@ def test_base_in_another_file(tmp_path, private_cache):
         p.write_text(textwrap.dedent(text))
     path = tmp_path / "pkg" / "model.py"
     got = [(f.line, f.col, f.code, f.message) for f in check(path.read_text(), path=str(path)) if f.code == "MRG307"]
-    # Other: a different signature (a helper); Impl: the base's forward calls construct
-    assert got == [(6, 8, "MRG307", "'construct' never runs: torch calls the 'forward' inherited from 'Attention'")]
+    # Other renames its parameter, as overrides often do: still the same slip; Impl: the base's forward calls construct
+    msg = "'construct' never runs: torch calls the 'forward' inherited from 'Attention'"
+    assert got == [(6, 8, "MRG307", msg), (11, 8, "MRG307", msg)]
     # without a path (flake8 on stdin) the base cannot be read: silent
     assert not [f for f in check(path.read_text()) if f.code == "MRG307"]
+
+
+def test_a_framework_layer_base(torch):
+    """``class LayerNorm2d(nn.LayerNorm)`` with its forward renamed: torch runs LayerNorm's own forward (over the
+    last dimension, not the channels) and nothing raises."""
+    src = (
+        "import torch.nn as nn\n"
+        "import torch.nn.functional as F\n\n\n"
+        "class LayerNorm2d(nn.LayerNorm):\n"
+        "    def construct(self, x):\n"
+        "        x = x.permute(0, 2, 3, 1)\n"
+        "        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps).permute(0, 3, 1, 2)\n"
+    )
+    assert [(f.line, f.col, f.code) for f in check(src)] == [(6, 8, "MRG307")]
+    ns: dict = {}
+    exec(compile(src, "ln2d.py", "exec"), ns)
+    with pytest.raises(RuntimeError):  # LayerNorm.forward normalises the last dim (W=5), not the 3 channels
+        ns["LayerNorm2d"](3)(torch.randn(1, 3, 4, 5))

@@ -10,18 +10,11 @@ from ._base import Invalid, Reporter, Rule, Valid
 _ENTRY = {"torch": ("construct", "forward"), "mindspore": ("forward", "construct")}
 
 
-def cst_signature(fn: cst.FunctionDef) -> list[str]:
-    """The parameter names of ``fn`` in order, ``*args``/``**kw`` marked, as ``resolver.signature`` gives them."""
+def _takes_input(fn: cst.FunctionDef) -> bool:
+    """A parameter besides ``self`` (an entry point is called with the inputs)."""
     p = fn.params
-    out = [x.name.value for x in (*p.posonly_params, *p.params)]
-    if isinstance(p.star_arg, cst.Param):
-        out.append("*" + p.star_arg.name.value)
-    elif p.kwonly_params:
-        out.append("*")
-    out += [x.name.value for x in p.kwonly_params]
-    if p.star_kwarg is not None:
-        out.append("**" + p.star_kwarg.name.value)
-    return out
+    return len([*p.posonly_params, *p.params]) > 1 or isinstance(p.star_arg, cst.Param) or bool(p.kwonly_params) \
+        or p.star_kwarg is not None
 
 
 def _reads(fn: cst.FunctionDef) -> set[str]:
@@ -38,7 +31,7 @@ def _reads(fn: cst.FunctionDef) -> set[str]:
 
 
 def inherited_entry(model: FileModel, cls: ClassFacts, name: str, depth: int = 0):
-    """``(class name, [signature, names read])`` of the ``name`` method ``cls`` inherits from the first base (in
+    """``(base name, entry names its body reads)`` for the ``name`` method ``cls`` inherits from the first base (in
     order, depth first) that binds it, same file or another; False: no base binds it; None: cannot tell."""
     if depth > 16:
         return None
@@ -47,7 +40,7 @@ def inherited_entry(model: FileModel, cls: ClassFacts, name: str, depth: int = 0
         if local is not None and local is not cls and not local.in_function:
             if name in local.methods:
                 fn = local.methods[name].node
-                return local.name, [cst_signature(fn), sorted(_reads(fn))]
+                return local.name, sorted(_reads(fn))
             if local.node.decorators:
                 return None  # what a decorator of this file adds is not read here
             got = inherited_entry(model, local, name, depth + 1)
@@ -57,12 +50,12 @@ def inherited_entry(model: FileModel, cls: ClassFacts, name: str, depth: int = 0
                 return None
             if known.framework_of_class(q):
                 if known.forward_providing(q):
-                    return None
+                    return b.rsplit(".", 1)[-1], []  # a framework layer's entry point never reads the other name
                 continue
             if model.resolver is None:
                 return None
-            sig = model.resolver.inherited_entry(q, name)
-            got = (b.rsplit(".", 1)[-1], sig) if sig else sig
+            reads = model.resolver.inherited_entry(q, name)
+            got = (b.rsplit(".", 1)[-1], reads) if isinstance(reads, list) else reads
         if got is not False:
             return got
     return False
@@ -72,18 +65,19 @@ class RenamedOverride(Rule):
     """
     ## What it does
     Finds a torch `nn.Module` subclass that defines MindSpore's `construct`
-    with exactly the parameters of the `forward` it inherits from a base (or
-    a MindSpore `nn.Cell` subclass that defines `forward` with the parameters
-    of an inherited `construct`), and no entry point of its own: an override
-    that lost its name. The base is read in the same file or, through the
-    resolver, in another file (its body and its bases'); the signatures must
-    match name for name (`*args`/`**kwargs` included). Silent when the
-    inherited method itself reads `self.construct`/`self.forward` (a template
-    method that calls the hook), when anything in the file reads an attribute
-    of that name (the method is called by hand), when the signatures differ (a
-    helper that happens to have that name), and when a base cannot be read
-    (a framework layer that provides the entry point, a decorator of unknown
-    effect).
+    but inherits `forward` from a base (or a MindSpore `nn.Cell` subclass
+    that defines `forward` but inherits `construct`), with no entry point of
+    its own: an override that lost its name. The base is read in the same
+    file or, through the resolver, in another file (its body and its
+    bases'), or is a framework layer (`class LayerNorm2d(nn.LayerNorm)`).
+    Overrides often rename their parameters (`features` -> `hidden_states`)
+    or add some, so the signatures are not compared; instead the method must
+    take an input, and nothing may call it: silent when anything in the file
+    reads an attribute of that name (`self.construct(config)` from
+    `__init__`: a helper that happens to have the name), when the inherited
+    method itself reads it (a template `forward` that calls the hook), and
+    when a base cannot be read (a decorator of unknown effect, a base the
+    resolver cannot find).
 
     ## Why is this bad?
     The class builds, trains and runs -- with the *base's* computation. torch
@@ -131,7 +125,7 @@ class RenamedOverride(Rule):
     summary = "An override of the inherited entry point under the other framework's name: it never runs"
     frameworks = frozenset({"torch", "mindspore"})
     message = "'{defined}' never runs: {where} calls the '{entry}' inherited from '{base}'"
-    fix_hint = "rename '{defined}' to '{entry}': it has the signature of the inherited one (an override that lost its name)"
+    fix_hint = "rename '{defined}' to '{entry}': the inherited {entry} runs instead (an override that lost its name)"
     fix_summary = "rename the method to the framework's entry point"
     fix_safety = Applicability.UNSAFE
 
@@ -230,8 +224,12 @@ class RenamedOverride(Rule):
                     return x
 
             class Builder(Base):
-                def construct(self, config, device):
-                    return None
+                def __init__(self, config):
+                    super().__init__()
+                    self.construct(config)
+
+                def construct(self, config):
+                    self.width = config
 
             class Both(Base):
                 def construct(self, x):
@@ -240,7 +238,7 @@ class RenamedOverride(Rule):
                 def forward(self, x):
                     return self.construct(x)
             """,
-            why="a template forward that calls construct, a helper with another signature, a class with its own forward",
+            why="a template forward that calls construct, a helper the class calls itself, a class with its own forward",
         ),
         Valid(
             """
@@ -251,11 +249,15 @@ class RenamedOverride(Rule):
                 def construct(self, x):
                     return x
 
-            class Seq(nn.Sequential):
-                def construct(self, x):
+            class Stub(nn.Module):
+                def forward(self, x):
                     return x
+
+            class NoInput(Stub):
+                def construct(self):
+                    return None
             """,
-            why="a base that cannot be read; a framework layer's forward (signature unknown here)",
+            why="a base that cannot be read; a construct that takes no input (not an entry point)",
         ),
     )
 
@@ -268,9 +270,9 @@ class RenamedOverride(Rule):
             got = inherited_entry(model, cls, entry)
             if not got or got[1] is None:
                 continue
-            base, (sig, reads) = got
-            if defined in reads or sig[1:] != cst_signature(meth.node)[1:]:
-                continue
+            base, reads = got
+            if defined in reads or not _takes_input(meth.node):
+                continue  # the inherited entry calls it (a template method), or it takes no input
             where = "torch" if cls.framework == "torch" else "MindSpore"
             report(meth.node.name, fix=_fix(model, meth, entry), cls=cls.name, defined=defined, entry=entry, base=base,
                    where=where)
