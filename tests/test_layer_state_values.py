@@ -141,6 +141,39 @@ def write(root: Path, files: dict[str, str]) -> None:
         p.write_text(textwrap.dedent(text))
 
 
+ON_SELF = """\
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, dim, norm_layer=nn.LayerNorm, device=None, **kwargs):
+        super().__init__()
+        self.dim = dim
+        self.dd = {"device": device}
+        self.kw = kwargs
+        self.off = dict(affine=False, track_running_stats=False)
+        self.grown = {"device": device}
+        self.norm_layer = norm_layer
+
+    def add(self, **more):
+        self.grown.update(more)
+
+    def forward(self, x):
+        a = self.norm_layer(self.dim, **self.dd)(x)
+        b = nn.BatchNorm1d(self.dim, **self.dd)(x)
+        c = nn.BatchNorm1d(self.dim, **self.kw)(x)
+        d = nn.BatchNorm1d(self.dim, **self.off)(x)
+        e = nn.BatchNorm1d(self.dim, **self.grown)(x)
+        return a + b + c + d + e
+"""
+
+
+def test_mappings_and_factories_kept_on_self():
+    # a, b: the mapping stored in __init__ passes known keys only; silent: c, a **kwargs dict (any key);
+    # d, the switches themselves; e, a mapping another method updates in place
+    assert findings(ON_SELF) == {(18, 12, "MRG403"), (19, 12, "MRG403")}
+
+
 def test_module_classes_of_other_files(tmp_path):
     write(tmp_path, OTHER)
     user = tmp_path / "pkg" / "user.py"

@@ -65,6 +65,14 @@ def _mapping_keys(model: FileModel, value: cst.BaseExpression, scope: Scope | No
             ):
                 return None
         return _mapping_keys(model, bindings[0][2], s, bindings[0][0], depth + 1)
+    if isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name) and value.value.value == "self" and scope is not None:
+        keys: set[str] = set()
+        for a in _init_values(model, value.attr.value, scope) or [None]:
+            got = None if a is None else _mapping_keys(model, a.value, a.scope, a.order, depth + 1)
+            if got is None:
+                return None
+            keys |= got
+        return keys
     return None
 
 
@@ -169,29 +177,43 @@ def _class_values(
     return None
 
 
-def _attr_class_values(model: FileModel, attr: str, scope: Scope, depth: int) -> list[tuple[object, list[cst.Arg]]] | None:
-    """``self.norm_layer(dim)``: the classes ``self.norm_layer`` can hold, when every store of it in the class
-    family is ``self.norm_layer = <class value>`` in ``__init__`` (a factory parameter, ``partial(...)``, a class)
-    and nothing else changes it (no other method, no ``setattr``, no element store)."""
-    owner = scope.owner if scope.parent is not None else None
+def _init_values(model: FileModel, attr: str, scope: Scope) -> list | None:
+    """The values ``self.<attr>`` can hold in a method of ``scope``'s class: every ``self.<attr> = v`` of the class
+    family, when all of them are in ``__init__`` and nothing else changes it (no other method, no ``setattr``, no
+    element store or in-place ``.update(...)``). None when that is not so."""
+    owner = None
     while scope is not None and owner is None:
+        owner = scope.owner
         scope = scope.parent
-        owner = scope.owner if scope is not None else None
     if owner is None:
         return None
-    out: list = []
-    for c in (owner, *owner.ancestors(), *model.descendants(owner)):
+    family = (owner, *owner.ancestors(), *model.descendants(owner))
+    out = []
+    for c in family:
         if c.unknown_bases or any(m.attr == attr for m in c.mutations) or any(sc.name == "setattr" for sc in c.self_calls):
             return None
         for a in c.self_assigns:
-            if a.attr != attr:
-                continue
-            if a.method != "__init__":
-                return None
-            got = _class_values(model, a.value, a.scope, a.order, depth + 1)
-            if got is None:
-                return None
-            out += got
+            if a.attr == attr:
+                if a.method != "__init__":
+                    return None
+                out.append(a)
+    for site in model.calls:  # self.<attr>.update(...): changed in place
+        f = site.node.func
+        if (isinstance(f, cst.Attribute) and f.attr.value in _MUTATORS and isinstance(f.value, cst.Attribute)
+                and f.value.attr.value == attr and isinstance(f.value.value, cst.Name) and f.value.value.value == "self"):
+            return None
+    return out or None
+
+
+def _attr_class_values(model: FileModel, attr: str, scope: Scope, depth: int) -> list[tuple[object, list[cst.Arg]]] | None:
+    """``self.norm_layer(dim)``: the classes ``self.norm_layer`` can hold (``_init_values``: a factory parameter,
+    ``partial(...)``, a class, stored in ``__init__`` only)."""
+    out: list = []
+    for a in _init_values(model, attr, scope) or ():
+        got = _class_values(model, a.value, a.scope, a.order, depth + 1)
+        if got is None:
+            return None
+        out += got
     return out or None
 
 
@@ -298,8 +320,9 @@ class LayerBuiltInForward(Rule):
     default (`norm_layer=nn.LayerNorm`: the layer built when the caller passes
     none; no default or `None`: unknown), or an attribute holding one
     (`self.norm_layer = norm_layer` in `__init__`, then
-    `self.norm_layer(dim)` in `forward`) when `__init__` is the only method
-    of the class family that stores it. Such an attribute applied to a value
+    `self.norm_layer(dim)` in `forward`, and a `**self.dd` mapping alike)
+    when `__init__` is the only method of the class family that stores it
+    and nothing changes it in place. Such an attribute applied to a value
     on the module's device (`self.norm(x)`: an input, a sub-module's output)
     holds a layer, not a class, and a parameter annotated as an instance
     (`normalization: nn.Module = nn.LayerNorm`) receives one: neither is
