@@ -342,7 +342,7 @@ def test_cross_file_bases_through_the_cli():
     code, out, _ = run("check", "--no-cache", "-j1", str(root))
     assert code == 1
     got = sorted((Path(line.split(":")[0]).name, int(line.split(":")[1]), line.split()[1]) for line in out.splitlines()[:-1])
-    assert got == [("head.py", 12, "MRG101"), ("head.py", 13, "MRG201"), ("head.py", 22, "MRG201")]
+    assert got == [("head.py", 12, "MRG101"), ("head.py", 13, "MRG201"), ("head.py", 22, "MRG201"), ("head.py", 24, "MRG307")]
 
 
 def test_rules_and_rule_docs():
