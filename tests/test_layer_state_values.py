@@ -174,6 +174,56 @@ def test_mappings_and_factories_kept_on_self():
     assert findings(ON_SELF) == {(18, 12, "MRG403"), (19, 12, "MRG403")}
 
 
+CONTAINERS = """\
+import torch.nn as nn
+
+
+class Stage(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3)
+
+
+class Encoder(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.stages = nn.ModuleList([])
+        for i in range(n):
+            stage = Stage(i)
+            self.stages.append(stage)
+
+
+class Proj(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.p = nn.Sequential(nn.Linear(d, d), nn.ReLU())
+
+
+class Acts(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.p = nn.Sequential(nn.ReLU(), nn.GELU())
+
+
+class Net(nn.Module):
+    def forward(self, x):
+        a = Encoder(2)(x)
+        b = Proj(4)(x)
+        c = Acts(4)(x)
+        return a + b + c
+"""
+
+
+def test_classes_whose_state_is_in_registered_containers(torch):
+    # Encoder appends a stateful Stage to a ModuleList, Proj builds a Sequential holding a Linear: both hold
+    # weights, so building them in forward is reported; Acts' Sequential holds only activations: silent
+    assert findings(CONTAINERS) == {(33, 12, "MRG403"), (34, 12, "MRG403")}
+    ns: dict = {}
+    exec(compile(CONTAINERS, "containers.py", "exec"), ns)
+    assert len(list(ns["Encoder"](2).parameters())) > 0 and len(list(ns["Proj"](4).parameters())) > 0
+    assert len(list(ns["Acts"](4).parameters())) + len(list(ns["Acts"](4).buffers())) == 0
+
+
 def test_module_classes_of_other_files(tmp_path):
     write(tmp_path, OTHER)
     user = tmp_path / "pkg" / "user.py"

@@ -270,9 +270,14 @@ def class_state(model: FileModel, cls: ClassFacts, depth: int = 0) -> bool | Non
             elif tag is Tag.LAYER:
                 seen.add(call_state(model, a.value, a.scope, depth) if isinstance(a.value, cst.Call) else None)
             elif tag is Tag.REGISTERED:
-                seen.add(None)
+                items = _container_items(model, a.value)
+                seen.add(True if any(call_state(model, i, a.scope, depth + 1, a.order) for i in items) else None)
         for m in c.mutations:
-            if model.kind_of(m.value, m.scope, m.order).tag in (Tag.LAYER, Tag.PARAMETER, Tag.LIST):
+            tag = model.kind_of(m.value, m.scope, m.order).tag
+            if tag is Tag.LAYER:  # self.stages.append(Stage(...)) / stage = Stage(...); self.stages.append(stage)
+                call = _bound_call(m.value, m.scope, m.order)
+                seen.add(True if call is not None and call_state(model, call, m.scope, depth + 1, m.order) else None)
+            elif tag in (Tag.PARAMETER, Tag.LIST):
                 seen.add(None)
         for sc in c.self_calls:
             if sc.name in ("register_buffer", "register_parameter", "insert_param_to_cell"):
@@ -282,6 +287,44 @@ def class_state(model: FileModel, cls: ClassFacts, depth: int = 0) -> bool | Non
         if True in seen:
             return True
     return None if None in seen else False
+
+
+def _container_items(model: FileModel, value: cst.BaseExpression) -> list[cst.Call]:
+    """The layer calls a registering container is built from: ``nn.Sequential(A(), B())``,
+    ``nn.ModuleList([A() for _ in ...])``, ``nn.ModuleDict({"a": A()})`` (what else it holds is not listed)."""
+    if not isinstance(value, cst.Call):
+        return []
+    q = model.qualify(value.func)
+    if q not in known.TORCH_REGISTERING and q not in known.MINDSPORE_REGISTERING:
+        return []
+    out: list[cst.BaseExpression] = []
+    for arg in value.args:
+        if arg.keyword is not None or arg.star:
+            continue
+        v = arg.value
+        if isinstance(v, (cst.List, cst.Tuple)):
+            out += [el.value for el in v.elements if not isinstance(el, cst.StarredElement)]
+        elif isinstance(v, (cst.ListComp, cst.GeneratorExp)):
+            out.append(v.elt)
+        elif isinstance(v, cst.Dict):
+            out += [el.value for el in v.elements if isinstance(el, cst.DictElement)]
+        elif isinstance(v, cst.DictComp):
+            out.append(v.value)
+        else:
+            out.append(v)
+    return [x for x in out if isinstance(x, cst.Call)]
+
+
+def _bound_call(e: cst.BaseExpression, scope: Scope | None, order: int | None) -> cst.Call | None:
+    """``e`` itself when a call, or the call a local name was last bound to before ``order`` (one binding)."""
+    if isinstance(e, cst.Call):
+        return e
+    if not isinstance(e, cst.Name) or scope is None:
+        return None
+    got = [b for b in scope.bindings.get(e.value, ()) if order is None or b[0] < order]
+    if len(got) != 1 or got[0][1] != "value" or not isinstance(got[0][2], cst.Call):
+        return None
+    return got[0][2]
 
 
 def _stored(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> set[int]:
@@ -309,7 +352,9 @@ class LayerBuiltInForward(Rule):
     Finds a layer with weights -- a `torch.nn`/`mindspore.nn`/`mindspore.mint.nn`
     layer such as `nn.Linear`, `nn.Conv2d`, `nn.BatchNorm2d`, `nn.Dense`,
     `mint.nn.Linear`, or a Module/Cell
-    class of the same file that holds parameters or buffers -- constructed
+    class of the same file that holds parameters or buffers (itself, or in
+    a `nn.Sequential`/`nn.ModuleList`/`nn.ModuleDict` it builds from or
+    appends stateful layers to) -- constructed
     inside `forward` (torch) or `construct` (MindSpore) and not stored on
     `self`. A class of another file counts when its `__init__` (or a base's)
     surely stores state: a `register_buffer`/`register_parameter` or a
