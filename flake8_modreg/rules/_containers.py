@@ -174,12 +174,24 @@ def _construction_only(model: FileModel, cls: ClassFacts, a: SelfAssign) -> bool
     reads = 0
     for m, occ in idx.family_reads(cls, a.attr):
         p = m.parent.get(id(occ))
-        if isinstance(p, cst.AssignTarget) and p.target is occ:
+        if isinstance(p, (cst.AssignTarget, cst.AnnAssign)) and p.target is occ:
             continue
         if m.meth.name not in build:
             return False
-        reads += 1
+        if _uses_items(m, occ):
+            reads += 1  # filling or reordering it is not using it: a container only ever filled is reported
     return reads > 0 and a.attr not in _foreign_attribute_names(model)
+
+
+def _uses_items(m, occ: cst.Attribute) -> bool:
+    """``self.x[i]`` read, ``f(self.x)`` / ``f(*self.x)``, ``for v in self.x``: the container's layers are used."""
+    p = m.parent.get(id(occ))
+    if isinstance(p, cst.Subscript) and p.value is occ:
+        t = m.parent.get(id(p))
+        return not (isinstance(t, (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.Del)) and t.target is p)
+    if isinstance(p, cst.Arg) and p.value is occ:
+        return True
+    return isinstance(p, (cst.For, cst.CompFor)) and p.iter is occ
 
 
 def _foreign_attribute_names(model: FileModel) -> frozenset[str]:

@@ -87,7 +87,8 @@ class RenamedOverride(Rule):
     `construct` with no `forward` at all (MRG301), this slip is silent.
     Runtime truth: `tests/test_renamed_override.py` (a subclass's `construct`
     never runs, the inherited `forward` does; after the rename the subclass's
-    own computation runs).
+    own computation runs) and, for Cells,
+    `tests/test_mindspore_truth.py::test_mrg307_cell_forward_never_runs_the_inherited_construct_does`.
 
     ## Example
     ```python
