@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -194,19 +195,19 @@ def _uses_items(m, occ: cst.Attribute) -> bool:
     return isinstance(p, (cst.For, cst.CompFor)) and p.iter is occ
 
 
+_ATTRIBUTE = re.compile(r"(\w*)\s*\.\s*([A-Za-z_]\w*)")
+
+
 def _foreign_attribute_names(model: FileModel) -> frozenset[str]:
-    """Attribute names this file reads on something other than ``self`` (``net.blocks``): memoised per file."""
+    """Attribute names this file reads on something other than ``self`` (``net.blocks``), memoised per file.
+
+    Read from the whole text (``source_code()``: an editor's incremental check never reuses a finding that
+    depends on it); names in strings and comments count too, which only keeps the exemption from applying.
+    """
     got = model.__dict__.get("_foreign_attrs")
     if got is None:
-        names = set()
-
-        class Collect(cst.CSTVisitor):
-            def visit_Attribute(self, node: cst.Attribute) -> None:
-                if not (isinstance(node.value, cst.Name) and node.value.value == "self"):
-                    names.add(node.attr.value)
-
-        model.module.visit(Collect())
-        got = model._foreign_attrs = frozenset(names)
+        got = model._foreign_attrs = frozenset(
+            m.group(2) for m in _ATTRIBUTE.finditer(model.source_code()) if m.group(1) != "self")
     return got
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from .. import known
@@ -288,21 +290,16 @@ def _fix(model: FileModel, meth: MethodFacts, new: str) -> Fix | None:
 
 def _only_super_calls(model: FileModel, meth: MethodFacts, name: str) -> bool:
     """Every ``.<name>`` in the file is ``super().<name>`` inside this method: the base's method, still valid
-    after the rename (anything else, ``self.forward(...)`` or ``other.forward``, may change meaning)."""
-    counts = [0, 0]
+    after the rename (anything else, ``self.forward(...)`` or ``other.forward``, may change meaning). The file
+    is read as text (``source_code()``); a ``.<name>`` in a string or comment only withholds the fix."""
+    supers = 0
 
     class Count(cst.CSTVisitor):
-        def __init__(self, slot: int, only_super: bool) -> None:
-            super().__init__()
-            self.slot, self.only_super = slot, only_super
-
         def visit_Attribute(self, node: cst.Attribute) -> None:
-            if node.attr.value != name:
-                return
+            nonlocal supers
             v = node.value
-            if not self.only_super or (isinstance(v, cst.Call) and isinstance(v.func, cst.Name) and v.func.value == "super"):
-                counts[self.slot] += 1
+            if node.attr.value == name and isinstance(v, cst.Call) and isinstance(v.func, cst.Name) and v.func.value == "super":
+                supers += 1
 
-    model.module.visit(Count(0, False))
-    meth.node.visit(Count(1, True))
-    return counts[0] == counts[1]
+    meth.node.visit(Count())
+    return len(re.findall(r"\.\s*" + re.escape(name) + r"\b", model.source_code())) == supers
