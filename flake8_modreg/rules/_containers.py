@@ -196,6 +196,7 @@ def _uses_items(m, occ: cst.Attribute) -> bool:
 
 
 _ATTRIBUTE = re.compile(r"(\w*)\s*\.\s*([A-Za-z_]\w*)")
+_IMPORT_LINE = re.compile(r"^[ \t]*(?:from|import)[ \t][^\n]*", re.M)
 
 
 def _foreign_attribute_names(model: FileModel) -> frozenset[str]:
@@ -206,8 +207,8 @@ def _foreign_attribute_names(model: FileModel) -> frozenset[str]:
     """
     got = model.__dict__.get("_foreign_attrs")
     if got is None:
-        got = model._foreign_attrs = frozenset(
-            m.group(2) for m in _ATTRIBUTE.finditer(model.source_code()) if m.group(1) != "self")
+        text = _IMPORT_LINE.sub("", model.source_code())  # dotted module paths are not attribute reads
+        got = model._foreign_attrs = frozenset(m.group(2) for m in _ATTRIBUTE.finditer(text) if m.group(1) != "self")
     return got
 
 
