@@ -941,6 +941,19 @@ class _World:
                 return True
         return None
 
+    def _class_step(self, q: str, deps: set[str], depth: int) -> tuple | None:
+        """One step up a class's bases: ``("framework",)`` for a torch/MindSpore class, ``("root",)`` for
+        ``object`` and the neutral bases, ``("class", summary, name)``, ``("known", q)`` for a framework name
+        reached through an alias, or None when ``q`` cannot be read."""
+        if known.framework_of_class(q):
+            return ("framework",)
+        if q in ("object", "builtins.object") or q in known.NEUTRAL_BASES:
+            return ("root",)
+        mine: set[str] = set()
+        ent = self._find(q, mine, depth)
+        deps |= mine
+        return ent if ent is not None and ent[0] in ("class", "known") else None
+
     def class_defines(self, q: str, name: str, deps: set[str], depth: int = 0, framework=None) -> bool | None:
         """Does class ``q`` (or a base, through any number of files) bind ``name`` in its body?
 
@@ -953,21 +966,17 @@ class _World:
         """
         if depth > _MAX_DEPTH:
             return None
-        if known.framework_of_class(q):
+        ent = self._class_step(q, deps, depth)
+        if ent is None or ent[0] == "root":
+            return None if ent is None else False
+        if ent[0] == "framework":
             if framework is not None:
                 return framework(q)
             if name in ("forward", "construct") and not known.forward_providing(q):
                 return False
             return None
-        if q in ("object", "builtins.object") or q in known.NEUTRAL_BASES:
-            return False
-        mine: set[str] = set()
-        ent = self._find(q, mine, depth)
-        deps |= mine
-        if ent is None or ent[0] != "class":
-            if ent is not None and ent[0] == "known":
-                return self.class_defines(ent[1], name, deps, depth + 1, framework)
-            return None
+        if ent[0] == "known":
+            return self.class_defines(ent[1], name, deps, depth + 1, framework)
         s, cname = ent[1], ent[2]
         members = s.get("k", {}).get(cname)
         if members is None:
@@ -1029,17 +1038,13 @@ class _World:
         that provides it, a base that cannot be read, a decorator that may add it, a name bound otherwise)."""
         if depth > _MAX_DEPTH:
             return None
-        if known.framework_of_class(q):
+        ent = self._class_step(q, deps, depth)
+        if ent is None or ent[0] == "root":
+            return None if ent is None else False
+        if ent[0] == "framework":
             return [] if known.forward_providing(q) else False  # a framework layer's entry point reads neither name
-        if q in ("object", "builtins.object") or q in known.NEUTRAL_BASES:
-            return False
-        mine: set[str] = set()
-        ent = self._find(q, mine, depth)
-        deps |= mine
-        if ent is None or ent[0] != "class":
-            if ent is not None and ent[0] == "known":
-                return self.inherited_entry(ent[1], name, deps, depth + 1)
-            return None
+        if ent[0] == "known":
+            return self.inherited_entry(ent[1], name, deps, depth + 1)
         s, cname = ent[1], ent[2]
         members = s.get("k", {}).get(cname)
         if members is None or _UNKNOWN in members or (members[:1] == ["@"] and not self.decorations_pass(s, cname, deps, depth)):

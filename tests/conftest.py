@@ -48,3 +48,24 @@ def torch():
             pytest.fail("torch is not installed in CI: .ci/run must install torch==2.13.0 before the tests")
         pytest.skip("torch is not installed (pip install torch==2.13.0) -- run-time truth tests skipped")
     return _torch
+
+
+def write_tree(root, files: dict) -> None:
+    """Write ``{relative path: dedented text}`` under ``root`` (a multi-file package for the resolver)."""
+    import textwrap
+
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text))
+
+
+@pytest.fixture
+def private_resolver(tmp_path, monkeypatch):
+    """The resolver with its own summary cache and no memoised answers: files a test writes are read afresh."""
+    from flake8_modreg import resolver
+
+    monkeypatch.setenv("MODREG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(resolver, "_STORE", resolver._Store())
+    monkeypatch.setattr(resolver, "_WORLDS", {})
+    return resolver

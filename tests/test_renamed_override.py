@@ -3,14 +3,12 @@ through the resolver (exact findings, silent look-alikes)."""
 
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
-
 import pytest
 
 from flake8_modreg import check
-from flake8_modreg import resolver as R
 from flake8_modreg.rules import rule_by_code
+
+from conftest import write_tree
 
 
 def _example(title_start: str):
@@ -42,14 +40,7 @@ def test_valid_template_method_really_calls_construct(torch):
     assert torch.equal(ns["Impl"]()(x), x * 2)  # the base's forward hands on to construct: it runs
 
 
-@pytest.fixture
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("MODREG_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(R, "_STORE", R._Store())
-    monkeypatch.setattr(R, "_WORLDS", {})
-
-
-def test_base_in_another_file(tmp_path, private_cache):
+def test_base_in_another_file(tmp_path, private_resolver):
     files = {
         "pkg/__init__.py": "",
         "pkg/base.py": """
@@ -84,10 +75,7 @@ def test_base_in_another_file(tmp_path, private_cache):
                     return x
         """,
     }
-    for rel, text in files.items():
-        p = tmp_path / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text))
+    write_tree(tmp_path, files)
     path = tmp_path / "pkg" / "model.py"
     got = [(f.line, f.col, f.code, f.message) for f in check(path.read_text(), path=str(path)) if f.code == "MRG307"]
     # Other renames its parameter, as overrides often do: still the same slip; Impl: the base's forward calls construct

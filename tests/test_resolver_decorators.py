@@ -8,27 +8,17 @@ from __future__ import annotations
 
 import importlib
 import sys
-import textwrap
-from pathlib import Path
-
 import pytest
 
 from flake8_modreg import Config, check
 from flake8_modreg import resolver as R
 
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(textwrap.dedent(text))
+from conftest import write_tree
 
 
 @pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("MODREG_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(R, "_STORE", R._Store())
-    monkeypatch.setattr(R, "_WORLDS", {})
+def _private(private_resolver):
+    return private_resolver
 
 
 FILES = {
@@ -157,7 +147,7 @@ FILES = {
 
 
 def test_mrg401_through_pass_through_decorators(tmp_path):
-    write(tmp_path, FILES)
+    write_tree(tmp_path, FILES)
     path = tmp_path / "deco_pkg" / "models.py"
     got = {(f.line, f.col, f.code) for f in check(path.read_text(), path=str(path), config=Config(strict=True))}
     # found: @auto_doc, @auto_doc(...), a registry factory without "register" in its name, a same-file decorator;
@@ -166,13 +156,13 @@ def test_mrg401_through_pass_through_decorators(tmp_path):
 
 
 def test_without_a_path_decorated_classes_stay_silent(tmp_path):
-    write(tmp_path, FILES)
+    write_tree(tmp_path, FILES)
     src = (tmp_path / "deco_pkg" / "models.py").read_text()
     assert not [f for f in check(src, config=Config(strict=True)) if f.code == "MRG401"]
 
 
 def test_passes_through_answers(tmp_path):
-    write(tmp_path, FILES)
+    write_tree(tmp_path, FILES)
     r = R.for_file(str(tmp_path / "deco_pkg" / "models.py"))
     assert r is not None
     assert r.passes_through("deco_pkg.docs.auto_doc")
@@ -187,7 +177,7 @@ def test_passes_through_answers(tmp_path):
 def test_members_of_a_decorated_base_in_another_file(tmp_path):
     """MRG301 (a torch Module defining ``construct``): a base of another file with a pass-through decorator is
     read like an undecorated one; with a decorator that may add ``forward`` it stays silent."""
-    write(tmp_path, {
+    write_tree(tmp_path, {
         **FILES,
         "deco_pkg/heads.py": '''
             from .models import Called, Kernelized
@@ -211,7 +201,7 @@ def test_members_of_a_decorated_base_in_another_file(tmp_path):
 def test_runtime_truth(torch, tmp_path, monkeypatch):
     """The pass-through decorators return the class itself, so the missing ``super().__init__()`` raises when the
     class is built; the replaced ``__init__`` of ``@kernelize`` builds (what the decorator does cannot be read)."""
-    write(tmp_path, FILES)
+    write_tree(tmp_path, FILES)
     monkeypatch.syspath_prepend(str(tmp_path))
     models = importlib.import_module("deco_pkg.models")
     try:
