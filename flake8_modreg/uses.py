@@ -1012,6 +1012,59 @@ def _device_guarded(m: "_Method", occ: cst.Attribute) -> bool:
         cur = p
 
 
+def _size_of(e: cst.BaseExpression, attr: str) -> bool:
+    """``len(self.<attr>)``, ``self.<attr>.numel()`` / ``.nelement()``, ``self.<attr>.shape[0]`` / ``.size(0)``."""
+    def own(x: cst.BaseExpression) -> bool:
+        return isinstance(x, cst.Attribute) and isinstance(x.value, cst.Name) and x.value.value == "self" and x.attr.value == attr
+
+    if isinstance(e, cst.Call):
+        if isinstance(e.func, cst.Name) and e.func.value == "len" and len(e.args) == 1:
+            return own(e.args[0].value)
+        if isinstance(e.func, cst.Attribute) and e.func.attr.value in ("numel", "nelement", "size"):
+            return own(e.func.value)
+    if isinstance(e, cst.Subscript) and isinstance(e.value, cst.Attribute) and e.value.attr.value == "shape":
+        return own(e.value.value)
+    return False
+
+
+def _emptiness_test(e: cst.BaseExpression, attr: str) -> bool | None:
+    """True for a test that holds when ``self.<attr>`` is empty (``len(self.a) == 0``, ``not self.a.numel()``),
+    False for one that holds when it is not (``len(self.a) > 0``, ``self.a.numel()``, ``!= 0``), else None."""
+    if isinstance(e, cst.UnaryOperation) and isinstance(e.operator, cst.Not):
+        inner = _emptiness_test(e.expression, attr)
+        return None if inner is None else not inner
+    if _size_of(e, attr):
+        return False
+    if isinstance(e, cst.Comparison) and len(e.comparisons) == 1 and _size_of(e.left, attr):
+        c = e.comparisons[0]
+        if isinstance(c.comparator, cst.Integer) and c.comparator.evaluated_value == 0:
+            if isinstance(c.operator, (cst.Equal, cst.LessThanEqual)):
+                return True
+            if isinstance(c.operator, (cst.NotEqual, cst.GreaterThan)):
+                return False
+    return None
+
+
+def emptiness_guarded(m: "_Method", node: cst.CSTNode, attr: str) -> bool:
+    """The code at ``node`` runs only while ``self.<attr>`` is not empty: the ``else`` (or ``elif``) of
+    ``if len(self.a) == 0:``, the body of ``if self.a.numel() > 0:``, ``len(self.a) > 0 and ...``."""
+    cur: cst.CSTNode = node
+    while True:
+        p = m.parent.get(id(cur))
+        if p is None or isinstance(p, (cst.FunctionDef, cst.Lambda)):
+            return False
+        if isinstance(p, (cst.If, cst.IfExp)):
+            empty_when = _emptiness_test(p.test, attr)
+            if empty_when is not None and cur is not p.test:
+                in_body = cur is p.body
+                if in_body != empty_when:  # the body when the test means "not empty", else the other branch
+                    return True
+        if isinstance(p, cst.BooleanOperation) and p.right is cur and isinstance(p.operator, cst.And) and \
+                _emptiness_test(p.left, attr) is False:
+            return True
+        cur = p
+
+
 def _strict_node(model: FileModel, node: cst.CSTNode) -> bool:
     """Does the operation at ``node`` insist on one dtype (matmul, conv, a sub-module call, an unknown call)?"""
     if isinstance(node, cst.BinaryOperation):

@@ -1394,3 +1394,50 @@ class M(nn.Module):
     # ... except in a concatenation, where only the device counts: that use is still judged
     with pytest.raises(RuntimeError, match="device"):
         torch.cat([torch.Tensor(), x.flatten().to("meta")])
+
+
+EMPTY_GUARDED = """\
+import torch
+import torch.nn as nn
+
+
+class Stream(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 4)
+        self.history = torch.tensor([])
+        self.cache = torch.tensor([])
+
+    def forward(self, x):
+        y = self.proj(x)
+        if len(self.history) == 0:
+            merged = y
+        else:
+            merged = torch.vstack((self.history, y))
+        self.history = merged.detach()
+        out = torch.cat([self.cache, y])
+        self.cache = y.detach()
+        return merged, out
+"""
+
+
+def test_an_empty_placeholder_read_only_once_non_empty_survives_and_one_concatenated_first_breaks(torch):
+    """MRG201: ``history`` is combined with the inputs only in the ``else`` of ``len(self.history) == 0``, so by
+    then forward has replaced it with data on the input's device (silent); ``cache`` is concatenated while still
+    the empty CPU placeholder (reported): after ``.to(<device>)`` the first call raises."""
+    from flake8_modreg import check
+
+    got = [(f.line, f.col, f.code) for f in check(EMPTY_GUARDED) if f.code.startswith("MRG2")]
+    assert got == [(10, 8, "MRG201")]
+    ns: dict = {}
+    exec(compile(EMPTY_GUARDED, "stream.py", "exec"), ns)
+    m = ns["Stream"]().to("meta")
+    x = torch.ones(2, 4, device="meta")
+    with pytest.raises((RuntimeError, NotImplementedError)):
+        m(x)  # torch.cat([cpu empty placeholder, meta tensor])
+    guarded = EMPTY_GUARDED.replace("        out = torch.cat([self.cache, y])\n", "        out = y\n")
+    exec(compile(guarded, "stream2.py", "exec"), ns)
+    m = ns["Stream"]().to("meta")
+    for _ in range(3):
+        merged, _ = m(x)  # the vstack runs from the second call on, with the replaced (meta) history
+    assert merged.device.type == "meta" and merged.shape == (6, 4)

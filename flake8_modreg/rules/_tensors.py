@@ -9,7 +9,7 @@ import libcst as cst
 from .. import known
 from ..findings import Applicability, Fix
 from ..model import ClassFacts, FileModel, SelfAssign, Tag, dotted_name
-from ..uses import HARM, MOVED, exclusive_branches, use_index, value_facts
+from ..uses import HARM, MOVED, emptiness_guarded, exclusive_branches, use_index, value_facts
 from ._base import AtLine
 from ._fixes import TORCH_MODULE_ATTRS, call, call_node, name_is_free_on, simple_assign, spell
 
@@ -130,13 +130,17 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
     # an empty placeholder (torch.Tensor(), torch.empty(0)) meets the inputs only in a concatenation: any other
     # operation with them fails on its shape on every device, so such a read can only run once it was replaced
     empty = _empty(model, a.value)
-    for r in uses.reads:
+    if empty:  # reads that run only once the placeholder is no longer empty judge a later value, not this one
+        uses_reads = [r for r in uses.reads if not _after_replacement(model, cls, r, a.attr)]
+    else:
+        uses_reads = uses.reads
+    for r in uses_reads:
         if r.kind == HARM and not facts.zero_dim and not (r.int_indexed and facts.one_dim) and \
                 not (empty and not _concatenation(model, r.node)):
             return AtLine(f"is used unmoved in {r.method}() at line {{line}}", r.node)
     if facts.dtype not in ("int", "bool") and not facts.zero_dim:
         # a tensor that meets floating inputs in a matmul/conv only works in float32 if it is floating itself
-        for r in uses.reads:
+        for r in uses_reads:
             if empty and not _concatenation(model, r.node):
                 continue
             if r.kind == MOVED and not r.cast and (facts.dtype == "float" or not r.via_layer):
@@ -166,6 +170,17 @@ def _empty(model: FileModel, e: cst.BaseExpression) -> bool:
     if fn in ("tensor", "as_tensor") and len(pos) == 1 and isinstance(pos[0], (cst.List, cst.Tuple)):
         return not pos[0].elements
     return fn in ("empty", "zeros", "ones") and len(pos) == 1 and isinstance(pos[0], cst.Integer) and pos[0].evaluated_value == 0
+
+
+def _after_replacement(model: FileModel, cls, r, attr: str) -> bool:
+    """The read runs only while ``self.<attr>`` is not empty (``uses.emptiness_guarded``): the empty placeholder
+    ``__init__`` stored must have been replaced by then."""
+    idx = use_index(model)
+    for c in (cls, *cls.ancestors(), *model.descendants(cls)):
+        meth = c.methods.get(r.method)
+        if meth is not None:
+            return emptiness_guarded(idx.method(meth), r.node, attr)
+    return False
 
 
 def _concatenation(model: FileModel, node: cst.CSTNode) -> bool:

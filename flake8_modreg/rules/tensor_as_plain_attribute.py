@@ -102,7 +102,13 @@ class TensorAsPlainAttribute(Rule):
       concatenation (`torch.cat`): that operation fails on its shape on
       every device, so it can only run once the placeholder was replaced
       (`self.mask = torch.Tensor()` in the branch that registers no causal
-      mask, read only under `if self.causal:`);
+      mask, read only under `if self.causal:`), and one read (even in a
+      concatenation) only where the code runs once it is no longer empty --
+      the `else` of `if len(self.t) == 0:`, the body of `if self.t.numel() >
+      0:` -- where a later method has replaced it (streaming history
+      buffers; a `torch.cat([self.cache, y])` that runs while the
+      placeholder is still empty is reported: after `.to(<device>)` it
+      raises, `tests/test_runtime_tensor_use.py`);
     - **per-cycle scratch**: an empty placeholder (`torch.Tensor()`,
       `torch.empty(0)`) that a method updates (`self.acc += y`) and also
       resets to that very placeholder (a sampler's running sum over a few
