@@ -953,6 +953,8 @@ class FileModel:
             base = self._sub(e.value, scope, order, shadow)
             if base.tag in (Tag.TENSOR, Tag.GRAD_TENSOR, Tag.MS_TENSOR, Tag.SELF):
                 return base
+            if base.tag is Tag.LIST and len(e.slice) == 1 and isinstance(e.slice[0].slice, cst.Slice):
+                return base  # layers[1:]: a list of the same layers
             return OTHER
         if isinstance(e, cst.IfExp):
             ks = {self._sub(e.body, scope, order, shadow), self._sub(e.orelse, scope, order, shadow)} - {NONE}

@@ -113,3 +113,34 @@ def test_a_finished_list_handed_whole_to_a_module_list_is_registered_and_one_fil
     assert not {id(p) for p in lost.parameters()} & {id(p) for p in k.parameters()}
     k.to("meta")
     assert lost.weight.device.type == "cpu"  # left behind: forward then mixes devices
+
+
+SLICED = """\
+import torch.nn as nn
+
+
+class Block(nn.Module):
+    def __init__(self, reps, start_with_relu=True):
+        super().__init__()
+        rep = []
+        for i in range(reps):
+            rep.append(nn.ReLU())
+            rep.append(nn.Conv2d(4, 4, 3))
+        if not start_with_relu:
+            rep = rep[1:]
+        self.rep = list(rep)
+
+    def forward(self, x):
+        for m in self.rep:
+            x = m(x)
+        return x
+"""
+
+
+def test_a_slice_of_a_list_of_layers_is_a_list_of_the_same_layers(torch):
+    """``rep = rep[1:]`` keeps the layers it holds: ``self.rep = list(rep)`` is still a plain list of them."""
+    assert [(f.line, f.col, f.code) for f in check(SLICED)] == [(13, 8, "MRG101")]
+    ns: dict = {}
+    exec(compile(SLICED, "sliced.py", "exec"), ns)
+    m = ns["Block"](2, start_with_relu=False)
+    assert list(m.parameters()) == []  # the convs the forward runs are invisible to parameters()
