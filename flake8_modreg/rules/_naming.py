@@ -23,7 +23,7 @@ def wrong_entry_point(model: FileModel, framework: str, defined: str, missing: s
         yield cls, cls.methods[defined]
 
 
-def rename_fix(model: FileModel, meth: MethodFacts, new: str) -> Fix | None:
+def rename_fix(model: FileModel, meth: MethodFacts, new: str, applicability: Applicability = Applicability.SAFE) -> Fix | None:
     """Rename a method that cannot run under its current name.
 
     Offered only when nothing in the file accesses an attribute of the old
@@ -33,4 +33,4 @@ def rename_fix(model: FileModel, meth: MethodFacts, new: str) -> Fix | None:
     if meth.name in model.attr_names:
         return None
     name = meth.node.name
-    return Fix(((name, name.with_changes(value=new)),), Applicability.SAFE, title=f"rename '{meth.name}' to '{new}'")
+    return Fix(((name, name.with_changes(value=new)),), applicability, title=f"rename '{meth.name}' to '{new}'")

@@ -8,8 +8,8 @@ from .. import known
 from ..findings import Applicability, Fix
 from ..model import ClassFacts, FileModel, MethodFacts
 from ._base import Invalid, Reporter, Rule, Valid
-
-_ENTRY = {"torch": ("construct", "forward"), "mindspore": ("forward", "construct")}
+from ._entry import ENTRY
+from ._naming import rename_fix
 
 
 def _takes_input(fn: cst.FunctionDef) -> bool:
@@ -266,7 +266,8 @@ class RenamedOverride(Rule):
 
     def check(self, model: FileModel, report: Reporter) -> None:
         for cls in model.modules:
-            defined, entry = _ENTRY[cls.framework]
+            entry = ENTRY[cls.framework]
+            defined = ENTRY["mindspore" if cls.framework == "torch" else "torch"]  # the other framework's name
             meth = cls.methods.get(defined)
             if meth is None or entry in cls.methods or defined in model.attr_names:
                 continue
@@ -282,10 +283,11 @@ class RenamedOverride(Rule):
 
 
 def _fix(model: FileModel, meth: MethodFacts, new: str) -> Fix | None:
+    """``rename_fix``, unsafe (the subclass's method runs instead of the base's), and withheld while anything but
+    ``super().<new>`` inside the method reads the new name."""
     if new in model.attr_names and not _only_super_calls(model, meth, new):
         return None
-    name = meth.node.name
-    return Fix(((name, name.with_changes(value=new)),), Applicability.UNSAFE, title=f"rename '{meth.name}' to '{new}'")
+    return rename_fix(model, meth, new, Applicability.UNSAFE)
 
 
 def _only_super_calls(model: FileModel, meth: MethodFacts, name: str) -> bool:
