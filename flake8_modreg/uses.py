@@ -107,6 +107,8 @@ class Read:
     int_indexed: bool = False
     #: MOVED: met as the input of a sub-module (which may well take integer ids)
     via_layer: bool = False
+    #: HARM: handed, unmoved, to an imported function (not torch's) beside a value on the module's device
+    external: bool = False
 
 
 @dataclass
@@ -584,6 +586,11 @@ class UseIndex:
                     else:
                         self._device_args[id(hm)] = saved
                 return out or [Read(FLOW, name, call)]
+        if not moved and dotted and dotted.split(".")[0] in self.model.imports and \
+                any(self.on_device(cls, m, o, depth) for o in others):
+            # rms_norm(x, shape, self.weight): an imported function gets it beside the inputs; what the function does
+            # is not seen, so the rule judges this only for a tensor known to be floating (weights, statistics)
+            return [Read(HARM, name, call, external=True)]
         return [Read(FLOW, name, call)]
 
     def _on_device_args(self, cls, m: _Method, call: cst.Call, hm: _Method, skip: bool, depth: int) -> frozenset[str]:
@@ -1500,7 +1507,8 @@ def _state_placed(model: FileModel, attr: str, scope: Scope | None) -> bool | No
     return any(found)
 
 
-def _names_a_device(e: cst.BaseExpression | None, model: FileModel | None = None, scope: Scope | None = None) -> bool:
+def _names_a_device(e: cst.BaseExpression | None, model: FileModel | None = None, scope: Scope | None = None,
+                    _depth: int = 0) -> bool:
     """``device=`` given as something other than nothing, ``None``, ``"cpu"``, or a parameter defaulting to None.
 
     ``def __init__(self, ..., device=None)`` passing ``device=device`` on is
@@ -1527,7 +1535,36 @@ def _names_a_device(e: cst.BaseExpression | None, model: FileModel | None = None
                 for p in (*fn.params.posonly_params, *fn.params.params, *fn.params.kwonly_params):
                     if p.name.value == e.value and isinstance(p.default, cst.Name) and p.default.value == "None":
                         return False
+                    if p.name.value == e.value and p.default is None and s.owner is not None and \
+                            fn.name.value != "__init__" and _depth < 3:
+                        passed = _device_passed_by_callers(model, s.owner, fn, e.value, _depth)
+                        if passed is not None:
+                            return passed
     return True
+
+
+def _device_passed_by_callers(model: FileModel, cls: ClassFacts, fn: cst.FunctionDef, param: str, depth: int) -> bool | None:
+    """A required ``device`` parameter of a helper method (``def _create_cache(self, n, device)``) names a device
+    when some call ``self._create_cache(..., <device>)`` of the class family passes one that does; None when the
+    class never calls it (its callers are elsewhere: assume it does)."""
+    positional = [p.name.value for p in (*fn.params.posonly_params, *fn.params.params)][1:]
+    found: list[bool] = []
+    for c in (cls, *cls.ancestors(), *model.descendants(cls)):
+        for call in c.self_calls:
+            if call.name != fn.name.value:
+                continue
+            meth = c.methods.get(call.method)
+            if meth is None or any(a.star for a in call.node.args):
+                return None
+            value = None
+            for i, a in enumerate(call.node.args):
+                if (a.keyword is not None and a.keyword.value == param) or \
+                        (a.keyword is None and i < len(positional) and positional[i] == param):
+                    value = a.value
+            if value is None:
+                return None
+            found.append(_names_a_device(value, model, meth.scope, depth + 1))
+    return any(found) if found else None
 
 
 def _function_returns(model: FileModel, e: cst.Call, depth: int) -> ValueFacts | None:

@@ -269,3 +269,46 @@ def test_mindspore_frozen_parameters_are_constants_unless_updated():
     calls = {m.mutated.strip() for m in kinds.get("ms-constructcall", [])}
     assert "x = c(x)" not in calls  # a loop variable is not self.m
     assert {m.mutated.strip() for m in kinds["ms-rename"]} == {"def forward(self, x):"}
+
+
+def test_scalar_parameters_make_zero_d_tensors_and_subclass_registrations_count():
+    src = _d(
+        """
+        import torch
+        from torch import nn
+
+        class Pool(nn.Module):
+            def __init__(self, r: float = 10.0, n=3, shape=(4,), learn: bool = True):
+                super().__init__()
+                self.register_buffer("r", torch.tensor(r))
+                self.register_buffer("n", torch.tensor(n))
+                self.register_buffer("s", torch.tensor(shape))
+                self.w = nn.Parameter(torch.ones(4))
+
+            def forward(self, x):
+                return x * self.r * self.n * self.s * self.w
+
+            def prune(self):
+                if hasattr(self, "dist"):
+                    self.dist = nn.Parameter(self.dist[:2].detach())
+
+        class Distilled(Pool):
+            def __init__(self):
+                super().__init__()
+                self.dist = nn.Parameter(torch.ones(3))
+
+            def forward(self, x):
+                return super().forward(x) * self.dist.sum()
+        """
+    )
+    info = M.FileInfo("pool.py", ast.parse(src))
+    fc = M.FileCandidates(src, info, M.Index({"pool.py": info}))
+    kinds = by_kind(fc)
+    buffers = {m.mutated.strip(): m.excluded for m in kinds["buffer"]}
+    assert buffers["self.r = torch.tensor(r)"] == "0-d constant"  # r: float
+    assert buffers["self.n = torch.tensor(n)"] == "0-d constant"  # n=3
+    assert buffers["self.s = torch.tensor(shape)"] is None  # a tuple: 1-d
+    params = {m.mutated.strip(): m.excluded for m in kinds["param"]}
+    assert params["self.w = torch.ones(4)"] is None
+    # the subclass registers `dist` in its __init__: assigning a plain tensor there raises (loud, not silent)
+    assert params["self.dist = self.dist[:2].detach()"].startswith("registered in another method")

@@ -18,7 +18,8 @@ _REGISTERING = frozenset({"register_buffer", "register_parameter", "add_module",
 
 
 def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Iterator[tuple[ClassFacts, SelfAssign]]:
-    """``self.x = <tensor of kind tag>`` in ``__init__`` of a torch Module (or MindSpore Cell).
+    """``self.x = <tensor of kind tag>`` in ``__init__`` of a torch Module (or of a MindSpore Cell; for a Module also in
+    a method that only ``__init__`` calls: it runs once, while the module is built).
 
     Silent when the name is a buffer (``register_buffer("x", ...)`` anywhere in
     the class: torch then keeps the assignment a buffer), a Parameter, Buffer
@@ -46,8 +47,8 @@ def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Itera
             if (building is None or a.method in building) and model.self_kind(cls, a).tag in _STATE_TAGS:
                 state.setdefault(a.attr, []).append((a.method, a.node))
         for a in cls.self_assigns:
-            if a.method != "__init__":
-                continue
+            if a.method != "__init__" and (building is None or a.method not in building):
+                continue  # torch: __init__ and the helpers only it calls (``self._create_cache(n, device)``)
             if any(not exclusive_branches(model, cls, a.method, a.node, method, node) for method, node in state.get(a.attr, ())):
                 continue
             if model.self_kind(cls, a).tag is tag and not _given_to_base_init(cls, a):
@@ -136,7 +137,7 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
         uses_reads = uses.reads
     for r in uses_reads:
         if r.kind == HARM and not facts.zero_dim and not (r.int_indexed and facts.one_dim) and \
-                not (empty and not _concatenation(model, r.node)):
+                not (empty and not _concatenation(model, r.node)) and not (r.external and facts.dtype != "float"):
             return AtLine(f"is used unmoved in {r.method}() at line {{line}}", r.node)
     if facts.dtype not in ("int", "bool") and not facts.zero_dim:
         # a tensor that meets floating inputs in a matmul/conv only works in float32 if it is floating itself

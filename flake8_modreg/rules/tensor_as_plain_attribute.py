@@ -9,7 +9,9 @@ from ._tensors import buffer_fix, plain_tensors, tensor_problem
 class TensorAsPlainAttribute(Rule):
     """
     ## What it does
-    Finds a torch tensor created in `__init__` of an `nn.Module` and stored as
+    Finds a torch tensor created in `__init__` of an `nn.Module` (or in a
+    helper method that only `__init__` calls, such as `self._create_cache(n,
+    device)`: it runs once, while the module is built) and stored as
     a plain attribute (`self.x = torch.zeros(...)`, `torch.tensor(...)`,
     `torch.arange(...)`, `t.clone()`, a same-file helper's result, ...) —
     and reports it only where a *use* of it really breaks. Every read of
@@ -21,6 +23,13 @@ class TensorAsPlainAttribute(Rule):
        sub-module outputs in a tensor operation (`x + self.pe[:n]`,
        `att.masked_fill(self.mask == 0, ...)`, `self.proj(self.table)`):
        after `model.to("cuda")` that operation fails with a device mismatch;
+       a tensor known to be floating that is handed unmoved to an *imported*
+       function beside them (`rms_norm(x, shape, self.weight)`,
+       `inplace_abn(x, w, b, self.running_mean, ...)`) counts too, although
+       the function's body is not seen: floating weights and statistics are
+       what such functions compute with (an integer or bool tensor handed over
+       is not judged: like a custom kernel, the function may want sizes or
+       offsets on the CPU);
     2. **it is moved but not cast**: a floating tensor moved at its use with
        `.to(x.device)` or `.cuda()` and combined with the inputs; after
        `model.half()` the result is silently promoted to float32 and the
@@ -136,7 +145,8 @@ class TensorAsPlainAttribute(Rule):
       nothing;
     - tensors **placed on a device the code names** in `__init__`
       (`torch.zeros(n, device=self.device)`, `.to("cuda")`, `.cuda()`, a
-      required `device` argument; not `device=None`, `"cpu"`, nor a
+      required `device` argument (of a helper method: one that the class's
+      calls of it pass from such an argument); not `device=None`, `"cpu"`, nor a
       `device=None` parameter passed on, PyTorch's factory-kwargs convention
       for modules built on the CPU and moved later, nor the device of a
       buffer or Parameter of the class made on the CPU, `device=self.position_ids.device`):

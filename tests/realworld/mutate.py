@@ -486,8 +486,27 @@ def _walk_fn(fn: ast.AST) -> Iterator[ast.AST]:
         todo.extend(ast.iter_child_nodes(n))
 
 
-def _zero_d(node: ast.expr, info: FileInfo) -> bool:
-    """A 0-d constant: ``torch.tensor(1.0)``, ``torch.scalar_tensor(x)``, ``torch.zeros(())``."""
+def _scalar_param(fn: ast.AST | None, name: str) -> bool:
+    """``name`` is a parameter of ``fn`` annotated ``float``/``int``/``bool`` or with a number as its default."""
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    a = fn.args
+    pos = [*a.posonlyargs, *a.args]
+    defaults = dict(zip([p.arg for p in pos][len(pos) - len(a.defaults):], a.defaults))
+    defaults.update({p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+    for p in (*pos, *a.kwonlyargs):
+        if p.arg != name:
+            continue
+        if isinstance(p.annotation, ast.Name):
+            return p.annotation.id in ("float", "int", "bool")
+        d = defaults.get(name)
+        return p.annotation is None and isinstance(d, ast.Constant) and type(d.value) in (int, float, bool)
+    return False
+
+
+def _zero_d(node: ast.expr, info: FileInfo, fn: ast.AST | None = None) -> bool:
+    """A 0-d constant: ``torch.tensor(1.0)``, ``torch.scalar_tensor(x)``, ``torch.zeros(())``, or
+    ``torch.tensor(r)`` with ``r: float`` (or ``r=10.0``) a parameter of the method that makes it."""
     if not isinstance(node, ast.Call):
         return False
     q = info.qualify(node.func) or ""
@@ -498,6 +517,8 @@ def _zero_d(node: ast.expr, info: FileInfo) -> bool:
         a = node.args[0]
         while isinstance(a, (ast.UnaryOp, ast.BinOp)):
             a = a.operand if isinstance(a, ast.UnaryOp) else a.left
+        if name != "Tensor" and isinstance(a, ast.Name) and _scalar_param(fn, a.id):
+            return True
         return isinstance(a, ast.Constant) and isinstance(a.value, (int, float, bool))
     if name in ("zeros", "ones", "empty", "full") and node.args:
         a = node.args[0]
@@ -765,8 +786,12 @@ class FileCandidates:
         return tags
 
     def registered_elsewhere(self, cls: ast.ClassDef, fn: ast.AST, name: str) -> bool:
-        """Is ``name`` registered (buffer or Parameter) by another method of the class than ``fn``?"""
-        for m in _methods(cls):
+        """Is ``name`` registered (buffer or Parameter) by another method of the class than ``fn``, or by a method
+        of a subclass in the same file (``if hasattr(self, name): self.name = ...`` in a base's method runs on the
+        subclass that registered it)?"""
+        subclasses = [c for c in ast.walk(self.tree) if isinstance(c, ast.ClassDef)
+                      and any(isinstance(b, ast.Name) and b.id == cls.name for b in c.bases)]
+        for m in [*_methods(cls), *(m for c in subclasses for m in _methods(c))]:
             if m is fn:
                 continue
             for n in _walk_fn(m):
@@ -884,7 +909,7 @@ class FileCandidates:
                 if data is None or isinstance(data, ast.Starred):
                     continue
                 form = self.tensor_form(data, fn)
-                excluded = "0-d constant" if _zero_d(data, self.info) else self.used(cls, attr)
+                excluded = "0-d constant" if _zero_d(data, self.info, fn) else self.used(cls, attr)
                 if fn.name != "__init__" and self.registered_elsewhere(cls, fn, attr):
                     excluded = "registered in another method (assigning keeps a buffer, raises for a Parameter)"
                 frozen = any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is False
@@ -929,7 +954,7 @@ class FileCandidates:
                 name, value = args[0].value, args[1]
                 if isinstance(value, ast.Constant) and value.value is None or not name.isidentifier():
                     continue
-                excluded = "0-d constant" if _zero_d(value, self.info) else self.used(cls, name)
+                excluded = "0-d constant" if _zero_d(value, self.info, fn) else self.used(cls, name)
                 if fn.name != "__init__" and self.registered_elsewhere(cls, fn, name):
                     excluded = "registered in another method (assigning keeps a buffer, raises for a Parameter)"
                 ev = ",".join([self.tensor_form(value, fn), *self.shape(s, fn)]
