@@ -55,7 +55,7 @@ from typing import Any, Iterable
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 6
+SUMMARY_FORMAT = 7
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -315,7 +315,8 @@ class _Summarizer:
     def _init_state(self, node: ast.ClassDef) -> list:
         """What ``__init__`` stores on ``self`` on every run: its top-level statements up to the first that
         holds a ``return``. ``"!"`` for a ``register_buffer``/``register_parameter`` of a value other than
-        ``None``; ``[callee, keyword names, has */**, positional count]`` for ``self.x = callee(...)``."""
+        ``None``; ``[callee, keyword names, has */**, positional count]`` for ``self.x = callee(...)`` (and for
+        ``self.add_module(name, callee(...))``)."""
         init = [n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
         if len(init) != 1 or init[0].decorator_list or not init[0].args.args:
             return []
@@ -341,6 +342,20 @@ class _Summarizer:
                     and not (isinstance(stmt.value.args[1], ast.Constant) and stmt.value.args[1].value is None)
                 ):
                     out.append("!")
+                elif (
+                    isinstance(f, ast.Attribute)
+                    and isinstance(f.value, ast.Name)
+                    and f.value.id == me
+                    and f.attr in ("add_module", "register_module")
+                    and len(stmt.value.args) == 2
+                    and not stmt.value.keywords
+                    and isinstance(stmt.value.args[1], ast.Call)
+                ):
+                    value = stmt.value.args[1]  # self.add_module("conv", nn.Conv2d(...)): as self.conv = nn.Conv2d(...)
+                    q = self.qualify(value.func)
+                    if q != _UNKNOWN:
+                        star = any(isinstance(a, ast.Starred) for a in value.args) or any(k.arg is None for k in value.keywords)
+                        out.append([q, sorted(k.arg for k in value.keywords if k.arg), star, len(value.args)])
                 continue
             else:
                 continue

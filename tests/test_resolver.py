@@ -429,3 +429,42 @@ def test_the_summary_cache_is_pruned(tmp_path):
     assert store.prune() == 0  # checked at most once a day
     assert store.prune(now=(root / ".pruned").stat().st_mtime + 2 * 86400) == 2
     assert not old_version.exists() and not (root / "v0.0.0-1").exists() and not unused.exists() and current.exists()
+
+
+def test_a_class_of_another_file_registering_layers_with_add_module_holds_state(tmp_path, private_resolver):
+    """`self.add_module("c", nn.Conv2d(...))` in another file's class counts as state, like `self.c = nn.Conv2d(...)`;
+    `add_module` of a layer without weights (or of something unknown) proves nothing."""
+    from conftest import write_tree
+
+    write_tree(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/blocks.py": """
+            import torch.nn as nn
+
+            class ConvNorm(nn.Sequential):
+                def __init__(self, c):
+                    super().__init__()
+                    self.add_module("c", nn.Conv2d(c, c, 1))
+
+            class Act(nn.Sequential):
+                def __init__(self, make):
+                    super().__init__()
+                    self.add_module("a", nn.ReLU())
+                    self.add_module("b", make())
+            """,
+        "pkg/net.py": """
+            import torch.nn as nn
+            from .blocks import ConvNorm, Act
+
+            class Net(nn.Module):
+                def __init__(self, c):
+                    super().__init__()
+                    self.c = c
+
+                def forward(self, x):
+                    return ConvNorm(self.c)(x) + Act(nn.Identity)(x)
+            """,
+    })
+    net = tmp_path / "pkg" / "net.py"
+    got = [(f.line, f.col, f.code) for f in check(net.read_bytes(), path=str(net))]
+    assert got == [(11, 15, "MRG403")]  # ConvNorm(...); Act holds no weights that are known

@@ -205,3 +205,16 @@ def test_mrg403_attributes_applied_to_the_input_hold_layers_not_factories(torch)
     assert m(torch.randn(2, 4)).shape == (2, 4)
     with pytest.raises(TypeError):
         Mega(4)(torch.randn(2, 4))
+
+
+def test_mrg403_a_class_registering_its_layers_with_add_module_builds_fresh_unregistered_weights(torch):
+    """`self.add_module("c", nn.Conv2d(...))` registers a layer like `self.c = ...`: such a class built in forward
+    brings new weights on every call, none of them in the caller's parameters()."""
+    inv = next(i for i in _rule("MRG403").invalid if "add_module" in i.title)
+    ns = _exec(inv.code)
+    stem = ns["Stem"](2)
+    assert list(stem.parameters()) == []
+    assert len(list(ns["ConvNorm"](2, 2).parameters())) == 3  # conv weight, bn weight and bias
+    stem.eval()
+    x = torch.randn(1, 2, 3, 3)
+    assert not torch.equal(stem(x), stem(x))  # a new random conv on each call

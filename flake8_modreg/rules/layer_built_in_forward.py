@@ -282,6 +282,16 @@ def class_state(model: FileModel, cls: ClassFacts, depth: int = 0) -> bool | Non
         for sc in c.self_calls:
             if sc.name in ("register_buffer", "register_parameter", "insert_param_to_cell"):
                 seen.add(True)
+            elif sc.name in ("add_module", "register_module") and sc.method == "__init__" and \
+                    len(sc.node.args) == 2 and not any(a.star or a.keyword for a in sc.node.args) and \
+                    isinstance(sc.node.args[1].value, cst.Call):
+                # self.add_module("conv", nn.Conv2d(...)): the layer registered is judged like self.conv = ...
+                meth = c.methods.get(sc.method)
+                value = sc.node.args[1].value
+                if meth is not None and model.kind_of(value, meth.scope, sc.order).tag is Tag.LAYER:
+                    seen.add(call_state(model, value, meth.scope, depth))
+                else:
+                    seen.add(None)
             elif sc.name in STATE_CALLS or sc.name == "setattr":
                 seen.add(None)
         if True in seen:
@@ -358,7 +368,8 @@ class LayerBuiltInForward(Rule):
     inside `forward` (torch) or `construct` (MindSpore) and not stored on
     `self`. A class of another file counts when its `__init__` (or a base's)
     surely stores state: a `register_buffer`/`register_parameter` or a
-    stateful layer in a top-level statement before any `return`, on every
+    stateful layer (`self.x = nn.Conv2d(...)`, `self.add_module("x",
+    nn.Conv2d(...))`) in a top-level statement before any `return`, on every
     run (`Resolver.class_state`; not a decorated class). The called
     expression may be a name bound to such a class, `partial(X, ...)`, either
     branch of a conditional or of `x or Y`, or a parameter, judged by its
@@ -523,6 +534,27 @@ class LayerBuiltInForward(Rule):
             """,
             at=[(13, 15)],
             title="a layer factory kept on self and called in forward (the GELU holds no state)",
+        ),
+        Invalid(
+            """
+            import torch.nn as nn
+
+            class ConvNorm(nn.Sequential):
+                def __init__(self, c_in, c_out):
+                    super().__init__()
+                    self.add_module("c", nn.Conv2d(c_in, c_out, 1, bias=False))
+                    self.add_module("bn", nn.BatchNorm2d(c_out))
+
+            class Stem(nn.Module):
+                def __init__(self, c):
+                    super().__init__()
+                    self.c = c
+
+                def forward(self, x):
+                    return ConvNorm(self.c, self.c)(x)
+            """,
+            at=[(15, 15)],
+            title="a class of the file whose layers are registered with add_module",
         ),
     )
 
