@@ -915,6 +915,7 @@ class _World:
 
     def class_state(self, q: str, deps: set[str], depth: int = 0) -> bool | None:
         """Does every instance of class ``q`` hold parameters or buffers? True when certain, else None.
+        For a function ``q``: does every value a call of it returns (each ``return`` a call of such a class)?
 
         Certain: its ``__init__`` (or a base's) registers a buffer/parameter or stores a Parameter or
         a layer that surely holds state, on every run (``_init_state``), or a framework base is a
@@ -928,6 +929,17 @@ class _World:
         mine: set[str] = set()
         ent = self._find(q, mine, depth)
         deps |= mine
+        if ent is not None and ent[0] == "func":
+            # a factory function (create_conv2d(...)): every value it returns surely holds state
+            s, name = ent[1], ent[2]
+            rets = s["f"][name]
+            if not rets or any(r in (_NONE, _UNKNOWN) for r in rets):
+                return None
+            for r in rets:
+                cands = self._star(s, r, deps, depth) if r.startswith("*") else [r]
+                if not cands or not self.class_state(cands[0], deps, depth + 1):
+                    return None
+            return True
         if ent is None or ent[0] != "class":
             return self.class_state(ent[1], deps, depth + 1) if ent is not None and ent[0] == "known" else None
         s, cname = ent[1], ent[2]

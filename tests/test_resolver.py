@@ -468,3 +468,47 @@ def test_a_class_of_another_file_registering_layers_with_add_module_holds_state(
     net = tmp_path / "pkg" / "net.py"
     got = [(f.line, f.col, f.code) for f in check(net.read_bytes(), path=str(net))]
     assert got == [(11, 15, "MRG403")]  # ConvNorm(...); Act holds no weights that are known
+
+
+def test_a_factory_function_of_another_file_whose_every_return_holds_state(tmp_path, private_resolver):
+    """`create_conv(...)` returning `nn.Conv2d(...)` or a stateful class on every path is a layer with weights; a
+    factory that may return a stateless layer (or None) proves nothing."""
+    from conftest import write_tree
+
+    write_tree(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/factory.py": """
+            import torch.nn as nn
+
+            class SameConv(nn.Conv2d):
+                pass
+
+            def create_conv(c, same=False):
+                if same:
+                    return SameConv(c, c, 3)
+                return nn.Conv2d(c, c, 3)
+
+            def maybe_act(c, act=True):
+                if act:
+                    return nn.Linear(c, c)
+                return nn.Identity()
+            """,
+        "pkg/net.py": """
+            import torch.nn as nn
+            from .factory import create_conv, maybe_act
+
+            class Net(nn.Module):
+                def __init__(self, c):
+                    super().__init__()
+                    self.c = c
+
+                def forward(self, x):
+                    return create_conv(self.c)(x) + maybe_act(self.c)(x)
+            """,
+    })
+    net = tmp_path / "pkg" / "net.py"
+    got = [(f.line, f.col, f.code) for f in check(net.read_bytes(), path=str(net))]
+    assert got == [(11, 15, "MRG403")]
+    r = private_resolver.for_file(str(net))
+    assert r.class_state("pkg.factory.create_conv") is True
+    assert r.class_state("pkg.factory.maybe_act") is None

@@ -370,7 +370,10 @@ class LayerBuiltInForward(Rule):
     surely stores state: a `register_buffer`/`register_parameter` or a
     stateful layer (`self.x = nn.Conv2d(...)`, `self.add_module("x",
     nn.Conv2d(...))`) in a top-level statement before any `return`, on every
-    run (`Resolver.class_state`; not a decorated class). The called
+    run (`Resolver.class_state`; not a decorated class), and so does a
+    function of another file whose every `return` is a call of such a class
+    (`create_conv2d_pad(...)` returning `Conv2dSame(...)` or `nn.Conv2d(...)`;
+    not one that may return `None` or a layer without weights). The called
     expression may be a name bound to such a class, `partial(X, ...)`, either
     branch of a conditional or of `x or Y`, or a parameter, judged by its
     default (`norm_layer=nn.LayerNorm`: the layer built when the caller passes
