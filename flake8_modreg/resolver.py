@@ -55,7 +55,7 @@ from typing import Any, Iterable
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 7
+SUMMARY_FORMAT = 8
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -237,6 +237,8 @@ class _Summarizer:
         self.decorators: dict[str, list[str]] = {}
         #: class -> entry point (``forward``/``construct``) defined in its body -> the entry names its body reads
         self.entries: dict[str, dict[str, list]] = {}
+        #: class -> how its ``__init__`` calls ``super().__init__(...)`` (``_super_call``)
+        self.supers: dict[str, dict[str, Any]] = {}
         stmts = list(_walk_body(tree.body))
         bound: dict[str, int] = {}
         for node in stmts:
@@ -270,6 +272,9 @@ class _Summarizer:
                 self.classes[node.name] = [self.qualify(b) for b in node.bases]
                 self.members[node.name] = _class_members(node)
                 self.state[node.name] = self._init_state(node)
+                sup = self._super_call(node)
+                if sup is not None:
+                    self.supers[node.name] = sup
                 entries = {
                     f.name: sorted(_ENTRY_NAMES & {a.attr for a in ast.walk(f) if isinstance(a, ast.Attribute)})
                     for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name in _ENTRY_NAMES
@@ -367,6 +372,49 @@ class _Summarizer:
                     star = any(isinstance(a, ast.Starred) for a in value.args) or any(k.arg is None for k in value.keywords)
                     out.append([q, sorted(k.arg for k in value.keywords if k.arg), star, len(value.args)])
         return out
+
+    def _super_call(self, node: ast.ClassDef) -> dict[str, Any] | None:
+        """``class LayerNorm(nn.LayerNorm)`` whose ``__init__(self, c, eps=1e-6, affine=True, **kwargs)`` runs
+        ``super().__init__(c, eps=eps, elementwise_affine=affine, **kwargs)`` as a top-level statement before any
+        ``return``: ``{"k": {keyword: ["p", param] | ["c", literal] | "?"}, "s": passes *args/**kwargs, "n": positional
+        count, "a": the parameters (``self`` aside) in order, "d": {param: its literal default}}`` (a bool, number,
+        string or None literal; other defaults are left out). None when there is no such call."""
+        init = [n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
+        if len(init) != 1 or init[0].decorator_list or not init[0].args.args:
+            return None
+        fn = init[0]
+        a = fn.args
+        pos = [x.arg for x in (*a.posonlyargs, *a.args)][1:]
+        params = set(pos) | {x.arg for x in a.kwonlyargs}
+        defaults: dict[str, Any] = {}
+        for name, d in [*zip([x.arg for x in (*a.posonlyargs, *a.args)][-len(a.defaults):] if a.defaults else [],
+                                a.defaults), *zip([x.arg for x in a.kwonlyargs], a.kw_defaults)]:
+            if isinstance(d, ast.Constant) and (d.value is None or isinstance(d.value, (bool, int, float, str))):
+                defaults[name] = d.value
+        for stmt in fn.body:
+            if any(isinstance(x, ast.Return) for x in ast.walk(stmt)):
+                return None
+            if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+                continue
+            call = stmt.value
+            f = call.func
+            if not (isinstance(f, ast.Attribute) and f.attr == "__init__" and isinstance(f.value, ast.Call)
+                    and isinstance(f.value.func, ast.Name) and f.value.func.id == "super"):
+                continue
+            kws: dict[str, Any] = {}
+            for k in call.keywords:
+                if k.arg is None:
+                    continue
+                v = k.value
+                if isinstance(v, ast.Name) and v.id in params:
+                    kws[k.arg] = ["p", v.id]
+                elif isinstance(v, ast.Constant) and (v.value is None or isinstance(v.value, (bool, int, float, str))):
+                    kws[k.arg] = ["c", v.value]
+                else:
+                    kws[k.arg] = "?"
+            star = any(isinstance(x, ast.Starred) for x in call.args) or any(k.arg is None for k in call.keywords)
+            return {"k": kws, "s": star, "n": len(call.args), "a": pos, "d": defaults}
+        return None
 
     def _class_expr(self, value: ast.expr) -> str | None:
         """``nn.LayerNorm`` / ``partial(nn.BatchNorm2d, eps=1e-5)``: the class the value stands for."""
@@ -544,6 +592,7 @@ class _Summarizer:
             "d": self.passes,
             "dc": self.decorators,
             "e": self.entries,
+            "sp": self.supers,
         }
 
 
@@ -913,7 +962,7 @@ class _World:
         deps |= mine
         return fw
 
-    def class_state(self, q: str, deps: set[str], depth: int = 0) -> bool | None:
+    def class_state(self, q: str, deps: set[str], depth: int = 0, call: tuple | None = None) -> bool | None:
         """Does every instance of class ``q`` hold parameters or buffers? True when certain, else None.
         For a function ``q``: does every value a call of it returns (each ``return`` a call of such a class)?
 
@@ -966,7 +1015,37 @@ class _World:
             cands = self._star(s, b, deps, depth) if b.startswith("*") else [b]
             if cands and self.class_state(cands[0], deps, depth + 1):
                 return True
+            if cands and call is not None and self._switched_base_state(s, cname, cands[0], call):
+                return True
         return None
+
+    @staticmethod
+    def _switched_base_state(s: dict, cname: str, base: str, call: tuple) -> bool:
+        """A framework base whose state a flag can switch off (``nn.LayerNorm``'s ``elementwise_affine``), reached
+        through the class's ``super().__init__(...)`` (``_super_call``): stateful when, for every switch, some flag
+        of it surely keeps its state -- passed on from a parameter whose default is True that the call leaves alone
+        (``affine=True`` -> ``elementwise_affine=affine``; ``call`` is (keyword names, may pass more, positional
+        count) of the call site), passed as a literal True, or not passed at all with nothing forwarded."""
+        if not known.framework_of_class(base):
+            return False
+        state, switches = known.layer_state(base)
+        sup = s.get("sp", {}).get(cname)
+        if not state or not switches or sup is None or sup["n"] >= 3:
+            return False
+        kws, more, npos = call
+
+        def keeps(flag: str) -> bool:
+            src = sup["k"].get(flag)
+            if src is None:
+                return not sup["s"] or (not more and flag not in kws)  # **kwargs forwarded: the call may pass it
+            if src == "?" or src[0] == "c":
+                return src != "?" and src[1] is True
+            param = src[1]
+            if more or param in kws or (param in sup["a"] and sup["a"].index(param) < npos):
+                return False
+            return sup["d"].get(param, None) is True
+
+        return all(any(keeps(f) for f in sw) for sw in switches)
 
     def _class_step(self, q: str, deps: set[str], depth: int) -> tuple | None:
         """One step up a class's bases: ``("framework",)`` for a torch/MindSpore class, ``("root",)`` for
@@ -1213,10 +1292,13 @@ class Resolver:
         except (RecursionError, OSError, ValueError):
             return None
 
-    def class_state(self, qualified: str) -> bool | None:
-        """True when every instance of the class ``qualified`` surely holds parameters or buffers, else None."""
+    def class_state(self, qualified: str, call: tuple | None = None) -> bool | None:
+        """True when every instance of the class ``qualified`` surely holds parameters or buffers, else None.
+
+        ``call``: (keyword names, may pass more, positional count) of the call site, when known: a subclass of a
+        framework layer whose state a flag switches (``nn.LayerNorm``) is then judged for that call."""
         try:
-            return self.world.class_state(self.absolute(qualified), self._deps)
+            return self.world.class_state(self.absolute(qualified), self._deps, 0, call)
         except (RecursionError, OSError, ValueError):
             return None
 

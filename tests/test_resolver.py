@@ -512,3 +512,79 @@ def test_a_factory_function_of_another_file_whose_every_return_holds_state(tmp_p
     r = private_resolver.for_file(str(net))
     assert r.class_state("pkg.factory.create_conv") is True
     assert r.class_state("pkg.factory.maybe_act") is None
+
+
+_NORM_PKG = {
+    "pkg/__init__.py": "",
+    "pkg/norm.py": """
+        import torch.nn as nn
+
+        class LayerNorm(nn.LayerNorm):
+            def __init__(self, num_channels, eps=1e-6, affine=True, **kwargs):
+                super().__init__(num_channels, eps=eps, elementwise_affine=affine, **kwargs)
+
+        class PlainNorm(nn.LayerNorm):
+            def __init__(self, num_channels, **kwargs):
+                super().__init__(num_channels, **kwargs)
+
+        class FixedNorm(nn.LayerNorm):
+            def __init__(self, num_channels):
+                super().__init__(num_channels, elementwise_affine=False)
+        """,
+    "pkg/net.py": """
+        import torch.nn as nn
+        from .norm import LayerNorm, PlainNorm, FixedNorm
+
+        class Net(nn.Module):
+            def __init__(self, c, norm_layer=LayerNorm, device=None, **kwargs):
+                super().__init__()
+                self.c = c
+                self.norm_layer = norm_layer
+                self.dd = {"device": device}
+                self.kwargs = kwargs
+
+            def forward(self, x):
+                x = self.norm_layer(self.c, **self.dd)(x)
+                x = LayerNorm(self.c, affine=False)(x)
+                x = LayerNorm(self.c, **self.kwargs)(x)
+                x = PlainNorm(self.c)(x)
+                x = PlainNorm(self.c, elementwise_affine=False)(x)
+                return FixedNorm(self.c)(x)
+        """,
+}
+
+
+def test_a_subclass_of_a_switched_layer_is_judged_through_its_super_init_flags(tmp_path, private_resolver):
+    """`class LayerNorm(nn.LayerNorm)` passing `elementwise_affine=affine` (default True) on: a call that leaves
+    `affine` alone builds weights; `affine=False`, unknown `**kwargs`, a forwarded `elementwise_affine=False` or a
+    literal False do not (or may not)."""
+    from conftest import write_tree
+
+    write_tree(tmp_path, _NORM_PKG)
+    net = tmp_path / "pkg" / "net.py"
+    got = [(f.line, f.col, f.code) for f in check(net.read_bytes(), path=str(net))]
+    assert got == [(14, 12, "MRG403"), (17, 12, "MRG403")]  # norm_layer(c, **dd) and PlainNorm(c)
+
+
+def test_the_flags_a_subclass_passes_on_really_switch_the_weights(tmp_path, torch):
+    """Runtime truth for the look-alikes above: the same classes, built as the calls build them."""
+    import importlib
+    import sys
+
+    from conftest import write_tree
+
+    write_tree(tmp_path, _NORM_PKG)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        norm = importlib.import_module("pkg.norm")
+        assert len(list(norm.LayerNorm(4).parameters())) == 2
+        assert list(norm.LayerNorm(4, affine=False).parameters()) == []
+        assert list(norm.PlainNorm(4, elementwise_affine=False).parameters()) == []
+        assert len(list(norm.PlainNorm(4).parameters())) == 2
+        assert list(norm.FixedNorm(4).parameters()) == []
+        net = importlib.import_module("pkg.net").Net(4)
+        assert list(net.parameters()) == []  # whatever forward builds is never registered
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
+            del sys.modules[name]

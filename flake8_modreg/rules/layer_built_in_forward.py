@@ -235,8 +235,26 @@ def _class_state(model: FileModel, c: object, args: list[cst.Arg], scope: Scope 
         state, switches = known.layer_state(q)
         return None if state is None else _switched(model, state, switches, args, scope, order)
     if model.resolver is not None:
-        return model.resolver.class_state(q)
+        return model.resolver.class_state(q, _call_shape(model, args, scope, order))
     return None
+
+
+def _call_shape(model: FileModel, args: list[cst.Arg], scope: Scope | None, order: int | None) -> tuple:
+    """(keyword names, may pass more, positional count) of a call's arguments; ``**dd`` of known keys adds them."""
+    kws: set[str] = set()
+    more = False
+    for a in args:
+        if a.star == "*":
+            more = True
+        elif a.star == "**":
+            keys = _mapping_keys(model, a.value, scope, order)
+            if keys is None:
+                more = True
+            else:
+                kws |= keys
+        elif a.keyword is not None:
+            kws.add(a.keyword.value)
+    return frozenset(kws), more, sum(a.keyword is None and not a.star for a in args)
 
 
 def call_state(model: FileModel, call: cst.Call, scope: Scope | None, depth: int = 0, order: int | None = None) -> bool | None:
@@ -373,7 +391,13 @@ class LayerBuiltInForward(Rule):
     run (`Resolver.class_state`; not a decorated class), and so does a
     function of another file whose every `return` is a call of such a class
     (`create_conv2d_pad(...)` returning `Conv2dSame(...)` or `nn.Conv2d(...)`;
-    not one that may return `None` or a layer without weights). The called
+    not one that may return `None` or a layer without weights). A class of
+    another file that subclasses a layer whose state a flag switches off
+    (`class LayerNorm(nn.LayerNorm)` whose `__init__(self, c, affine=True,
+    **kwargs)` runs `super().__init__(c, elementwise_affine=affine,
+    **kwargs)`) holds state for a call that surely keeps the flag: it leaves
+    `affine` (default True) alone and passes no unknown `**kwargs` that could
+    carry `elementwise_affine`. The called
     expression may be a name bound to such a class, `partial(X, ...)`, either
     branch of a conditional or of `x or Y`, or a parameter, judged by its
     default (`norm_layer=nn.LayerNorm`: the layer built when the caller passes
