@@ -46,8 +46,11 @@ def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Itera
         for a in cls.self_assigns:
             if (building is None or a.method in building) and model.self_kind(cls, a).tag in _STATE_TAGS:
                 state.setdefault(a.attr, []).append((a.method, a.node))
+        # one finding per attribute: a helper that stores the same kind of value again (``self._init_drop()``) is
+        # judged through the store of ``__init__`` itself
+        in_init = {a.attr for a in cls.self_assigns if a.method == "__init__" and model.self_kind(cls, a).tag is tag}
         for a in cls.self_assigns:
-            if a.method != "__init__" and (building is None or a.method not in building):
+            if a.method != "__init__" and (building is None or a.method not in building or a.attr in in_init):
                 continue  # torch: __init__ and the helpers only it calls (``self._create_cache(n, device)``)
             if any(not exclusive_branches(model, cls, a.method, a.node, method, node) for method, node in state.get(a.attr, ())):
                 continue
@@ -137,7 +140,7 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
         uses_reads = uses.reads
     for r in uses_reads:
         if r.kind == HARM and not facts.zero_dim and not (r.int_indexed and facts.one_dim) and \
-                not (empty and not _concatenation(model, r.node)) and not (r.external and facts.dtype != "float"):
+                not (empty and not _concatenation(model, r.node)):
             return AtLine(f"is used unmoved in {r.method}() at line {{line}}", r.node)
     if facts.dtype not in ("int", "bool") and not facts.zero_dim:
         # a tensor that meets floating inputs in a matmul/conv only works in float32 if it is floating itself

@@ -22,14 +22,11 @@ class TensorAsPlainAttribute(Rule):
     1. **it is used unmoved** with the module's inputs, parameters or
        sub-module outputs in a tensor operation (`x + self.pe[:n]`,
        `att.masked_fill(self.mask == 0, ...)`, `self.proj(self.table)`):
-       after `model.to("cuda")` that operation fails with a device mismatch;
-       a tensor known to be floating that is handed unmoved to an *imported*
-       function beside them (`rms_norm(x, shape, self.weight)`,
-       `inplace_abn(x, w, b, self.running_mean, ...)`) counts too, although
-       the function's body is not seen: floating weights and statistics are
-       what such functions compute with (an integer or bool tensor handed over
-       is not judged: like a custom kernel, the function may want sizes or
-       offsets on the CPU);
+       after `model.to("cuda")` that operation fails with a device mismatch
+       (a tensor handed to an *imported* function, `rms_norm(x, shape,
+       self.weight)`, is not judged: what happens to it is decided by a body
+       that is not seen -- it may only test `t.requires_grad` or take its
+       elements as Python numbers);
     2. **it is moved but not cast**: a floating tensor moved at its use with
        `.to(x.device)` or `.cuda()` and combined with the inputs; after
        `model.half()` the result is silently promoted to float32 and the
