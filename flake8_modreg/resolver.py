@@ -55,7 +55,7 @@ from typing import Any, Iterable
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 8
+SUMMARY_FORMAT = 9
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -321,57 +321,71 @@ class _Summarizer:
         """What ``__init__`` stores on ``self`` on every run: its top-level statements up to the first that
         holds a ``return``. ``"!"`` for a ``register_buffer``/``register_parameter`` of a value other than
         ``None``; ``[callee, keyword names, has */**, positional count]`` for ``self.x = callee(...)`` (and for
-        ``self.add_module(name, callee(...))``)."""
+        ``self.add_module(name, callee(...))``); ``["if", param, items]`` for the items of a top-level
+        ``if <param>:`` / ``if self.<a>:`` block, ``self.<a> = <param>`` assigned before it (``if affine:
+        self.weight = nn.Parameter(...)``): stored when the call keeps ``param`` at a True default."""
         init = [n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
         if len(init) != 1 or init[0].decorator_list or not init[0].args.args:
             return []
-        me = init[0].args.args[0].arg
+        fn = init[0]
+        me = fn.args.args[0].arg
+        params = {x.arg for x in (*fn.args.posonlyargs, *fn.args.args[1:], *fn.args.kwonlyargs)}
+        flags: dict[str, str] = {}  # self.<a> -> the parameter it was set from
         out: list = []
-        for stmt in init[0].body:
+        for stmt in fn.body:
             if any(isinstance(x, ast.Return) for x in ast.walk(stmt)):
                 break
-            value = None
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-                t, value = stmt.targets[0], stmt.value
-            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-                t, value = stmt.target, stmt.value
-            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-                f = stmt.value.func
-                if (
-                    isinstance(f, ast.Attribute)
-                    and isinstance(f.value, ast.Name)
-                    and f.value.id == me
-                    and f.attr in ("register_buffer", "register_parameter")
-                    and len(stmt.value.args) >= 2
-                    and not isinstance(stmt.value.args[1], ast.Starred)
-                    and not (isinstance(stmt.value.args[1], ast.Constant) and stmt.value.args[1].value is None)
-                ):
-                    out.append("!")
-                elif (
-                    isinstance(f, ast.Attribute)
-                    and isinstance(f.value, ast.Name)
-                    and f.value.id == me
-                    and f.attr in ("add_module", "register_module")
-                    and len(stmt.value.args) == 2
-                    and not stmt.value.keywords
-                    and isinstance(stmt.value.args[1], ast.Call)
-                ):
-                    value = stmt.value.args[1]  # self.add_module("conv", nn.Conv2d(...)): as self.conv = nn.Conv2d(...)
-                    q = self.qualify(value.func)
-                    if q != _UNKNOWN:
-                        star = any(isinstance(a, ast.Starred) for a in value.args) or any(k.arg is None for k in value.keywords)
-                        out.append([q, sorted(k.arg for k in value.keywords if k.arg), star, len(value.args)])
+            if isinstance(stmt, ast.If):
+                test = stmt.test
+                param = test.id if isinstance(test, ast.Name) and test.id in params else None
+                if (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == me
+                        and test.attr in flags):
+                    param = flags[test.attr]
+                if param is not None and not any(isinstance(t, ast.Name) and t.id == param
+                                                 for n in fn.body for x in ast.walk(n) if isinstance(x, (ast.Assign, ast.AugAssign))
+                                                 for t in ([*x.targets] if isinstance(x, ast.Assign) else [x.target])):
+                    inner = [i for st in stmt.body for i in self._stored(st, me)]
+                    if inner:
+                        out.append(["if", param, inner])
                 continue
-            else:
-                continue
-            if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == me):
-                continue
-            if isinstance(value, ast.Call):
-                q = self.qualify(value.func)
-                if q != _UNKNOWN:
-                    star = any(isinstance(a, ast.Starred) for a in value.args) or any(k.arg is None for k in value.keywords)
-                    out.append([q, sorted(k.arg for k in value.keywords if k.arg), star, len(value.args)])
+            if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Name)
+                    and stmt.value.id in params and isinstance(stmt.targets[0], ast.Attribute)
+                    and isinstance(stmt.targets[0].value, ast.Name) and stmt.targets[0].value.id == me):
+                flags[stmt.targets[0].attr] = stmt.value.id
+            out.extend(self._stored(stmt, me))
         return out
+
+    def _stored(self, stmt: ast.stmt, me: str) -> list:
+        """The state items of one statement of ``__init__`` (see ``_init_state``)."""
+        value = None
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            t, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            t, value = stmt.target, stmt.value
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            f = stmt.value.func
+            if not (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == me):
+                return []
+            args = stmt.value.args
+            if (f.attr in ("register_buffer", "register_parameter") and len(args) >= 2
+                    and not isinstance(args[1], ast.Starred)
+                    and not (isinstance(args[1], ast.Constant) and args[1].value is None)):
+                return ["!"]
+            if f.attr in ("add_module", "register_module") and len(args) == 2 and not stmt.value.keywords \
+                    and isinstance(args[1], ast.Call):
+                t, value = ast.Attribute(value=ast.Name(id=me), attr="_"), args[1]  # as self.<name> = callee(...)
+            else:
+                return []
+        else:
+            return []
+        if not (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == me):
+            return []
+        if isinstance(value, ast.Call):
+            q = self.qualify(value.func)
+            if q != _UNKNOWN:
+                star = any(isinstance(a, ast.Starred) for a in value.args) or any(k.arg is None for k in value.keywords)
+                return [[q, sorted(k.arg for k in value.keywords if k.arg), star, len(value.args)]]
+        return []
 
     def _super_call(self, node: ast.ClassDef) -> dict[str, Any] | None:
         """``class LayerNorm(nn.LayerNorm)`` whose ``__init__(self, c, eps=1e-6, affine=True, **kwargs)`` runs
@@ -994,9 +1008,16 @@ class _World:
         s, cname = ent[1], ent[2]
         if (s.get("k", {}).get(cname) or [""])[0] == "@" and not self.decorations_pass(s, cname, deps, depth):
             return None  # a decorator may replace the class
-        for item in s.get("st", {}).get(cname, ()):
+        sup = s.get("sp", {}).get(cname)
+        items = list(s.get("st", {}).get(cname, ()))
+        while items:
+            item = items.pop(0)
             if item == "!":
                 return True
+            if item[0] == "if":  # ["if", param, inner]: stored when the call keeps param at its True default
+                if call is not None and sup is not None and self._keeps_param(sup, item[1], call):
+                    items[:0] = item[2]
+                continue
             callee, kws, star, npos = item
             cands = self._star(s, callee, deps, depth) if callee.startswith("*") else [callee]
             if not cands:
@@ -1032,20 +1053,28 @@ class _World:
         sup = s.get("sp", {}).get(cname)
         if not state or not switches or sup is None or sup["n"] >= 3:
             return False
-        kws, more, npos = call
+        kws, more, npos, true = call
 
         def keeps(flag: str) -> bool:
             src = sup["k"].get(flag)
             if src is None:
-                return not sup["s"] or (not more and flag not in kws)  # **kwargs forwarded: the call may pass it
+                return not sup["s"] or flag in true or (not more and flag not in kws)  # **kwargs forwarded
             if src == "?" or src[0] == "c":
                 return src != "?" and src[1] is True
-            param = src[1]
-            if more or param in kws or (param in sup["a"] and sup["a"].index(param) < npos):
-                return False
-            return sup["d"].get(param, None) is True
+            return _World._keeps_param(sup, src[1], call)
 
         return all(any(keeps(f) for f in sw) for sw in switches)
+
+    @staticmethod
+    def _keeps_param(sup: dict, param: str, call: tuple) -> bool:
+        """The call (keyword names, may pass more, positional count) leaves ``__init__``'s ``param`` at its
+        default, and that default is True."""
+        kws, more, npos, true = call
+        if param in true:
+            return True  # affine=True at the call
+        if more or param in kws or (param in sup["a"] and sup["a"].index(param) < npos):
+            return False
+        return sup["d"].get(param, None) is True
 
     def _class_step(self, q: str, deps: set[str], depth: int) -> tuple | None:
         """One step up a class's bases: ``("framework",)`` for a torch/MindSpore class, ``("root",)`` for
@@ -1295,8 +1324,9 @@ class Resolver:
     def class_state(self, qualified: str, call: tuple | None = None) -> bool | None:
         """True when every instance of the class ``qualified`` surely holds parameters or buffers, else None.
 
-        ``call``: (keyword names, may pass more, positional count) of the call site, when known: a subclass of a
-        framework layer whose state a flag switches (``nn.LayerNorm``) is then judged for that call."""
+        ``call``: (keyword names, may pass more, positional count, keyword names given a literal True) of the call
+        site, when known: a subclass of a framework layer whose state a flag switches (``nn.LayerNorm``), or a
+        class that stores state under ``if <flag>:``, is then judged for that call."""
         try:
             return self.world.class_state(self.absolute(qualified), self._deps, 0, call)
         except (RecursionError, OSError, ValueError):

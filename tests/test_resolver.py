@@ -588,3 +588,86 @@ def test_the_flags_a_subclass_passes_on_really_switch_the_weights(tmp_path, torc
         sys.path.remove(str(tmp_path))
         for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
             del sys.modules[name]
+
+
+_FLAG_PKG = {
+    "pkg/__init__.py": "",
+    "pkg/norm.py": """
+        import torch
+        import torch.nn as nn
+
+        class RmsNorm(nn.Module):
+            def __init__(self, c, eps=1e-6, affine=True):
+                super().__init__()
+                self.eps = eps
+                self.elementwise_affine = affine
+                if self.elementwise_affine:
+                    self.weight = nn.Parameter(torch.ones(c))
+                else:
+                    self.register_parameter("weight", None)
+
+            def forward(self, x):
+                x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+                return x if self.weight is None else x * self.weight
+
+        class OffNorm(nn.Module):
+            def __init__(self, c, learn=False):
+                super().__init__()
+                if learn:
+                    self.weight = nn.Parameter(torch.ones(c))
+
+            def forward(self, x):
+                return x
+        """,
+    "pkg/net.py": """
+        import torch.nn as nn
+        from .norm import RmsNorm, OffNorm
+
+        class Net(nn.Module):
+            def __init__(self, c, **kwargs):
+                super().__init__()
+                self.c = c
+                self.kwargs = kwargs
+
+            def forward(self, x):
+                x = RmsNorm(self.c)(x)
+                x = RmsNorm(self.c, affine=True)(x)
+                x = RmsNorm(self.c, affine=False)(x)
+                x = RmsNorm(self.c, **self.kwargs)(x)
+                return OffNorm(self.c)(x)
+        """,
+}
+
+
+def test_state_stored_under_a_flag_counts_for_a_call_that_keeps_the_flag(tmp_path, private_resolver):
+    """`if self.elementwise_affine: self.weight = nn.Parameter(...)` with `self.elementwise_affine = affine` (default
+    True): a call that leaves `affine` alone, or passes `affine=True`, builds weights; `affine=False`, unknown
+    `**kwargs` or a flag whose default is False do not (or may not)."""
+    from conftest import write_tree
+
+    write_tree(tmp_path, _FLAG_PKG)
+    net = tmp_path / "pkg" / "net.py"
+    got = [(f.line, f.col, f.code) for f in check(net.read_bytes(), path=str(net))]
+    assert got == [(12, 12, "MRG403"), (13, 12, "MRG403")]
+
+
+def test_the_flag_really_decides_the_weights(tmp_path, torch):
+    import importlib
+    import sys
+
+    from conftest import write_tree
+
+    write_tree(tmp_path, _FLAG_PKG)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        norm = importlib.import_module("pkg.norm")
+        assert len(list(norm.RmsNorm(4).parameters())) == 1
+        assert len(list(norm.RmsNorm(4, affine=True).parameters())) == 1
+        assert list(norm.RmsNorm(4, affine=False).parameters()) == []
+        assert list(norm.OffNorm(4).parameters()) == []
+        net = importlib.import_module("pkg.net").Net(4)
+        assert list(net.parameters()) == []  # the weights forward builds are never registered
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
+            del sys.modules[name]

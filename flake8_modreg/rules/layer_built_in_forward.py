@@ -240,8 +240,10 @@ def _class_state(model: FileModel, c: object, args: list[cst.Arg], scope: Scope 
 
 
 def _call_shape(model: FileModel, args: list[cst.Arg], scope: Scope | None, order: int | None) -> tuple:
-    """(keyword names, may pass more, positional count) of a call's arguments; ``**dd`` of known keys adds them."""
+    """(keyword names, may pass more, positional count, keywords given a literal True) of a call's arguments;
+    ``**dd`` of known keys adds them."""
     kws: set[str] = set()
+    true = frozenset(a.keyword.value for a in args if a.keyword is not None and _literal(a.value) is True)
     more = False
     for a in args:
         if a.star == "*":
@@ -254,7 +256,7 @@ def _call_shape(model: FileModel, args: list[cst.Arg], scope: Scope | None, orde
                 kws |= keys
         elif a.keyword is not None:
             kws.add(a.keyword.value)
-    return frozenset(kws), more, sum(a.keyword is None and not a.star for a in args)
+    return frozenset(kws), more, sum(a.keyword is None and not a.star for a in args), true
 
 
 def call_state(model: FileModel, call: cst.Call, scope: Scope | None, depth: int = 0, order: int | None = None) -> bool | None:
@@ -396,8 +398,11 @@ class LayerBuiltInForward(Rule):
     (`class LayerNorm(nn.LayerNorm)` whose `__init__(self, c, affine=True,
     **kwargs)` runs `super().__init__(c, elementwise_affine=affine,
     **kwargs)`) holds state for a call that surely keeps the flag: it leaves
-    `affine` (default True) alone and passes no unknown `**kwargs` that could
-    carry `elementwise_affine`. The called
+    `affine` (default True) alone, or passes `affine=True`, and passes no
+    unknown `**kwargs` that could carry `elementwise_affine`. Likewise for
+    state stored under a top-level `if <flag>:` of its `__init__` (`if
+    self.elementwise_affine: self.weight = nn.Parameter(...)`, the attribute
+    set from the parameter `affine` before the `if`). The called
     expression may be a name bound to such a class, `partial(X, ...)`, either
     branch of a conditional or of `x or Y`, or a parameter, judged by its
     default (`norm_layer=nn.LayerNorm`: the layer built when the caller passes
