@@ -98,7 +98,11 @@ TORCH_TENSOR_FACTORIES = frozenset(
         "arange range linspace logspace eye zeros_like ones_like empty_like full_like rand_like "
         "randn_like randint_like normal bernoulli multinomial stack cat concat tril triu diag "
         "Tensor FloatTensor DoubleTensor HalfTensor BFloat16Tensor LongTensor IntTensor ShortTensor "
-        "ByteTensor CharTensor BoolTensor"
+        "ByteTensor CharTensor BoolTensor "
+        # signal windows, index and structure builders: tensors made from sizes alone
+        "hann_window hamming_window blackman_window bartlett_window kaiser_window tril_indices triu_indices "
+        "scalar_tensor empty_strided polar complex vander block_diag diagflat diag_embed cartesian_prod "
+        "fft.fftfreq fft.rfftfreq"
     ).split()
 )
 TORCH_VARIABLE = frozenset({"torch.autograd.Variable", "torch.autograd.variable.Variable"})

@@ -1501,3 +1501,29 @@ class M(nn.Module):
     assert [(f.line, f.code) for f in check(src) if f.code == "MRG201"] == [(9, "MRG201")]
     with pytest.raises(RuntimeError):
         _on_meta(cls(), 2, 3)
+
+
+def test_a_signal_window_is_a_tensor_and_an_unmoved_one_fails_on_another_device():
+    """`torch.hann_window(n)` (and the other factories that build a tensor from sizes alone) makes a plain
+    tensor: stored as is and met unmoved by a layer's output, it breaks after `.to()`."""
+    import functools
+
+    from flake8_modreg import known
+
+    for name in known.TORCH_TENSOR_FACTORIES:  # every listed factory is real in this torch
+        assert callable(functools.reduce(getattr, name.split(".")[1:], torch)), name
+    src, cls = _build("""
+class M(nn.Module):
+    def __init__(self, n=4):
+        super().__init__()
+        self.linear = nn.Linear(n, n)
+        window = torch.hann_window(n)
+        self.window = window
+
+    def forward(self, x):
+        return self.linear(x) * self.window
+""")
+    (msg,) = _mrg201(src)
+    assert "'self.window' is used unmoved in forward() at line 13" in msg
+    with pytest.raises(RuntimeError):
+        _on_meta(cls(), 2, 4)
