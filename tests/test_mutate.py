@@ -312,3 +312,30 @@ def test_scalar_parameters_make_zero_d_tensors_and_subclass_registrations_count(
     assert params["self.w = torch.ones(4)"] is None
     # the subclass registers `dist` in its __init__: assigning a plain tensor there raises (loud, not silent)
     assert params["self.dist = self.dist[:2].detach()"].startswith("registered in another method")
+
+
+def test_a_buffer_moved_through_a_local_at_its_use_is_not_a_bug():
+    src = _d(
+        """
+        import torch
+        from torch import nn
+
+        class Emb(nn.Module):
+            def __init__(self, n, d):
+                super().__init__()
+                self.pos = nn.Embedding(n, d)
+                self.register_buffer("position_ids", torch.arange(n).expand((1, -1)), persistent=False)
+                self.register_buffer("bias", torch.zeros(d))
+
+            def forward(self, x, position_ids=None):
+                if position_ids is None:
+                    position_ids = self.position_ids[:, : x.shape[1]].clone()
+                b = self.bias if x.dim() == 3 else self.bias[None]
+                return x + self.pos(position_ids.to(x.device)) + b
+        """
+    )
+    info = M.FileInfo("emb.py", ast.parse(src))
+    fc = M.FileCandidates(src, info, M.Index({"emb.py": info}))
+    buffers = {m.mutated.strip(): m.excluded for m in by_kind(fc)["buffer"]}
+    assert buffers["self.position_ids = torch.arange(n).expand((1, -1))"].startswith("only read via .to")
+    assert buffers["self.bias = torch.zeros(d)"] is None  # bound to a local that is used unmoved

@@ -718,8 +718,40 @@ class FileCandidates:
     def moved_at_use(self, node: ast.AST) -> bool:
         """``self.x.to(x.device)`` / ``.to(x)`` / ``.to(device=d)``: moved to the input's device where it is read.
 
-        A cast alone (``.to(torch.float32)``, ``.to(dtype=...)``, ``.to(input_dtype)``) does not move it.
+        A cast alone (``.to(torch.float32)``, ``.to(dtype=...)``, ``.to(input_dtype)``) does not move it. Also
+        moved: a read bound to a local (through slices, ``.clone()``-like calls and a conditional's branch) every
+        later use of which is such a move (``ids = self.position_ids[:, :n].clone()`` ... ``emb(ids.to(x.device))``).
         """
+        return self._moved_here(node) or self._moved_via_local(node)
+
+    def _moved_via_local(self, node: ast.AST) -> bool:
+        cur = node
+        while True:
+            p = self.parents.get(id(cur))
+            if isinstance(p, ast.Subscript) and p.value is cur:
+                cur = p
+            elif isinstance(p, ast.Attribute) and p.value is cur and p.attr in ("clone", "detach", "contiguous"):
+                g = self.parents.get(id(p))
+                if not (isinstance(g, ast.Call) and g.func is p):
+                    return False
+                cur = g
+            elif isinstance(p, ast.IfExp) and p.test is not cur:
+                cur = p
+            else:
+                break
+        if not (isinstance(p, ast.Assign) and len(p.targets) == 1 and isinstance(p.targets[0], ast.Name) and p.value is cur):
+            return False
+        name = p.targets[0].id
+        fn = p
+        while fn is not None and not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            fn = self.parents.get(id(fn))
+        if fn is None:
+            return False
+        uses = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+                and (n.lineno, n.col_offset) > (p.lineno, p.col_offset)]
+        return bool(uses) and all(self._moved_here(u) for u in uses)
+
+    def _moved_here(self, node: ast.AST) -> bool:
         p = self.parents.get(id(node))
         g = self.parents.get(id(p)) if p is not None else None
         if not (isinstance(p, ast.Attribute) and p.attr in ("to", "type_as") and isinstance(g, ast.Call) and g.func is p):
