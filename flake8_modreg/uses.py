@@ -315,7 +315,15 @@ class UseIndex:
         """``forward``/``construct``/``__call__`` and the methods they call through ``self.<name>(...)``."""
         got = self._paths.get(id(cls))
         if got is None:
-            got = self._paths[id(cls)] = self_call_closure(self.family(cls), ("forward", "construct", "__call__"))
+            family = self.family(cls)
+            entries = ("forward", "construct", "__call__")
+            if not any(e in c.methods for c in family for e in entries) and not any(c.unknown_bases for c in family) \
+                    and all(known.normalize(b) in (known.TORCH_MODULE, known.MINDSPORE_CELL)
+                            for c in family for b in c.framework_bases):
+                # a Module with no entry point at all (a codebook whose parent calls encode()/decode()): its public
+                # methods are how it is used, and what they are given comes from the parent's forward
+                entries = tuple(n for c in family for n in c.methods if not n.startswith("_"))
+            got = self._paths[id(cls)] = self_call_closure(family, entries)
         return got
 
     # -- the facts ----------------------------------------------------------------

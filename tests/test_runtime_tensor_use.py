@@ -1527,3 +1527,26 @@ class M(nn.Module):
     assert "'self.window' is used unmoved in forward() at line 13" in msg
     with pytest.raises(RuntimeError):
         _on_meta(cls(), 2, 4)
+
+
+def test_a_module_without_forward_takes_its_inputs_through_its_public_methods():
+    """A codebook Module with no forward: its parent calls `encode(x)`; `x` lives on the parent's device, so the
+    plain table met there in a matmul breaks after `.to()`; a `_private` helper's arguments are not assumed so."""
+    src, cls = _build("""
+class Codebook(nn.Module):
+    def __init__(self, n=5, d=3):
+        super().__init__()
+        self.size = nn.Buffer(torch.zeros(n))
+        self.embed = torch.randn(n, d)
+
+    def encode(self, hidden):
+        return (hidden @ self.embed.t()).argmax(-1)
+""", "Codebook")
+    (msg,) = _mrg201(src)
+    assert "'self.embed' is used unmoved in encode() at line 12" in msg
+    cb = cls().to(torch.float64)  # matmul on `meta` does not check its operand's device: the dtype shows it
+    with pytest.raises(RuntimeError):
+        cb.encode(torch.ones(2, 3, dtype=torch.float64))
+    assert cb.size.dtype == torch.float64 and cb.embed.dtype == torch.float32  # left behind
+    private = src.replace("def encode(self, hidden)", "def _encode(self, hidden)")
+    assert [m for m in _mrg201(private) if "used unmoved" in m] == []

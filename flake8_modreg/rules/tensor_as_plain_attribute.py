@@ -52,7 +52,11 @@ class TensorAsPlainAttribute(Rule):
     rebinding, and around loops), through the parameters of the class's own
     helper methods and of the file's module-level functions, and through
     `return` to the helper's callers; an in-place operation (`y *= self.s`)
-    is an operation with its target. A value lives on the module's device
+    is an operation with its target. The inputs are the tensor parameters
+    of `forward` and of what it calls; a Module with no `forward` at all,
+    whose bases are `nn.Module` alone (a codebook whose parent calls its
+    `encode()`/`decode()`), takes them through its public methods. A value
+    lives on the module's device
     when it derives from the inputs, parameters or sub-module outputs through
     operations, locals, the elements of a loop over them (`for i, f in
     enumerate(feats)`, comprehensions), the pieces of a split or of any
