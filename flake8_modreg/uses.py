@@ -648,7 +648,15 @@ class UseIndex:
         return None
 
     def _is_layer_call(self, cls: ClassFacts, m: _Method, func: cst.BaseExpression) -> bool:
-        """``self.proj(...)``: a call of a sub-module of the class."""
+        """``self.proj(...)``: a call of a sub-module of the class; also ``self.blocks[i](...)`` and ``layer(...)`` with
+        ``for layer in self.layers`` (``enumerate``/``zip`` too) over a registered container of them."""
+        if isinstance(func, cst.Subscript):
+            func = func.value
+        elif isinstance(func, cst.Name) and id(func) in m.index:
+            source = _loop_source(m, func.value, m.index[id(func)])
+            if source is None:
+                return False
+            func = source
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == m.meth.self_name:
             return self._attr_tag(cls, func.attr.value) in (Tag.LAYER, Tag.REGISTERED)
         return False

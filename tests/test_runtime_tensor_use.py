@@ -1550,3 +1550,36 @@ class Codebook(nn.Module):
     assert cb.size.dtype == torch.float64 and cb.embed.dtype == torch.float32  # left behind
     private = src.replace("def encode(self, hidden)", "def _encode(self, hidden)")
     assert [m for m in _mrg201(private) if "used unmoved" in m] == []
+
+
+def test_a_tensor_handed_to_each_layer_of_a_registered_list_meets_its_weights_unmoved():
+    """`for layer in self.layers: h = layer(h, dists=self.dists)`: each block is a sub-module on the module's
+    device, and the plain table it is given stays behind on `.to()` (also `self.layers[i](h, self.dists)`)."""
+    src, cls = _build("""
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+
+    def forward(self, h, bias):
+        return self.proj(h) + bias
+
+
+class Enc(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.bias = torch.zeros(d)
+        self.layers = nn.ModuleList([Block(d) for _ in range(2)])
+
+    def forward(self, h):
+        for i, layer in enumerate(self.layers):
+            h = layer(h, bias=self.bias)
+        return h
+""", "Enc")
+    (msg,) = _mrg201(src)
+    assert "'self.bias' is used unmoved in forward() at line 22" in msg
+    with pytest.raises(RuntimeError):
+        _on_meta(cls(), 2, 4)
+    indexed = src.replace("for i, layer in enumerate(self.layers):\n            h = layer(h, bias=self.bias)",
+                          "h = self.layers[0](h, self.bias)")
+    assert len(_mrg201(indexed)) == 1
