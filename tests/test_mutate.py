@@ -326,12 +326,13 @@ def test_a_buffer_moved_through_a_local_at_its_use_is_not_a_bug():
                 self.pos = nn.Embedding(n, d)
                 self.register_buffer("position_ids", torch.arange(n).expand((1, -1)), persistent=False)
                 self.register_buffer("bias", torch.zeros(d))
+                self.register_buffer("freq", torch.ones(d))
 
             def forward(self, x, position_ids=None):
                 if position_ids is None:
                     position_ids = self.position_ids[:, : x.shape[1]].clone()
                 b = self.bias if x.dim() == 3 else self.bias[None]
-                return x + self.pos(position_ids.to(x.device)) + b
+                return x + self.pos(position_ids.to(x.device)) + b + self.freq[None].to(x.device)
         """
     )
     info = M.FileInfo("emb.py", ast.parse(src))
@@ -339,3 +340,4 @@ def test_a_buffer_moved_through_a_local_at_its_use_is_not_a_bug():
     buffers = {m.mutated.strip(): m.excluded for m in by_kind(fc)["buffer"]}
     assert buffers["self.position_ids = torch.arange(n).expand((1, -1))"].startswith("only read via .to")
     assert buffers["self.bias = torch.zeros(d)"] is None  # bound to a local that is used unmoved
+    assert buffers["self.freq = torch.ones(d)"].startswith("only read via .to")  # sliced, then moved

@@ -753,6 +753,8 @@ class FileCandidates:
 
     def _moved_here(self, node: ast.AST) -> bool:
         p = self.parents.get(id(node))
+        while isinstance(p, ast.Subscript) and p.value is node:  # self.freq[None].to(t.device)
+            node, p = p, self.parents.get(id(p))
         g = self.parents.get(id(p)) if p is not None else None
         if not (isinstance(p, ast.Attribute) and p.attr in ("to", "type_as") and isinstance(g, ast.Call) and g.func is p):
             return False
