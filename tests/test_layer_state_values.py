@@ -228,9 +228,10 @@ def test_module_classes_of_other_files(tmp_path):
     write(tmp_path, OTHER)
     user = tmp_path / "pkg" / "user.py"
     user.write_text(USER)
-    # Scale registers a buffer, Mlp stores a Linear, Wrapped inherits Mlp's __init__; silent: a layer stored only
-    # in a branch, after an early return, a stateless layer, a layer whose flags come through **kw
-    assert findings(USER, str(user)) == {(7, 12, "MRG403"), (8, 12, "MRG403"), (9, 12, "MRG403")}
+    # Scale registers a buffer, Mlp stores a Linear, Wrapped inherits Mlp's __init__, Maybe stores one under
+    # `if use:` and the call keeps use=True; silent: a layer after an early return, a stateless layer, a layer
+    # whose flags come through **kw
+    assert findings(USER, str(user)) == {(7, 12, "MRG403"), (8, 12, "MRG403"), (9, 12, "MRG403"), (10, 12, "MRG403")}
     assert findings(USER) == set()  # without the path the classes are unknown
 
 
@@ -252,6 +253,7 @@ def test_runtime_truth(torch):
         m = ns[name](4)
         assert len(list(m.parameters())) + len(list(m.buffers())) > 0
     assert len(list(ns["Maybe"](4, use=False).parameters())) == 0
+    assert len(list(ns["Maybe"](4).parameters())) == 2  # the default keeps the branch: what is reported
     assert len(list(ns["Early"](0).parameters())) == 0
     assert len(list(ns["Act"]().parameters())) == 0
     assert len(list(ns["Norm"](4, affine=False, track_running_stats=False).buffers())) == 0
