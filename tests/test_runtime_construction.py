@@ -218,3 +218,14 @@ def test_mrg403_a_class_registering_its_layers_with_add_module_builds_fresh_unre
     stem.eval()
     x = torch.randn(1, 2, 3, 3)
     assert not torch.equal(stem(x), stem(x))  # a new random conv on each call
+
+
+def test_mrg403_a_nested_construction_is_one_bug_all_its_weights_are_fresh(torch):
+    """Residual(nn.Sequential(nn.Linear(...))) built in forward: the Residual's gamma and the Linear inside are all
+    new on each call and none is the Block's: one finding for the whole expression."""
+    inv = next(i for i in _rule("MRG403").invalid if i.title.startswith("one finding for a layer built"))
+    ns = _exec(inv.code)
+    block = ns["Block"](4)
+    assert list(block.parameters()) == []
+    x = torch.randn(2, 4)
+    assert not torch.equal(block(x), block(x))

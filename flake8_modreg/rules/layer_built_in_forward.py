@@ -3,7 +3,7 @@ from __future__ import annotations
 import libcst as cst
 
 from .. import known
-from ..uses import use_index
+from ..uses import use_index, walk_nodes
 from ..model import ClassFacts, FileModel, MethodFacts, Scope, Tag, _walk_expr, dotted_name, scope_free
 from ._base import Invalid, Reporter, Rule, Valid
 from ._entry import ENTRY
@@ -428,7 +428,9 @@ class LayerBuiltInForward(Rule):
     (`nn.ReLU()`, `nn.Softmax(dim=1)`, `nn.Flatten()`, pooling, padding, losses)
     built in `forward` lose nothing and are not reported; no opt-in code is
     offered for them, since `nn.ReLU()(x)` is only a style question.
-    Containers (`nn.Sequential(...)`) are judged by their items. Layers stored
+    Containers (`nn.Sequential(...)`) are judged by their items. A layer
+    built in the arguments of another one that is reported
+    (`Residual(nn.Sequential(nn.Linear(...)))`) is part of that finding. Layers stored
     on `self` (lazy initialisation, `self.head = nn.Linear(...)` under an
     `if`) or registered with `add_module` are not reported.
 
@@ -588,6 +590,31 @@ class LayerBuiltInForward(Rule):
             at=[(15, 15)],
             title="a class of the file whose layers are registered with add_module",
         ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Residual(nn.Module):
+                def __init__(self, m, d):
+                    super().__init__()
+                    self.m = m
+                    self.gamma = nn.Parameter(torch.ones(d))
+
+                def forward(self, x):
+                    return x + self.gamma * self.m(x)
+
+            class Block(nn.Module):
+                def __init__(self, d):
+                    super().__init__()
+                    self.d = d
+
+                def forward(self, x):
+                    return Residual(nn.Sequential(nn.Linear(self.d, self.d), nn.GELU()), self.d)(x)
+            """,
+            at=[(19, 15)],
+            title="one finding for a layer built with others in its arguments (moving it moves them)",
+        ),
     )
 
     valid = (
@@ -690,6 +717,7 @@ class LayerBuiltInForward(Rule):
             if meth is None or id(meth) not in sites:
                 continue
             stored = None
+            hits = []
             for site in sites[id(meth)]:
                 if call_state(model, site.node, site.scope, 0, site.order) is not True:
                     continue
@@ -698,6 +726,13 @@ class LayerBuiltInForward(Rule):
                 if stored is None:
                     stored = _stored(model, cls, meth)
                 if id(site.node) in stored:
+                    continue
+                hits.append(site)
+            # a layer built in the arguments of another reported one (Residual(nn.Sequential(nn.Linear(...)))) is
+            # part of that finding: moving the outer construction to __init__ moves it too
+            inner = {id(n) for site in hits for n in walk_nodes(site.node) if n is not site.node} if len(hits) > 1 else set()
+            for site in hits:
+                if id(site.node) in inner:
                     continue
                 q = model.qualify(site.node.func)
                 fw = known.framework_of_class(q) if q else None
