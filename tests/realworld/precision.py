@@ -161,6 +161,8 @@ PATTERNS = {
                       "caller reads from a trace; its return value is never used",
     "unsaveable-companion-state": "a counter about state that `state_dict()` cannot hold either (a dataclass of samples); "
                                   "re-created on the first call on the inputs' device",
+    "never-moved-module": "a constant of a module that the library never moves (it is built where it runs, e.g. on "
+                          "the default device); breaks only if a user calls `.to()` on it",
     "caller-tensor-never-moved": "a tensor passed to the constructor and stored as is: the caller makes it on the data's "
                                  "device and dtype, and the library never moves the module (acquisition functions, "
                                  "loss criteria owned by plain classes)",
