@@ -514,6 +514,28 @@ def test_a_factory_function_of_another_file_whose_every_return_holds_state(tmp_p
     assert r.class_state("pkg.factory.maybe_act") is None
 
 
+def _imported_pkg(tmp_path, files):
+    """Write the package and import ``pkg.norm`` and ``pkg.net`` from it, then forget them (a context manager)."""
+    import contextlib
+    import importlib
+    import sys
+
+    from conftest import write_tree
+
+    @contextlib.contextmanager
+    def imported():
+        write_tree(tmp_path, files)
+        sys.path.insert(0, str(tmp_path))
+        try:
+            yield importlib.import_module("pkg.norm"), importlib.import_module("pkg.net")
+        finally:
+            sys.path.remove(str(tmp_path))
+            for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
+                del sys.modules[name]
+
+    return imported()
+
+
 _NORM_PKG = {
     "pkg/__init__.py": "",
     "pkg/norm.py": """
@@ -568,26 +590,13 @@ def test_a_subclass_of_a_switched_layer_is_judged_through_its_super_init_flags(t
 
 def test_the_flags_a_subclass_passes_on_really_switch_the_weights(tmp_path, torch):
     """Runtime truth for the look-alikes above: the same classes, built as the calls build them."""
-    import importlib
-    import sys
-
-    from conftest import write_tree
-
-    write_tree(tmp_path, _NORM_PKG)
-    sys.path.insert(0, str(tmp_path))
-    try:
-        norm = importlib.import_module("pkg.norm")
+    with _imported_pkg(tmp_path, _NORM_PKG) as (norm, net):
         assert len(list(norm.LayerNorm(4).parameters())) == 2
         assert list(norm.LayerNorm(4, affine=False).parameters()) == []
         assert list(norm.PlainNorm(4, elementwise_affine=False).parameters()) == []
         assert len(list(norm.PlainNorm(4).parameters())) == 2
         assert list(norm.FixedNorm(4).parameters()) == []
-        net = importlib.import_module("pkg.net").Net(4)
-        assert list(net.parameters()) == []  # whatever forward builds is never registered
-    finally:
-        sys.path.remove(str(tmp_path))
-        for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
-            del sys.modules[name]
+        assert list(net.Net(4).parameters()) == []  # whatever forward builds is never registered
 
 
 _FLAG_PKG = {
@@ -652,22 +661,9 @@ def test_state_stored_under_a_flag_counts_for_a_call_that_keeps_the_flag(tmp_pat
 
 
 def test_the_flag_really_decides_the_weights(tmp_path, torch):
-    import importlib
-    import sys
-
-    from conftest import write_tree
-
-    write_tree(tmp_path, _FLAG_PKG)
-    sys.path.insert(0, str(tmp_path))
-    try:
-        norm = importlib.import_module("pkg.norm")
+    with _imported_pkg(tmp_path, _FLAG_PKG) as (norm, net):
         assert len(list(norm.RmsNorm(4).parameters())) == 1
         assert len(list(norm.RmsNorm(4, affine=True).parameters())) == 1
         assert list(norm.RmsNorm(4, affine=False).parameters()) == []
         assert list(norm.OffNorm(4).parameters()) == []
-        net = importlib.import_module("pkg.net").Net(4)
-        assert list(net.parameters()) == []  # the weights forward builds are never registered
-    finally:
-        sys.path.remove(str(tmp_path))
-        for name in [m for m in sys.modules if m == "pkg" or m.startswith("pkg.")]:
-            del sys.modules[name]
+        assert list(net.Net(4).parameters()) == []  # the weights forward builds are never registered
