@@ -272,3 +272,19 @@ def test_mrg307_cell_forward_never_runs_the_inherited_construct_does(ms):
     assert got.asnumpy().tolist() == [1.0, 2.0]  # Block.construct ran: `* 2` never happened
     fixed = _run(inv.fixed, "fixed_cell.py")["Scaled"]()(x)
     assert fixed.asnumpy().tolist() == [2.0, 4.0]
+
+
+def test_mrg203_constant_fills_used_by_stored_operators_run_but_are_never_trained(ms):
+    """The stored-operator example runs (ops.LayerNorm with a plain beta, ops.Mul with a plain scale), and only the
+    Parameter twin offers beta and scale to an optimizer: as plain tensors they stay zeros and ones forever."""
+    import numpy as np
+
+    case = next(i for i in _rule("MRG203").invalid if i.title.startswith("constant fills used through stored operators"))
+    net = _run(case.code, "<MRG203>")["Norm"]()
+    twin = _run(case.probe.twin, "<MRG203 twin>")["Norm"]()
+    x = ms.Tensor(np.random.randn(2, 8).astype(np.float32))
+    assert net(x).shape == (2, 8)
+    assert np.allclose(net(x).asnumpy(), twin(x).asnumpy(), atol=1e-5)  # same values: the bug is silent
+    trained = {p.name for p in net.trainable_params()}
+    assert not any(n.endswith(("beta", "scale")) for n in trained)
+    assert {n for n in (p.name for p in twin.trainable_params()) if n.endswith(("beta", "scale"))} == {"beta", "scale"}

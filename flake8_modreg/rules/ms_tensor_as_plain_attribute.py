@@ -243,6 +243,22 @@ _ARITHMETIC_CALLS = frozenset(
 )
 
 
+#: MindSpore operator classes that do that arithmetic (``self.mul = ops.Mul()``, then ``self.mul(x, self.w)``), or
+#: that use a tensor as a weight: a table lookup (``ops.Gather``), a normalisation's gamma and beta (``ops.LayerNorm``)
+_ARITHMETIC_OPERATORS = frozenset(
+    {"Add", "TensorAdd", "Sub", "Mul", "Div", "RealDiv", "MatMul", "BatchMatMul", "BiasAdd", "Gather", "GatherV2",
+     "LayerNorm"}
+)
+
+
+def _arithmetic_operator(q: str | None) -> bool:
+    """``mindspore.ops.Mul`` / ``mindspore.ops.operations.math_ops.MatMul`` (an operator class doing arithmetic)."""
+    if not q:
+        return False
+    head, _, name = q.rpartition(".")
+    return name in _ARITHMETIC_OPERATORS and (head == "mindspore.ops" or head.startswith("mindspore.ops.operations"))
+
+
 #: MindSpore functions that concatenate their first argument's items (``ops.concat((token, x), 1)``)
 _CONCAT_CALLS = frozenset(f"{head}.{n}" for head in ("mindspore.ops", "mindspore.mint") for n in ("concat", "cat", "hstack", "vstack"))
 
@@ -262,8 +278,9 @@ def _operator_attrs(model: FileModel, cls: ClassFacts) -> set[str]:
 def _arithmetic_operand(model: FileModel, cls: ClassFacts, attr: str) -> bool:
     """Is ``self.<attr>``, or a value derived from it, an operand of arithmetic in a method other than ``__init__``?
 
-    Arithmetic: ``+ - * / @``, ``ops.add/sub/mul/div/matmul``, and a concatenation (``ops.concat``, an
-    ``ops.Concat`` operator) of it with other values.  Derived: reshaped, tiled or transformed by a MindSpore
+    Arithmetic: ``+ - * / @``, ``ops.add/sub/mul/div/matmul``, the operators doing the same or using it as a
+    weight (``self.mul = ops.Mul()``, ``ops.MatMul()``, ``ops.Gather()``, ``ops.LayerNorm()``: ``self.mul(x, self.w)``),
+    and a concatenation (``ops.concat``, an ``ops.Concat`` operator) of it with other values.  Derived: reshaped, tiled or transformed by a MindSpore
     function or operator or a tensor method (``ops.reshape(self.g, ...)``, ``self.expand_dims(self.g, -1)``,
     ``self.g.astype(...)``, ``ops.tile(self.token, ...)``, its first argument), indexed, or a local holding one.
     """
@@ -328,6 +345,11 @@ def _arithmetic_operand(model: FileModel, cls: ClassFacts, attr: str) -> bool:
                 elif isinstance(node, cst.Call):
                     if model.qualify(node.func) in _ARITHMETIC_CALLS and any(derived(a.value) for a in node.args):
                         return True
+                    f = node.func
+                    op = model.qualify(f.func) if isinstance(f, cst.Call) else (
+                        _operator_class(model, cls, f, m.self_name) if _self_attr(f, m.self_name) in operators else None)
+                    if _arithmetic_operator(op) and any(derived(a.value) for a in node.args):
+                        return True  # self.mul(x, self.w), P.MatMul()(x, self.w), self.gather(self.table, ids, 0)
                     if concatenates(node):
                         return True
     return False
@@ -400,7 +422,11 @@ class MsTensorAsPlainAttribute(Rule):
     ... is uninitialized`, and `ops.assign` to it is silently dropped.)
 
     Also reported, when another method uses it in arithmetic -- an operand of
-    `+ - * / @` or of `ops.add/sub/mul/div/matmul`, or concatenated with other
+    `+ - * / @` or of `ops.add/sub/mul/div/matmul`, an argument of an operator
+    doing the same or using it as a weight (`self.mul = ops.Mul()` then
+    `self.mul(x, self.weight)`; `ops.MatMul`, `ops.BatchMatMul`, `ops.Add`,
+    `ops.RealDiv`, `ops.BiasAdd`, the table of `ops.Gather`, the gamma/beta of
+    `ops.LayerNorm`), or concatenated with other
     values (`ops.concat`, an `ops.Concat` operator), directly or after
     MindSpore functions, operators or tensor methods reshaped or transformed
     it (`ops.reshape(self.g, ...)`, `self.expand_dims(self.g, -1)`,
@@ -768,6 +794,49 @@ class MsTensorAsPlainAttribute(Rule):
             """,
             at=[(8, 8)],
             title="set_data() on a plain tensor (an init routine re-initialising a weight): AttributeError",
+        ),
+        Invalid(
+            """
+            import mindspore as ms
+            from mindspore import nn, ops, Parameter
+
+            class Norm(nn.Cell):
+                def __init__(self, dim=8):
+                    super().__init__()
+                    self.layer_norm = ops.LayerNorm(begin_norm_axis=-1, begin_params_axis=-1)
+                    self.mul = ops.Mul()
+                    self.gamma = Parameter(ops.ones((dim,), ms.float32))
+                    self.beta = ops.zeros((dim,), ms.float32)
+                    self.scale = ops.ones((dim,), ms.float32)
+
+                def construct(self, x):
+                    out, _, _ = self.layer_norm(x, self.gamma, self.beta)
+                    return self.mul(out, self.scale)
+            """,
+            at=[(10, 8), (11, 8)],
+            title="constant fills used through stored operators (ops.LayerNorm's beta, ops.Mul): weights never trained",
+            probe=Probe(
+                cls="Norm",
+                attr="beta",
+                framework="mindspore",
+                twin="""
+                import mindspore as ms
+                from mindspore import nn, ops, Parameter
+
+                class Norm(nn.Cell):
+                    def __init__(self, dim=8):
+                        super().__init__()
+                        self.layer_norm = ops.LayerNorm(begin_norm_axis=-1, begin_params_axis=-1)
+                        self.mul = ops.Mul()
+                        self.gamma = Parameter(ops.ones((dim,), ms.float32))
+                        self.beta = Parameter(ops.zeros((dim,), ms.float32))
+                        self.scale = Parameter(ops.ones((dim,), ms.float32))
+
+                    def construct(self, x):
+                        out, _, _ = self.layer_norm(x, self.gamma, self.beta)
+                        return self.mul(out, self.scale)
+                """,
+            ),
         ),
     )
 
