@@ -288,3 +288,34 @@ def test_mrg203_constant_fills_used_by_stored_operators_run_but_are_never_traine
     trained = {p.name for p in net.trainable_params()}
     assert not any(n.endswith(("beta", "scale")) for n in trained)
     assert {n for n in (p.name for p in twin.trainable_params()) if n.endswith(("beta", "scale"))} == {"beta", "scale"}
+
+
+def test_mrg203_a_table_rebuilt_from_the_input_length_is_a_cache_nothing_to_restore(ms):
+    """The silent look-alike: the grown table equals the one a fresh instance computes for that length, so no
+    checkpoint needs it (the rule counts `self.x = ...` as an update only when the new value reads the old one)."""
+    import numpy as np
+
+    case = next(v for v in _rule("MRG203").valid if "rebuilt from the input's length" in v.why)
+    cls = _run(case.code, "<MRG203 valid>")["Sinusoid"]
+    net = cls()
+    x = ms.Tensor(np.zeros((1, 6, 8), np.float32))
+    out = net(x)
+    assert net.weights.shape == (6, 8)
+    assert np.allclose(net.weights.asnumpy(), cls().table(6).asnumpy())
+    assert np.allclose(out.asnumpy(), cls()(x).asnumpy())
+
+
+def test_mrg203_a_random_stand_in_replaced_from_the_parameters_after_loading_loses_nothing(ms):
+    """The silent look-alike: the random `q_absorb` of `__init__` is replaced by a split of a registered weight; two
+    instances that load the same parameters compute the same once `process_weights_after_loading()` ran."""
+    import numpy as np
+
+    case = next(v for v in _rule("MRG203").valid if "random stand-in" in v.why)
+    cls = _run(case.code, "<MRG203 valid>")["Absorb"]
+    a, b = cls(), cls()
+    ms.load_param_into_net(b, a.parameters_dict())
+    for net in (a, b):
+        net.process_weights_after_loading()
+    x = ms.Tensor(np.ones((2, 4), np.float32))
+    assert np.allclose(a(x).asnumpy(), b(x).asnumpy())
+    assert "q_absorb" not in a.parameters_dict()

@@ -37,13 +37,13 @@ def _in_place(method: str) -> bool:
 def _updated(model: FileModel, cls: ClassFacts) -> set[str]:
     """Attributes written after ``__init__``: reassigned, mutated, updated in place or assigned by an operator.
 
-    In any method but ``__init__``: ``self.x = ...``, ``self.x += ...``,
+    In any method but ``__init__``: ``self.x = <a value computed from self.x>``, ``self.x += ...``,
     ``self.x[i] = ...``, ``self.x.add_(...)``/``.copy_(...)``/``.set_data(...)``,
     ``ops.assign(self.x, ...)`` (``assign_add``/``assign_sub``),
     ``P.Assign()(self.x, ...)``, or ``self.assign(self.x, ...)`` where
     ``self.assign = P.Assign()`` (``ops.Assign``/``AssignAdd``/``AssignSub``).
     """
-    out = {a.attr for a in cls.self_assigns if a.method != "__init__"}
+    out = {a.attr for a in cls.self_assigns if a.method != "__init__" and _reads_old_value(cls, a)}
     out |= {m.attr for m in cls.mutations if m.method != "__init__"}
     assigners = {
         a.attr
@@ -71,6 +71,17 @@ def _updated(model: FileModel, cls: ClassFacts) -> set[str]:
             if attr is not None:
                 out.add(attr)
     return out
+
+
+def _reads_old_value(cls: ClassFacts, a) -> bool:
+    """``self.x = f(self.x, ...)`` computes the new value from the old one (a counter, a running statistic); a value
+    made without it is a cache rebuilt from the inputs or from other state (``self.w = self.embedding(max_len)``,
+    ``self.q = split(self.proj.weight)``), and ``self.x = self.x`` changes nothing."""
+    meth = cls.methods.get(a.method)
+    me = meth.self_name if meth is not None else "self"
+    if _self_attr(a.value, me) == a.attr:
+        return False
+    return any(_self_attr(n, me) == a.attr for n in walk_nodes(a.value))
 
 
 def _set_data_targets(model: FileModel, cls: ClassFacts) -> set[str]:
@@ -381,11 +392,16 @@ class MsTensorAsPlainAttribute(Rule):
     `ops.zeros/ones/full/randn/...(...)`, `mint.zeros/ones/arange/...(...)`,
     `mindspore.numpy.*(...)`, `initializer(...)`, or one computed from these:
     `ops.exp(t)`, `t.astype(...)`) and stored as a plain attribute that
-    another method then updates: `self.x = ...`, `self.x += ...`,
+    another method then updates: `self.x = <a value computed from self.x>`
+    (`self.step = self.step + 1`), `self.x += ...`,
     `self.x[i] = ...`, in place (`self.x.copy_(...)`, `.add_(...)`,
     `.set_data(...)`), or with an assign operator (`ops.assign(self.x, ...)`,
     `ops.assign_add`, `P.Assign()(self.x, ...)`, or `self.assign(self.x, ...)`
-    with `self.assign = P.Assign()`).
+    with `self.assign = P.Assign()`). A value made without the old one is
+    no update: a table rebuilt from the input's length (`self.weights =
+    self.get_embedding(max_len)`) or split again from a Parameter after
+    loading is a cache that every load rebuilds, and `self.x = self.x`
+    changes nothing.
 
     ## Why is this bad?
     MindSpore has one kind of persistent state: `Parameter`. A plain tensor
@@ -408,7 +424,8 @@ class MsTensorAsPlainAttribute(Rule):
     plain tensor). As a `Parameter` every one of these updates works.
 
     Also reported: a plain tensor of **random values** that another method
-    reads -- `initializer(Normal(...)/TruncatedNormal(...)/'xavier_uniform', ...)`
+    reads (and no method but `__init__` replaces: a random stand-in that
+    `process_weights_after_loading()` overwrites is not what runs) -- `initializer(Normal(...)/TruncatedNormal(...)/'xavier_uniform', ...)`
     (the random initializers are generated from the 2.10 wheel: two draws
     differ; also `Tensor(shape=..., init=Normal())`), `ops.randn`/`mint.rand`,
     `Tensor(np.random.randn(...))`, or one
@@ -843,6 +860,49 @@ class MsTensorAsPlainAttribute(Rule):
     valid = (
         Valid(
             """
+            import numpy as np
+            import mindspore as ms
+            from mindspore import nn, ops, Tensor
+
+            class Absorb(nn.Cell):
+                def __init__(self, dim=4):
+                    super().__init__()
+                    self.up = nn.Dense(dim, 2 * dim, has_bias=False)
+                    self.q_absorb = Tensor(np.random.randn(dim, dim), ms.float32)
+
+                def process_weights_after_loading(self):
+                    self.q_absorb = ops.split(self.up.weight, self.up.weight.shape[0] // 2, 0)[0]
+
+                def construct(self, x):
+                    return ops.matmul(x, self.q_absorb)
+            """,
+            why="a random stand-in that a later method replaces from the Parameters (after loading): not what runs",
+        ),
+        Valid(
+            """
+            import numpy as np
+            import mindspore as ms
+            from mindspore import nn, ops, Tensor
+
+            class Sinusoid(nn.Cell):
+                def __init__(self, n=4, dim=8):
+                    super().__init__()
+                    self.dim = dim
+                    self.weights = self.table(n)
+
+                def table(self, n):
+                    pos = np.arange(n)[:, None] / 10000 ** (np.arange(self.dim)[None] / self.dim)
+                    return Tensor(np.sin(pos), ms.float32)
+
+                def construct(self, x):
+                    if x.shape[1] > self.weights.shape[0]:
+                        self.weights = self.table(x.shape[1])
+                    return x + self.weights[: x.shape[1]]
+            """,
+            why="a table rebuilt from the input's length is a cache, not state: a fresh instance computes the same",
+        ),
+        Valid(
+            """
             import math
             import numpy as np
             import mindspore
@@ -926,7 +986,10 @@ class MsTensorAsPlainAttribute(Rule):
                 report(a.node, attr=a.attr, what="updated state")
             elif a.attr in _set_data_targets(model, cls):
                 report(a.node, attr=a.attr, what="state set by set_data()")
-            elif random_value(model, a.value, a.scope, a.order) and _read_after_init(cls, a.attr):
+            elif random_value(model, a.value, a.scope, a.order) and _read_after_init(cls, a.attr) and \
+                    not any(b.attr == a.attr and b.method != "__init__" for b in cls.self_assigns):
+                # (a random stand-in that a later method replaces, such as weights split again after loading, is
+                # not what the model computes with)
                 report(a.node, attr=a.attr, what="random values")
             elif _arithmetic_operand(model, cls, a.attr):
                 if lazy_initializer(model, a.value, a.scope, a.order):
