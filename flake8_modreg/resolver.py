@@ -191,6 +191,14 @@ def _delegates_call(fn: ast.AST) -> bool:
     return False
 
 
+def _init_def(node: ast.ClassDef) -> ast.FunctionDef | None:
+    """The class's one undecorated ``def __init__(self, ...)`` (None when absent, repeated or decorated)."""
+    init = [n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
+    if len(init) != 1 or init[0].decorator_list or not init[0].args.args:
+        return None
+    return init[0]
+
+
 def _class_members(node: ast.ClassDef) -> list[str]:
     """The names a class body binds (defs, assignments, imports, through ``if``/``try``), sorted; ``"@"`` first
     when the class is decorated (a decorator may add or replace any of them), ``"?"`` when the body binds names
@@ -324,13 +332,15 @@ class _Summarizer:
         ``self.add_module(name, callee(...))``); ``["if", param, items]`` for the items of a top-level
         ``if <param>:`` / ``if self.<a>:`` block, ``self.<a> = <param>`` assigned before it (``if affine:
         self.weight = nn.Parameter(...)``): stored when the call keeps ``param`` at a True default."""
-        init = [n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
-        if len(init) != 1 or init[0].decorator_list or not init[0].args.args:
+        fn = _init_def(node)
+        if fn is None:
             return []
-        fn = init[0]
         me = fn.args.args[0].arg
         params = {x.arg for x in (*fn.args.posonlyargs, *fn.args.args[1:], *fn.args.kwonlyargs)}
         flags: dict[str, str] = {}  # self.<a> -> the parameter it was set from
+        # parameters ``__init__`` binds again: their value at an ``if`` is no longer the caller's
+        rebound = {t.id for x in ast.walk(fn) if isinstance(x, (ast.Assign, ast.AugAssign))
+                   for t in (x.targets if isinstance(x, ast.Assign) else [x.target]) if isinstance(t, ast.Name)}
         out: list = []
         for stmt in fn.body:
             if any(isinstance(x, ast.Return) for x in ast.walk(stmt)):
@@ -341,9 +351,7 @@ class _Summarizer:
                 if (isinstance(test, ast.Attribute) and isinstance(test.value, ast.Name) and test.value.id == me
                         and test.attr in flags):
                     param = flags[test.attr]
-                if param is not None and not any(isinstance(t, ast.Name) and t.id == param
-                                                 for n in fn.body for x in ast.walk(n) if isinstance(x, (ast.Assign, ast.AugAssign))
-                                                 for t in ([*x.targets] if isinstance(x, ast.Assign) else [x.target])):
+                if param is not None and param not in rebound:
                     inner = [i for st in stmt.body for i in self._stored(st, me)]
                     if inner:
                         out.append(["if", param, inner])
@@ -393,10 +401,9 @@ class _Summarizer:
         ``return``: ``{"k": {keyword: ["p", param] | ["c", literal] | "?"}, "s": passes *args/**kwargs, "n": positional
         count, "a": the parameters (``self`` aside) in order, "d": {param: its literal default}}`` (a bool, number,
         string or None literal; other defaults are left out). None when there is no such call."""
-        init = [n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
-        if len(init) != 1 or init[0].decorator_list or not init[0].args.args:
+        fn = _init_def(node)
+        if fn is None:
             return None
-        fn = init[0]
         a = fn.args
         pos = [x.arg for x in (*a.posonlyargs, *a.args)][1:]
         params = set(pos) | {x.arg for x in a.kwonlyargs}
@@ -935,6 +942,10 @@ class _World:
                 return found
         return None
 
+    def _names(self, s: dict, q: str, deps: set[str], depth: int) -> list[str]:
+        """``q`` as written in summary ``s``: itself, or for a ``*name`` what ``_star`` finds (at most one)."""
+        return self._star(s, q, deps, depth) if q.startswith("*") else [q]
+
     def _star(self, s: dict, q: str, deps: set[str], depth: int) -> list[str]:
         """The absolute names a ``*name`` of summary ``s`` may stand for (one per star import that has it)."""
         name = q[1:]
@@ -966,7 +977,7 @@ class _World:
         elif ent is not None and ent[0] == "class":
             s, name = ent[1], ent[2]
             for b in s["c"][name]:
-                for cand in self._star(s, b, mine, depth) if b.startswith("*") else [b]:
+                for cand in self._names(s, b, mine, depth):
                     fw = self.class_framework(cand, mine, depth + 1)
                     if fw:
                         break
@@ -999,7 +1010,7 @@ class _World:
             if not rets or any(r in (_NONE, _UNKNOWN) for r in rets):
                 return None
             for r in rets:
-                cands = self._star(s, r, deps, depth) if r.startswith("*") else [r]
+                cands = self._names(s, r, deps, depth)
                 if not cands or not self.class_state(cands[0], deps, depth + 1):
                     return None
             return True
@@ -1019,7 +1030,7 @@ class _World:
                     items[:0] = item[2]
                 continue
             callee, kws, star, npos = item
-            cands = self._star(s, callee, deps, depth) if callee.startswith("*") else [callee]
+            cands = self._names(s, callee, deps, depth)
             if not cands:
                 continue
             k = known_call(cands[0])
@@ -1033,7 +1044,7 @@ class _World:
             if self.class_state(cands[0], deps, depth + 1):
                 return True
         for b in s["c"][cname]:
-            cands = self._star(s, b, deps, depth) if b.startswith("*") else [b]
+            cands = self._names(s, b, deps, depth)
             if cands and self.class_state(cands[0], deps, depth + 1):
                 return True
             if cands and call is not None and self._switched_base_state(s, cname, cands[0], call):
@@ -1122,7 +1133,7 @@ class _World:
             return None
         answers = set()
         for b in s["c"][cname]:
-            cands = self._star(s, b, deps, depth) if b.startswith("*") else [b]
+            cands = self._names(s, b, deps, depth)
             if not cands:
                 return None
             answers.add(self.class_defines(cands[0], name, deps, depth + 1, framework))
@@ -1147,7 +1158,7 @@ class _World:
             s = ent[1]
             out = True
             for r in s["d"][ent[2]]:
-                cands = self._star(s, r, mine, depth) if r.startswith("*") else [r]
+                cands = self._names(s, r, mine, depth)
                 if not cands or not self.passes_through(cands[0], mine, depth + 1):
                     out = False
                     break
@@ -1161,7 +1172,7 @@ class _World:
         if not decos:
             return False
         for d in decos:
-            cands = self._star(s, d, deps, depth) if d.startswith("*") else [d]
+            cands = self._names(s, d, deps, depth)
             if not cands or not self.passes_through(cands[0], deps, depth + 1):
                 return False
         return True
@@ -1187,7 +1198,7 @@ class _World:
         if name in members:
             return s.get("e", {}).get(cname, {}).get(name)  # None: bound some other way (an assignment)
         for b in s["c"][cname]:
-            cands = self._star(s, b, deps, depth) if b.startswith("*") else [b]
+            cands = self._names(s, b, deps, depth)
             if not cands:
                 return None
             got = self.inherited_entry(cands[0], name, deps, depth + 1)
@@ -1222,7 +1233,7 @@ class _World:
                 for r in s["f"][name]:
                     if r == _NONE:
                         continue
-                    cands = self._star(s, r, mine, depth) if r.startswith("*") else [r]
+                    cands = self._names(s, r, mine, depth)
                     kinds.add(self.call_kind(cands[0], mine, depth + 1) if cands else None)
                 if len(kinds) == 1 and None not in kinds:
                     out = kinds.pop()
@@ -1382,7 +1393,7 @@ class Resolver:
             for b in s["c"][name]:
                 if b.startswith(f"{s['m']}."):
                     continue  # a same-file base: its own base decides
-                cands = self.world._star(s, b, self._deps, 0) if b.startswith("*") else [b]
+                cands = self.world._names(s, b, self._deps, 0)
                 if any(self.world.class_framework(c, self._deps) for c in cands):
                     return True
         return False
