@@ -15,12 +15,13 @@ _ASSIGN_OPS = frozenset({"mindspore.ops.assign", "mindspore.ops.assign_add", "mi
 _ASSIGN_PRIMITIVES = frozenset({"Assign", "AssignAdd", "AssignSub"})
 
 
-def _assign_primitive(q: str | None) -> bool:
-    """``mindspore.ops.Assign`` / ``mindspore.ops.operations.AssignAdd`` (``from mindspore.ops import operations as P``)."""
+def _ops_class(q: str | None, names: frozenset[str]) -> bool:
+    """``q`` is one of the MindSpore operator classes ``names``, however imported: ``mindspore.ops.Assign``,
+    ``mindspore.ops.operations.AssignAdd`` (``from mindspore.ops import operations as P``), ``...math_ops.MatMul``."""
     if not q:
         return False
     head, _, name = q.rpartition(".")
-    return name in _ASSIGN_PRIMITIVES and (head == "mindspore.ops" or head.startswith("mindspore.ops.operations"))
+    return name in names and (head == "mindspore.ops" or head.startswith("mindspore.ops.operations"))
 
 
 def _self_attr(node: cst.BaseExpression, self_name: str | None) -> str | None:
@@ -49,7 +50,7 @@ def _updated(model: FileModel, cls: ClassFacts) -> set[str]:
         a.attr
         for c in (cls, *cls.ancestors())
         for a in c.self_assigns
-        if isinstance(a.value, cst.Call) and _assign_primitive(model.qualify(a.value.func))
+        if isinstance(a.value, cst.Call) and _ops_class(model.qualify(a.value.func), _ASSIGN_PRIMITIVES)
     }
     for site in model.calls:
         if site.cls is not cls or site.method is None or site.method.name == "__init__":
@@ -64,7 +65,7 @@ def _updated(model: FileModel, cls: ClassFacts) -> set[str]:
             continue
         if (
             model.qualify(func) in _ASSIGN_OPS
-            or (isinstance(func, cst.Call) and _assign_primitive(model.qualify(func.func)))
+            or (isinstance(func, cst.Call) and _ops_class(model.qualify(func.func), _ASSIGN_PRIMITIVES))
             or _self_attr(func, self_name) in assigners
         ):
             attr = _self_attr(site.node.args[0].value, self_name)
@@ -262,14 +263,6 @@ _ARITHMETIC_OPERATORS = frozenset(
 )
 
 
-def _arithmetic_operator(q: str | None) -> bool:
-    """``mindspore.ops.Mul`` / ``mindspore.ops.operations.math_ops.MatMul`` (an operator class doing arithmetic)."""
-    if not q:
-        return False
-    head, _, name = q.rpartition(".")
-    return name in _ARITHMETIC_OPERATORS and (head == "mindspore.ops" or head.startswith("mindspore.ops.operations"))
-
-
 #: MindSpore functions that concatenate their first argument's items (``ops.concat((token, x), 1)``)
 _CONCAT_CALLS = frozenset(f"{head}.{n}" for head in ("mindspore.ops", "mindspore.mint") for n in ("concat", "cat", "hstack", "vstack"))
 
@@ -328,13 +321,17 @@ def _arithmetic_operand(model: FileModel, cls: ClassFacts, attr: str) -> bool:
                     return (ms_function or operator) and derived(first, depth + 1)
                 return False
 
+            def op_class(f: cst.BaseExpression) -> str | None:
+                """The operator class a callee is: ``P.Concat(1)(...)``, or ``self.concat(...)`` with ``self.concat =
+                P.Concat(1)``."""
+                if isinstance(f, cst.Call):
+                    return model.qualify(f.func)
+                return _operator_class(model, cls, f, m.self_name) if _self_attr(f, m.self_name) in operators else None
+
             def concatenates(call: cst.Call) -> bool:
                 f = call.func
                 q = model.qualify(f) or ""
-                concat = q in _CONCAT_CALLS or (
-                    (_self_attr(f, m.self_name) in operators or isinstance(f, cst.Call))
-                    and (model.qualify(f.func) if isinstance(f, cst.Call) else _operator_class(model, cls, f, m.self_name)) in _CONCAT_OPERATORS
-                )
+                concat = q in _CONCAT_CALLS or op_class(f) in _CONCAT_OPERATORS
                 first = next((a.value for a in call.args if a.keyword is None), None)
                 return concat and isinstance(first, (cst.Tuple, cst.List)) and any(derived(el.value) for el in first.elements)
 
@@ -356,10 +353,7 @@ def _arithmetic_operand(model: FileModel, cls: ClassFacts, attr: str) -> bool:
                 elif isinstance(node, cst.Call):
                     if model.qualify(node.func) in _ARITHMETIC_CALLS and any(derived(a.value) for a in node.args):
                         return True
-                    f = node.func
-                    op = model.qualify(f.func) if isinstance(f, cst.Call) else (
-                        _operator_class(model, cls, f, m.self_name) if _self_attr(f, m.self_name) in operators else None)
-                    if _arithmetic_operator(op) and any(derived(a.value) for a in node.args):
+                    if _ops_class(op_class(node.func), _ARITHMETIC_OPERATORS) and any(derived(a.value) for a in node.args):
                         return True  # self.mul(x, self.w), P.MatMul()(x, self.w), self.gather(self.table, ids, 0)
                     if concatenates(node):
                         return True
