@@ -43,6 +43,8 @@ _MINT_NAMES: frozenset[str] = frozenset(_MS.get("mint_names") or ())
 
 TORCH_MODULE = "torch.nn.Module"
 MINDSPORE_CELL = "mindspore.nn.Cell"
+#: the bare framework bases: no layer of their own, no ``forward``/``construct``
+BARE_BASES = frozenset({TORCH_MODULE, MINDSPORE_CELL})
 
 TORCH_PARAMETER = frozenset({"torch.nn.Parameter", "torch.nn.UninitializedParameter"})
 TORCH_BUFFER = frozenset({"torch.nn.Buffer", "torch.nn.UninitializedBuffer"})

@@ -318,8 +318,7 @@ class UseIndex:
             family = self.family(cls)
             entries = ("forward", "construct", "__call__")
             if not any(e in c.methods for c in family for e in entries) and not any(c.unknown_bases for c in family) \
-                    and all(known.normalize(b) in (known.TORCH_MODULE, known.MINDSPORE_CELL)
-                            for c in family for b in c.framework_bases):
+                    and all(known.normalize(b) in known.BARE_BASES for c in family for b in c.framework_bases):
                 # a Module with no entry point at all (a codebook whose parent calls encode()/decode()): its public
                 # methods are how it is used, and what they are given comes from the parent's forward
                 entries = tuple(n for c in family for n in c.methods if not n.startswith("_"))
@@ -1559,7 +1558,6 @@ def _device_passed_by_callers(model: FileModel, cls: ClassFacts, fn: cst.Functio
     """A required ``device`` parameter of a helper method (``def _create_cache(self, n, device)``) names a device
     when some call ``self._create_cache(..., <device>)`` of the class family passes one that does; None when the
     class never calls it (its callers are elsewhere: assume it does)."""
-    positional = [p.name.value for p in (*fn.params.posonly_params, *fn.params.params)][1:]
     found: list[bool] = []
     for c in (cls, *cls.ancestors(), *model.descendants(cls)):
         for call in c.self_calls:
@@ -1568,11 +1566,7 @@ def _device_passed_by_callers(model: FileModel, cls: ClassFacts, fn: cst.Functio
             meth = c.methods.get(call.method)
             if meth is None or any(a.star for a in call.node.args):
                 return None
-            value = None
-            for i, a in enumerate(call.node.args):
-                if (a.keyword is not None and a.keyword.value == param) or \
-                        (a.keyword is None and i < len(positional) and positional[i] == param):
-                    value = a.value
+            value = next((a.value for a in call.node.args if _param_for(fn, call.node, a) == param), None)
             if value is None:
                 return None
             found.append(_names_a_device(value, model, meth.scope, depth + 1))

@@ -9,7 +9,6 @@ from ._base import Invalid, Reporter, Rule, Valid
 from ._entry import ENTRY
 from .missing_super_init import STATE_CALLS
 
-_BARE = {known.TORCH_MODULE, known.MINDSPORE_CELL}
 _WHERE = {"torch": "parameters() and state_dict()", "mindspore": "get_parameters() and checkpoints"}
 _FUNCTIONAL = {"torch": " (or use torch.nn.functional)", "mindspore": " (or use mindspore.ops)"}
 
@@ -277,7 +276,7 @@ def class_state(model: FileModel, cls: ClassFacts, depth: int = 0) -> bool | Non
         if c.unknown_bases:
             seen.add(None)
         for b in c.framework_bases:
-            if b in _BARE:
+            if b in known.BARE_BASES:
                 continue
             if known.framework_of_class(b):
                 seen.add(known.layer_state(b)[0])
