@@ -289,24 +289,57 @@ async def test_a_request_with_invalid_params_gets_an_error_response(client, tmp_
     assert [d.code for d in await wait_for_version(client, uri, 1)] == ["MRG101"]
 
 
+async def _edit_in_process(protocol_cls, edits: int) -> tuple[int, list[bytes]]:
+    """Drive a real ModregServer in this process (its own protocol swapped for ``protocol_cls`` when given):
+    initialize, open, then ``edits`` didChange notifications; returns how many futures pygls still holds."""
+    import asyncio
+
+    from flake8_modreg.lsp import ModregServer
+
+    server = ModregServer(debounce=0)
+    proto = server.protocol
+    if protocol_cls is not None:
+        proto.__class__ = protocol_cls
+    sent: list[bytes] = []
+
+    class Writer:
+        def write(self, data: bytes) -> None:
+            sent.append(data)
+
+        def close(self) -> None:
+            pass
+
+    proto.set_writer(Writer())
+
+    def send(msg: dict) -> None:
+        proto.handle_message(proto.structure_message({"jsonrpc": "2.0", **msg}))
+
+    send({"id": 1, "method": "initialize", "params": {"capabilities": {}, "processId": None, "rootUri": None}})
+    await asyncio.sleep(0.05)
+    send({"method": "initialized", "params": {}})
+    uri = "file:///nowhere/net.py"
+    doc = {"uri": uri, "languageId": "python", "version": 1, "text": BUG}
+    send({"method": "textDocument/didOpen", "params": {"textDocument": doc}})
+    for v in range(2, edits + 2):
+        change = {"textDocument": {"uri": uri, "version": v}, "contentChanges": [{"text": BUG + f"# {v}\n"}]}
+        send({"method": "textDocument/didChange", "params": change})
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.3)
+    return len(proto._request_futures), sent
+
+
 @pytest.mark.asyncio
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the server's RSS from /proc")
-async def test_memory_does_not_grow_per_edit(client, tmp_path):
-    """pygls kept every notification's future (2.9 kB per edit, without bound); the server drops them."""
-    await start_session(client, str(tmp_path))
-    uri = (tmp_path / "net.py").as_uri()
-    open_doc(client, uri, BUG)
-    await wait_for_version(client, uri, 1)
-    rss = []
-    for v in range(2, 1203):
-        change_doc(client, uri, BUG + f"# {v}\n", v)
-        await wait_for_version(client, uri, v)
-        if v % 300 == 0:
-            rss.append(_rss_mb(client))
-    grown_kb = [round((b - a) * 1024) for a, b in zip(rss, rss[1:])]
-    # per 300 edits after the first 300: the leak was ~870 kB each time, without end; allocator noise on a
-    # loaded machine stays well under that (bounds at about half the leak, so the old leak still fails)
-    assert min(grown_kb) < 450 and sum(grown_kb) < 1300, grown_kb
+async def test_finished_notification_futures_are_dropped():
+    """pygls keeps every handled notification's future (2.9 kB per edit, without bound; a server left open for a
+    day of typing grew by megabytes): the server drops the finished ones. Counted, not measured by RSS (allocator
+    noise on a loaded CI machine made an RSS bound flaky)."""
+    from pygls.protocol import LanguageServerProtocol
+
+    held, sent = await _edit_in_process(None, 400)
+    assert held <= 64, held
+    assert b"MRG101" in sent[-1]  # the server did the work: the last publish carries the finding
+    held_by_plain_pygls, _ = await _edit_in_process(LanguageServerProtocol, 400)
+    assert held_by_plain_pygls >= 400  # the leak this guards against is real in the pygls we run
 
 
 @pytest.mark.asyncio
