@@ -97,7 +97,8 @@ class Scope:
 
     parent: "Scope | None"
     params: set[str] = field(default_factory=set)
-    #: name -> [(order, mode, expr)], mode "value" (x = expr) or "elem" (for x in expr)
+    #: name -> [(order, mode, expr)], mode "value" (x = expr), "elem" (for x in expr) or "unpack" (x, y = expr;
+    #: the names are also bound to an unknown "value" just before, which readers other than kind_of see)
     bindings: dict[str, list[tuple[int, str, cst.BaseExpression]]] = field(default_factory=dict)
     #: name -> [(mode, expr)]: elements added to a local container (append/insert/x[k] = v: "elem"; extend/+=: "iter")
     adds: dict[str, list[tuple[str, cst.BaseExpression]]] = field(default_factory=dict)
@@ -525,6 +526,12 @@ class _Visitor(cst.CSTVisitor):
                 for n in _target_names(target):
                     if scope is not None:
                         scope.bind(n, order, "value", _UNKNOWN)
+                if scope is not None and not any(isinstance(t, cst.StarredElement) for t in target.elements):
+                    # a, b = self._make(n): each name is an element of what the call returns (kind_of: when the
+                    # returned tuple's elements all agree); other readers of bindings still see an unknown value
+                    for t in target.elements:
+                        if isinstance(t.value, cst.Name):
+                            scope.bind(t.value.value, order, "unpack", value)
             return
         if self.frames and self.frames[-1][0] == "class" and isinstance(target, cst.Name):
             self.frames[-1][1].class_attrs.add(target.value)
@@ -857,7 +864,7 @@ class FileModel:
                 bindings = s.bindings[name]
                 before = [b for b in bindings if order is None or s is not scope or b[0] < order]
                 _, mode, expr = (before or bindings)[-1]
-                return None if expr is _UNKNOWN else (mode, expr)
+                return None if expr is _UNKNOWN or mode == "unpack" else (mode, expr)
             if name in s.params:
                 return None
             s = s.parent
@@ -1176,7 +1183,11 @@ class FileModel:
         if chosen is None:
             chosen = bindings[-1]
         _, mode, expr = chosen
+        if expr is _UNKNOWN:
+            return OTHER
         k = self.kind_of(expr, s, chosen[0])
+        if mode == "unpack":
+            return next(iter(k.elems)) if k.tag is Tag.LIST and len(k.elems) == 1 else OTHER
         if mode == "elem":
             if k.tag in (Tag.LIST, Tag.DICT):
                 return next(iter(k.elems)) if len(k.elems) == 1 else OTHER

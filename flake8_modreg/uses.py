@@ -968,7 +968,10 @@ def _element_source(loop: cst.For | cst.CompFor, name: str) -> cst.BaseExpressio
         return None
     pos = [i for i, el in enumerate(target.elements) if isinstance(el, cst.Element) and isinstance(el.value, cst.Name) and el.value.value == name]
     args = [a.value for a in source.args if a.keyword is None and not a.star]
-    if len(pos) != 1 or len(args) != len(source.args):
+    rest = [a for a in source.args if a.keyword is not None or a.star]
+    if source.func.value == "enumerate" and len(rest) == 1 and rest[0].keyword is not None and rest[0].keyword.value == "start":
+        rest = []  # enumerate(self.layers, start=1)
+    if len(pos) != 1 or rest:
         return None
     if source.func.value == "enumerate" and len(target.elements) == 2 and pos[0] == 1 and len(args) == 1:
         return args[0]
@@ -1495,6 +1498,7 @@ def _state_placed(model: FileModel, attr: str, scope: Scope | None) -> bool | No
     if cls is None:
         return None
     found: list[bool] = []
+    own = False
     for c in (cls, *cls.ancestors()):
         for call in c.self_calls:
             if call.name == "register_buffer" and call.literal_arg(0) == attr:
@@ -1507,6 +1511,19 @@ def _state_placed(model: FileModel, attr: str, scope: Scope | None) -> bool | No
             if a.attr != attr:
                 continue
             tag = model.kind_of(a.value, a.scope, a.order).tag
+            if tag in (Tag.TENSOR, Tag.GRAD_TENSOR):
+                # a plain tensor is wherever its value was made; placed on its *own* old device (a table regrown
+                # with ``device=self.weights.device``), it stays wherever its first value was
+                key = (id(model), id(a.node))
+                if key in _PLACING:
+                    own = True
+                    continue
+                _PLACING.add(key)
+                try:
+                    found.append(value_facts(model, a.value, a.scope, 1, a.order).placed)
+                finally:
+                    _PLACING.discard(key)
+                continue
             if tag not in (Tag.BUFFER, Tag.PARAMETER) or not isinstance(a.value, cst.Call):
                 return None  # also something else: not known
             args = [x.value for x in a.value.args if x.keyword is None]
@@ -1514,8 +1531,12 @@ def _state_placed(model: FileModel, attr: str, scope: Scope | None) -> bool | No
                 return None
             found.append(value_facts(model, args[0], a.scope, 1, a.order).placed)
     if not found:
-        return None
+        return False if own else None
     return any(found)
+
+
+#: the plain-tensor stores whose placement :func:`_state_placed` is computing (a value placed on its own device)
+_PLACING: set[tuple[int, int]] = set()
 
 
 def _names_a_device(e: cst.BaseExpression | None, model: FileModel | None = None, scope: Scope | None = None,

@@ -49,12 +49,19 @@ def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Itera
         # one finding per attribute: a helper that stores the same kind of value again (``self._init_drop()``) is
         # judged through the store of ``__init__`` itself
         in_init = {a.attr for a in cls.self_assigns if a.method == "__init__" and model.self_kind(cls, a).tag is tag}
+        # a helper that the building methods call and the forward path calls again (``self.make_weights(n)`` to
+        # regrow a table): its first run is part of construction, and what it stores then is what the module
+        # starts with (until a regrow, which may never come); its later runs are judged as uses (overwrites)
+        regrowing = {c.name for c in cls.self_calls if c.method in building} - building if building is not None else set()
+        seen: set[str] = set()
         for a in cls.self_assigns:
-            if a.method != "__init__" and (building is None or a.method not in building or a.attr in in_init):
-                continue  # torch: __init__ and the helpers only it calls (``self._create_cache(n, device)``)
+            if a.method != "__init__" and (building is None or a.attr in in_init or
+                                           (a.method not in building and a.method not in regrowing)):
+                continue  # torch: __init__ and the helpers it calls (``self._create_cache(n, device)``)
             if any(not exclusive_branches(model, cls, a.method, a.node, method, node) for method, node in state.get(a.attr, ())):
                 continue
-            if model.self_kind(cls, a).tag is tag and not _given_to_base_init(cls, a):
+            if a.attr not in seen and model.self_kind(cls, a).tag is tag and not _given_to_base_init(cls, a):
+                seen.add(a.attr)
                 yield cls, a
 
 

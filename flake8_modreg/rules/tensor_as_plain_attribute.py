@@ -10,10 +10,13 @@ class TensorAsPlainAttribute(Rule):
     """
     ## What it does
     Finds a torch tensor created in `__init__` of an `nn.Module` (or in a
-    helper method that only `__init__` calls, such as `self._create_cache(n,
-    device)`: it runs once, while the module is built) and stored as
-    a plain attribute (`self.x = torch.zeros(...)`, `torch.tensor(...)`,
-    `torch.arange(...)`, `t.clone()`, a same-file helper's result, ...) —
+    helper method that `__init__` calls, such as `self._create_cache(n,
+    device)`: its first run is part of building the module, also when
+    `forward` calls it again to regrow a table, `self.make_weights(n)`) and
+    stored as a plain attribute (`self.x = torch.zeros(...)`,
+    `torch.tensor(...)`, `torch.arange(...)`, `t.clone()`, a same-file
+    helper's result, one name of a tuple it returns, `q, k =
+    self._decay(n)`, when all the tuple's elements are tensors, ...) —
     and reports it only where a *use* of it really breaks. Every read of
     `self.x` in the class's methods (same-file bases and subclasses, helpers
     it returns through) is followed to the operation it takes part in. It is
@@ -150,7 +153,9 @@ class TensorAsPlainAttribute(Rule):
       calls of it pass from such an argument); not `device=None`, `"cpu"`, nor a
       `device=None` parameter passed on, PyTorch's factory-kwargs convention
       for modules built on the CPU and moved later, nor the device of a
-      buffer or Parameter of the class made on the CPU, `device=self.position_ids.device`):
+      buffer or Parameter of the class made on the CPU, `device=self.position_ids.device`,
+      nor the tensor's own old device, `device=self.weights.device` when a
+      helper regrows `self.weights`: it stays wherever the first one was made):
       the class places them itself and is built on the device it runs on;
     - **complex tensors** (`torch.polar`, `dtype=torch.complex64`): a buffer
       would be harmful, since `model.to(torch.bfloat16)` casts it to a real
@@ -768,6 +773,82 @@ class TensorAsPlainAttribute(Rule):
 
                 def forward(self, x):
                     return F.conv2d(x, self.weight * self.gain, self.bias)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+
+            class Decay(nn.Module):
+                def __init__(self, n=4):
+                    super().__init__()
+                    self.proj = nn.Linear(n, n)
+                    q, k = self._decay(n)
+                    self.register_buffer("q", q)
+                    self.k = k
+
+                def _decay(self, n):
+                    r = torch.arange(n).float()
+                    return torch.exp(-r), torch.exp(-2 * r)
+
+                def forward(self, x):
+                    return self.proj(x) * self.k + self.q
+
+            class Sinusoid(nn.Module):
+                def __init__(self, n=4, d=3):
+                    super().__init__()
+                    self.d = d
+                    self.make_weights(n)
+
+                def make_weights(self, n):
+                    w = torch.arange(n * self.d).float().view(n, self.d)
+                    if hasattr(self, "weights"):
+                        w = w.to(dtype=self.weights.dtype, device=self.weights.device)
+                    self.weights = w
+
+                def forward(self, x):
+                    if x.shape[0] > self.weights.size(0):
+                        self.make_weights(x.shape[0])
+                    return x + self.weights[: x.shape[0]]
+            """,
+            at=[(10, 8), (29, 8)],
+            title="one name of a helper's tuple of tensors; a table a helper builds and forward regrows on its own device",
+            fixed="""
+            import torch
+            import torch.nn as nn
+
+            class Decay(nn.Module):
+                def __init__(self, n=4):
+                    super().__init__()
+                    self.proj = nn.Linear(n, n)
+                    q, k = self._decay(n)
+                    self.register_buffer("q", q)
+                    self.register_buffer("k", k)
+
+                def _decay(self, n):
+                    r = torch.arange(n).float()
+                    return torch.exp(-r), torch.exp(-2 * r)
+
+                def forward(self, x):
+                    return self.proj(x) * self.k + self.q
+
+            class Sinusoid(nn.Module):
+                def __init__(self, n=4, d=3):
+                    super().__init__()
+                    self.d = d
+                    self.make_weights(n)
+
+                def make_weights(self, n):
+                    w = torch.arange(n * self.d).float().view(n, self.d)
+                    if hasattr(self, "weights"):
+                        w = w.to(dtype=self.weights.dtype, device=self.weights.device)
+                    self.weights = w
+
+                def forward(self, x):
+                    if x.shape[0] > self.weights.size(0):
+                        self.make_weights(x.shape[0])
+                    return x + self.weights[: x.shape[0]]
             """,
         ),
     )
