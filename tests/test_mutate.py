@@ -341,3 +341,34 @@ def test_a_buffer_moved_through_a_local_at_its_use_is_not_a_bug():
     assert buffers["self.position_ids = torch.arange(n).expand((1, -1))"].startswith("only read via .to")
     assert buffers["self.bias = torch.zeros(d)"] is None  # bound to a local that is used unmoved
     assert buffers["self.freq = torch.ones(d)"].startswith("only read via .to")  # sliced, then moved
+
+
+def test_a_buffer_read_into_a_local_that_is_then_rebound_moved_is_moved_at_its_use():
+    """`b = self.bias` ... `b = b.to(x.device)` ... `x + b`: the later use reads the moved value (owlvit's box bias)."""
+    src = _d(
+        """
+        import torch
+        from torch import nn
+
+        class Head(nn.Module):
+            def __init__(self, d):
+                super().__init__()
+                self.register_buffer("bias", torch.zeros(d))
+                self.register_buffer("shift", torch.zeros(d))
+
+            def forward(self, x, fresh=False):
+                if fresh:
+                    b = torch.zeros(x.shape[-1])
+                else:
+                    b = self.bias
+                b = b.to(x.device)
+                s = self.shift
+                y = s.to(x.device)
+                return x + b + y + s
+        """
+    )
+    info = M.FileInfo("head.py", ast.parse(src))
+    fc = M.FileCandidates(src, info, M.Index({"head.py": info}))
+    buffers = {m.mutated.strip(): m.excluded for m in by_kind(fc)["buffer"]}
+    assert buffers["self.bias = torch.zeros(d)"].startswith("only read via .to")
+    assert buffers["self.shift = torch.zeros(d)"] is None  # `s` itself is still used unmoved

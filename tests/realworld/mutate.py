@@ -747,8 +747,14 @@ class FileCandidates:
             fn = self.parents.get(id(fn))
         if fn is None:
             return False
+        # up to the name's next rebinding (``b = self.b`` ... ``b = b.to(x.device)``: what the later uses read is
+        # the moved value); the rebinding's own value still reads this one
+        rebinds = [(n.end_lineno, n.end_col_offset) for n in ast.walk(fn) if isinstance(n, ast.Assign) and n is not p
+                   and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and n.targets[0].id == name
+                   and (n.lineno, n.col_offset) > (p.lineno, p.col_offset)]
+        until = min(rebinds, default=(float("inf"), 0))
         uses = [n for n in ast.walk(fn) if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
-                and (n.lineno, n.col_offset) > (p.lineno, p.col_offset)]
+                and (p.lineno, p.col_offset) < (n.lineno, n.col_offset) < until]
         return bool(uses) and all(self._moved_here(u) for u in uses)
 
     def _moved_here(self, node: ast.AST) -> bool:
