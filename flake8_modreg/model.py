@@ -97,8 +97,9 @@ class Scope:
 
     parent: "Scope | None"
     params: set[str] = field(default_factory=set)
-    #: name -> [(order, mode, expr)], mode "value" (x = expr), "elem" (for x in expr) or "unpack" (x, y = expr;
-    #: the names are also bound to an unknown "value" just before, which readers other than kind_of see)
+    #: name -> [(order, mode, expr)], mode "value" (x = expr), "elem" (for x in expr) or "unpack:<i>:<n>" (the
+    #: i-th of n names of x, y = expr; they are also bound to an unknown "value" just before, which readers other
+    #: than kind_of and value_facts see)
     bindings: dict[str, list[tuple[int, str, cst.BaseExpression]]] = field(default_factory=dict)
     #: name -> [(mode, expr)]: elements added to a local container (append/insert/x[k] = v: "elem"; extend/+=: "iter")
     adds: dict[str, list[tuple[str, cst.BaseExpression]]] = field(default_factory=dict)
@@ -529,9 +530,9 @@ class _Visitor(cst.CSTVisitor):
                 if scope is not None and not any(isinstance(t, cst.StarredElement) for t in target.elements):
                     # a, b = self._make(n): each name is an element of what the call returns (kind_of: when the
                     # returned tuple's elements all agree); other readers of bindings still see an unknown value
-                    for t in target.elements:
+                    for i, t in enumerate(target.elements):
                         if isinstance(t.value, cst.Name):
-                            scope.bind(t.value.value, order, "unpack", value)
+                            scope.bind(t.value.value, order, f"unpack:{i}:{len(target.elements)}", value)
             return
         if self.frames and self.frames[-1][0] == "class" and isinstance(target, cst.Name):
             self.frames[-1][1].class_attrs.add(target.value)
@@ -864,7 +865,24 @@ class FileModel:
                 bindings = s.bindings[name]
                 before = [b for b in bindings if order is None or s is not scope or b[0] < order]
                 _, mode, expr = (before or bindings)[-1]
-                return None if expr is _UNKNOWN or mode == "unpack" else (mode, expr)
+                return None if expr is _UNKNOWN or mode.startswith("unpack:") else (mode, expr)
+            if name in s.params:
+                return None
+            s = s.parent
+        return None
+
+    def unpack_binding(self, name: str, scope: Scope | None, order: int | None = None) -> tuple[cst.BaseExpression, int, int, Scope, int] | None:
+        """``name`` last bound (before ``order``) as the i-th of n names of ``a, b = <expr>``: (expr, i, n, scope, order)."""
+        s = scope
+        while s is not None:
+            if name in s.bindings:
+                bindings = s.bindings[name]
+                before = [b for b in bindings if order is None or s is not scope or b[0] < order]
+                order_, mode, expr = (before or bindings)[-1]
+                if not mode.startswith("unpack:"):
+                    return None
+                _, i, n = mode.split(":")
+                return expr, int(i), int(n), s, order_
             if name in s.params:
                 return None
             s = s.parent
@@ -1186,7 +1204,7 @@ class FileModel:
         if expr is _UNKNOWN:
             return OTHER
         k = self.kind_of(expr, s, chosen[0])
-        if mode == "unpack":
+        if mode.startswith("unpack:"):
             return next(iter(k.elems)) if k.tag is Tag.LIST and len(k.elems) == 1 else OTHER
         if mode == "elem":
             if k.tag in (Tag.LIST, Tag.DICT):

@@ -1414,7 +1414,7 @@ def value_facts(
     if isinstance(e, cst.Name):
         b = model.value_binding(e.value, scope, order)
         if b is None:
-            return ValueFacts()
+            return _unpacked_facts(model, e.value, scope, order, depth)
         return value_facts(model, b[0], b[1], depth + 1, b[2])
     if isinstance(e, cst.BinaryOperation):
         left, right = (value_facts(model, x, scope, depth + 1, order) for x in (e.left, e.right))
@@ -1592,6 +1592,29 @@ def _device_passed_by_callers(model: FileModel, cls: ClassFacts, fn: cst.Functio
                 return None
             found.append(_names_a_device(value, model, meth.scope, depth + 1))
     return any(found) if found else None
+
+
+def _unpacked_facts(model: FileModel, name: str, scope: Scope | None, order: int | None, depth: int) -> ValueFacts:
+    """``q, k = self._decay(n)`` (or a function of the file): what the i-th element of every tuple it returns shares."""
+    got = model.unpack_binding(name, scope, order)
+    if got is None or not isinstance(got[0], cst.Call):
+        return ValueFacts()
+    call, i, n, s, _ = got
+    helper = model._helper_scope(call.func, s) if isinstance(call.func, cst.Attribute) else None
+    if helper is None and isinstance(call.func, cst.Name) and call.func.value in model.functions \
+            and call.func.value not in model.imports:
+        helper = model.functions[call.func.value]
+    if helper is None or not helper.returns:
+        return ValueFacts()
+    parts = []
+    for r in helper.returns:
+        if not isinstance(r, cst.Tuple) or len(r.elements) != n or isinstance(r.elements[i], cst.StarredElement):
+            return ValueFacts()
+        parts.append(value_facts(model, r.elements[i].value, helper, depth + 1))
+    dtypes = {f.dtype for f in parts}
+    return ValueFacts(dtypes.pop() if len(dtypes) == 1 else None, all(f.zero_dim for f in parts),
+                      any(f.random for f in parts), placed=all(f.placed for f in parts),
+                      one_dim=all(f.one_dim for f in parts))
 
 
 def _function_returns(model: FileModel, e: cst.Call, depth: int) -> ValueFacts | None:

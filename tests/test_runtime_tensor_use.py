@@ -1614,6 +1614,14 @@ class M(nn.Module):
     # a tuple whose elements disagree (a tensor and a number) says nothing about either name
     mixed = src.replace("return torch.exp(-r), torch.exp(-2 * r)", "return torch.exp(-r), 2.0")
     assert _mrg201(mixed) == []
+    # the facts of the element at that position follow: a complex one is never told to be a buffer (see
+    # test_complex_buffer_loses_its_imaginary_part_under_to_bfloat16), a 0-d one combines with any device
+    rotary = src.replace("return torch.exp(-r), torch.exp(-2 * r)", "return torch.exp(-r), torch.polar(r, r)")
+    assert _mrg201(rotary) == []
+    scalar = src.replace("return torch.exp(-r), torch.exp(-2 * r)", "return torch.exp(-r), torch.tensor(2.0)")
+    assert _mrg201(scalar) == []
+    _, zero_d = _build(scalar[len(HEAD):])
+    assert _on_meta(zero_d(), 2, 4).device.type == "meta"  # the 0-d `k` stayed on the CPU and is no obstacle
 
 
 def test_a_tensor_handed_to_layers_of_an_enumerate_with_start_meets_their_weights_unmoved():

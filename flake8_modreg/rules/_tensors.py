@@ -49,10 +49,18 @@ def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Itera
         # one finding per attribute: a helper that stores the same kind of value again (``self._init_drop()``) is
         # judged through the store of ``__init__`` itself
         in_init = {a.attr for a in cls.self_assigns if a.method == "__init__" and model.self_kind(cls, a).tag is tag}
-        # a helper that the building methods call and the forward path calls again (``self.make_weights(n)`` to
-        # regrow a table): its first run is part of construction, and what it stores then is what the module
-        # starts with (until a regrow, which may never come); its later runs are judged as uses (overwrites)
-        regrowing = {c.name for c in cls.self_calls if c.method in building} - building if building is not None else set()
+        # a helper that the building methods call and only the forward path calls again (``self.make_weights(n)``
+        # to regrow a table): its first run is part of construction, and what it stores then is what the module
+        # starts with (until a regrow, which may never come); its later runs are judged as uses (overwrites). One
+        # that a public method also calls (``initialize_with_quants()``) may be how the caller builds it instead
+        regrowing: set[str] = set()
+        if building is not None:
+            path = use_index(model).forward_path(cls)
+            callers: dict[str, set[str]] = {}
+            for fam in (cls, *cls.ancestors(), *model.descendants(cls)):
+                for c in fam.self_calls:
+                    callers.setdefault(c.name, set()).add(c.method)
+            regrowing = {n for n, who in callers.items() if n not in building and who & building and who <= building | path}
         seen: set[str] = set()
         for a in cls.self_assigns:
             if a.method != "__init__" and (building is None or a.attr in in_init or
