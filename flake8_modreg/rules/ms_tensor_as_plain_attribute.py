@@ -6,7 +6,7 @@ import libcst as cst
 
 from .. import known
 from ..model import ClassFacts, FileModel, Tag
-from ..uses import walk_nodes
+from ..uses import _param_for, walk_nodes
 from ._base import Invalid, Probe, Reporter, Rule, Valid
 from ._tensors import plain_tensors
 
@@ -286,78 +286,114 @@ def _arithmetic_operand(model: FileModel, cls: ClassFacts, attr: str) -> bool:
     weight (``self.mul = ops.Mul()``, ``ops.MatMul()``, ``ops.Gather()``, ``ops.LayerNorm()``: ``self.mul(x, self.w)``),
     and a concatenation (``ops.concat``, an ``ops.Concat`` operator) of it with other values.  Derived: reshaped, tiled or transformed by a MindSpore
     function or operator or a tensor method (``ops.reshape(self.g, ...)``, ``self.expand_dims(self.g, -1)``,
-    ``self.g.astype(...)``, ``ops.tile(self.token, ...)``, its first argument), indexed, or a local holding one.
+    ``self.g.astype(...)``, ``ops.tile(self.token, ...)``, its first argument), indexed, a local holding one, or
+    what a method of the class returns when given one (``self._get_pos_embed(self.pos_embed2, h, w)``).
     """
     operators = _operator_attrs(model, cls)
     for c in (cls, *cls.ancestors()):
         for name, m in c.methods.items():
             if name == "__init__" or attr not in m.self_attrs:
                 continue
-            derived_locals: set[str] = set()
-
-            def derived(e: cst.BaseExpression, depth: int = 0) -> bool:
-                if depth > 8:
-                    return False
-                if _self_attr(e, m.self_name) == attr:
-                    return True
-                if isinstance(e, cst.Name):
-                    return e.value in derived_locals
-                if isinstance(e, cst.Subscript):
-                    return derived(e.value, depth + 1)
-                if isinstance(e, cst.UnaryOperation):
-                    return derived(e.expression, depth + 1)
-                if isinstance(e, cst.Call):
-                    f = e.func
-                    if isinstance(f, cst.Attribute) and derived(f.value, depth + 1):  # self.g.astype(...), .exp()
-                        return True
-                    first = next((a.value for a in e.args if a.keyword is None), None)
-                    if first is None:
-                        return False
-                    q = model.qualify(f) or ""
-                    ms_function = q.startswith(("mindspore.ops.", "mindspore.mint.", "mindspore.numpy."))
-                    operator = _self_attr(f, m.self_name) in operators or (
-                        isinstance(f, cst.Call) and (model.qualify(f.func) or "").startswith("mindspore.ops.")
-                    )
-                    return (ms_function or operator) and derived(first, depth + 1)
-                return False
-
-            def op_class(f: cst.BaseExpression) -> str | None:
-                """The operator class a callee is: ``P.Concat(1)(...)``, or ``self.concat(...)`` with ``self.concat =
-                P.Concat(1)``."""
-                if isinstance(f, cst.Call):
-                    return model.qualify(f.func)
-                return _operator_class(model, cls, f, m.self_name) if _self_attr(f, m.self_name) in operators else None
-
-            def concatenates(call: cst.Call) -> bool:
-                f = call.func
-                q = model.qualify(f) or ""
-                concat = q in _CONCAT_CALLS or op_class(f) in _CONCAT_OPERATORS
-                first = next((a.value for a in call.args if a.keyword is None), None)
-                return concat and isinstance(first, (cst.Tuple, cst.List)) and any(derived(el.value) for el in first.elements)
-
-            nodes = list(walk_nodes(m.node))
-            assigns = [
-                (n.targets[0].target.value, n.value)
-                for n in nodes
-                if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name)
-            ]
-            for _ in range(4):  # locals holding derived values, chains of them included
-                grown = {t for t, v in assigns if t not in derived_locals and derived(v)}
-                if not grown:
-                    break
-                derived_locals |= grown
-            for node in nodes:
-                if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _ARITHMETIC):
-                    if derived(node.left) or derived(node.right):
-                        return True
-                elif isinstance(node, cst.Call):
-                    if model.qualify(node.func) in _ARITHMETIC_CALLS and any(derived(a.value) for a in node.args):
-                        return True
-                    if _ops_class(op_class(node.func), _ARITHMETIC_OPERATORS) and any(derived(a.value) for a in node.args):
-                        return True  # self.mul(x, self.w), P.MatMul()(x, self.w), self.gather(self.table, ids, 0)
-                    if concatenates(node):
-                        return True
+            if _flow(model, cls, m, operators, lambda e, m=m: _self_attr(e, m.self_name) == attr, 0)[0]:
+                return True
     return False
+
+
+def _flow(model: FileModel, cls: ClassFacts, m, operators: set[str], seed, depth: int) -> tuple[bool, bool]:
+    """In method ``m``, values derived from those ``seed(expr)`` accepts: (are they arithmetic operands, does ``m``
+    return one)."""
+    derived_locals: set[str] = set()
+
+    def helper_returns(call: cst.Call) -> bool:
+        """``self.<method>(..., <derived>, ...)``: the method of the class returns a value derived from that argument
+        (and a derived value it computes with counts as met here too)."""
+        f = call.func
+        if depth >= 2 or _self_attr(f, m.self_name) is None or _self_attr(f, m.self_name) in operators:
+            return False
+        meth = next((c.methods[f.attr.value] for c in (cls, *cls.ancestors()) if f.attr.value in c.methods), None)
+        if meth is None or meth.self_name is None:
+            return False
+        for a in call.args:
+            if a.star or not derived(a.value):
+                continue
+            param = _param_for(meth.node, call, a)
+            if param is not None:
+                arith, returned = _flow(model, cls, meth, operators,
+                                        lambda e, p=param: isinstance(e, cst.Name) and e.value == p, depth + 1)
+                met[0] = met[0] or arith
+                if returned:
+                    return True
+        return False
+
+    def derived(e: cst.BaseExpression, d: int = 0) -> bool:
+        if d > 8:
+            return False
+        if seed(e):
+            return True
+        if isinstance(e, cst.Name):
+            return e.value in derived_locals
+        if isinstance(e, cst.Subscript):
+            return derived(e.value, d + 1)
+        if isinstance(e, cst.UnaryOperation):
+            return derived(e.expression, d + 1)
+        if isinstance(e, cst.Call):
+            f = e.func
+            if isinstance(f, cst.Attribute) and derived(f.value, d + 1):  # self.g.astype(...), .exp()
+                return True
+            if helper_returns(e):
+                return True
+            first = next((a.value for a in e.args if a.keyword is None), None)
+            if first is None:
+                return False
+            q = model.qualify(f) or ""
+            ms_function = q.startswith(("mindspore.ops.", "mindspore.mint.", "mindspore.numpy."))
+            operator = _self_attr(f, m.self_name) in operators or (
+                isinstance(f, cst.Call) and (model.qualify(f.func) or "").startswith("mindspore.ops.")
+            )
+            return (ms_function or operator) and derived(first, d + 1)
+        return False
+
+    def op_class(f: cst.BaseExpression) -> str | None:
+        """The operator class a callee is: ``P.Concat(1)(...)``, or ``self.concat(...)`` with ``self.concat =
+        P.Concat(1)``."""
+        if isinstance(f, cst.Call):
+            return model.qualify(f.func)
+        return _operator_class(model, cls, f, m.self_name) if _self_attr(f, m.self_name) in operators else None
+
+    def concatenates(call: cst.Call) -> bool:
+        f = call.func
+        q = model.qualify(f) or ""
+        concat = q in _CONCAT_CALLS or op_class(f) in _CONCAT_OPERATORS
+        first = next((a.value for a in call.args if a.keyword is None), None)
+        return concat and isinstance(first, (cst.Tuple, cst.List)) and any(derived(el.value) for el in first.elements)
+
+    met = [False]
+    nodes = list(walk_nodes(m.node))
+    assigns = [
+        (n.targets[0].target.value, n.value)
+        for n in nodes
+        if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name)
+    ]
+    for _ in range(4):  # locals holding derived values, chains of them included
+        grown = {t for t, v in assigns if t not in derived_locals and derived(v)}
+        if not grown:
+            break
+        derived_locals |= grown
+    for node in nodes:
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _ARITHMETIC):
+            if derived(node.left) or derived(node.right):
+                return True, True
+        elif isinstance(node, cst.Call):
+            if model.qualify(node.func) in _ARITHMETIC_CALLS and any(derived(a.value) for a in node.args):
+                return True, True
+            if _ops_class(op_class(node.func), _ARITHMETIC_OPERATORS) and any(derived(a.value) for a in node.args):
+                return True, True  # self.mul(x, self.w), P.MatMul()(x, self.w), self.gather(self.table, ids, 0)
+            if concatenates(node):
+                return True, True
+    if met[0]:
+        return True, True
+    returned = any(isinstance(n, cst.Return) and n.value is not None and derived(n.value) for n in nodes)
+    return False, returned
 
 
 #: MindSpore operator classes that concatenate (``P.Concat(axis)``)
@@ -441,7 +477,10 @@ class MsTensorAsPlainAttribute(Rule):
     values (`ops.concat`, an `ops.Concat` operator), directly or after
     MindSpore functions, operators or tensor methods reshaped or transformed
     it (`ops.reshape(self.g, ...)`, `self.expand_dims(self.g, -1)`,
-    `self.tile(self.cls_token, ...)`, `.astype(...)`), also through locals:
+    `self.tile(self.cls_token, ...)`, `.astype(...)`), also through locals
+    and through a method of the class that returns it (or computes with it)
+    when handed it (`pos = self._get_pos_embed(self.pos_embed, h, w)`; a
+    helper that only reads its shape does not count):
 
     - a **constant fill**: a floating tensor filled with one value, of a shape
       taken from the model's arguments -- `ops.zeros((1, n, dim))`,
@@ -849,9 +888,77 @@ class MsTensorAsPlainAttribute(Rule):
                 """,
             ),
         ),
+        Invalid(
+            """
+            import mindspore as ms
+            from mindspore import nn, ops
+
+            class Embed(nn.Cell):
+                def __init__(self, n=4, dim=8):
+                    super().__init__()
+                    self.n = n
+                    self.proj = nn.Dense(dim, dim)
+                    self.pos_embed = ops.zeros((1, n, dim), ms.float32)
+
+                def _get_pos_embed(self, pos_embed, n):
+                    if n == self.n:
+                        return pos_embed
+                    return ops.interpolate(pos_embed.transpose(0, 2, 1), size=n).transpose(0, 2, 1)
+
+                def construct(self, x):
+                    pos = self._get_pos_embed(self.pos_embed, x.shape[1])
+                    return self.proj(x + pos)
+            """,
+            at=[(9, 8)],
+            title="a constant fill handed to a helper method that returns it, then added to the input: never trained",
+            probe=Probe(
+                cls="Embed",
+                attr="pos_embed",
+                framework="mindspore",
+                twin="""
+                import mindspore as ms
+                from mindspore import nn, ops, Parameter
+
+                class Embed(nn.Cell):
+                    def __init__(self, n=4, dim=8):
+                        super().__init__()
+                        self.n = n
+                        self.proj = nn.Dense(dim, dim)
+                        self.pos_embed = Parameter(ops.zeros((1, n, dim), ms.float32))
+
+                    def _get_pos_embed(self, pos_embed, n):
+                        if n == self.n:
+                            return pos_embed
+                        return ops.interpolate(pos_embed.transpose(0, 2, 1), size=n).transpose(0, 2, 1)
+
+                    def construct(self, x):
+                        pos = self._get_pos_embed(self.pos_embed, x.shape[1])
+                        return self.proj(x + pos)
+                """,
+            ),
+        ),
     )
 
     valid = (
+        Valid(
+            """
+            import mindspore as ms
+            from mindspore import nn, ops
+
+            class Embed(nn.Cell):
+                def __init__(self, n=4, dim=8):
+                    super().__init__()
+                    self.proj = nn.Dense(dim, dim)
+                    self.template = ops.zeros((1, n, dim), ms.float32)
+
+                def _length(self, t):
+                    return t.shape[1]
+
+                def construct(self, x):
+                    return self.proj(x) * self._length(self.template)
+            """,
+            why="a constant fill a helper only measures (its shape), never computes with",
+        ),
         Valid(
             """
             import numpy as np
