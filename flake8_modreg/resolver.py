@@ -55,7 +55,7 @@ from typing import Any, Iterable
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 9
+SUMMARY_FORMAT = 10
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -331,7 +331,8 @@ class _Summarizer:
         ``None``; ``[callee, keyword names, has */**, positional count]`` for ``self.x = callee(...)`` (and for
         ``self.add_module(name, callee(...))``); ``["if", param, items]`` for the items of a top-level
         ``if <param>:`` / ``if self.<a>:`` block, ``self.<a> = <param>`` assigned before it (``if affine:
-        self.weight = nn.Parameter(...)``): stored when the call keeps ``param`` at a True default."""
+        self.weight = nn.Parameter(...)``): stored when the call keeps ``param`` at a True default; ``["for",
+        items]`` for the items of a top-level ``for`` loop's body (layers added per element)."""
         fn = _init_def(node)
         if fn is None:
             return []
@@ -355,6 +356,13 @@ class _Summarizer:
                     inner = [i for st in stmt.body for i in self._stored(st, me)]
                     if inner:
                         out.append(["if", param, inner])
+                continue
+            if isinstance(stmt, (ast.For, ast.AsyncFor)) and not stmt.orelse:
+                # layers added in a loop (``for k in kernel_sizes: self.add_module(str(i), Conv(...))``): stored for
+                # every element; a module built over nothing would have nothing to compute with
+                inner = [i for st in stmt.body for i in self._stored(st, me)]
+                if inner:
+                    out.append(["for", inner])
                 continue
             if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Name)
                     and stmt.value.id in params and isinstance(stmt.targets[0], ast.Attribute)
@@ -1028,6 +1036,9 @@ class _World:
             if item[0] == "if":  # ["if", param, inner]: stored when the call keeps param at its True default
                 if call is not None and sup is not None and self._keeps_param(sup, item[1], call):
                     items[:0] = item[2]
+                continue
+            if item[0] == "for":  # ["for", inner]: stored by each pass of a loop of __init__
+                items[:0] = item[1]
                 continue
             callee, kws, star, npos = item
             cands = self._names(s, callee, deps, depth)

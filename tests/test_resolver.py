@@ -470,6 +470,56 @@ def test_a_class_of_another_file_registering_layers_with_add_module_holds_state(
     assert got == [(11, 15, "MRG403")]  # ConvNorm(...); Act holds no weights that are known
 
 
+def test_a_class_of_another_file_adding_layers_in_a_loop_holds_state(tmp_path, private_resolver):
+    """`for i, k in enumerate(kernels): self.add_module(str(i), nn.Conv2d(...))` in another file's class (timm's
+    MixedConv2d): a pass of the loop stores a stateful layer, so the class holds state (a mixed conv over no kernel
+    sizes would compute nothing); a loop storing layers without weights, or one with an `else`, proves nothing."""
+    from conftest import write_tree
+
+    write_tree(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/blocks.py": """
+            import torch.nn as nn
+
+            class MixedConv(nn.ModuleDict):
+                def __init__(self, c, kernels=(3, 5)):
+                    super().__init__()
+                    for i, k in enumerate(kernels):
+                        self.add_module(str(i), nn.Conv2d(c, c, k, padding=k // 2))
+
+            class Acts(nn.ModuleDict):
+                def __init__(self, n=2):
+                    super().__init__()
+                    for i in range(n):
+                        self.add_module(str(i), nn.ReLU())
+
+            class Odd(nn.ModuleDict):
+                def __init__(self, c, kernels=(3,)):
+                    super().__init__()
+                    for i, k in enumerate(kernels):
+                        self.add_module(str(i), nn.Conv2d(c, c, k))
+                    else:
+                        pass
+            """,
+        "pkg/net.py": """
+            import torch.nn as nn
+            from .blocks import MixedConv, Acts, Odd
+
+            class Net(nn.Module):
+                def __init__(self, c):
+                    super().__init__()
+                    self.c = c
+
+                def forward(self, x):
+                    y = MixedConv(self.c)
+                    return y["0"](x) + Acts()["0"](x) + Odd(self.c)["0"](x)
+            """,
+    })
+    net = tmp_path / "pkg" / "net.py"
+    got = [(f.line, f.col, f.code) for f in check(net.read_bytes(), path=str(net))]
+    assert got == [(11, 12, "MRG403")]  # MixedConv(...) only
+
+
 def test_a_factory_function_of_another_file_whose_every_return_holds_state(tmp_path, private_resolver):
     """`create_conv(...)` returning `nn.Conv2d(...)` or a stateful class on every path is a layer with weights; a
     factory that may return a stateless layer (or None) proves nothing."""

@@ -229,3 +229,34 @@ def test_mrg403_a_nested_construction_is_one_bug_all_its_weights_are_fresh(torch
     assert list(block.parameters()) == []
     x = torch.randn(2, 4)
     assert not torch.equal(block(x), block(x))
+
+
+def test_mrg403_a_class_adding_its_layers_in_a_loop_built_in_forward_brings_fresh_weights(torch):
+    """timm's MixedConv2d shape (`for i, k in enumerate(kernels): self.add_module(str(i), Conv(...))`): the resolver
+    counts a loop's layers as the class's state (tests/test_resolver.py); built in forward, they are new random
+    weights on every call and none is in the caller's parameters()."""
+    ns = _exec("""
+import torch.nn as nn
+
+class MixedConv(nn.ModuleDict):
+    def __init__(self, c, kernels=(3, 5)):
+        super().__init__()
+        for i, k in enumerate(kernels):
+            self.add_module(str(i), nn.Conv2d(c, c, k, padding=k // 2))
+
+    def forward(self, x):
+        return sum(conv(x) for conv in self.values())
+
+class Net(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+
+    def forward(self, x):
+        return MixedConv(self.c)(x)
+""")
+    assert len(list(ns["MixedConv"](2).parameters())) == 4  # two convs, weight and bias each
+    net = ns["Net"](2)
+    assert list(net.parameters()) == []
+    x = torch.randn(1, 2, 5, 5)
+    assert not torch.equal(net(x), net(x))

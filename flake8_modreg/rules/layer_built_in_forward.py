@@ -389,7 +389,10 @@ class LayerBuiltInForward(Rule):
     surely stores state: a `register_buffer`/`register_parameter` or a
     stateful layer (`self.x = nn.Conv2d(...)`, `self.add_module("x",
     nn.Conv2d(...))`) in a top-level statement before any `return`, on every
-    run (`Resolver.class_state`; not a decorated class), and so does a
+    run (`Resolver.class_state`; not a decorated class), or in the body of a
+    top-level `for` loop without `else` (`for i, k in enumerate(kernels):
+    self.add_module(str(i), nn.Conv2d(...))`, timm's `MixedConv2d`: a
+    module built over an empty loop would compute nothing), and so does a
     function of another file whose every `return` is a call of such a class
     (`create_conv2d_pad(...)` returning `Conv2dSame(...)` or `nn.Conv2d(...)`;
     not one that may return `None` or a layer without weights). A class of
