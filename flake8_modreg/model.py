@@ -851,42 +851,41 @@ class FileModel:
     def class_named(self, name: str) -> ClassFacts | None:
         return self._by_name.get(name)
 
-    def binding_of(self, name: str, scope: Scope | None, order: int | None = None) -> tuple[str, cst.BaseExpression] | None:
-        """How ``name`` is bound where ``scope`` runs at ``order``: ``(mode, expr)``.
-
-        ``mode`` is ``"value"`` (``name = expr``) or ``"elem"`` (``for name in expr``);
-        the last binding before ``order`` in the nearest scope that binds the
-        name (its last one in an enclosing scope).  None for parameters,
-        unknown values (tuple targets) and unbound names.
-        """
-        s = scope
-        while s is not None:
-            if name in s.bindings:
-                bindings = s.bindings[name]
-                before = [b for b in bindings if order is None or s is not scope or b[0] < order]
-                _, mode, expr = (before or bindings)[-1]
-                return None if expr is _UNKNOWN or mode.startswith("unpack:") else (mode, expr)
-            if name in s.params:
-                return None
-            s = s.parent
-        return None
-
-    def unpack_binding(self, name: str, scope: Scope | None, order: int | None = None) -> tuple[cst.BaseExpression, int, int, Scope, int] | None:
-        """``name`` last bound (before ``order``) as the i-th of n names of ``a, b = <expr>``: (expr, i, n, scope, order)."""
+    def _last_binding(self, name: str, scope: Scope | None, order: int | None) -> tuple[Scope, int, str, cst.BaseExpression] | None:
+        """The binding of ``name`` that holds where ``scope`` runs at ``order``: the last one before ``order`` in the
+        nearest scope that binds the name (its last one in an enclosing scope), as (scope, order, mode, expr); None
+        for a parameter or an unbound name."""
         s = scope
         while s is not None:
             if name in s.bindings:
                 bindings = s.bindings[name]
                 before = [b for b in bindings if order is None or s is not scope or b[0] < order]
                 order_, mode, expr = (before or bindings)[-1]
-                if not mode.startswith("unpack:"):
-                    return None
-                _, i, n = mode.split(":")
-                return expr, int(i), int(n), s, order_
+                return s, order_, mode, expr
             if name in s.params:
                 return None
             s = s.parent
         return None
+
+    def binding_of(self, name: str, scope: Scope | None, order: int | None = None) -> tuple[str, cst.BaseExpression] | None:
+        """How ``name`` is bound where ``scope`` runs at ``order``: ``(mode, expr)``.
+
+        ``mode`` is ``"value"`` (``name = expr``) or ``"elem"`` (``for name in expr``) (see :meth:`_last_binding`).
+        None for parameters, unknown values (tuple targets) and unbound names.
+        """
+        got = self._last_binding(name, scope, order)
+        if got is None or got[3] is _UNKNOWN or got[2].startswith("unpack:"):
+            return None
+        return got[2], got[3]
+
+    def unpack_binding(self, name: str, scope: Scope | None, order: int | None = None) -> tuple[cst.BaseExpression, int, int, Scope, int] | None:
+        """``name`` last bound (before ``order``) as the i-th of n names of ``a, b = <expr>``: (expr, i, n, scope, order)."""
+        got = self._last_binding(name, scope, order)
+        if got is None or not got[2].startswith("unpack:"):
+            return None
+        s, order_, mode, expr = got
+        _, i, n = mode.split(":")
+        return expr, int(i), int(n), s, order_
 
     def descendants(self, cls: ClassFacts) -> list[ClassFacts]:
         """Classes of this file that derive from ``cls`` (directly or not), in file order.
@@ -1334,17 +1333,10 @@ class FileModel:
         Returns (value, the scope it is bound in, its order), or None for a
         parameter, a loop variable, an unpackable target or an unbound name.
         """
-        s = scope
-        while s is not None:
-            if name in s.bindings:
-                bindings = s.bindings[name]
-                before = [b for b in bindings if order is None or s is not scope or b[0] < order]
-                order_, mode, expr = before[-1] if before else bindings[-1]
-                return (expr, s, order_) if mode == "value" and expr is not _UNKNOWN else None
-            if name in s.params:
-                return None
-            s = s.parent
-        return None
+        got = self._last_binding(name, scope, order)
+        if got is None or got[2] != "value" or got[3] is _UNKNOWN:
+            return None
+        return got[3], got[0], got[1]
 
     def instance_of(
         self, expr: cst.BaseExpression, scope: Scope | None, order: int | None = None, cls: ClassFacts | None = None
