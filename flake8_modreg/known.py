@@ -45,6 +45,11 @@ TORCH_MODULE = "torch.nn.Module"
 MINDSPORE_CELL = "mindspore.nn.Cell"
 #: the bare framework bases: no layer of their own, no ``forward``/``construct``
 BARE_BASES = frozenset({TORCH_MODULE, MINDSPORE_CELL})
+#: decorators of ``__init__`` that run it unchanged (``fn(self, *args, **kwargs)``, then record the arguments):
+#: MindSpore's ``cell_attr_register`` (``mindspore.graph._utils`` in 2.10, re-exported by ``mindspore._extends``;
+#: ``mindspore._extends.utils`` in older releases). Runtime truth: tests/test_mindspore_truth.py
+INIT_WRAPPERS = frozenset({"mindspore._extends.cell_attr_register", "mindspore.graph._utils.cell_attr_register",
+                           "mindspore._extends.utils.cell_attr_register"})
 
 TORCH_PARAMETER = frozenset({"torch.nn.Parameter", "torch.nn.UninitializedParameter"})
 TORCH_BUFFER = frozenset({"torch.nn.Buffer", "torch.nn.UninitializedBuffer"})

@@ -50,12 +50,12 @@ import sys
 import tempfile
 import time
 import warnings
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 10
+SUMMARY_FORMAT = 11
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -191,11 +191,15 @@ def _delegates_call(fn: ast.AST) -> bool:
     return False
 
 
-def _init_def(node: ast.ClassDef) -> ast.FunctionDef | None:
-    """The class's one undecorated ``def __init__(self, ...)`` (None when absent, repeated or decorated)."""
+def _init_def(node: ast.ClassDef, qualify: Callable[[ast.expr], str]) -> ast.FunctionDef | None:
+    """The class's one ``def __init__(self, ...)`` (None when absent, repeated or decorated by anything but a
+    framework wrapper that runs it unchanged, ``known.INIT_WRAPPERS``: MindSpore's ``@cell_attr_register``)."""
     init = [n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
-    if len(init) != 1 or init[0].decorator_list or not init[0].args.args:
+    if len(init) != 1 or not init[0].args.args:
         return None
+    for d in init[0].decorator_list:
+        if qualify(d.func if isinstance(d, ast.Call) else d) not in known.INIT_WRAPPERS:
+            return None
     return init[0]
 
 
@@ -333,7 +337,7 @@ class _Summarizer:
         ``if <param>:`` / ``if self.<a>:`` block, ``self.<a> = <param>`` assigned before it (``if affine:
         self.weight = nn.Parameter(...)``): stored when the call keeps ``param`` at a True default; ``["for",
         items]`` for the items of a top-level ``for`` loop's body (layers added per element)."""
-        fn = _init_def(node)
+        fn = _init_def(node, self.qualify)
         if fn is None:
             return []
         me = fn.args.args[0].arg
@@ -409,7 +413,7 @@ class _Summarizer:
         ``return``: ``{"k": {keyword: ["p", param] | ["c", literal] | "?"}, "s": passes *args/**kwargs, "n": positional
         count, "a": the parameters (``self`` aside) in order, "d": {param: its literal default}}`` (a bool, number,
         string or None literal; other defaults are left out). None when there is no such call."""
-        fn = _init_def(node)
+        fn = _init_def(node, self.qualify)
         if fn is None:
             return None
         a = fn.args

@@ -335,3 +335,26 @@ def test_mrg203_a_constant_fill_returned_by_a_helper_and_added_to_the_input_runs
     assert np.allclose(net(x).asnumpy(), twin(x).asnumpy(), atol=1e-5)  # same values: the bug is silent
     assert not any(p.name.endswith("pos_embed") for p in net.trainable_params())
     assert any(p.name.endswith("pos_embed") for p in twin.trainable_params())
+
+
+def test_cell_attr_register_runs_the_init_it_decorates_unchanged(ms):
+    """known.INIT_WRAPPERS: `@cell_attr_register` on `__init__` runs it with the same arguments (then records them),
+    so what it stores -- the Parameters -- is the Cell's state, as if undecorated (the resolver relies on this)."""
+    ns = _run("""
+from mindspore import nn, Parameter
+from mindspore.common.initializer import initializer
+from mindspore._extends import cell_attr_register
+
+class Linear(nn.Cell):
+    @cell_attr_register
+    def __init__(self, cin, cout, scale=2):
+        super().__init__()
+        self.scale = scale
+        self.weight = Parameter(initializer("normal", [cout, cin]), name="weight")
+
+    def construct(self, x):
+        return x
+""", "<cell_attr_register>")
+    lin = ns["Linear"](3, 4, scale=5)
+    assert lin.scale == 5 and [p.name for p in lin.get_parameters()] == ["weight"]
+    assert tuple(lin.weight.shape) == (4, 3)

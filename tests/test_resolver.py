@@ -520,6 +520,54 @@ def test_a_class_of_another_file_adding_layers_in_a_loop_holds_state(tmp_path, p
     assert got == [(11, 12, "MRG403")]  # MixedConv(...) only
 
 
+def test_an_init_run_unchanged_by_mindspores_cell_attr_register_still_stores_state(tmp_path, private_resolver):
+    """`@cell_attr_register` on a Cell's `__init__` (MindSpore's own layers and ports of them) calls it as it is and
+    records the arguments (truth: tests/test_mindspore_truth.py), so its Parameters are state; any other decorator
+    of `__init__` may replace it and proves nothing."""
+    from conftest import write_tree
+
+    write_tree(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/layers.py": """
+            from mindspore import nn, Parameter
+            from mindspore.common.initializer import initializer
+            from mindspore._extends import cell_attr_register
+            from .util import wrapped
+
+            class Linear(nn.Cell):
+                @cell_attr_register
+                def __init__(self, cin, cout):
+                    super().__init__()
+                    self.weight = Parameter(initializer("normal", [cout, cin]), name="weight")
+
+            class Odd(nn.Cell):
+                @wrapped
+                def __init__(self, cin, cout):
+                    super().__init__()
+                    self.weight = Parameter(initializer("normal", [cout, cin]), name="weight")
+            """,
+        "pkg/util.py": """
+            def wrapped(fn):
+                return fn
+            """,
+        "pkg/net.py": """
+            from mindspore import nn
+            from .layers import Linear, Odd
+
+            class Net(nn.Cell):
+                def __init__(self, d):
+                    super().__init__()
+                    self.d = d
+
+                def construct(self, x):
+                    return Linear(self.d, self.d)(x) + Odd(self.d, self.d)(x)
+            """,
+    })
+    net = tmp_path / "pkg" / "net.py"
+    got = [(f.line, f.col, f.code) for f in check(net.read_bytes(), path=str(net))]
+    assert got == [(11, 15, "MRG403")]  # Linear(...) only
+
+
 def test_a_factory_function_of_another_file_whose_every_return_holds_state(tmp_path, private_resolver):
     """`create_conv(...)` returning `nn.Conv2d(...)` or a stateful class on every path is a layer with weights; a
     factory that may return a stateless layer (or None) proves nothing."""

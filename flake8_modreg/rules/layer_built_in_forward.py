@@ -389,7 +389,9 @@ class LayerBuiltInForward(Rule):
     surely stores state: a `register_buffer`/`register_parameter` or a
     stateful layer (`self.x = nn.Conv2d(...)`, `self.add_module("x",
     nn.Conv2d(...))`) in a top-level statement before any `return`, on every
-    run (`Resolver.class_state`; not a decorated class), or in the body of a
+    run (`Resolver.class_state`; not a decorated class, nor a decorated
+    `__init__` unless the decorator is a framework wrapper that runs it
+    unchanged, MindSpore's `@cell_attr_register`), or in the body of a
     top-level `for` loop without `else` (`for i, k in enumerate(kernels):
     self.add_module(str(i), nn.Conv2d(...))`, timm's `MixedConv2d`: a
     module built over an empty loop would compute nothing), and so does a
