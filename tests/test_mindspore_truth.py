@@ -321,20 +321,27 @@ def test_mrg203_a_random_stand_in_replaced_from_the_parameters_after_loading_los
     assert "q_absorb" not in a.parameters_dict()
 
 
-def test_mrg203_a_constant_fill_returned_by_a_helper_and_added_to_the_input_runs_but_is_never_trained(ms):
-    """The helper example: `self._get_pos_embed(self.pos_embed, n)` hands the fill back and `construct` adds it to
-    the input. It runs and gives the Parameter twin's output, but only the twin offers pos_embed to an optimizer."""
+@pytest.mark.parametrize("title,cls,attr,shape", [
+    ("a constant fill handed to a helper", "Embed", "pos_embed", (2, 4, 8)),
+    ("a constant fill handed to functions of the file", "Attention", "rel_pos", (2, 4, 8)),
+])
+def test_mrg203_a_constant_fill_followed_through_helpers_runs_but_is_never_trained(ms, title, cls, attr, shape):
+    """The helper examples: `self._get_pos_embed(self.pos_embed, n)` hands the fill back and `construct` adds it to
+    the input; `add_rel(attn, q, self.rel_pos)` multiplies it with the query in a function of the file. Each runs and
+    gives the Parameter twin's output, but only the twin offers the table to an optimizer."""
     import numpy as np
 
-    case = next(i for i in _rule("MRG203").invalid if i.title.startswith("a constant fill handed to a helper"))
-    net = _run(case.code, "<MRG203>")["Embed"]()
-    twin = _run(case.probe.twin, "<MRG203 twin>")["Embed"]()
-    twin.proj.weight.set_data(net.proj.weight.value())
-    twin.proj.bias.set_data(net.proj.bias.value())
-    x = ms.Tensor(np.random.randn(2, 4, 8).astype(np.float32))
+    case = next(i for i in _rule("MRG203").invalid if i.title.startswith(title))
+    net = _run(case.code, "<MRG203>")[cls]()
+    twin = _run(case.probe.twin, "<MRG203 twin>")[cls]()
+    for name, p in twin.parameters_and_names():
+        if hasattr(net, name.split(".")[0]) and name != attr:
+            ref = dict(net.parameters_and_names())[name]
+            p.set_data(ref.value())
+    x = ms.Tensor(np.random.randn(*shape).astype(np.float32))
     assert np.allclose(net(x).asnumpy(), twin(x).asnumpy(), atol=1e-5)  # same values: the bug is silent
-    assert not any(p.name.endswith("pos_embed") for p in net.trainable_params())
-    assert any(p.name.endswith("pos_embed") for p in twin.trainable_params())
+    assert not any(p.name.endswith(attr) for p in net.trainable_params())
+    assert any(p.name.endswith(attr) for p in twin.trainable_params())
 
 
 def test_cell_attr_register_runs_the_init_it_decorates_unchanged(ms):

@@ -6,7 +6,7 @@ import libcst as cst
 
 from .. import known
 from ..model import ClassFacts, FileModel, Tag
-from ..uses import _param_for, walk_nodes
+from ..uses import _param_for, use_index, walk_nodes
 from ._base import Invalid, Probe, Reporter, Rule, Valid
 from ._tensors import plain_tensors
 
@@ -305,18 +305,28 @@ def _flow(model: FileModel, cls: ClassFacts, m, operators: set[str], seed, depth
     derived_locals: set[str] = set()
 
     def helper_returns(call: cst.Call) -> bool:
-        """``self.<method>(..., <derived>, ...)``: the method of the class returns a value derived from that argument
-        (and a derived value it computes with counts as met here too)."""
+        """``self.<method>(..., <derived>, ...)`` / ``function(..., <derived>, ...)`` (a method of the class, a function
+        of the file): it returns a value derived from that argument (and a derived value it computes with counts as
+        met here too)."""
         f = call.func
-        if depth >= 2 or _self_attr(f, m.self_name) is None or _self_attr(f, m.self_name) in operators:
+        if depth >= 3:
             return False
-        meth = next((c.methods[f.attr.value] for c in (cls, *cls.ancestors()) if f.attr.value in c.methods), None)
-        if meth is None or meth.self_name is None:
+        if isinstance(f, cst.Name):
+            top = use_index(model).toplevel(f)
+            meth, skip = (top.meth, False) if top is not None else (None, False)
+        elif _self_attr(f, m.self_name) is None or _self_attr(f, m.self_name) in operators:
+            return False
+        else:
+            meth = next((c.methods[f.attr.value] for c in (cls, *cls.ancestors()) if f.attr.value in c.methods), None)
+            skip = True
+            if meth is not None and meth.self_name is None:
+                return False
+        if meth is None:
             return False
         for a in call.args:
             if a.star or not derived(a.value):
                 continue
-            param = _param_for(meth.node, call, a)
+            param = _param_for(meth.node, call, a, skip_self=skip)
             if param is not None:
                 arith, returned = _flow(model, cls, meth, operators,
                                         lambda e, p=param: isinstance(e, cst.Name) and e.value == p, depth + 1)
@@ -390,10 +400,11 @@ def _flow(model: FileModel, cls: ClassFacts, m, operators: set[str], seed, depth
                 return True, True  # self.mul(x, self.w), P.MatMul()(x, self.w), self.gather(self.table, ids, 0)
             if concatenates(node):
                 return True, True
-    if met[0]:
-        return True, True
+            helper_returns(node)  # a helper or function handed a derived value may compute with it (sets met)
+            if met[0]:
+                return True, True
     returned = any(isinstance(n, cst.Return) and n.value is not None and derived(n.value) for n in nodes)
-    return False, returned
+    return met[0], returned
 
 
 #: MindSpore operator classes that concatenate (``P.Concat(axis)``)
@@ -478,9 +489,10 @@ class MsTensorAsPlainAttribute(Rule):
     MindSpore functions, operators or tensor methods reshaped or transformed
     it (`ops.reshape(self.g, ...)`, `self.expand_dims(self.g, -1)`,
     `self.tile(self.cls_token, ...)`, `.astype(...)`), also through locals
-    and through a method of the class that returns it (or computes with it)
-    when handed it (`pos = self._get_pos_embed(self.pos_embed, h, w)`; a
-    helper that only reads its shape does not count):
+    and through a method of the class, or a function of the file, that
+    returns it (or computes with it) when handed it (`pos =
+    self._get_pos_embed(self.pos_embed, h, w)`, `add_rel(attn, q,
+    self.rel_pos)`; a helper that only reads its shape does not count):
 
     - a **constant fill**: a floating tensor filled with one value, of a shape
       taken from the model's arguments -- `ops.zeros((1, n, dim))`,
@@ -934,6 +946,59 @@ class MsTensorAsPlainAttribute(Rule):
                     def construct(self, x):
                         pos = self._get_pos_embed(self.pos_embed, x.shape[1])
                         return self.proj(x + pos)
+                """,
+            ),
+        ),
+        Invalid(
+            """
+            import mindspore as ms
+            from mindspore import nn, ops
+
+            def rel_table(rel_pos, n):
+                return rel_pos[:n]
+
+            def add_rel(attn, q, rel_pos):
+                r = rel_table(rel_pos, q.shape[1])
+                return attn + ops.matmul(q, r.transpose(1, 0))
+
+            class Attention(nn.Cell):
+                def __init__(self, n=4, dim=8):
+                    super().__init__()
+                    self.qkv = nn.Dense(dim, dim)
+                    self.rel_pos = ops.Zeros()((2 * n - 1, dim), ms.float32)
+
+                def construct(self, x):
+                    q = self.qkv(x)
+                    attn = ops.matmul(q, q.transpose(0, 2, 1))
+                    return add_rel(attn, q, self.rel_pos)
+            """,
+            at=[(15, 8)],
+            title="a constant fill handed to functions of the file that compute with it (a relative position table)",
+            probe=Probe(
+                cls="Attention",
+                attr="rel_pos",
+                framework="mindspore",
+                twin="""
+                import mindspore as ms
+                from mindspore import nn, ops, Parameter
+
+                def rel_table(rel_pos, n):
+                    return rel_pos[:n]
+
+                def add_rel(attn, q, rel_pos):
+                    r = rel_table(rel_pos, q.shape[1])
+                    return attn + ops.matmul(q, r.transpose(1, 0))
+
+                class Attention(nn.Cell):
+                    def __init__(self, n=4, dim=8):
+                        super().__init__()
+                        self.qkv = nn.Dense(dim, dim)
+                        self.rel_pos = Parameter(ops.Zeros()((2 * n - 1, dim), ms.float32))
+
+                    def construct(self, x):
+                        q = self.qkv(x)
+                        attn = ops.matmul(q, q.transpose(0, 2, 1))
+                        return add_rel(attn, q, self.rel_pos)
                 """,
             ),
         ),
