@@ -55,7 +55,7 @@ from typing import Any, Callable, Iterable
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 11
+SUMMARY_FORMAT = 15
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -231,6 +231,128 @@ def _class_members(node: ast.ClassDef) -> list[str]:
     return (["@"] if node.decorator_list else []) + sorted(out)
 
 
+#: reads of a tensor that give Python metadata, not a tensor: ``t.shape``, ``t.requires_grad``, ``t.size()``, ...
+_METADATA_ATTRS = frozenset({"shape", "dtype", "device", "requires_grad", "ndim", "is_cuda", "grad_fn", "layout",
+                             "size", "dim", "numel", "item", "tolist", "is_contiguous", "data_ptr", "element_size",
+                             "is_floating_point", "is_complex", "nelement", "get_device", "stride", "storage_offset"})
+_METADATA_CALLS = frozenset({"len", "int", "float", "bool", "str", "isinstance", "type", "id", "hasattr", "getattr",
+                             "range", "print", "repr"})
+#: calls that make a tensor from sizes and a fill value (on a device of their own or the receiver's): no meet
+_FACTORY_CALLS = frozenset({"new_full", "new_zeros", "new_ones", "new_empty", "new_tensor", "full", "zeros", "ones",
+                            "empty", "arange", "linspace", "logspace", "eye", "tensor", "as_tensor", "full_like",
+                            "zeros_like", "ones_like", "empty_like", "rand_like", "randn_like", "randint_like"})
+_MEETING_OPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.MatMult)
+
+
+def _param_meets(fn: ast.FunctionDef | ast.AsyncFunctionDef, qualify: Callable[[ast.expr], str]) -> dict[str, Any] | None:
+    """Which parameters of ``fn`` meet which others in a tensor operation: ``{"a": [names], "m": {i: [j, ...]}}``.
+
+    Meet: values derived from two different parameters are the operands of arithmetic (``x * weight``, ``x += b``,
+    ``x @ w``) or tensor arguments of one ``torch.*`` call or tensor method (``F.layer_norm(x, s, weight)``,
+    ``x.mul(w)``). Derived: through locals and loop variables (flow-insensitive); a parameter read only as metadata
+    (``w.shape``, ``w.requires_grad``, ``len(w)``, ``int(w)``, ``w.item()``) derives nothing. None without meets.
+    """
+    a = fn.args
+    names = [x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)]
+    if len(names) < 2 or len(names) > 64:
+        return None
+    parents: dict[int, ast.AST] = {}
+    for node in ast.walk(fn):
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+    taint: dict[str, set[int]] = {n: {i} for i, n in enumerate(names)}
+
+    def metadata(n: ast.Name) -> bool:
+        cur: ast.AST = n
+        up, above = n, parents.get(id(n))
+        while above is not None and above is not fn:  # an index (`table[idx]`): the result lives where the table does
+            if isinstance(above, ast.Subscript) and up is above.slice:
+                return True
+            up, above = above, parents.get(id(above))
+        p = parents.get(id(cur))
+        while isinstance(p, ast.Subscript) and p.value is cur:  # feats[i].shape
+            cur, p = p, parents.get(id(p))
+        if isinstance(p, ast.Attribute) and p.attr in _METADATA_ATTRS:
+            return True
+        return isinstance(p, ast.Call) and isinstance(p.func, ast.Name) and p.func.id in _METADATA_CALLS and cur in p.args
+
+    def tainted(e: ast.AST | None) -> set[int]:
+        out: set[int] = set()
+        if e is None:
+            return out
+        for n in ast.walk(e):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id in taint and not metadata(n):
+                out |= taint[n.id]
+        return out
+
+    def guarded(node: ast.AST) -> set[int]:
+        """The parameters whose ``.requires_grad`` an enclosing ``if`` (or conditional expression) tests true on the
+        way to ``node``: a plain tensor's is False, so such a branch never uses it (``if bias.requires_grad: return
+        x + bias``)."""
+        out: set[int] = set()
+        cur, p = node, parents.get(id(node))
+        while p is not None and p is not fn:
+            if isinstance(p, (ast.If, ast.IfExp)) and (cur in p.body if isinstance(p, ast.If) else cur is p.body):
+                tests = p.test.values if isinstance(p.test, ast.BoolOp) and isinstance(p.test.op, ast.And) else [p.test]
+                for t in tests:
+                    if isinstance(t, ast.Attribute) and t.attr == "requires_grad" and isinstance(t.value, ast.Name):
+                        out |= taint.get(t.value.id, set())
+            cur, p = p, parents.get(id(p))
+        return out
+
+    binds: list[tuple[ast.AST, ast.AST]] = []  # (target, value)
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign):
+            binds += [(t, node.value) for t in node.targets]
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None:
+            binds.append((node.target, node.value))
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            binds.append((node.target, node.iter))
+    for _ in range(6):  # locals holding derived values, chains of them included
+        grown = False
+        for target, value in binds:
+            got = tainted(value) - guarded(value)
+            if not got:
+                continue
+            for n in ast.walk(target):
+                if isinstance(n, ast.Name) and not got <= taint.setdefault(n.id, set()):
+                    taint[n.id] |= got
+                    grown = True
+        if not grown:
+            break
+    meets: dict[int, set[int]] = {}
+
+    def meet(groups: list[set[int]], at: ast.AST) -> None:
+        skip = guarded(at)
+        groups = [g - skip for g in groups]
+        for x in range(len(groups)):
+            for y in range(len(groups)):
+                if x != y:
+                    for i in groups[x]:
+                        meets.setdefault(i, set()).update(j for j in groups[y] if j != i)
+
+    for node in ast.walk(fn):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, _MEETING_OPS):
+            meet([tainted(node.left), tainted(node.right)], node)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.op, _MEETING_OPS):
+            target = set(taint.get(node.target.id, ())) if isinstance(node.target, ast.Name) else tainted(node.target)
+            meet([target, tainted(node.value)], node)
+        elif isinstance(node, ast.Call):
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if called in _FACTORY_CALLS:
+                continue  # x.new_full(size, v), torch.full(size, v): sizes and a fill value, the receiver's device
+            q = qualify(node.func) if not isinstance(node.func, ast.Attribute) or isinstance(node.func.value, ast.Name) else ""
+            torch_call = isinstance(q, str) and q.startswith("torch.")
+            receiver = tainted(node.func.value) if isinstance(node.func, ast.Attribute) and not torch_call else set()
+            if torch_call or receiver:
+                args = [x for x in node.args if not isinstance(x, ast.Starred)] + [k.value for k in node.keywords if k.arg]
+                meet([receiver, *(tainted(x) for x in args)], node)
+    meets = {i: js for i, js in meets.items() if js}
+    if not meets:
+        return None
+    return {"a": names, "m": {str(i): sorted(js) for i, js in sorted(meets.items())}}
+
+
 class _Summarizer:
     def __init__(self, tree: ast.Module, module: str, is_package: bool) -> None:
         self.module, self.is_package = module, is_package
@@ -251,6 +373,9 @@ class _Summarizer:
         self.entries: dict[str, dict[str, list]] = {}
         #: class -> how its ``__init__`` calls ``super().__init__(...)`` (``_super_call``)
         self.supers: dict[str, dict[str, Any]] = {}
+        #: function -> its parameter names and, per parameter, the parameters it meets in a tensor operation
+        #: (``_param_meets``)
+        self.meets: dict[str, dict[str, Any]] = {}
         stmts = list(_walk_body(tree.body))
         bound: dict[str, int] = {}
         for node in stmts:
@@ -299,6 +424,9 @@ class _Summarizer:
                     ]
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in self.local:
                 self.functions[node.name] = self._returns(node)
+                meets = _param_meets(node, self.qualify)
+                if meets is not None:
+                    self.meets[node.name] = meets
                 needs = self._pass_through(node, 0)
                 if needs is not None:
                     self.passes[node.name] = sorted(set(needs))
@@ -626,6 +754,7 @@ class _Summarizer:
             "dc": self.decorators,
             "e": self.entries,
             "sp": self.supers,
+            "pm": self.meets,
         }
 
 
@@ -1156,6 +1285,16 @@ class _World:
                 return True
         return None if None in answers else False
 
+    def param_meets(self, q: str, deps: set[str]) -> dict[str, Any] | None:
+        """The function ``q``'s parameter names and which of them meet which in a tensor operation (``_param_meets``:
+        ``{"a": names, "m": {index: [indices]}}``); None when ``q`` is no function read from disk, or none meet."""
+        mine: set[str] = set()
+        ent = self._find(q, mine, 0)
+        deps |= mine
+        if ent is None or ent[0] != "func":
+            return None
+        return ent[1].get("pm", {}).get(ent[2])
+
     def passes_through(self, q: str, deps: set[str], depth: int = 0) -> bool:
         """Does the function ``q`` hand back the object it is given (``_Summarizer._pass_through``), through
         every function it relies on, in any number of files? False when unknown."""
@@ -1366,6 +1505,13 @@ class Resolver:
         """
         try:
             return self.world.class_defines(self.absolute(qualified), name, self._deps, 0, framework)
+        except (RecursionError, OSError, ValueError):
+            return None
+
+    def param_meets(self, qualified: str) -> dict[str, Any] | None:
+        """The parameters of the function ``qualified`` that meet others in a tensor operation (``World.param_meets``)."""
+        try:
+            return self.world.param_meets(self.absolute(qualified), self._deps)
         except (RecursionError, OSError, ValueError):
             return None
 

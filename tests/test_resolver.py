@@ -765,3 +765,108 @@ def test_the_flag_really_decides_the_weights(tmp_path, torch):
         assert list(norm.RmsNorm(4, affine=False).parameters()) == []
         assert list(norm.OffNorm(4).parameters()) == []
         assert list(net.Net(4).parameters()) == []  # the weights forward builds are never registered
+
+
+def test_a_function_summary_says_which_parameters_meet_in_a_tensor_operation():
+    """`_param_meets`: operands of arithmetic and tensor arguments of one torch call or tensor method, through locals
+    and loop variables; a parameter read only as metadata (shape, requires_grad, len, int, item) meets nothing."""
+    from flake8_modreg.resolver import summarize
+
+    src = textwrap.dedent('''
+        import torch
+        import torch.nn.functional as F
+
+        def rms_norm(x, shape, weight=None, eps=1e-6):
+            v = x.pow(2).mean(-1, keepdim=True)
+            x = x * torch.rsqrt(v + eps)
+            if weight is not None:
+                x = x * weight
+            return x
+
+        def layer_norm(x, shape, weight, bias):
+            return F.layer_norm(x, shape, weight, bias)
+
+        def checked(x, bias):
+            if bias.requires_grad and len(bias) == x.shape[-1] and int(bias.sum().item()) > 0:
+                return x
+            return x.clone()
+
+        def anchors(feats, strides):
+            out = []
+            for i, stride in enumerate(strides):
+                _, _, h, w = feats[i].shape
+                out.append(torch.full((h * w, 1), stride))
+            return out
+
+        def scaled(x, scales):
+            y = x
+            for s in scales:
+                y += s
+            return y
+
+        def guarded(x, weight, bias, scale):
+            out = x @ weight
+            if scale.requires_grad:
+                k = weight * scale
+            else:
+                k = weight
+            if bias.requires_grad:
+                return out + bias
+            return out @ k
+
+        def rel(q, table, coords):
+            r = table[coords]
+            return q @ r
+
+        def strided(feats, strides):
+            return [feats[0].new_full((4, 1), strides[i]) for i in range(len(feats))]
+    ''')
+    pm = summarize(src, "/nowhere/ops.py")["pm"]
+    assert pm["rms_norm"]["a"] == ["x", "shape", "weight", "eps"]
+    assert pm["rms_norm"]["m"]["2"] == [0, 3]  # weight meets x (and eps, a number: no partner at a call site)
+    assert 2 in pm["layer_norm"]["m"]["0"] and 3 in pm["layer_norm"]["m"]["2"]
+    assert "checked" not in pm and "anchors" not in pm  # metadata reads and a fill value meet nothing
+    assert pm["scaled"]["m"]["1"] == [0]  # through a loop variable and an augmented assignment
+    # an operation (or a binding) under `if t.requires_grad:` never runs for a plain tensor: not a meet of t's
+    assert "2" not in pm["guarded"]["m"] and "3" not in pm["guarded"]["m"] and pm["guarded"]["m"]["0"] == [1]
+    # an index lives wherever (a CPU index works on any device); a fill value of a factory is a number
+    assert pm["rel"]["m"] == {"0": [1], "1": [0]} and "strided" not in pm
+
+
+def test_a_plain_tensor_handed_to_an_imported_function_is_judged_by_its_body(tmp_path, private_resolver):
+    """`rms_norm(x, self.weight)` of another file, whose body computes `x * weight`: the plain weight meets the
+    input unmoved; a function that only tests `requires_grad` (or cannot be read) is not a use that breaks."""
+    from conftest import write_tree
+
+    write_tree(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/ops.py": """
+            import torch
+
+            def rms_norm(x, weight, eps=1e-6):
+                x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
+                return x * weight
+
+            def frozen(x, bias):
+                return x if not bias.requires_grad else x.clone()
+            """,
+        "pkg/net.py": """
+            import torch
+            import torch.nn as nn
+            from .ops import rms_norm, frozen
+            from elsewhere import unknown_op
+
+            class Norm(nn.Module):
+                def __init__(self, d):
+                    super().__init__()
+                    self.weight = torch.ones(d)
+                    self.bias = torch.zeros(d)
+                    self.scale = torch.ones(d)
+
+                def forward(self, x):
+                    return unknown_op(frozen(rms_norm(x, self.weight), self.bias), self.scale)
+            """,
+    })
+    net = tmp_path / "pkg" / "net.py"
+    got = [(f.line, f.col, f.code) for f in check(net.read_bytes(), path=str(net))]
+    assert got == [(10, 8, "MRG201")]  # self.weight only

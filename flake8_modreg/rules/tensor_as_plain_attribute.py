@@ -27,9 +27,14 @@ class TensorAsPlainAttribute(Rule):
        `att.masked_fill(self.mask == 0, ...)`, `self.proj(self.table)`):
        after `model.to("cuda")` that operation fails with a device mismatch
        (a tensor handed to an *imported* function, `rms_norm(x, shape,
-       self.weight)`, is not judged: what happens to it is decided by a body
-       that is not seen -- it may only test `t.requires_grad` or take its
-       elements as Python numbers);
+       self.weight)`, is judged by that function's body, read from disk by
+       the resolver: it meets the arguments given for the parameters that its
+       parameter meets there in arithmetic or in one `torch.*` call or tensor
+       method, `x * weight`, through locals and loops; a function that only
+       tests `t.requires_grad`, reads `t.shape` or takes its elements as
+       Python numbers meets nothing, an operation under `if t.requires_grad:`
+       never runs for a plain `t`, and a function that cannot be read is not
+       judged);
     2. **it is moved but not cast**: a floating tensor moved at its use with
        `.to(x.device)` or `.cuda()` and combined with the inputs; after
        `model.half()` the result is silently promoted to float32 and the
@@ -160,6 +165,10 @@ class TensorAsPlainAttribute(Rule):
     - **complex tensors** (`torch.polar`, `dtype=torch.complex64`): a buffer
       would be harmful, since `model.to(torch.bfloat16)` casts it to a real
       dtype and drops the imaginary part;
+    - a plain tensor stored under one truth of a flag that only `__init__`
+      sets and read only under the other (`if self.spinor: self.z =
+      nn.Parameter(...)` / `else: self.z = torch.zeros(...)`, then `if
+      self.spinor: ... self.z` in `forward`): the plain value is never read;
     - names registered with `self.register_buffer(...)`, `nn.Buffer(...)`,
       Parameters (a Parameter assigned in the *other* branch of an `if` does
       not hide a plain tensor in this one), and locals of `forward`; every
