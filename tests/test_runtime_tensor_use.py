@@ -1692,3 +1692,105 @@ class M(nn.Module):
     # regrown on the input's device instead, the first table is still the one a short input meets
     on_input = src.replace("device=self.weights.device", "device=None")
     assert len(_mrg201(on_input)) == 1
+
+
+def test_a_plain_tensor_an_imported_function_multiplies_with_the_input_breaks_and_one_it_only_tests_survives():
+    """Runtime side of tests/test_resolver.py::test_a_plain_tensor_handed_to_an_imported_function_is_judged_by_its_body:
+    the function's `x * weight` fails once the module is on another device (the plain weight stayed behind); a
+    function that only tests `bias.requires_grad` never mixes devices, so the plain bias is no bug there."""
+    _, cls = _build("""
+def rms_norm(x, weight, eps=1e-6):
+    x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
+    return x * weight
+
+
+def frozen(x, bias):
+    return x if not bias.requires_grad else x.clone()
+
+
+class Norm(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.weight = torch.ones(d)
+        self.bias = torch.zeros(d)
+
+    def forward(self, x):
+        return frozen(rms_norm(self.proj(x), self.weight), self.bias)
+""", "Norm")
+    with pytest.raises(RuntimeError):
+        _on_meta(cls(), 2, 4)
+    _, survives = _build("""
+def frozen(x, bias):
+    return x if not bias.requires_grad else x.clone()
+
+
+class Norm(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.proj = nn.Linear(d, d)
+        self.bias = torch.zeros(d)
+
+    def forward(self, x):
+        return frozen(self.proj(x), self.bias)
+""", "Norm")
+    assert _on_meta(survives(), 2, 4).device.type == "meta"
+    assert survives().half()(torch.ones(2, 4, dtype=torch.half)).dtype == torch.half
+
+
+def test_a_plain_tensor_stored_under_one_truth_of_a_flag_and_read_under_the_other_is_silent_and_survives():
+    """`if self.spinor: self.z = nn.Parameter(...)` / `else: self.z = torch.zeros(...)` in `__init__`, read only under
+    `if self.spinor:` in `forward` (a flag only `__init__` sets): the plain value is never read. A read under the
+    same truth as the plain store -- or under a flag another method changes -- is judged as before."""
+    body = """
+class Rot(nn.Module):
+    def __init__(self, d=4, spinor=False):
+        super().__init__()
+        self.spinor = spinor
+        self.proj = nn.Linear(d, d)
+        if self.spinor:
+            self.z = nn.Parameter(torch.zeros(d), requires_grad=False)
+        else:
+            self.z = torch.zeros(d)
+
+    def forward(self, x):
+        if self.spinor:
+            return self.proj(x) + self.z
+        return self.proj(x)
+"""
+    src, cls = _build(body, "Rot")
+    assert _mrg201(src) == []
+    assert _on_meta(cls(spinor=False), 2, 4).device.type == "meta"
+    assert _on_meta(cls(spinor=True), 2, 4).device.type == "meta"
+    same = src.replace("        if self.spinor:\n            return", "        if not self.spinor:\n            return")
+    assert len(_mrg201(same)) == 1
+    _, same_cls = _build(same[len(HEAD):], "Rot")
+    with pytest.raises(RuntimeError):
+        _on_meta(same_cls(spinor=False), 2, 4)
+    toggled = src + "\n    def set_spinor(self, on):\n        self.spinor = on\n"
+    assert len(_mrg201(toggled)) == 1  # another method may turn the flag on with the plain value stored
+
+
+def test_an_operation_guarded_by_the_tensors_requires_grad_never_runs_for_a_plain_one():
+    """A function of another file that adds `bias` only `if bias.requires_grad:` (speechbrain's quaternion ops): the
+    resolver's summary does not count that operation (tests/test_resolver.py), and at run time a plain bias --
+    `requires_grad` False -- never meets the input there."""
+    _, cls = _build("""
+def linear_op(x, weight, bias):
+    out = x @ weight
+    if bias.requires_grad:
+        return out + bias
+    return out
+
+
+class Q(nn.Module):
+    def __init__(self, d=4):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(d, d))
+        self.bias = torch.zeros(d).requires_grad_(False)
+
+    def forward(self, x):
+        return linear_op(x, self.weight, self.bias)
+""", "Q")
+    assert _on_meta(cls(), 2, 4).device.type == "meta"
+    assert cls().half()(torch.ones(2, 4, dtype=torch.half)).dtype == torch.half

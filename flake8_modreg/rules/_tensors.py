@@ -9,7 +9,7 @@ import libcst as cst
 from .. import known
 from ..findings import Applicability, Fix
 from ..model import ClassFacts, FileModel, SelfAssign, Tag, dotted_name
-from ..uses import HARM, MOVED, emptiness_guarded, exclusive_branches, use_index, value_facts
+from ..uses import HARM, MOVED, emptiness_guarded, exclusive_branches, flag_exclusive, use_index, value_facts
 from ._base import AtLine
 from ._fixes import TORCH_MODULE_ATTRS, call, call_node, name_is_free_on, simple_assign, spell
 
@@ -153,6 +153,8 @@ def tensor_problem(model: FileModel, cls: ClassFacts, a: SelfAssign) -> AtLine |
         uses_reads = [r for r in uses.reads if not _after_replacement(model, cls, r, a.attr)]
     else:
         uses_reads = uses.reads
+    # a read under the opposite truth of a flag only __init__ sets never sees this store's value
+    uses_reads = [r for r in uses_reads if not flag_exclusive(model, cls, a.method, a.node, r.method, r.node)]
     for r in uses_reads:
         if r.kind == HARM and not facts.zero_dim and not (r.int_indexed and facts.one_dim) and \
                 not (empty and not _concatenation(model, r.node)):
