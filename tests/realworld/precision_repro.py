@@ -319,6 +319,27 @@ def moved_not_cast_conv_weight():
     M().to(torch.float64)(torch.ones(1, 1, 5, 5, dtype=torch.float64))
 
 
+def plain_bias_given_to_an_imported_conv_op():
+    """speechbrain QConv1d(spinor=True, bias=False): the plain zero bias reaches `F.conv1d(..., bias=bias)` inside
+    the imported `quaternion_conv_rotation_op`; after `.to(torch.float64)` the conv refuses the float32 bias (on a
+    GPU, after `.to("cuda")`, the CPU bias; the `meta` device does not check a conv's bias device)."""
+
+    def conv_op(x, weight, bias):
+        return F.conv1d(input=x, weight=weight, bias=bias)
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(torch.randn(4, 4, 3))
+            self.bias = torch.zeros(4).requires_grad_(False)
+
+        def forward(self, x):
+            return conv_op(x, self.weight, self.bias)
+
+    M()(torch.ones(1, 4, 5))
+    M().to(torch.float64)(torch.ones(1, 4, 5, dtype=torch.float64))
+
+
 def moved_not_cast_einsum_with_layer_output():
     """monai RegUNet AffineHead.grid: moved with .to(device=f.device), einsum with theta = self.fc(f)."""
 
@@ -492,6 +513,7 @@ def requires_grad_false_is_not_a_trainable_tensor():
 
 
 EXPECTED = {
+    plain_bias_given_to_an_imported_conv_op: "breaks",
     zero_d_cpu_tensor_meets_any_device: "survives",
     integer_index_moved_at_use: "survives",
     moved_and_cast_at_use_survives: "survives",
