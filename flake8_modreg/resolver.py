@@ -55,7 +55,7 @@ from typing import Any, Callable, Iterable
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 15
+SUMMARY_FORMAT = 16
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -373,9 +373,6 @@ class _Summarizer:
         self.entries: dict[str, dict[str, list]] = {}
         #: class -> how its ``__init__`` calls ``super().__init__(...)`` (``_super_call``)
         self.supers: dict[str, dict[str, Any]] = {}
-        #: function -> its parameter names and, per parameter, the parameters it meets in a tensor operation
-        #: (``_param_meets``)
-        self.meets: dict[str, dict[str, Any]] = {}
         stmts = list(_walk_body(tree.body))
         bound: dict[str, int] = {}
         for node in stmts:
@@ -424,9 +421,6 @@ class _Summarizer:
                     ]
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in self.local:
                 self.functions[node.name] = self._returns(node)
-                meets = _param_meets(node, self.qualify)
-                if meets is not None:
-                    self.meets[node.name] = meets
                 needs = self._pass_through(node, 0)
                 if needs is not None:
                     self.passes[node.name] = sorted(set(needs))
@@ -754,8 +748,25 @@ class _Summarizer:
             "dc": self.decorators,
             "e": self.entries,
             "sp": self.supers,
-            "pm": self.meets,
         }
+
+
+def _meets_in_file(path: str, name: str) -> dict[str, Any] | None:
+    """``_param_meets`` of the module-level function ``name`` of the file at ``path`` (None when unreadable)."""
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+        module, is_package = module_name_for(path)
+        summarizer = _Summarizer(tree, module, is_package)
+        for node in _walk_body(tree.body):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+                return _param_meets(node, summarizer.qualify)
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    return None
 
 
 def summarize(source: bytes | str, path: str) -> dict[str, Any] | None:
@@ -978,6 +989,9 @@ class _World:
         self.classes: dict[str, tuple[Any, dict[str, str]]] = {}
         self.calls: dict[str, tuple[Any, dict[str, str]]] = {}
         self.passes: dict[str, tuple[Any, dict[str, str]]] = {}
+        #: the file each summary read was made from; (path, its summary digest, function) -> ``_param_meets``
+        self._paths: dict[int, str] = {}
+        self._meets: dict[tuple[str, str, str], dict[str, Any] | None] = {}
 
     @staticmethod
     def _fresh(hit: tuple[Any, dict[str, str]] | None) -> bool:
@@ -1060,6 +1074,7 @@ class _World:
             return None
         deps.add(path)
         s = got[0]
+        self._paths[id(s)] = path
         if not rest:
             return ("module", s)
         head, tail = rest[0], rest[1:]
@@ -1293,7 +1308,14 @@ class _World:
         deps |= mine
         if ent is None or ent[0] != "func":
             return None
-        return ent[1].get("pm", {}).get(ent[2])
+        path = self._paths.get(id(ent[1]))
+        got = _STORE.get(path) if path else None
+        if got is None:
+            return None
+        key = (path, got[1], ent[2])
+        if key not in self._meets:  # asked rarely (a plain tensor handed to an imported function): computed then
+            self._meets[key] = _meets_in_file(path, ent[2])
+        return self._meets[key]
 
     def passes_through(self, q: str, deps: set[str], depth: int = 0) -> bool:
         """Does the function ``q`` hand back the object it is given (``_Summarizer._pass_through``), through

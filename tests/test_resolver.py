@@ -768,9 +768,11 @@ def test_the_flag_really_decides_the_weights(tmp_path, torch):
 
 
 def test_a_function_summary_says_which_parameters_meet_in_a_tensor_operation():
-    """`_param_meets`: operands of arithmetic and tensor arguments of one torch call or tensor method, through locals
+    """`_param_meets` (computed when asked, from the function's file): operands of arithmetic and tensor arguments of one torch call or tensor method, through locals
     and loop variables; a parameter read only as metadata (shape, requires_grad, len, int, item) meets nothing."""
-    from flake8_modreg.resolver import summarize
+    import ast
+
+    from flake8_modreg.resolver import _param_meets, _Summarizer
 
     src = textwrap.dedent('''
         import torch
@@ -821,7 +823,9 @@ def test_a_function_summary_says_which_parameters_meet_in_a_tensor_operation():
         def strided(feats, strides):
             return [feats[0].new_full((4, 1), strides[i]) for i in range(len(feats))]
     ''')
-    pm = summarize(src, "/nowhere/ops.py")["pm"]
+    tree = ast.parse(src)
+    qualify = _Summarizer(tree, "ops", False).qualify
+    pm = {f.name: got for f in tree.body if isinstance(f, ast.FunctionDef) and (got := _param_meets(f, qualify))}
     assert pm["rms_norm"]["a"] == ["x", "shape", "weight", "eps"]
     assert pm["rms_norm"]["m"]["2"] == [0, 3]  # weight meets x (and eps, a number: no partner at a call site)
     assert 2 in pm["layer_norm"]["m"]["0"] and 3 in pm["layer_norm"]["m"]["2"]
