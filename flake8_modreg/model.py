@@ -1271,8 +1271,9 @@ class FileModel:
             local = self._by_name.get(name)
             if local is not None and local.framework:
                 return Kind(Tag.LAYER, local.framework)
-            if name in self.functions and scope_free(name, scope):
-                return self._returns_kind(self.functions[name])
+            fn = self.callee_scope(func, scope)
+            if fn is not None:
+                return self._returns_kind(fn)
             fw = self.class_value_framework(func, scope, order)
             if fw is not None:  # norm_layer(dim) with norm_layer=nn.LayerNorm; Norm = nn.LayerNorm; partial(...)
                 return Kind(Tag.LAYER, fw)
@@ -1288,7 +1289,7 @@ class FileModel:
             return OTHER
         if isinstance(func, cst.Attribute):
             method = func.attr.value
-            helper = self._helper_scope(func, scope)
+            helper = self.callee_scope(func, scope)
             if helper is not None:
                 return self._returns_kind(helper)
             base = self._sub(func.value, scope, order, shadow)
@@ -1397,6 +1398,16 @@ class FileModel:
             k = self._resolved_call(q) if q else OTHER  # a function of another file that returns a layer
             if k.tag is Tag.LAYER and k.framework:
                 return k.framework, None
+        return None
+
+    def callee_scope(self, func: cst.BaseExpression, scope: Scope | None) -> Scope | None:
+        """The scope of the same-file function a call of ``func`` runs: ``self.helper`` / ``Class.helper`` (a method
+        of a class of this file), or a bare name bound only to a module-level ``def`` of this file."""
+        if isinstance(func, cst.Attribute):
+            return self._helper_scope(func, scope)
+        if isinstance(func, cst.Name) and func.value not in self.imports and func.value in self.functions \
+                and scope_free(func.value, scope):
+            return self.functions[func.value]
         return None
 
     def _helper_scope(self, func: cst.Attribute, scope: Scope | None) -> Scope | None:

@@ -215,6 +215,7 @@ class UseIndex:
         self._family: dict[int, list[ClassFacts]] = {}
         self._runtime: dict[int, list[tuple[ClassFacts, MethodFacts]]] = {}
         self._construction: dict[int, set[str]] = {}
+        self._callers: dict[int, dict[str, set[str]]] = {}
         self._on_device_memo: set[tuple] = set()
         self._tags: dict[tuple[int, str], Tag | None] = {}
         #: while a read is followed into a helper: its parameters that the call site fed a value on the module's
@@ -280,15 +281,36 @@ class UseIndex:
             got = self._runtime[id(cls)] = self._runtime_methods(cls)
         return got
 
+    def family_method(self, cls: ClassFacts, name: str) -> MethodFacts | None:
+        """The method ``name`` of the class family (the class, its same-file bases, then its subclasses)."""
+        for c in self.family(cls):
+            if name in c.methods:
+                return c.methods[name]
+        return None
+
+    def _self_callers(self, cls: ClassFacts) -> dict[str, set[str]]:
+        """``self.<name>(...)`` in the class family: name -> the methods that call it."""
+        got = self._callers.get(id(cls))
+        if got is None:
+            got = self._callers[id(cls)] = {}
+            for c in self.family(cls):
+                for call in c.self_calls:
+                    got.setdefault(call.name, set()).add(call.method)
+        return got
+
+    def regrowing_methods(self, cls: ClassFacts) -> set[str]:
+        """Helpers that the construction methods call and that only the forward path calls again
+        (``self.make_weights(n)`` to regrow a table): their first run is part of building the module."""
+        building, path = self.construction_methods(cls), self.forward_path(cls)
+        return {n for n, who in self._self_callers(cls).items()
+                if n not in building and who & building and who <= building | path}
+
     def construction_methods(self, cls: ClassFacts) -> set[str]:
         """``__init__`` and the methods only it calls (transitively), in the class family: what builds the module."""
         got = self._construction.get(id(cls))
         if got is not None:
             return got
-        callers: dict[str, set[str]] = {}
-        for c in self.family(cls):
-            for call in c.self_calls:
-                callers.setdefault(call.name, set()).add(call.method)
+        callers = self._self_callers(cls)
         init_only = {"__init__"}
         changed = True
         while changed:
@@ -1629,10 +1651,7 @@ def _unpacked_facts(model: FileModel, name: str, scope: Scope | None, order: int
     if got is None or not isinstance(got[0], cst.Call):
         return ValueFacts()
     call, i, n, s, _ = got
-    helper = model._helper_scope(call.func, s) if isinstance(call.func, cst.Attribute) else None
-    if helper is None and isinstance(call.func, cst.Name) and call.func.value in model.functions \
-            and call.func.value not in model.imports:
-        helper = model.functions[call.func.value]
+    helper = model.callee_scope(call.func, s)
     if helper is None or not helper.returns:
         return ValueFacts()
     parts = []
@@ -1640,10 +1659,16 @@ def _unpacked_facts(model: FileModel, name: str, scope: Scope | None, order: int
         if not isinstance(r, cst.Tuple) or len(r.elements) != n or isinstance(r.elements[i], cst.StarredElement):
             return ValueFacts()
         parts.append(value_facts(model, r.elements[i].value, helper, depth + 1))
+    return _shared_facts(parts, one_dim=True)
+
+
+def _shared_facts(parts: list[ValueFacts], one_dim: bool = False) -> ValueFacts:
+    """What every one of several possible values (a function's returns) is surely: one dtype, 0-d, placed (and, when
+    ``one_dim``, 1-d); random when any may be."""
     dtypes = {f.dtype for f in parts}
     return ValueFacts(dtypes.pop() if len(dtypes) == 1 else None, all(f.zero_dim for f in parts),
                       any(f.random for f in parts), placed=all(f.placed for f in parts),
-                      one_dim=all(f.one_dim for f in parts))
+                      one_dim=one_dim and all(f.one_dim for f in parts))
 
 
 def _function_returns(model: FileModel, e: cst.Call, depth: int) -> ValueFacts | None:
@@ -1661,10 +1686,7 @@ def _function_returns(model: FileModel, e: cst.Call, depth: int) -> ValueFacts |
             stack.extend(node_children(n))
     if not rets:
         return None
-    facts = [value_facts(model, r, scope, depth + 1) for r in rets]
-    dtypes = {f.dtype for f in facts}
-    return ValueFacts(dtypes.pop() if len(dtypes) == 1 else None, all(f.zero_dim for f in facts),
-                      any(f.random for f in facts), placed=all(f.placed for f in facts))
+    return _shared_facts([value_facts(model, r, scope, depth + 1) for r in rets])
 
 
 def _call_facts(model, e, func, kw, pos, dtype_arg, q, scope, depth, order) -> ValueFacts:
@@ -1917,17 +1939,12 @@ def flag_exclusive(model: FileModel, cls: ClassFacts, store_method: str, store: 
     """The store and the read sit under opposite truths of one ``self.<flag>`` that only ``__init__`` sets
     (``if self.spinor: <Parameter> else: <plain tensor>`` in ``__init__``, ``if self.spinor: use(self.t)`` in
     ``forward``): the read never sees what the store made."""
-    def method(name: str) -> MethodFacts | None:
-        for c in (cls, *cls.ancestors(), *model.descendants(cls)):
-            if name in c.methods:
-                return c.methods[name]
-        return None
-
-    ms, mr = method(store_method), method(read_method)
+    idx = use_index(model)
+    ms, mr = idx.family_method(cls, store_method), idx.family_method(cls, read_method)
     if ms is None or mr is None or ms.self_name is None or mr.self_name is None:
         return False
     a, b = _flag_truths(model, ms, store), _flag_truths(model, mr, read)
-    family = (cls, *cls.ancestors(), *model.descendants(cls))
+    family = idx.family(cls)
     for flag in a.keys() & b.keys():
         if a[flag] == b[flag]:
             continue

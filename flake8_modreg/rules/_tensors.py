@@ -53,14 +53,7 @@ def plain_tensors(model: FileModel, tag: Tag, framework: str = "torch") -> Itera
         # to regrow a table): its first run is part of construction, and what it stores then is what the module
         # starts with (until a regrow, which may never come); its later runs are judged as uses (overwrites). One
         # that a public method also calls (``initialize_with_quants()``) may be how the caller builds it instead
-        regrowing: set[str] = set()
-        if building is not None:
-            path = use_index(model).forward_path(cls)
-            callers: dict[str, set[str]] = {}
-            for fam in (cls, *cls.ancestors(), *model.descendants(cls)):
-                for c in fam.self_calls:
-                    callers.setdefault(c.name, set()).add(c.method)
-            regrowing = {n for n, who in callers.items() if n not in building and who & building and who <= building | path}
+        regrowing = use_index(model).regrowing_methods(cls) if building is not None else set()
         seen: set[str] = set()
         for a in cls.self_assigns:
             if a.method != "__init__" and (building is None or a.attr in in_init or
@@ -197,11 +190,8 @@ def _after_replacement(model: FileModel, cls, r, attr: str) -> bool:
     """The read runs only while ``self.<attr>`` is not empty (``uses.emptiness_guarded``): the empty placeholder
     ``__init__`` stored must have been replaced by then."""
     idx = use_index(model)
-    for c in (cls, *cls.ancestors(), *model.descendants(cls)):
-        meth = c.methods.get(r.method)
-        if meth is not None:
-            return emptiness_guarded(idx.method(meth), r.node, attr)
-    return False
+    meth = idx.family_method(cls, r.method)
+    return meth is not None and emptiness_guarded(idx.method(meth), r.node, attr)
 
 
 def _concatenation(model: FileModel, node: cst.CSTNode) -> bool:
