@@ -290,49 +290,54 @@ def _arithmetic_operand(model: FileModel, cls: ClassFacts, attr: str) -> bool:
     what a method of the class returns when given one (``self._get_pos_embed(self.pos_embed2, h, w)``).
     """
     operators = _operator_attrs(model, cls)
+    memo: dict[tuple[int, str, int], tuple[bool, bool]] = {}
     for c in (cls, *cls.ancestors()):
         for name, m in c.methods.items():
             if name == "__init__" or attr not in m.self_attrs:
                 continue
-            if _flow(model, cls, m, operators, lambda e, m=m: _self_attr(e, m.self_name) == attr, 0)[0]:
+            if _flow(model, cls, m, operators, lambda e, m=m: _self_attr(e, m.self_name) == attr, 0, memo)[0]:
                 return True
     return False
 
 
-def _flow(model: FileModel, cls: ClassFacts, m, operators: set[str], seed, depth: int) -> tuple[bool, bool]:
+def _flow(model: FileModel, cls: ClassFacts, m, operators: set[str], seed, depth: int,
+          memo: dict[tuple[int, str, int], tuple[bool, bool]]) -> tuple[bool, bool]:
     """In method ``m``, values derived from those ``seed(expr)`` accepts: (are they arithmetic operands, does ``m``
-    return one)."""
+    return one). ``memo``: the answers already found for a helper's parameter, by (id of its def, parameter, depth):
+    the assignments of a method are re-derived until nothing grows, asking about the same helper call each time."""
     derived_locals: set[str] = set()
+    idx = use_index(model)
 
     def helper_returns(call: cst.Call) -> bool:
         """``self.<method>(..., <derived>, ...)`` / ``function(..., <derived>, ...)`` (a method of the class, a function
-        of the file): it returns a value derived from that argument (and a derived value it computes with counts as
-        met here too)."""
+        of the file, as ``UseIndex`` finds them for MRG201): it returns a value derived from that argument (and a
+        derived value it computes with counts as met here too)."""
         f = call.func
-        if depth >= 3:
+        if depth >= 3 or _self_attr(f, m.self_name) in operators:
             return False
         if isinstance(f, cst.Name):
-            top = use_index(model).toplevel(f)
-            meth, skip = (top.meth, False) if top is not None else (None, False)
-        elif _self_attr(f, m.self_name) is None or _self_attr(f, m.self_name) in operators:
-            return False
+            helper, skip = idx.toplevel(f), False
+        elif _self_attr(f, m.self_name) is not None:
+            found = idx._helper(cls, idx.method(m), f)
+            helper, skip = (found[1] if found is not None else None), True
         else:
-            meth = next((c.methods[f.attr.value] for c in (cls, *cls.ancestors()) if f.attr.value in c.methods), None)
-            skip = True
-            if meth is not None and meth.self_name is None:
-                return False
-        if meth is None:
+            return False
+        if helper is None:
             return False
         for a in call.args:
             if a.star or not derived(a.value):
                 continue
-            param = _param_for(meth.node, call, a, skip_self=skip)
-            if param is not None:
-                arith, returned = _flow(model, cls, meth, operators,
-                                        lambda e, p=param: isinstance(e, cst.Name) and e.value == p, depth + 1)
-                met[0] = met[0] or arith
-                if returned:
-                    return True
+            param = _param_for(helper.meth.node, call, a, skip_self=skip)
+            if param is None:
+                continue
+            key = (id(helper.meth.node), param, depth + 1)
+            if key not in memo:
+                memo[key] = _flow(model, cls, helper.meth, operators,
+                                  lambda e, p=param: isinstance(e, cst.Name) and e.value == p, depth + 1, memo)
+            arith, returned = memo[key]
+            met[0] = met[0] or arith
+            if returned:
+                return True
         return False
 
     def derived(e: cst.BaseExpression, d: int = 0) -> bool:
