@@ -355,7 +355,7 @@ def _param_meets(fn: ast.FunctionDef | ast.AsyncFunctionDef, qualify: Callable[[
 
 class _Summarizer:
     def __init__(self, tree: ast.Module, module: str, is_package: bool) -> None:
-        self.module, self.is_package = module, is_package
+        self.tree, self.module, self.is_package = tree, module, is_package
         self.imports: dict[str, str] = {}
         self.stars: list[str] = []
         self.classes: dict[str, list[str]] = {}
@@ -751,17 +751,29 @@ class _Summarizer:
         }
 
 
+def _summarizer(source: bytes | str, path: str) -> _Summarizer | None:
+    """The file's source parsed and read (``None`` when it does not parse or nests too deeply)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    module, is_package = module_name_for(path)
+    try:
+        return _Summarizer(tree, module, is_package)
+    except RecursionError:
+        return None
+
+
 def _meets_in_file(path: str, name: str) -> dict[str, Any] | None:
     """``_param_meets`` of the module-level function ``name`` of the file at ``path`` (None when unreadable)."""
     try:
         with open(path, "rb") as f:
-            source = f.read()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source)
-        module, is_package = module_name_for(path)
-        summarizer = _Summarizer(tree, module, is_package)
-        for node in _walk_body(tree.body):
+            summarizer = _summarizer(f.read(), path)
+        if summarizer is None:
+            return None
+        for node in _walk_body(summarizer.tree.body):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
                 return _param_meets(node, summarizer.qualify)
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
@@ -771,17 +783,8 @@ def _meets_in_file(path: str, name: str) -> dict[str, Any] | None:
 
 def summarize(source: bytes | str, path: str) -> dict[str, Any] | None:
     """The summary of one file's source (``None`` when it does not parse)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    module, is_package = module_name_for(path)
-    try:
-        return _Summarizer(tree, module, is_package).result()
-    except RecursionError:
-        return None
+    summarizer = _summarizer(source, path)
+    return summarizer.result() if summarizer is not None else None
 
 
 # --- the shared store: per-process memo over an on-disk cache --------------------------------------
