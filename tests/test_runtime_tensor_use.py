@@ -1583,115 +1583,78 @@ class Enc(nn.Module):
     indexed = src.replace("for i, layer in enumerate(self.layers):\n            h = layer(h, bias=self.bias)",
                           "h = self.layers[0](h, self.bias)")
     assert len(_mrg201(indexed)) == 1
+    # `enumerate(self.layers, start=1)`: the start number does not change what `layer` is
+    started = src.replace("enumerate(self.layers)", "enumerate(self.layers, start=1)")
+    (msg,) = _mrg201(started)
+    assert "'self.bias' is used unmoved in forward() at line 22" in msg
+    _, started_cls = _build(started[len(HEAD):], "Enc")
+    with pytest.raises(RuntimeError):
+        _on_meta(started_cls(), 2, 4)
+    # a starred argument: not known to be the layers
+    assert _mrg201(src.replace("enumerate(self.layers)", "enumerate(*[self.layers])")) == []
+
+
+def _example(title: str) -> str:
+    """The code of MRG201's invalid example whose title starts with ``title``."""
+    from examples_runtime import rule
+
+    return next(i for i in rule("MRG201").invalid if i.title.startswith(title)).code
+
+
+def _about(src: str, attr: str) -> list[str]:
+    return [m for m in _mrg201(src) if f"'self.{attr}'" in m]
+
+
+_UNPACK_AND_REGROW = "one name of a helper's tuple of tensors"
 
 
 def test_a_tensor_unpacked_from_a_helper_returning_a_tuple_of_tensors_is_judged_and_breaks():
-    """`q, k = self._decay(n)` with `_decay` returning a tuple of tensors: each name is a tensor; the one stored
-    plain meets the input unmoved and fails on another device, its registered sibling moves."""
-    src, cls = _build("""
-class M(nn.Module):
-    def __init__(self, n=4):
-        super().__init__()
-        self.proj = nn.Linear(n, n)
-        q, k = self._decay(n)
-        self.register_buffer("q", q)
-        self.k = k
+    """The rule's example: `q, k = self._decay(n)` with `_decay` returning a tuple of tensors: each name is a tensor;
+    the one stored plain meets the input unmoved and fails on another device, its registered sibling moves."""
+    from examples_runtime import run_example
 
-    def _decay(self, n):
-        r = torch.arange(n).float()
-        return torch.exp(-r), torch.exp(-2 * r)
-
-    def forward(self, x):
-        return self.proj(x) * self.k + self.q
-""")
-    (msg,) = _mrg201(src)
-    assert "'self.k' is used unmoved in forward() at line 18" in msg
-    assert [(f.line, f.col) for f in check(src) if f.code == "MRG201"] == [(11, 8)]
+    src = _example(_UNPACK_AND_REGROW)
+    (msg,) = _about(src, "k")
+    assert "'self.k' is used unmoved in forward() at line 17" in msg
+    assert [(f.line, f.col) for f in check(src) if f.code == "MRG201"] == [(10, 8), (29, 8)]
     with pytest.raises(RuntimeError):
-        _on_meta(cls(), 2, 4)
-    _, fixed = _build(src[len(HEAD):].replace("self.k = k", 'self.register_buffer("k", k)'))
+        _on_meta(run_example(src)["Decay"](), 2, 4)
+    fixed = run_example(src.replace("self.k = k", 'self.register_buffer("k", k)'))["Decay"]
     assert _on_meta(fixed(), 2, 4).device.type == "meta"
     # a tuple whose elements disagree (a tensor and a number) says nothing about either name
     mixed = src.replace("return torch.exp(-r), torch.exp(-2 * r)", "return torch.exp(-r), 2.0")
-    assert _mrg201(mixed) == []
+    assert _about(mixed, "k") == []
     # the facts of the element at that position follow: a complex one is never told to be a buffer (see
     # test_complex_buffer_loses_its_imaginary_part_under_to_bfloat16), a 0-d one combines with any device
     rotary = src.replace("return torch.exp(-r), torch.exp(-2 * r)", "return torch.exp(-r), torch.polar(r, r)")
-    assert _mrg201(rotary) == []
+    assert _about(rotary, "k") == []
     scalar = src.replace("return torch.exp(-r), torch.exp(-2 * r)", "return torch.exp(-r), torch.tensor(2.0)")
-    assert _mrg201(scalar) == []
-    _, zero_d = _build(scalar[len(HEAD):])
+    assert _about(scalar, "k") == []
+    zero_d = run_example(scalar)["Decay"]
     assert _on_meta(zero_d(), 2, 4).device.type == "meta"  # the 0-d `k` stayed on the CPU and is no obstacle
 
 
-def test_a_tensor_handed_to_layers_of_an_enumerate_with_start_meets_their_weights_unmoved():
-    """`for idx, layer in enumerate(self.layers, start=1)`: the start number does not change what `layer` is."""
-    src, cls = _build("""
-class Block(nn.Module):
-    def __init__(self, d):
-        super().__init__()
-        self.proj = nn.Linear(d, d)
-
-    def forward(self, h, bias):
-        return self.proj(h) + bias
-
-
-class Enc(nn.Module):
-    def __init__(self, d=4):
-        super().__init__()
-        self.bias = torch.zeros(d)
-        self.layers = nn.ModuleList([Block(d) for _ in range(2)])
-
-    def forward(self, h):
-        for idx, layer in enumerate(self.layers, start=1):
-            h = layer(h, bias=self.bias)
-        return h
-""", "Enc")
-    (msg,) = _mrg201(src)
-    assert "'self.bias' is used unmoved in forward() at line 22" in msg
-    with pytest.raises(RuntimeError):
-        _on_meta(cls(), 2, 4)
-    # any other keyword of enumerate (there is none) or a starred argument: not known to be the layers
-    assert _mrg201(src.replace("enumerate(self.layers, start=1)", "enumerate(*[self.layers])")) == []
-
-
 def test_a_table_made_by_a_helper_that_forward_calls_again_to_regrow_it_is_judged_and_breaks():
-    """`__init__` calls `self.make_weights(n)`, and `forward` calls it again only when the input is longer, placing
-    the regrown table on the old one's device (`device=self.weights.device`): the first table is what the module
-    starts with and, plain, it stays behind on `.to()` -- and so does every regrown one."""
-    body = """
-class M(nn.Module):
-    def __init__(self, n=4, d=3):
-        super().__init__()
-        self.d = d
-        self.proj = nn.Linear(d, d)
-        self.make_weights(n)
+    """The rule's example: `__init__` calls `self.make_weights(n)`, and `forward` calls it again only when the input
+    is longer, placing the regrown table on the old one's device (`device=self.weights.device`): the first table is
+    what the module starts with and, plain, it stays behind on `.to()` -- and so does every regrown one."""
+    from examples_runtime import run_example
 
-    def make_weights(self, n):
-        w = torch.arange(n * self.d).float().view(n, self.d)
-        if hasattr(self, "weights"):
-            w = w.to(dtype=self.weights.dtype, device=self.weights.device)
-        self.weights = w
-
-    def forward(self, x):
-        if x.shape[0] > self.weights.size(0):
-            self.make_weights(x.shape[0])
-        return self.proj(x) + self.weights[: x.shape[0]]
-"""
-    src, cls = _build(body)
-    (msg,) = _mrg201(src)
-    assert "'self.weights' is used unmoved in forward() at line 21" in msg
-    assert [(f.line, f.col) for f in check(src) if f.code == "MRG201"] == [(16, 8)]
+    src = _example(_UNPACK_AND_REGROW)
+    (msg,) = _about(src, "weights")
+    assert "'self.weights' is used unmoved in forward() at line 34" in msg
+    assert [(f.line, f.col) for f in check(src) if f.code == "MRG201"] == [(10, 8), (29, 8)]
+    cls = run_example(src)["Sinusoid"]
     with pytest.raises(RuntimeError):
         _on_meta(cls(), 2, 3)
     with pytest.raises(RuntimeError):
         _on_meta(cls(), 6, 3)  # regrown on the old table's device: still the CPU
-    _, fixed = _build(body.replace("self.weights = w", 'self.register_buffer("weights", w, persistent=False)')
-                      .replace('if hasattr(self, "weights"):', 'if "weights" in self._buffers:'))
+    fixed = run_example(src.replace("self.weights = w", 'self.register_buffer("weights", w, persistent=False)')
+                        .replace('if hasattr(self, "weights"):', 'if "weights" in self._buffers:'))["Sinusoid"]
     assert _on_meta(fixed(), 6, 3).device.type == "meta"
     # regrown on the input's device instead, the first table is still the one a short input meets
     on_input = src.replace("device=self.weights.device", "device=None")
-    assert len(_mrg201(on_input)) == 1
+    assert len(_about(on_input, "weights")) == 1
 
 
 def test_a_plain_tensor_an_imported_function_multiplies_with_the_input_breaks_and_one_it_only_tests_survives():
