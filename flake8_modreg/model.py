@@ -1041,7 +1041,11 @@ class FileModel:
         if self.resolver is None:
             return OTHER
         got = self.resolver.call_kind(q)
-        return Kind(Tag(got[0]), got[1]) if got is not None else OTHER
+        if got is None:
+            return OTHER
+        if got[0].startswith("list/"):  # a plain list the callee builds and returns (``stages.append(Stage())``)
+            return Kind(Tag.LIST, elems=frozenset({Kind(Tag(got[0][5:]), got[1])}))
+        return Kind(Tag(got[0]), got[1])
 
     def class_framework(self, q: str | None) -> str | None:
         """The framework of the class named by the qualified name ``q`` (known, configured or resolved)."""
@@ -1232,6 +1236,9 @@ class FileModel:
             inner = dotted_name(func.func)
             if inner and known.mindspore_tensor_primitive(self.imports.qualify(inner)):
                 return Kind(Tag.MS_TENSOR, "mindspore")
+            # builder = Builder(...); builder(...): what the imported class's own ``__call__`` returns
+            if inner and self.imports.qualify(inner) and not self.class_framework(self.imports.qualify(inner)):
+                return self._resolved_call(self.imports.qualify(inner) + ".__call__")
         if q is not None:
             if q in known.TORCH_TENSOR_FACTORIES or q in known.TORCH_VARIABLE:
                 return Kind(Tag.GRAD_TENSOR if _requires_grad(e) else Tag.TENSOR, "torch")
@@ -1292,6 +1299,13 @@ class FileModel:
             helper = self.callee_scope(func, scope)
             if helper is not None:
                 return self._returns_kind(helper)
+            if isinstance(func.value, cst.Name) and func.value.value not in self.imports:
+                # builder = Builder(...); builder.build(...): a method of the imported class's own body
+                b = self.value_binding(func.value.value, scope, order)
+                made = dotted_name(b[0].func) if b is not None and isinstance(b[0], cst.Call) else None
+                cls = self.imports.qualify(made) if made else None
+                if cls and not self.class_framework(cls):
+                    return self._resolved_call(f"{cls}.{method}")
             base = self._sub(func.value, scope, order, shadow)
             if base.tag in (Tag.TENSOR, Tag.GRAD_TENSOR):
                 if method == "requires_grad_":

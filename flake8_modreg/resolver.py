@@ -55,7 +55,7 @@ from typing import Any, Callable, Iterable
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 16
+SUMMARY_FORMAT = 17
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -373,6 +373,9 @@ class _Summarizer:
         self.entries: dict[str, dict[str, list]] = {}
         #: class -> how its ``__init__`` calls ``super().__init__(...)`` (``_super_call``)
         self.supers: dict[str, dict[str, Any]] = {}
+        #: class -> method defined in its body -> what it returns (``_returns``), for methods that return something
+        #: known: a builder object's ``__call__`` (``builder = Builder(...)``; ``builder(...)``)
+        self.methods: dict[str, dict[str, list[str]]] = {}
         stmts = list(_walk_body(tree.body))
         bound: dict[str, int] = {}
         for node in stmts:
@@ -415,6 +418,10 @@ class _Summarizer:
                 }
                 if entries:
                     self.entries[node.name] = entries
+                rets = {f.name: r for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                        and f.args.args and (r := self._returns(f)) != [_UNKNOWN]}
+                if rets:
+                    self.methods[node.name] = rets
                 if node.decorator_list:
                     self.decorators[node.name] = [
                         self.qualify(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list
@@ -592,9 +599,17 @@ class _Summarizer:
         assigned: dict[str, list[ast.expr]] = {}
         opaque: set[str] = set()
         returns: list[ast.expr | None] = []
+        #: local name -> the values ``name.append(v)`` adds (a list built item by item and returned)
+        appended: dict[str, list[ast.expr]] = {}
         for n in _function_nodes(fn):
             if isinstance(n, (ast.Yield, ast.YieldFrom)):
                 return [_UNKNOWN]
+            if (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+                    and n.func.attr in ("append", "extend", "insert")):
+                if n.func.attr == "append" and len(n.args) == 1 and not n.keywords:
+                    appended.setdefault(n.func.value.id, []).append(n.args[0])
+                else:
+                    appended.setdefault(n.func.value.id, []).append(ast.Constant(value=...))  # items not followed
             if isinstance(n, ast.Return):
                 returns.append(n.value)
             elif isinstance(n, ast.Assign):
@@ -623,23 +638,32 @@ class _Summarizer:
             return [_UNKNOWN]
         out: list[str] = []
 
-        def value(v: ast.expr | None, via_name: bool) -> None:
+        def callee(v: ast.Call) -> str:
+            rg = any(k.arg == "requires_grad" for k in v.keywords)
+            q = _UNKNOWN if rg else self.qualify(v.func)
+            # a local function's name called inside this one could be shadowed by a local: check
+            head = (_dotted(v.func) or "").split(".", 1)[0]
+            return _UNKNOWN if head in params or head in assigned or head in opaque else q
+
+        def value(v: ast.expr | None, via_name: bool, name: str | None = None) -> None:
             if v is None or (isinstance(v, ast.Constant) and v.value is None):
                 out.append(_NONE)
+            elif isinstance(v, ast.List) and name is not None:
+                # a list the function fills and returns (``stages = []`` ... ``stages.append(Stage(...))``):
+                # ``[`` + the callee of each item it may hold, ``[?`` for an item not followed
+                items = [*v.elts, *appended.get(name, ())]
+                for x in items:
+                    out.append("[" + (callee(x) if isinstance(x, ast.Call) else _UNKNOWN))
+                if not items:
+                    out.append(_UNKNOWN)
             elif isinstance(v, ast.IfExp):
                 value(v.body, via_name)
                 value(v.orelse, via_name)
             elif isinstance(v, ast.Call):
-                rg = any(k.arg == "requires_grad" for k in v.keywords)
-                q = _UNKNOWN if rg else self.qualify(v.func)
-                # a local function's name called inside this one could be shadowed by a local: check
-                head = (_dotted(v.func) or "").split(".", 1)[0]
-                if head in params or head in assigned or head in opaque:
-                    q = _UNKNOWN
-                out.append(q)
+                out.append(callee(v))
             elif isinstance(v, ast.Name) and not via_name and v.id not in params and v.id not in opaque and v.id in assigned:
                 for x in assigned[v.id]:
-                    value(x, True)
+                    value(x, True, v.id)
             else:
                 out.append(_UNKNOWN)
 
@@ -748,6 +772,7 @@ class _Summarizer:
             "dc": self.decorators,
             "e": self.entries,
             "sp": self.supers,
+            "mr": self.methods,
         }
 
 
@@ -1082,7 +1107,10 @@ class _World:
             return ("module", s)
         head, tail = rest[0], rest[1:]
         if head in s["c"]:
-            return ("class", s, head) if not tail else None
+            if not tail:
+                return ("class", s, head)
+            # a method defined in the class's own body (``Builder.__call__``: what calling an instance returns)
+            return ("meth", s, head, tail[0]) if len(tail) == 1 and tail[0] in s.get("mr", {}).get(head, {}) else None
         if head in s["f"]:
             return ("func", s, head) if not tail else None
         target = s["a"].get(head) or s["i"].get(head)
@@ -1406,16 +1434,27 @@ class _World:
             ent = self._find(q, mine, depth)
             if ent is not None and ent[0] == "known":
                 out = known_call(ent[1])
-            elif ent is not None and ent[0] == "func":
-                s, name = ent[1], ent[2]
+            elif ent is not None and ent[0] in ("func", "meth"):
+                s = ent[1]
+                rets = s["f"][ent[2]] if ent[0] == "func" else s["mr"][ent[2]][ent[3]]
                 kinds = set()
-                for r in s["f"][name]:
+                items = set()  # what a returned list holds (``[`` entries)
+                for r in rets:
                     if r == _NONE:
+                        continue
+                    if r.startswith("["):
+                        cands = self._names(s, r[1:], mine, depth) if r[1:] != _UNKNOWN else []
+                        item = self.call_kind(cands[0], mine, depth + 1) if cands else None
+                        if item is not None and item[0] in ("layer", "registered-container"):
+                            items.add(item)
                         continue
                     cands = self._names(s, r, mine, depth)
                     kinds.add(self.call_kind(cands[0], mine, depth + 1) if cands else None)
-                if len(kinds) == 1 and None not in kinds:
+                if len(kinds) == 1 and None not in kinds and not items:
                     out = kinds.pop()
+                elif not kinds and len(items) == 1:
+                    tag, fw = items.pop()
+                    out = ("list/" + tag, fw)  # a plain list holding layers
         self.calls[q] = (out, self._pin(mine))
         deps |= mine
         return out
