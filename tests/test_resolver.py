@@ -874,3 +874,100 @@ def test_a_plain_tensor_handed_to_an_imported_function_is_judged_by_its_body(tmp
     net = tmp_path / "pkg" / "net.py"
     got = [(f.line, f.col, f.code) for f in check(net.read_bytes(), path=str(net))]
     assert got == [(10, 8, "MRG201")]  # self.weight only
+
+
+_BUILDER_PKG = {
+    "pkg/__init__.py": "",
+    "pkg/norm.py": "",
+    "pkg/builder.py": """
+        import functools
+        import torch.nn as nn
+
+        class Block(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.fc = nn.Linear(c, c)
+
+            def forward(self, x):
+                return self.fc(x)
+
+        class Builder:
+            def __init__(self, c):
+                self.c = c
+                self.names = []
+
+            def __call__(self, depths):
+                stages = []
+                for d in depths:
+                    blocks = [Block(self.c) for _ in range(d)]
+                    stages.append(nn.Sequential(*blocks))
+                return stages
+
+            def build(self, depths):
+                return self(depths)
+
+            def heads(self, n):
+                out = [nn.Linear(self.c, 1)]
+                for _ in range(n):
+                    out.append(Block(self.c))
+                return out
+
+            def labels(self, n):
+                names = []
+                for i in range(n):
+                    names.append(str(i))
+                return names
+
+        class Cached:
+            @functools.lru_cache()
+            def __call__(self, c):
+                return [Block(c)]
+        """,
+    "pkg/net.py": """
+        import torch.nn as nn
+        from .builder import Builder, Cached
+
+        class Net(nn.Module):
+            def __init__(self, c, depths):
+                super().__init__()
+                builder = Builder(c)
+                self.stages = list(builder(depths))
+                self.heads = builder.heads(2)
+                self.ok = nn.Sequential(*builder(depths))
+                self.names = builder.labels(2)
+                self.built = builder.build(depths)
+                self.cached = Cached()(c)
+
+            def forward(self, x):
+                for s in self.stages:
+                    x = s(x)
+                return self.ok(x) + sum(h(x) for h in self.heads)
+        """,
+}
+
+
+def test_a_list_of_layers_a_builder_object_of_another_file_returns(tmp_path, private_resolver):
+    """`builder = Builder(c)` (a plain class of another file) then `list(builder(depths))`: its own `__call__` fills a
+    list with layers and returns it, so the attribute is a plain list of layers; so is what one of its methods returns
+    (`builder.heads(2)`). Silent: the same list registered (`nn.Sequential(*builder(...))`), a method that returns a
+    list of strings, one that returns another call's result (`self(depths)`: not followed), a decorated `__call__`."""
+    from conftest import write_tree
+
+    write_tree(tmp_path, _BUILDER_PKG)
+    net = tmp_path / "pkg" / "net.py"
+    got = [(f.line, f.col, f.code) for f in check(net.read_bytes(), path=str(net))]
+    assert got == [(9, 8, "MRG101"), (10, 8, "MRG101")]
+
+
+def test_a_builders_plain_list_really_loses_the_layers(tmp_path, torch):
+    """Runtime truth for the two findings above: the layers of `list(builder(...))` and `builder.heads(2)` are not in
+    `parameters()`/`state_dict()` and stay behind on `.to()`, while `nn.Sequential(*builder(...))` registers them."""
+    with _imported_pkg(tmp_path, _BUILDER_PKG) as (_, net_mod):
+        net = net_mod.Net(4, [1, 2])
+        keys = net.state_dict().keys()
+        assert not any(k.startswith(("stages.", "heads.")) for k in keys)
+        assert any(k.startswith("ok.") for k in keys)
+        net.to("meta")
+        assert next(net.stages[0].parameters()).device.type == "cpu"
+        assert next(net.heads[1].parameters()).device.type == "cpu"
+        assert next(net.ok.parameters()).device.type == "meta"

@@ -12,8 +12,11 @@ class LayersInPlainList(Rule):
     Finds sub-modules (layers) of a torch `nn.Module` or MindSpore `nn.Cell` kept
     in a plain `list` or `tuple` attribute: a list or tuple display, a
     comprehension, `list(...)`/`tuple(...)`, `[Block()] * n`, an empty list
-    filled with `.append(...)`/`.extend(...)`, or a list built elsewhere
-    (`self.layers = layer_list`).
+    filled with `.append(...)`/`.extend(...)`, a list built elsewhere
+    (`self.layers = layer_list`), or a list of layers that a function or a
+    builder object of another file fills and returns (`builder =
+    Builder(...)`, then `self.blocks = list(builder(args))`: the builder
+    class's own `__call__` appends layers to a list and returns it).
 
     ## Why is this bad?
     torch registers a sub-module only when it is assigned directly as an
