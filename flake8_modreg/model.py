@@ -1047,6 +1047,14 @@ class FileModel:
             return Kind(Tag.LIST, elems=frozenset({Kind(Tag(got[0][5:]), got[1])}))
         return Kind(Tag(got[0]), got[1])
 
+    def _instance_call(self, cls: str | None, method: str) -> Kind:
+        """What ``method`` of an instance of the imported class ``cls`` returns (``builder = Builder(...)``, then
+        ``builder(...)``: ``__call__``), as the resolver reads that class's own body; OTHER when not known (a
+        framework name, a function's result, a Module/Cell)."""
+        if not cls or cls.split(".", 1)[0] in ("torch", "mindspore") or self.class_framework(cls):
+            return OTHER
+        return self._resolved_call(f"{cls}.{method}")
+
     def class_framework(self, q: str | None) -> str | None:
         """The framework of the class named by the qualified name ``q`` (known, configured or resolved)."""
         if not q:
@@ -1237,8 +1245,9 @@ class FileModel:
             if inner and known.mindspore_tensor_primitive(self.imports.qualify(inner)):
                 return Kind(Tag.MS_TENSOR, "mindspore")
             # builder = Builder(...); builder(...): what the imported class's own ``__call__`` returns
-            if inner and self.imports.qualify(inner) and not self.class_framework(self.imports.qualify(inner)):
-                return self._resolved_call(self.imports.qualify(inner) + ".__call__")
+            got = self._instance_call(self.imports.qualify(inner) if inner else None, "__call__")
+            if got is not OTHER:
+                return got
         if q is not None:
             if q in known.TORCH_TENSOR_FACTORIES or q in known.TORCH_VARIABLE:
                 return Kind(Tag.GRAD_TENSOR if _requires_grad(e) else Tag.TENSOR, "torch")
@@ -1303,9 +1312,9 @@ class FileModel:
                 # builder = Builder(...); builder.build(...): a method of the imported class's own body
                 b = self.value_binding(func.value.value, scope, order)
                 made = dotted_name(b[0].func) if b is not None and isinstance(b[0], cst.Call) else None
-                cls = self.imports.qualify(made) if made else None
-                if cls and not self.class_framework(cls):
-                    return self._resolved_call(f"{cls}.{method}")
+                got = self._instance_call(self.imports.qualify(made) if made else None, method)
+                if got is not OTHER:
+                    return got
             base = self._sub(func.value, scope, order, shadow)
             if base.tag in (Tag.TENSOR, Tag.GRAD_TENSOR):
                 if method == "requires_grad_":
