@@ -376,6 +376,8 @@ class _Summarizer:
         #: class -> method defined in its body -> what it returns (``_returns``), for methods that return something
         #: known: a builder object's ``__call__`` (``builder = Builder(...)``; ``builder(...)``)
         self.methods: dict[str, dict[str, list[str]]] = {}
+        #: class -> attribute its ``__init__`` binds to a call -> the qualified callee (``?`` when bound otherwise too)
+        self.attrs: dict[str, dict[str, str]] = {}
         stmts = list(_walk_body(tree.body))
         bound: dict[str, int] = {}
         for node in stmts:
@@ -422,6 +424,9 @@ class _Summarizer:
                         and f.args.args and (r := self._returns(f)) != [_UNKNOWN]}
                 if rets:
                     self.methods[node.name] = rets
+                attrs = self._init_attrs(node)
+                if attrs:
+                    self.attrs[node.name] = attrs
                 if node.decorator_list:
                     self.decorators[node.name] = [
                         self.qualify(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list
@@ -503,6 +508,29 @@ class _Summarizer:
                 flags[stmt.targets[0].attr] = stmt.value.id
             out.extend(self._stored(stmt, me))
         return out
+
+    def _init_attrs(self, node: ast.ClassDef) -> dict[str, str]:
+        """``self.<attr> = <callee>(...)`` anywhere in ``__init__`` (``self.rotary_emb = RotaryEmbedding(cfg)``):
+        attribute -> qualified callee; ``?`` for an attribute also bound to something else there."""
+        fn = _init_def(node, self.qualify)
+        if fn is None or not fn.args.args:
+            return {}
+        me = fn.args.args[0].arg
+        out: dict[str, str] = {}
+        for n in _function_nodes(fn):
+            if isinstance(n, ast.Assign):
+                targets, value = n.targets, n.value
+            elif isinstance(n, (ast.AnnAssign, ast.AugAssign)) and n.value is not None:
+                targets, value = [n.target], n.value
+            else:
+                continue
+            for t in targets:
+                for x in ast.walk(t):
+                    if isinstance(x, ast.Attribute) and isinstance(x.value, ast.Name) and x.value.id == me:
+                        q = self.qualify(value.func) if (x is t and isinstance(n, (ast.Assign, ast.AnnAssign))
+                                                         and isinstance(value, ast.Call)) else _UNKNOWN
+                        out[x.attr] = q if out.get(x.attr, q) == q else _UNKNOWN
+        return {k: v for k, v in out.items() if v != _UNKNOWN}
 
     def _stored(self, stmt: ast.stmt, me: str) -> list:
         """The state items of one statement of ``__init__`` (see ``_init_state``)."""
@@ -773,6 +801,7 @@ class _Summarizer:
             "e": self.entries,
             "sp": self.supers,
             "mr": self.methods,
+            "ak": self.attrs,
         }
 
 
@@ -1460,6 +1489,31 @@ class _World:
         return out
 
 
+    def attr_kind(self, q: str, attr: str, deps: set[str], depth: int = 0) -> tuple[str, str] | None:
+        """What ``__init__`` of class ``q`` (or of a base, nearest first) binds ``self.<attr>`` to, as ``call_kind``
+        says of its callee; None when not certain (bound otherwise, in a base not read, not bound there)."""
+        if depth > _MAX_DEPTH or known.framework_of_class(q):
+            return None
+        ent = self._find(q, deps, depth)
+        if ent is None or ent[0] != "class":
+            return None
+        s, cname = ent[1], ent[2]
+        if (s.get("k", {}).get(cname) or [""])[0] == "@" and not self.decorations_pass(s, cname, deps, depth):
+            return None
+        if attr in s.get("k", {}).get(cname, ()):
+            return None  # a class attribute or method of that name
+        callee = s.get("ak", {}).get(cname, {}).get(attr)
+        if callee is not None:
+            cands = self._names(s, callee, deps, depth)
+            return self.call_kind(cands[0], deps, depth + 1) if cands else None
+        for b in s["c"][cname]:
+            for cand in self._names(s, b, deps, depth):
+                got = self.attr_kind(cand, attr, deps, depth + 1)
+                if got is not None:
+                    return got
+        return None
+
+
 def known_call(q: str) -> tuple[str, str] | None:
     """The framework names whose call result is certain (as ``model._call_kind`` knows them)."""
     if q in known.TORCH_TENSOR_FACTORIES or q in known.TORCH_VARIABLE:
@@ -1558,6 +1612,13 @@ class Resolver:
         class that stores state under ``if <flag>:``, is then judged for that call."""
         try:
             return self.world.class_state(self.absolute(qualified), self._deps, 0, call)
+        except (RecursionError, OSError, ValueError):
+            return None
+
+    def attr_kind(self, qualified: str, attr: str) -> tuple[str, str] | None:
+        """(tag, framework) of what the class's ``__init__`` (or a base's) binds ``self.<attr>`` to, when certain."""
+        try:
+            return self.world.attr_kind(self.absolute(qualified), attr, self._deps)
         except (RecursionError, OSError, ValueError):
             return None
 

@@ -739,6 +739,14 @@ class UseIndex:
         tags.discard(Tag.NONE)
         if not tags and any(known.inherited_parameter(c.framework_bases, attr) for c in self.family(cls)):
             return Tag.PARAMETER  # class StdConv(nn.Conv2d): self.weight is the Parameter nn.Conv2d registers
+        if not tags and self.model.resolver is not None:
+            # a base of another file binds it in its __init__ (self.rotary_emb = RotaryEmbedding(...)), as the
+            # resolver reads that base
+            for c in self.family(cls):
+                for b in c.framework_bases:
+                    got = None if known.framework_of_class(b) else self.model.resolver.attr_kind(b, attr)
+                    if got is not None and got[0] in ("layer", "registered-container"):
+                        return Tag(got[0])
         if len(tags) == 1:
             return tags.pop()
         if tags and tags <= {Tag.PARAMETER, Tag.BUFFER, Tag.LAYER, Tag.REGISTERED}:

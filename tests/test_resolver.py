@@ -971,3 +971,79 @@ def test_a_builders_plain_list_really_loses_the_layers(tmp_path, torch):
         assert next(net.stages[0].parameters()).device.type == "cpu"
         assert next(net.heads[1].parameters()).device.type == "cpu"
         assert next(net.ok.parameters()).device.type == "meta"
+
+
+_BASE_ATTR_PKG = {
+    "pkg/__init__.py": "",
+    "pkg/norm.py": """
+        import torch
+        import torch.nn as nn
+
+        class Rotary(nn.Module):
+            def __init__(self, dim=8):
+                super().__init__()
+                self.register_buffer("inv_freq", 1.0 / (10000 ** (torch.arange(0, dim, 2).float() / dim)))
+
+            def forward(self, x, position_ids):
+                freqs = position_ids[..., None].float() * self.inv_freq.to(x.device)
+                return x + freqs.sum()
+
+        def make(dim):
+            return dim
+
+        class Attention(nn.Module):
+            def __init__(self, dim=8, plain=False):
+                super().__init__()
+                self.rotary_emb = Rotary(dim)
+                self.scale = make(dim)
+                self.either = Rotary(dim)
+                if plain:
+                    self.either = make
+        """,
+    "pkg/net.py": """
+        import torch
+        from .norm import Attention
+
+        class EdgeAttention(Attention):
+            def __init__(self, n=4):
+                super().__init__()
+                self.position_ids = torch.arange(n * n).view(n, n)
+                self.ids_scaled = torch.arange(n * n).view(n, n)
+                self.ids_either = torch.arange(n * n).view(n, n)
+
+            def forward(self, x):
+                y = self.rotary_emb(x, self.position_ids)
+                z = self.scale(x, self.ids_scaled)
+                return y + z + self.either(x, self.ids_either)
+        """,
+}
+
+
+def test_a_tensor_handed_to_a_layer_an_other_file_base_stores(tmp_path, private_resolver):
+    """`self.rotary_emb = Rotary(dim)` in the `__init__` of a base in another file makes `self.rotary_emb(x, ids)` a
+    layer call with the input: the plain `ids` is used unmoved there. Silent: an attribute the base binds to a function's
+    result (`make(dim)`) or binds twice (a layer, then a function)."""
+    from conftest import write_tree
+
+    write_tree(tmp_path, _BASE_ATTR_PKG)
+    net = tmp_path / "pkg" / "net.py"
+    got = [(f.line, f.col, f.code) for f in check(net.read_bytes(), path=str(net))]
+    assert got == [(8, 8, "MRG201")]
+    r = private_resolver.for_file(str(net))
+    assert r.attr_kind("pkg.norm.Attention", "rotary_emb") == ("layer", "torch")
+    assert r.attr_kind("pkg.norm.Attention", "scale") is None
+    assert r.attr_kind("pkg.norm.Attention", "either") is None
+
+
+def test_a_plain_tensor_handed_to_a_base_files_layer_really_stays_behind(tmp_path, torch):
+    """Runtime truth for the finding above: after `.to("meta")` the layer's buffer moved and the plain ids did not, so
+    the layer call fails; registered, the same ids move with it."""
+    with _imported_pkg(tmp_path, _BASE_ATTR_PKG) as (_, net_mod):
+        m = net_mod.EdgeAttention().to("meta")
+        x = torch.zeros(4, 4, device="meta")
+        with pytest.raises(RuntimeError):
+            m.rotary_emb(x, m.position_ids)
+        m = net_mod.EdgeAttention()
+        m.register_buffer("position_ids", m.__dict__.pop("position_ids"))
+        m.to("meta")
+        assert m.rotary_emb(x, m.position_ids).device.type == "meta"

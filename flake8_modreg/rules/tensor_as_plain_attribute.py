@@ -24,7 +24,10 @@ class TensorAsPlainAttribute(Rule):
 
     1. **it is used unmoved** with the module's inputs, parameters or
        sub-module outputs in a tensor operation (`x + self.pe[:n]`,
-       `att.masked_fill(self.mask == 0, ...)`, `self.proj(self.table)`):
+       `att.masked_fill(self.mask == 0, ...)`, `self.proj(self.table)`,
+       also a layer that a base of another file stores in its `__init__`,
+       `self.rotary_emb(x, self.ids)` with `self.rotary_emb = Rotary(...)`
+       there, as the resolver reads that base):
        after `model.to("cuda")` that operation fails with a device mismatch
        (a tensor handed to an *imported* function, `rms_norm(x, shape,
        self.weight)`, is judged by that function's body, read from disk by
