@@ -324,6 +324,7 @@ def test_mrg203_a_random_stand_in_replaced_from_the_parameters_after_loading_los
 @pytest.mark.parametrize("title,cls,attr,shape", [
     ("a constant fill handed to a helper", "Embed", "pos_embed", (2, 4, 8)),
     ("a constant fill handed to functions of the file", "Attention", "rel_pos", (2, 4, 8)),
+    ("a constant fill added in place", "Segment", "segment", (2, 8)),
 ])
 def test_mrg203_a_constant_fill_followed_through_helpers_runs_but_is_never_trained(ms, title, cls, attr, shape):
     """The helper examples: `self._get_pos_embed(self.pos_embed, n)` hands the fill back and `construct` adds it to

@@ -249,6 +249,8 @@ def filled_value(model: FileModel, e: cst.BaseExpression, scope, order=None, dep
 
 
 _ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.MatrixMultiply)
+#: the same arithmetic written in place (``x += self.pos``)
+_AUG_ARITHMETIC = (cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign, cst.DivideAssign, cst.MatrixMultiplyAssign)
 #: MindSpore functions that do the same arithmetic as the operators
 _ARITHMETIC_CALLS = frozenset(
     f"{head}.{n}" for head in ("mindspore.ops", "mindspore.mint") for n in ("add", "sub", "mul", "div", "matmul", "bmm", "addcmul")
@@ -398,6 +400,9 @@ def _flow(model: FileModel, cls: ClassFacts, m, operators: set[str], seed, depth
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _ARITHMETIC):
             if derived(node.left) or derived(node.right):
                 return True, True
+        elif isinstance(node, cst.AugAssign) and isinstance(node.operator, _AUG_ARITHMETIC):
+            if derived(node.value):
+                return True, True
         elif isinstance(node, cst.Call):
             if model.qualify(node.func) in _ARITHMETIC_CALLS and any(derived(a.value) for a in node.args):
                 return True, True
@@ -485,7 +490,8 @@ class MsTensorAsPlainAttribute(Rule):
     ... is uninitialized`, and `ops.assign` to it is silently dropped.)
 
     Also reported, when another method uses it in arithmetic -- an operand of
-    `+ - * / @` or of `ops.add/sub/mul/div/matmul`, an argument of an operator
+    `+ - * / @` (in place too, `x += self.segment`) or of
+    `ops.add/sub/mul/div/matmul`, an argument of an operator
     doing the same or using it as a weight (`self.mul = ops.Mul()` then
     `self.mul(x, self.weight)`; `ops.MatMul`, `ops.BatchMatMul`, `ops.Add`,
     `ops.RealDiv`, `ops.BiasAdd`, the table of `ops.Gather`, the gamma/beta of
@@ -951,6 +957,45 @@ class MsTensorAsPlainAttribute(Rule):
                     def construct(self, x):
                         pos = self._get_pos_embed(self.pos_embed, x.shape[1])
                         return self.proj(x + pos)
+                """,
+            ),
+        ),
+        Invalid(
+            """
+            import mindspore as ms
+            from mindspore import nn, ops
+
+            class Segment(nn.Cell):
+                def __init__(self, dim=8):
+                    super().__init__()
+                    self.proj = nn.Dense(dim, dim)
+                    self.segment = ops.zeros((dim,), ms.float32)
+
+                def construct(self, x):
+                    x = self.proj(x)
+                    x += self.segment
+                    return x
+            """,
+            at=[(8, 8)],
+            title="a constant fill added in place (`x += self.segment`): never trained",
+            probe=Probe(
+                cls="Segment",
+                attr="segment",
+                framework="mindspore",
+                twin="""
+                import mindspore as ms
+                from mindspore import nn, ops, Parameter
+
+                class Segment(nn.Cell):
+                    def __init__(self, dim=8):
+                        super().__init__()
+                        self.proj = nn.Dense(dim, dim)
+                        self.segment = Parameter(ops.zeros((dim,), ms.float32))
+
+                    def construct(self, x):
+                        x = self.proj(x)
+                        x += self.segment
+                        return x
                 """,
             ),
         ),
