@@ -55,7 +55,7 @@ from typing import Any, Callable, Iterable
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 18
+SUMMARY_FORMAT = 19
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -160,6 +160,23 @@ def _bound_names(n: ast.AST) -> list[str]:
     if isinstance(n, ast.ExceptHandler) and n.name:
         return [n.name]
     return []
+
+
+def _statements(body: list[ast.stmt]) -> Iterable[ast.stmt]:
+    """The statements of a body and of the blocks nested in it (``if``/``for``/``with``/``try``...), not entering
+    nested defs or classes, nor expressions (cheaper than a walk of every node)."""
+    stack = list(reversed(body))
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            stack.extend(reversed(getattr(n, field, ())))
+        for h in getattr(n, "handlers", ()):
+            stack.extend(reversed(h.body))
+        for c in getattr(n, "cases", ()):
+            stack.extend(reversed(c.body))
 
 
 def _function_nodes(fn: ast.AST) -> Iterable[ast.AST]:
@@ -373,9 +390,6 @@ class _Summarizer:
         self.entries: dict[str, dict[str, list]] = {}
         #: class -> how its ``__init__`` calls ``super().__init__(...)`` (``_super_call``)
         self.supers: dict[str, dict[str, Any]] = {}
-        #: class -> method defined in its body -> what it returns (``_returns``), for methods that return something
-        #: known: a builder object's ``__call__`` (``builder = Builder(...)``; ``builder(...)``)
-        self.methods: dict[str, dict[str, list[str]]] = {}
         #: class -> attribute its ``__init__`` binds to a call -> the qualified callee (``?`` when bound otherwise too)
         self.attrs: dict[str, dict[str, str]] = {}
         stmts = list(_walk_body(tree.body))
@@ -420,10 +434,6 @@ class _Summarizer:
                 }
                 if entries:
                     self.entries[node.name] = entries
-                rets = {f.name: r for f in node.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
-                        and f.args.args and (r := self._returns(f)) != [_UNKNOWN]}
-                if rets:
-                    self.methods[node.name] = rets
                 attrs = self._init_attrs(node)
                 if attrs:
                     self.attrs[node.name] = attrs
@@ -517,7 +527,7 @@ class _Summarizer:
             return {}
         me = fn.args.args[0].arg
         out: dict[str, str] = {}
-        for n in _function_nodes(fn):
+        for n in _statements(fn.body):
             if isinstance(n, ast.Assign):
                 targets, value = n.targets, n.value
             elif isinstance(n, (ast.AnnAssign, ast.AugAssign)) and n.value is not None:
@@ -800,7 +810,6 @@ class _Summarizer:
             "dc": self.decorators,
             "e": self.entries,
             "sp": self.supers,
-            "mr": self.methods,
             "ak": self.attrs,
         }
 
@@ -833,6 +842,24 @@ def _meets_in_file(path: str, name: str) -> dict[str, Any] | None:
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     return None
+
+
+def _method_returns_in_file(path: str, cname: str, meth: str) -> list[str]:
+    """``_returns`` of the method ``meth`` defined (once) in the body of the module-level class ``cname`` of the file
+    at ``path``; ``[?]`` when unreadable, absent or defined twice."""
+    try:
+        with open(path, "rb") as f:
+            summarizer = _summarizer(f.read(), path)
+        if summarizer is None:
+            return [_UNKNOWN]
+        classes = [n for n in _walk_body(summarizer.tree.body) if isinstance(n, ast.ClassDef) and n.name == cname]
+        defs = [f for c in classes[-1:] for f in c.body
+                if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == meth]
+        if len(classes) == 1 and len(defs) == 1 and defs[0].args.args:
+            return summarizer._returns(defs[0])
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        pass
+    return [_UNKNOWN]
 
 
 def summarize(source: bytes | str, path: str) -> dict[str, Any] | None:
@@ -1048,7 +1075,7 @@ class _World:
         self.passes: dict[str, tuple[Any, dict[str, str]]] = {}
         #: the file each summary read was made from; (path, its summary digest, function) -> ``_param_meets``
         self._paths: dict[int, str] = {}
-        self._meets: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+        self._meets: dict[tuple, Any] = {}
 
     @staticmethod
     def _fresh(hit: tuple[Any, dict[str, str]] | None) -> bool:
@@ -1139,7 +1166,7 @@ class _World:
             if not tail:
                 return ("class", s, head)
             # a method defined in the class's own body (``Builder.__call__``: what calling an instance returns)
-            return ("meth", s, head, tail[0]) if len(tail) == 1 and tail[0] in s.get("mr", {}).get(head, {}) else None
+            return ("meth", s, head, tail[0]) if len(tail) == 1 and tail[0] in s["k"].get(head, ()) else None
         if head in s["f"]:
             return ("func", s, head) if not tail else None
         target = s["a"].get(head) or s["i"].get(head)
@@ -1377,6 +1404,18 @@ class _World:
             self._meets[key] = _meets_in_file(path, ent[2])
         return self._meets[key]
 
+    def _method_returns(self, s: dict, cname: str, meth: str) -> list[str]:
+        """``_returns`` of method ``meth`` of class ``cname`` of summary ``s``: asked rarely (a builder object's call),
+        so read from the file then, not kept in every summary."""
+        path = self._paths.get(id(s))
+        got = _STORE.get(path) if path else None
+        if got is None:
+            return [_UNKNOWN]
+        key = (path, got[1], cname, meth)
+        if key not in self._meets:
+            self._meets[key] = _method_returns_in_file(path, cname, meth)
+        return self._meets[key]
+
     def passes_through(self, q: str, deps: set[str], depth: int = 0) -> bool:
         """Does the function ``q`` hand back the object it is given (``_Summarizer._pass_through``), through
         every function it relies on, in any number of files? False when unknown."""
@@ -1465,7 +1504,7 @@ class _World:
                 out = known_call(ent[1])
             elif ent is not None and ent[0] in ("func", "meth"):
                 s = ent[1]
-                rets = s["f"][ent[2]] if ent[0] == "func" else s["mr"][ent[2]][ent[3]]
+                rets = s["f"][ent[2]] if ent[0] == "func" else self._method_returns(s, ent[2], ent[3])
                 kinds = set()
                 items = set()  # what a returned list holds (``[`` entries)
                 for r in rets:
