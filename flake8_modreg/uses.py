@@ -1610,6 +1610,24 @@ def _names_a_device(e: cst.BaseExpression | None, model: FileModel | None = None
         return False
     if isinstance(e, cst.SimpleString):
         return e.evaluated_value not in ("cpu",)
+    if isinstance(e, cst.IfExp):  # device if device is not None else torch.device("cpu")
+        return _names_a_device(e.body, model, scope, _depth) or _names_a_device(e.orelse, model, scope, _depth)
+    if (isinstance(e, cst.Call) and model is not None and model.qualify(e.func) == "torch.device" and len(e.args) == 1
+            and e.args[0].keyword is None and e.args[0].star == ""):
+        return _names_a_device(e.args[0].value, model, scope, _depth)  # torch.device(device)
+    if (isinstance(e, cst.Attribute) and isinstance(e.value, cst.Name) and e.value.value == "self" and model is not None
+            and scope is not None and _depth < 3):
+        # device=self.device: named only if what __init__ stores there names one (self.device = device, with
+        # device=None, follows the factory-kwargs convention as the parameter itself does)
+        cls = scope.owner
+        while cls is None and scope.parent is not None:
+            scope = scope.parent
+            cls = scope.owner
+        if cls is not None:
+            stores = [a for c in (cls, *cls.ancestors(), *model.descendants(cls)) for a in c.self_assigns
+                      if a.attr == e.attr.value]
+            if stores and all(a.method == "__init__" for a in stores):
+                return any(_names_a_device(a.value, model, a.scope, _depth + 1) for a in stores)
     if isinstance(e, cst.Attribute) and e.attr.value == "device" and model is not None and \
             isinstance(e.value, cst.Attribute) and isinstance(e.value.value, cst.Name) and e.value.value.value == "self":
         # device=self.position_ids.device: where that buffer (or Parameter) was made; one made on the CPU names no device

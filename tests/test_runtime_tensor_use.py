@@ -514,6 +514,46 @@ class M(nn.Module):
         _on_meta(cls(), 2, 3)
 
 
+@pytest.mark.parametrize("store", [
+    "self.device = device",
+    "self.device = device if device is not None else torch.device('cpu')",
+    "self.device = torch.device(device) if device is not None else 'cpu'",
+])
+def test_a_device_none_parameter_kept_on_self_is_still_the_factory_kwargs_convention(store):
+    """`device=self.device` where `__init__` stored `self.device` from a `device=None` parameter (as is, or with a CPU
+    fallback): built on the CPU unless asked, then moved with `.to()`, which leaves the plain tensor behind -- reported
+    as the parameter itself is. A required `device` kept on self is still a device the code names (silent above)."""
+    src, cls = _build(f"""
+class M(nn.Module):
+    def __init__(self, d=3, device=None):
+        super().__init__()
+        {store}
+        self.proj = nn.Linear(d, d)
+        self.bias = torch.ones(d, device=self.device)
+
+    def forward(self, x):
+        return self.proj(x) + self.bias
+""")
+    (msg,) = _mrg201(src)
+    assert "used unmoved in forward() at line 13" in msg
+    with pytest.raises(RuntimeError):
+        _on_meta(cls(), 2, 3)
+    required, cls = _build("""
+class M(nn.Module):
+    def __init__(self, device, d=3):
+        super().__init__()
+        self.device = device
+        self.proj = nn.Linear(d, d, device=self.device)
+        self.bias = torch.ones(d, device=self.device)
+
+    def forward(self, x):
+        return self.proj(x) + self.bias
+""")
+    assert _mrg201(required) == []
+    m = cls(device="meta")
+    assert m(torch.ones(2, 3, device="meta")).device.type == "meta"
+
+
 def test_requires_grad_false_is_not_a_trainable_tensor():
     """MRG202's look-alike: `.requires_grad_(False)` asks for a tensor that is not trained; `()` for one that is."""
     from flake8_modreg.rules.grad_tensor_not_parameter import GradTensorNotParameter
