@@ -372,3 +372,39 @@ def test_a_buffer_read_into_a_local_that_is_then_rebound_moved_is_moved_at_its_u
     buffers = {m.mutated.strip(): m.excluded for m in by_kind(fc)["buffer"]}
     assert buffers["self.bias = torch.zeros(d)"].startswith("only read via .to")
     assert buffers["self.shift = torch.zeros(d)"] is None  # `s` itself is still used unmoved
+
+
+def test_statements_that_cannot_run_are_not_bugs():
+    """A Parameter under `if self.use_past:` after `__init__` raised for `use_past=True` is dead code, and
+    `np.zeros(1, n, dim)` raises before the Parameter is made (numpy's third positional parameter is `order`): a
+    mutant there changes nothing. Look-alikes stay bugs: the raise is for another flag, or the shape is a tuple."""
+    src = _d(
+        """
+        import numpy as np
+        from mindspore import nn, Parameter, Tensor
+
+        class Layer(nn.Cell):
+            def __init__(self, n: int, dim: int = 8, use_past=False, other=False):
+                super().__init__()
+                if use_past:
+                    raise ValueError("use_past is not supported")
+                self.use_past = use_past
+                self.other = other
+                if self.use_past:
+                    self.key_past = Parameter(Tensor(np.zeros((1, n))))
+                if self.other:
+                    self.value_past = Parameter(Tensor(np.zeros((1, n))))
+                self.pos = Parameter(Tensor(np.zeros(1, n, dim)))
+                self.pos2 = Parameter(Tensor(np.zeros((1, n, dim))))
+
+            def construct(self, x):
+                return x + self.key_past + self.value_past + self.pos + self.pos2
+        """
+    )
+    info = M.FileInfo("layer.py", ast.parse(src))
+    fc = M.FileCandidates(src, info, M.Index({"layer.py": info}))
+    params = {m.mutated.strip(): m.excluded for m in by_kind(fc)["ms-param"]}
+    assert params["self.key_past = Tensor(np.zeros((1, n)))"].startswith("dead code")
+    assert params["self.value_past = Tensor(np.zeros((1, n)))"] is None
+    assert params["self.pos = Tensor(np.zeros(1, n, dim))"].startswith("the original call raises")
+    assert params["self.pos2 = Tensor(np.zeros((1, n, dim)))"] is None

@@ -950,6 +950,7 @@ class FileCandidates:
                     continue
                 form = self.tensor_form(data, fn)
                 excluded = "0-d constant" if _zero_d(data, self.info, fn) else self.used(cls, attr)
+                excluded = self.cannot_run(stmt, fn, data) or excluded
                 if fn.name != "__init__" and self.registered_elsewhere(cls, fn, attr):
                     excluded = "registered in another method (assigning keeps a buffer, raises for a Parameter)"
                 frozen = any(k.arg == "requires_grad" and isinstance(k.value, ast.Constant) and k.value.value is False
@@ -962,6 +963,58 @@ class FileCandidates:
                               + (["device-kwarg"] if any(k.arg == "device" for k in getattr(data, "keywords", [])) else []))
                 a, b = self.span(v)
                 yield self.mutant(kind, stmt, [Edit(a, b, self.src(data))], ev, excluded)
+
+    def cannot_run(self, stmt: ast.stmt, fn: ast.AST, value: ast.expr) -> str | None:
+        """Why the original statement can never run to completion (a mutant there changes nothing), else None:
+        it sits under ``if <flag>:`` / ``if self.<flag>:`` after ``__init__`` raised for that flag (``if use_past:
+        raise ValueError(...)`` earlier in the same or an enclosing block), or its value calls ``np.zeros``/``ones``/
+        ``empty`` with an int as the third positional argument (numpy's ``order``: a ``TypeError`` before anything)."""
+        for n in ast.walk(value):
+            if (isinstance(n, ast.Call) and (self.qualify(n.func) or "") in ("numpy.zeros", "numpy.ones", "numpy.empty")
+                    and len(n.args) >= 3 and self._int_value(n.args[2], fn)):
+                return "the original call raises (numpy's third positional parameter is order, given an int)"
+        if not isinstance(fn, ast.FunctionDef) or fn.name != "__init__":
+            return None
+        flags = {}  # self.<attr> -> the parameter __init__ stored there
+        for st in _stmts(fn.body):
+            if (isinstance(st, ast.Assign) and len(st.targets) == 1 and _is_self_attr(st.targets[0])
+                    and isinstance(st.value, ast.Name) and self.param_of(fn, st.value.id)):
+                flags[st.targets[0].attr] = st.value.id
+
+        def flag_of(test: ast.expr) -> str | None:
+            if isinstance(test, ast.Name) and self.param_of(fn, test.id):
+                return test.id
+            if _is_self_attr(test) and test.attr in flags:
+                return flags[test.attr]
+            return None
+
+        node: ast.AST = stmt
+        guards: set[str] = set()
+        while id(node) in self.parents and node is not fn:
+            parent = self.parents[id(node)]
+            if isinstance(parent, ast.If) and node in parent.body and flag_of(parent.test):
+                guards.add(flag_of(parent.test))
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(parent, field, None)
+                if isinstance(block, list) and node in block:
+                    for before in block[: block.index(node)]:
+                        if (isinstance(before, ast.If) and not before.orelse and flag_of(before.test) in guards
+                                and before.body and isinstance(before.body[0], ast.Raise)):
+                            return "dead code: __init__ raised earlier for the flag that guards it"
+            node = parent
+        return None
+
+    def _int_value(self, e: ast.expr, fn: ast.AST) -> bool:
+        """An int literal, or a parameter of ``fn`` annotated ``int`` or defaulting to an int."""
+        if isinstance(e, ast.Constant):
+            return type(e.value) is int
+        if isinstance(e, ast.Name):
+            got = self.param_of(fn, e.id)
+            if got is not None:
+                arg, default = got
+                return ((isinstance(arg.annotation, ast.Name) and arg.annotation.id == "int")
+                        or (isinstance(default, ast.Constant) and type(default.value) is int))
+        return False
 
     def tensor_form(self, node: ast.expr, fn) -> str:
         if isinstance(node, ast.Name):
