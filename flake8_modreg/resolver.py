@@ -55,7 +55,7 @@ from typing import Any, Callable, Iterable
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 19
+SUMMARY_FORMAT = 20
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -194,6 +194,90 @@ def _function_nodes(fn: ast.AST) -> Iterable[ast.AST]:
 CALLS_SUPER = "__call__:super"
 #: and one whose ``__call__`` replaces it (no ``super().__call__``): Module.__call__'s hooks never run
 CALLS_OWN = "__call__:own"
+
+
+_RANDOM_TORCH = frozenset({"rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "poisson",
+                           "rand_like", "randn_like", "randint_like"})
+_RANDOM_METHODS = frozenset({"normal_", "uniform_", "random_", "bernoulli_", "exponential_", "geometric_",
+                             "cauchy_", "log_normal_"})
+
+
+def _random_call(q: str, func: ast.expr) -> bool:
+    """A call that draws random numbers (``torch.randn``, ``np.random.*``, ``random.*``, ``nn.init.*``, ``t.normal_()``)."""
+    if q.startswith(("numpy.random.", "random.", "torch.nn.init.", "torch.distributions.")):
+        return True
+    if q.startswith("torch.") and q.rsplit(".", 1)[-1] in _RANDOM_TORCH:
+        return True
+    return isinstance(func, ast.Attribute) and func.attr in _RANDOM_METHODS
+
+
+def constant_module(node: ast.ClassDef, qualify: Callable[[ast.expr], str]) -> bool:
+    """Does every instance of this ``nn.Module`` subclass hold only constants its ``__init__`` makes from the
+    arguments -- buffers (at least one, nothing random drawn), plain values and stateless torch layers -- with no
+    Parameter, no sub-module that may hold one, and nothing written after ``__init__``? (A filter bank: registering it or not
+    changes no trained value, and a fresh instance rebuilds every buffer; ``.to(x)`` at the use converts it whole.)
+
+    Only a class whose bases are ``torch.nn.Module`` itself and that is not decorated; every method is read:
+    ``register_parameter``/``add_module``/``register_module``/``nn.Parameter`` anywhere, ``register_buffer``
+    or any ``self.<x> = ...`` / ``self.<x>[i] = ...`` outside ``__init__``, an in-place call on ``self.<x>``
+    (``self.f.copy_(...)``, ``nn.init.zeros_(self.f)``) outside ``__init__``, and a call stored in ``__init__``
+    that is neither a stateless torch layer nor a function of torch/numpy/math make it not one."""
+    if node.decorator_list or not node.bases or any(known.normalize(qualify(b)) != "torch.nn.Module" for b in node.bases):
+        return False
+    init = _init_def(node, qualify)
+    if init is None or not init.args.args:
+        return False
+    buffers = 0
+    for fn in node.body:
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if not fn.args.args:
+            continue
+        me, in_init = fn.args.args[0].arg, fn is init
+        for n in _function_nodes(fn):
+            if isinstance(n, ast.Call):
+                f = n.func
+                on_self = isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == me
+                if on_self and f.attr in ("register_parameter", "add_module", "register_module", "register_forward_hook"):
+                    return False
+                if on_self and f.attr == "register_buffer":
+                    if not in_init:
+                        return False
+                    buffers += 1
+                q = known.normalize(qualify(f))
+                if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+                    return False
+                if _random_call(q, f):
+                    return False  # a random buffer is state: a new instance would not rebuild it
+                if not in_init:
+                    receiver = f.value if isinstance(f, ast.Attribute) else None
+                    if (isinstance(receiver, ast.Attribute) and isinstance(receiver.value, ast.Name)
+                            and receiver.value.id == me and f.attr.endswith("_") and not f.attr.startswith("_")):
+                        return False  # self.f.copy_(...): written in place
+                    if q.startswith("torch.nn.init.") and any(
+                            isinstance(a, ast.Attribute) and isinstance(a.value, ast.Name) and a.value.id == me
+                            for a in n.args):
+                        return False
+            elif isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+                for t in targets:
+                    for x in ast.walk(t):
+                        if not (isinstance(x, ast.Attribute) and isinstance(x.value, ast.Name) and x.value.id == me):
+                            continue
+                        if not in_init or x is not t:
+                            return False
+                        value = n.value
+                        if isinstance(value, ast.Call):
+                            q = known.normalize(qualify(value.func))
+                            if known.framework_of_class(q):
+                                if not known.stateless_layer(q, sum(1 for a in value.args if not isinstance(a, ast.Starred)),
+                                                             frozenset(k.arg for k in value.keywords if k.arg),
+                                                             any(isinstance(a, ast.Starred) for a in value.args)
+                                                             or any(k.arg is None for k in value.keywords)):
+                                    return False
+                            elif not q.startswith(("torch.", "numpy.", "math.")):
+                                return False
+    return buffers > 0
 
 
 def _delegates_call(fn: ast.AST) -> bool:
@@ -392,6 +476,8 @@ class _Summarizer:
         self.supers: dict[str, dict[str, Any]] = {}
         #: class -> attribute its ``__init__`` binds to a call -> the qualified callee (``?`` when bound otherwise too)
         self.attrs: dict[str, dict[str, str]] = {}
+        #: classes whose instances hold only constants made in ``__init__`` (``constant_module``)
+        self.constants: list[str] = []
         stmts = list(_walk_body(tree.body))
         bound: dict[str, int] = {}
         for node in stmts:
@@ -437,6 +523,8 @@ class _Summarizer:
                 attrs = self._init_attrs(node)
                 if attrs:
                     self.attrs[node.name] = attrs
+                if constant_module(node, self.qualify):
+                    self.constants.append(node.name)
                 if node.decorator_list:
                     self.decorators[node.name] = [
                         self.qualify(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list
@@ -811,6 +899,7 @@ class _Summarizer:
             "e": self.entries,
             "sp": self.supers,
             "ak": self.attrs,
+            "cm": self.constants,
         }
 
 
@@ -1528,6 +1617,11 @@ class _World:
         return out
 
 
+    def constant_module(self, q: str, deps: set[str]) -> bool:
+        """Is ``q`` a class read from disk whose instances hold only constants made in ``__init__`` (``constant_module``)?"""
+        ent = self._find(q, deps, 0)
+        return ent is not None and ent[0] == "class" and ent[2] in ent[1].get("cm", ())
+
     def attr_kind(self, q: str, attr: str, deps: set[str], depth: int = 0) -> tuple[str, str] | None:
         """What ``__init__`` of class ``q`` (or of a base, nearest first) binds ``self.<attr>`` to, as ``call_kind``
         says of its callee; None when not certain (bound otherwise, in a base not read, not bound there)."""
@@ -1653,6 +1747,13 @@ class Resolver:
             return self.world.class_state(self.absolute(qualified), self._deps, 0, call)
         except (RecursionError, OSError, ValueError):
             return None
+
+    def constant_module(self, qualified: str) -> bool:
+        """Does every instance of the class hold only constants its ``__init__`` makes (no Parameter, nothing written later)?"""
+        try:
+            return self.world.constant_module(self.absolute(qualified), self._deps)
+        except (RecursionError, OSError, ValueError):
+            return False
 
     def attr_kind(self, qualified: str, attr: str) -> tuple[str, str] | None:
         """(tag, framework) of what the class's ``__init__`` (or a base's) binds ``self.<attr>`` to, when certain."""

@@ -1047,3 +1047,87 @@ def test_a_plain_tensor_handed_to_a_base_files_layer_really_stays_behind(tmp_pat
         m.register_buffer("position_ids", m.__dict__.pop("position_ids"))
         m.to("meta")
         assert m.rotary_emb(x, m.position_ids).device.type == "meta"
+
+
+def test_constant_modules_of_another_file(tmp_path, private_resolver):
+    """`constant_module`: a class of another file whose instances hold only deterministic buffers and stateless
+    layers made in `__init__` (espnet's PQMF filter bank) -- a plain list of them converted at each use, `f.to(x)`,
+    is silent; a Parameter, a random buffer, a buffer written after `__init__`, a sub-module of unknown state, a
+    decorator or a base other than `nn.Module` make a class no constant module (and the same list is reported)."""
+    from conftest import write_tree
+
+    write_tree(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/banks.py": """
+            import functools
+            import math
+            import torch
+            import torch.nn as nn
+            from .other import Helper
+
+            class Bank(nn.Module):
+                def __init__(self, n=4, taps=3):
+                    super().__init__()
+                    h = torch.hann_window(taps) * math.pi
+                    self.register_buffer("filt", h.repeat(n, 1, 1))
+                    self.pad = nn.ConstantPad1d(taps // 2, 0.0)
+                    self.n = n
+
+                def analysis(self, x):
+                    return torch.nn.functional.conv1d(self.pad(x), self.filt)
+
+            class Learned(Bank):
+                pass
+
+            class WithParam(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.register_buffer("filt", torch.ones(1, 1, 3))
+                    self.scale = nn.Parameter(torch.ones(1))
+
+            class Random(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.register_buffer("filt", torch.randn(1, 1, 3))
+
+            class Updated(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.register_buffer("filt", torch.ones(1, 1, 3))
+
+                def forward(self, x):
+                    self.filt.mul_(0.9)
+                    return x
+
+            class WithHelper(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.register_buffer("filt", torch.ones(1, 1, 3))
+                    self.helper = Helper()
+
+            @functools.lru_cache()
+            def nothing():
+                pass
+            """,
+        "pkg/other.py": "class Helper:\n    pass\n",
+        "pkg/net.py": """
+            import torch.nn as nn
+            from .banks import Bank, WithParam
+
+            class D(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.banks = [Bank(4), Bank(2)]
+                    self.learned = [WithParam()]
+
+                def forward(self, x):
+                    return [b.to(x).analysis(x) for b in self.banks] + [w.to(x)(x) for w in self.learned]
+            """,
+    })
+    net = tmp_path / "pkg" / "net.py"
+    got = [(f.line, f.col, f.code) for f in check(net.read_bytes(), path=str(net))]
+    assert got == [(9, 8, "MRG101")]
+    r = private_resolver.for_file(str(net))
+    assert r.constant_module("pkg.banks.Bank") is True
+    for name in ("Learned", "WithParam", "Random", "Updated", "WithHelper"):
+        assert r.constant_module(f"pkg.banks.{name}") is False, name

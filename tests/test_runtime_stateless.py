@@ -222,3 +222,50 @@ def test_a_list_read_only_while_the_module_is_built_loses_nothing_and_one_run_in
     k.to(torch.float64)
     with pytest.raises(RuntimeError):
         k(x.double())
+
+
+def _rule_ns(code: str) -> dict:
+    import textwrap
+
+    ns: dict = {}
+    exec(compile(textwrap.dedent(code), "<MRG101 example>", "exec"), ns)
+    return ns
+
+
+def test_constant_modules_converted_at_every_use_lose_nothing_and_moved_only_ones_break():
+    """MRG101's filter-bank look-alike: a plain list of constant modules (deterministic buffers made in `__init__`,
+    a stateless pad, nothing written later), each converted with `b.to(x)` where it is used. Its output equals the
+    registered twin's after `.to(torch.float64)` and on a second device (`meta`), it adds no parameter, and a new
+    instance rebuilds every buffer (`state_dict()` has nothing to restore). The reported twin moves the banks with
+    `b.to(x.device)` only: after `.to(torch.float64)` their fp32 buffers meet float64 inputs and conv1d raises."""
+    from flake8_modreg.rules.layers_in_plain_list import LayersInPlainList as R
+
+    valid = next(v for v in R.valid if "constant modules" in v.why)
+    invalid = next(i for i in R.invalid if i.title.startswith("constant modules moved but not cast"))
+    assert [f for f in check(valid.code) if f.code == "MRG101"] == []
+    plain = _rule_ns(valid.code)
+    registered = _rule_ns(valid.code.replace("self.banks = [Bank(4), Bank(2)]",
+                                             "self.banks = nn.ModuleList([Bank(4), Bank(2)])"))
+    torch.manual_seed(0)
+    a = plain["Discriminator"]()
+    b = registered["Discriminator"]()
+    b.head.load_state_dict(a.head.state_dict())
+    assert [n for n, _ in a.named_parameters()] == [n for n, _ in b.named_parameters()]  # nothing to train
+    fresh = registered["Discriminator"]()
+    for k, v in b.state_dict().items():
+        if k.startswith("banks."):
+            assert torch.equal(v, fresh.state_dict()[k])  # rebuilt by construction: nothing to restore
+    x = torch.randn(2, 1, 16, dtype=torch.float64)
+    a.to(torch.float64)
+    b.to(torch.float64)
+    for ya, yb in zip(a(x), b(x)):
+        assert ya.dtype == torch.float64 and torch.allclose(ya, yb)
+    a.to("meta")
+    assert all(y.device.type == "meta" for y in a(x.to("meta")))
+
+    (f,) = [f for f in check(invalid.code) if f.code == "MRG101"]
+    broken = _rule_ns(invalid.code)["Discriminator"]().to(torch.float64)
+    with pytest.raises(RuntimeError):
+        broken(x)
+    fixed = _rule_ns(invalid.fixed)["Discriminator"]().to(torch.float64)
+    assert all(y.dtype == torch.float64 for y in fixed(x))

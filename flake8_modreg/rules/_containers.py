@@ -92,7 +92,8 @@ def plain_containers(model: FileModel) -> Iterator[PlainContainer]:
                 else:
                     elems |= set(mk.elems) if mk.tag in (Tag.LIST, Tag.DICT) else {Kind(Tag.OTHER)}
             kind = Kind(k.tag, elems=frozenset(elems))
-            if _only_stateless_modules(model, cls, a) or (k.tag is Tag.DICT and _keyword_config(model, cls, a.attr)):
+            if _only_stateless_modules(model, cls, a) or (k.tag is Tag.DICT and _keyword_config(model, cls, a.attr)) \
+                    or _constants_converted_at_use(model, cls, a):
                 continue
             if _wrapped_whole(model, cls, a) or _handed_to_submodules(model, cls, a) or _construction_only(model, cls, a):
                 continue
@@ -286,6 +287,109 @@ def _only_stateless_modules(model: FileModel, cls: ClassFacts, a: SelfAssign) ->
             return False
         modules += 1
     return modules > 0
+
+
+def _constants_converted_at_use(model: FileModel, cls: ClassFacts, a: SelfAssign) -> bool:
+    """A plain list of *constant modules* (``resolver.constant_module``: only buffers and stateless layers made in
+    ``__init__``, no Parameter, nothing written later -- a filter bank) that every read after construction
+    iterates, converting each item to a tensor before any other use (``for f in self.banks: f.to(x).analysis(x)``,
+    or ``.to(device=..., dtype=...)``).
+
+    Registering it would change nothing: there is no weight to train, a new instance rebuilds every buffer from
+    the same arguments (so ``state_dict()`` has nothing to restore), the items have no ``train()``/``eval()``
+    behaviour, and each use moves and casts the item itself (``Module.to(tensor)`` takes the tensor's device and
+    dtype). One item moved but not cast (``f.to(x.device)``) is still reported: after ``.half()`` its fp32 buffers
+    meet half inputs.
+    """
+    if model.resolver is None and not model.modules:
+        return False
+    items = container_items(a.value)
+    if not items or any(c.name == a.attr for c in cls.self_calls) or any(m.attr == a.attr for m in cls.mutations):
+        return False
+    constants = 0
+    for e in items:
+        if not isinstance(e, cst.Call):
+            return False
+        q = model.qualify(e.func)
+        if q and known.stateless_layer(q, sum(1 for x in e.args if x.keyword is None and not x.star),
+                                       frozenset(x.keyword.value for x in e.args if x.keyword is not None),
+                                       any(x.star for x in e.args)):
+            continue
+        if not _constant_class(model, e.func, q):
+            return False
+        constants += 1
+    if not constants:
+        return False
+    idx = use_index(model)
+    runtime = {id(meth) for _, meth in idx.runtime_methods(cls)}
+    reads = 0
+    for m, occ in idx.family_reads(cls, a.attr):
+        if id(m.meth) not in runtime:
+            continue
+        loop = m.parent.get(id(occ))
+        if not (isinstance(loop, (cst.For, cst.CompFor)) and loop.iter is occ and isinstance(loop.target, cst.Name)):
+            return False
+        var = loop.target.value
+        scope = loop.body if isinstance(loop, cst.For) else loop  # [b.to(x).f(x) for b in self.banks]
+        while isinstance(loop, cst.CompFor) and isinstance(m.parent.get(id(scope)), cst.CompFor):
+            scope = m.parent[id(scope)]
+        if isinstance(loop, cst.CompFor):
+            scope = m.parent.get(id(scope), scope)  # the comprehension: its element reads the variable
+        first, last = m.index[id(scope)], m.end[id(scope)]
+        for n in m.nodes[first:last + 1]:
+            if isinstance(n, cst.Name) and n.value == var and not _converted(m, n) and n is not loop.target:
+                return False
+        reads += 1
+    return reads > 0
+
+
+def _converted(m, name: cst.Name) -> bool:
+    """``name.to(x)`` (a tensor: its device and dtype) or ``name.to(device=..., dtype=...)``."""
+    attr = m.parent.get(id(name))
+    call = m.parent.get(id(attr)) if isinstance(attr, cst.Attribute) else None
+    if not (isinstance(attr, cst.Attribute) and attr.value is name and attr.attr.value == "to"
+            and isinstance(call, cst.Call) and call.func is attr):
+        return False
+    pos = [x.value for x in call.args if x.keyword is None and not x.star]
+    kws = {x.keyword.value for x in call.args if x.keyword is not None}
+    if {"device", "dtype"} <= kws and not pos:
+        return True
+    if len(pos) != 1 or kws - {"non_blocking", "copy"}:
+        return False
+    arg = pos[0]
+    if isinstance(arg, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString, cst.Integer)):
+        return False  # "cuda", 0: a device only
+    if isinstance(arg, cst.Attribute) and arg.attr.value in ("device", "dtype"):
+        return False  # x.device: moved, not cast
+    if isinstance(arg, cst.Call) or (isinstance(arg, cst.Attribute) and isinstance(arg.value, cst.Name)
+                                     and arg.value.value in ("torch",)):
+        return False  # torch.device(...), torch.float16
+    return True
+
+
+def _constant_class(model: FileModel, func: cst.BaseExpression, q: str | None) -> bool:
+    """Is the called class a constant module, read from disk (another file) or from this file's source?"""
+    if isinstance(func, cst.Name) and func.value not in model.imports:
+        local = next((c for c in model.modules if c.name == func.value), None)
+        if local is None or local.in_function:
+            return False
+        import ast
+
+        from ..resolver import constant_module
+
+        try:
+            tree = ast.parse(model.source_code())
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return False
+        node = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == func.value), None)
+        imports = model.imports
+
+        def qualify(e: ast.expr) -> str:
+            d = ast.unparse(e) if isinstance(e, (ast.Name, ast.Attribute)) else ""
+            return (imports.qualify(d) or d) if d else "?"
+
+        return node is not None and constant_module(node, qualify)
+    return bool(q) and model.resolver is not None and model.resolver.constant_module(q)
 
 
 #: annotations that declare a plain container (``typing`` and builtin spellings)

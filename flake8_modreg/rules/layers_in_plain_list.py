@@ -46,6 +46,20 @@ class LayersInPlainList(Rule):
     assignment raise `TypeError: cannot assign 'list' as child module`: both
     are reported (`tests/test_list_beside_registered.py`).
 
+    Nor is a list of *constant modules* that every read after construction
+    iterates, converting each item to a tensor before any other use (`for f
+    in self.banks: f.to(x).analysis(x)`, or `.to(device=..., dtype=...)`): a
+    constant module is an `nn.Module` subclass (of this file or, through the
+    resolver, another) whose instances hold only buffers its `__init__` makes
+    without drawing random numbers, plain values and stateless layers -- no
+    Parameter, no sub-module that may hold one, nothing written after
+    `__init__` (a filter bank). Registering such a list changes nothing:
+    there is no weight to train, a new instance rebuilds every buffer (so
+    `state_dict()` has nothing to restore), and each use moves and casts the
+    item (`Module.to(tensor)` takes the tensor's device and dtype). Moved but
+    not cast (`f.to(x.device)`) it is reported: after `.half()` its fp32
+    buffers meet half inputs (`tests/test_runtime_stateless.py`).
+
     Nor is a finished list handed whole to a registering container later in
     the same method (`self.blocks_list = [...]`, then `self.blocks =
     nn.ModuleList(self.blocks_list)` or `nn.Sequential(*self.blocks_list)`):
@@ -163,6 +177,56 @@ class LayersInPlainList(Rule):
     fix_summary = "wrap it in `nn.ModuleList(...)` (MindSpore: `nn.CellList`)"
 
     invalid = (
+        Invalid(
+            """
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+
+            class Bank(nn.Module):
+                def __init__(self, n=4, taps=3):
+                    super().__init__()
+                    self.register_buffer("filt", torch.hann_window(taps).repeat(n, 1, 1))
+                    self.pad = nn.ConstantPad1d(taps // 2, 0.0)
+
+                def analysis(self, x):
+                    return F.conv1d(self.pad(x), self.filt)
+
+            class Discriminator(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.banks = [Bank(4), Bank(2)]
+                    self.head = nn.Conv1d(1, 1, 1)
+
+                def forward(self, x):
+                    return [b.to(x.device).analysis(self.head(x)) for b in self.banks]
+            """,
+            at=[(17, 8)],
+            title="constant modules moved but not cast at the use: after .half() their fp32 buffers meet half inputs",
+            fixed="""
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+
+            class Bank(nn.Module):
+                def __init__(self, n=4, taps=3):
+                    super().__init__()
+                    self.register_buffer("filt", torch.hann_window(taps).repeat(n, 1, 1))
+                    self.pad = nn.ConstantPad1d(taps // 2, 0.0)
+
+                def analysis(self, x):
+                    return F.conv1d(self.pad(x), self.filt)
+
+            class Discriminator(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.banks = nn.ModuleList([Bank(4), Bank(2)])
+                    self.head = nn.Conv1d(1, 1, 1)
+
+                def forward(self, x):
+                    return [b.to(x.device).analysis(self.head(x)) for b in self.banks]
+            """,
+        ),
         Invalid(
             """
             import torch.nn as nn
@@ -642,6 +706,33 @@ class LayersInPlainList(Rule):
     )
 
     valid = (
+        Valid(
+            """
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+
+            class Bank(nn.Module):
+                def __init__(self, n=4, taps=3):
+                    super().__init__()
+                    self.register_buffer("filt", torch.hann_window(taps).repeat(n, 1, 1))
+                    self.pad = nn.ConstantPad1d(taps // 2, 0.0)
+
+                def analysis(self, x):
+                    return F.conv1d(self.pad(x), self.filt)
+
+            class Discriminator(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.banks = [Bank(4), Bank(2)]
+                    self.head = nn.Conv1d(1, 1, 1)
+
+                def forward(self, x):
+                    return [b.to(x).analysis(self.head(x)) for b in self.banks]
+            """,
+            why="a list of constant modules (deterministic buffers and stateless layers made in __init__, nothing "
+                "written later), each converted to the input at every use, `b.to(x)`: nothing to train, save or move",
+        ),
         Valid(
             """
             from mindspore import nn
