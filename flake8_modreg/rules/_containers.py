@@ -374,11 +374,12 @@ def _constant_class(model: FileModel, func: cst.BaseExpression, q: str | None) -
         if local is None or local.in_function:
             return False
         import ast
+        import textwrap
 
         from ..resolver import constant_module
 
-        try:
-            tree = ast.parse(model.source_code())
+        try:  # the class's own code (not the whole file's: edits elsewhere leave this answer alone)
+            tree = ast.parse(textwrap.dedent(cst.Module(body=[]).code_for_node(local.node)))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return False
         node = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == func.value), None)
