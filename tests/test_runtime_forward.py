@@ -42,6 +42,18 @@ def test_mrg304_forward_without_self_really_breaks(torch):
 
 
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_mrg304_an_overridden_placeholder_forward_never_runs_and_the_bare_base_fails_loudly(torch):
+    """MRG304's look-alike: the subclasses of a base whose `forward(x): pass` stub they all override run their own
+    forward; only the bare base would run the stub, and that raises TypeError at once (nothing silent)."""
+    case = next(v for v in _rule("MRG304").valid if "placeholder forward" in v.why)
+    ns = _exec(case.code)
+    x = torch.ones(2)
+    assert ns["Up"](3)(x).tolist() == [2.0, 2.0]
+    assert ns["Down"](3)(x).tolist() == [0.5, 0.5]
+    with pytest.raises(TypeError):
+        ns["Transition"](3)(x)
+
+
 def test_mrg304_static_forward_runs_eagerly_but_not_under_jit_or_fx(torch, tmp_path, monkeypatch):
     """Why a staticmethod forward is reported although eager torch calls it fine."""
     import importlib

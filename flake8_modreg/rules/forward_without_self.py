@@ -18,6 +18,21 @@ def _instance_names(cls: ClassFacts, skip: MethodFacts) -> set[str]:
     return out
 
 
+def _overridden_placeholder(model: FileModel, cls: ClassFacts, meth: MethodFacts) -> bool:
+    """A body of only ``pass``/``...``/a docstring that every subclass of the file overrides (and there is one)."""
+    body = meth.node.body
+    lines = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]  # a suite: `def forward(x): pass`
+    for line in lines:
+        if not isinstance(line, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            return False
+        for x in line.body:
+            if not (isinstance(x, cst.Pass) or (isinstance(x, cst.Expr) and isinstance(
+                    x.value, (cst.Ellipsis, cst.SimpleString, cst.ConcatenatedString)))):
+                return False
+    subs = model.descendants(cls)
+    return bool(subs) and all(meth.name in c.methods for c in subs if cls in c.local_bases)
+
+
 def _insert_self(meth: MethodFacts) -> Fix:
     params = meth.node.params
     new = cst.Param(cst.Name("self"))
@@ -41,7 +56,11 @@ class ForwardWithoutSelf(Rule):
     `def __init__(this)`) or when it contains `self` (`self_`, `_self`: renamed on
     purpose, typically in a Module defined inside a test method so that the
     body can still reach the enclosing `self`); `def forward(*args)` and
-    `@classmethod` are left alone.
+    `@classmethod` are left alone. So is a *placeholder* in a base class --
+    a body of only `pass`, `...` or a docstring -- that every subclass of the
+    file overrides and that has at least one (mmdet's `Transition.forward(x):
+    pass`): no Module of the file runs it, and calling the bare base raises
+    `TypeError` at once, never silently (`tests/test_runtime_forward.py`).
 
     ## Why is this bad?
     The framework calls `forward` as a bound method, so the module itself is
@@ -227,6 +246,29 @@ class ForwardWithoutSelf(Rule):
             """
             import torch.nn as nn
 
+            class Transition(nn.Module):
+                def __init__(self, c):
+                    super().__init__()
+                    self.c = c
+
+                def forward(x):
+                    pass
+
+            class Up(Transition):
+                def forward(self, x):
+                    return x * 2
+
+            class Down(Transition):
+                def forward(self, x):
+                    return x / 2
+            """,
+            why="a placeholder forward (only `pass`) of a base that every subclass of the file overrides: no Module "
+                "of the file runs it, and calling the bare base raises TypeError at once",
+        ),
+        Valid(
+            """
+            import torch.nn as nn
+
             class Net(nn.Module):
                 def __init__(this):
                     super().__init__()
@@ -288,7 +330,7 @@ class ForwardWithoutSelf(Rule):
 
     def check(self, model: FileModel, report: Reporter) -> None:
         for cls, meth in entry_points(model):
-            if meth.is_classmethod:
+            if meth.is_classmethod or _overridden_placeholder(model, cls, meth):
                 continue
             if meth.is_static:
                 report(
