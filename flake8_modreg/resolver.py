@@ -55,7 +55,7 @@ from typing import Any, Callable, Iterable
 from . import __version__, known
 
 #: bump when the summary format or its meaning changes
-SUMMARY_FORMAT = 20
+SUMMARY_FORMAT = 21
 _MAX_DEPTH = 24
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 #: top-level packages never read from disk: their names are known, or they define no Module/Cell
@@ -478,6 +478,8 @@ class _Summarizer:
         self.attrs: dict[str, dict[str, str]] = {}
         #: classes whose instances hold only constants made in ``__init__`` (``constant_module``)
         self.constants: list[str] = []
+        #: class -> attribute its ``__init__`` binds to a ``device=None`` parameter -> every binding is one
+        self.devices: dict[str, dict[str, bool]] = {}
         stmts = list(_walk_body(tree.body))
         bound: dict[str, int] = {}
         for node in stmts:
@@ -525,6 +527,9 @@ class _Summarizer:
                     self.attrs[node.name] = attrs
                 if constant_module(node, self.qualify):
                     self.constants.append(node.name)
+                devices = self._init_devices(node)
+                if devices:
+                    self.devices[node.name] = devices
                 if node.decorator_list:
                     self.decorators[node.name] = [
                         self.qualify(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list
@@ -629,6 +634,51 @@ class _Summarizer:
                                                          and isinstance(value, ast.Call)) else _UNKNOWN
                         out[x.attr] = q if out.get(x.attr, q) == q else _UNKNOWN
         return {k: v for k, v in out.items() if v != _UNKNOWN}
+
+    def _init_devices(self, node: ast.ClassDef) -> dict[str, bool]:
+        """Attributes ``__init__`` binds to a device: attribute -> True when every binding is a ``device=None``
+        parameter (as is, ``torch.device(device)``, or ``device if device is not None else <cpu>``: PyTorch's
+        factory-kwargs convention, built on the CPU unless asked), False when some binding is anything else. Only
+        attributes bound to such a parameter at least once are listed."""
+        fn = _init_def(node, self.qualify)
+        if fn is None or not fn.args.args:
+            return {}
+        me = fn.args.args[0].arg
+        a = fn.args
+        pos = [*a.posonlyargs, *a.args]
+        defaults = [None] * (len(pos) - len(a.defaults)) + list(a.defaults)
+        none = {x.arg for x, d in (*zip(pos, defaults), *zip(a.kwonlyargs, a.kw_defaults))
+                if isinstance(d, ast.Constant) and d.value is None}
+
+        def cpu(e: ast.expr) -> bool:
+            if isinstance(e, ast.Constant):
+                return e.value is None or e.value == "cpu"
+            return (isinstance(e, ast.Call) and known.normalize(self.qualify(e.func)) == "torch.device" and len(e.args) == 1
+                    and cpu(e.args[0]))
+
+        def from_none(e: ast.expr) -> bool:
+            if isinstance(e, ast.Name):
+                return e.id in none
+            if isinstance(e, ast.IfExp):
+                return (from_none(e.body) or cpu(e.body)) and (from_none(e.orelse) or cpu(e.orelse)) and \
+                    (from_none(e.body) or from_none(e.orelse))
+            return (isinstance(e, ast.Call) and known.normalize(self.qualify(e.func)) == "torch.device"
+                    and len(e.args) == 1 and from_none(e.args[0]))
+
+        if not none:
+            return {}
+        out: dict[str, bool] = {}
+        seen: set[str] = set()
+        for n in _statements(fn.body):
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(
+                n, (ast.AnnAssign, ast.AugAssign)) and n.value is not None else []
+            for t in targets:
+                for x in ast.walk(t):
+                    if isinstance(x, ast.Attribute) and isinstance(x.value, ast.Name) and x.value.id == me:
+                        ok = x is t and not isinstance(n, ast.AugAssign) and from_none(n.value)
+                        out[x.attr] = ok and out.get(x.attr, True)
+                        seen.add(x.attr) if ok else None
+        return {k: v for k, v in out.items() if k in seen}
 
     def _stored(self, stmt: ast.stmt, me: str) -> list:
         """The state items of one statement of ``__init__`` (see ``_init_state``)."""
@@ -900,6 +950,7 @@ class _Summarizer:
             "sp": self.supers,
             "ak": self.attrs,
             "cm": self.constants,
+            "dv": self.devices,
         }
 
 
@@ -1622,6 +1673,23 @@ class _World:
         ent = self._find(q, deps, 0)
         return ent is not None and ent[0] == "class" and ent[2] in ent[1].get("cm", ())
 
+    def unplaced_device(self, q: str, attr: str, deps: set[str], depth: int = 0) -> bool:
+        """Does class ``q`` (or its nearest base that binds it) keep a ``device=None`` parameter in ``self.<attr>``
+        (``_init_devices``), and nothing else there?"""
+        if depth > _MAX_DEPTH or known.framework_of_class(q):
+            return False
+        ent = self._find(q, deps, depth)
+        if ent is None or ent[0] != "class":
+            return False
+        s, cname = ent[1], ent[2]
+        got = s.get("dv", {}).get(cname, {}).get(attr)
+        if got is not None:
+            return got
+        if attr in s.get("ak", {}).get(cname, {}) or attr in s.get("k", {}).get(cname, ()):
+            return False
+        return any(self.unplaced_device(cand, attr, deps, depth + 1)
+                   for b in s["c"][cname] for cand in self._names(s, b, deps, depth))
+
     def attr_kind(self, q: str, attr: str, deps: set[str], depth: int = 0) -> tuple[str, str] | None:
         """What ``__init__`` of class ``q`` (or of a base, nearest first) binds ``self.<attr>`` to, as ``call_kind``
         says of its callee; None when not certain (bound otherwise, in a base not read, not bound there)."""
@@ -1747,6 +1815,13 @@ class Resolver:
             return self.world.class_state(self.absolute(qualified), self._deps, 0, call)
         except (RecursionError, OSError, ValueError):
             return None
+
+    def unplaced_device(self, qualified: str, attr: str) -> bool:
+        """Does the class's ``__init__`` (or a base's) keep a ``device=None`` parameter in ``self.<attr>``?"""
+        try:
+            return self.world.unplaced_device(self.absolute(qualified), attr, self._deps)
+        except (RecursionError, OSError, ValueError):
+            return False
 
     def constant_module(self, qualified: str) -> bool:
         """Does every instance of the class hold only constants its ``__init__`` makes (no Parameter, nothing written later)?"""

@@ -1628,6 +1628,10 @@ def _names_a_device(e: cst.BaseExpression | None, model: FileModel | None = None
                       if a.attr == e.attr.value]
             if stores and all(a.method == "__init__" for a in stores):
                 return any(_names_a_device(a.value, model, a.scope, _depth + 1) for a in stores)
+            if not stores and model.resolver is not None and any(
+                    model.resolver.unplaced_device(b, e.attr.value)
+                    for c in (cls, *cls.ancestors()) for b in c.framework_bases if not known.framework_of_class(b)):
+                return False  # a base of another file keeps a device=None parameter there (timm's TrainingTask)
     if isinstance(e, cst.Attribute) and e.attr.value == "device" and model is not None and \
             isinstance(e.value, cst.Attribute) and isinstance(e.value.value, cst.Name) and e.value.value.value == "self":
         # device=self.position_ids.device: where that buffer (or Parameter) was made; one made on the CPU names no device

@@ -1131,3 +1131,70 @@ def test_constant_modules_of_another_file(tmp_path, private_resolver):
     assert r.constant_module("pkg.banks.Bank") is True
     for name in ("Learned", "WithParam", "Random", "Updated", "WithHelper"):
         assert r.constant_module(f"pkg.banks.{name}") is False, name
+
+
+_DEVICE_PKG = {
+    "pkg/__init__.py": "",
+    "pkg/norm.py": """
+        import torch
+        import torch.nn as nn
+
+        class Task(nn.Module):
+            def __init__(self, device=None):
+                super().__init__()
+                self.device = device if device is not None else torch.device("cpu")
+
+        class Placed(nn.Module):
+            def __init__(self, device):
+                super().__init__()
+                self.device = device
+        """,
+    "pkg/net.py": """
+        import torch
+        import torch.nn as nn
+        from .norm import Placed, Task
+
+        class Distill(Task):
+            def __init__(self, device=None):
+                super().__init__(device=device)
+                self.head = nn.Linear(3, 3)
+                self.mean = torch.tensor([0.5, 0.5, 0.5], device=self.device)
+
+            def forward(self, x):
+                return self.head(x - self.mean)
+
+        class OnItsDevice(Placed):
+            def __init__(self, device):
+                super().__init__(device)
+                self.head = nn.Linear(3, 3, device=device)
+                self.mean = torch.tensor([0.5, 0.5, 0.5], device=self.device)
+
+            def forward(self, x):
+                return self.head(x - self.mean)
+        """,
+}
+
+
+def test_a_device_none_parameter_a_base_of_another_file_keeps_on_self_names_no_device(tmp_path, private_resolver):
+    """`self.device` set by a base of another file from its `device=None` parameter (timm's `TrainingTask`): a tensor
+    made on it in `__init__` follows the factory-kwargs convention (the CPU unless asked, moved later) and is judged
+    like one made with `device=device`; a base that keeps a *required* device there places it."""
+    from conftest import write_tree
+
+    write_tree(tmp_path, _DEVICE_PKG)
+    net = tmp_path / "pkg" / "net.py"
+    got = [(f.line, f.col, f.code) for f in check(net.read_bytes(), path=str(net))]
+    assert got == [(10, 8, "MRG201")]
+    r = private_resolver.for_file(str(net))
+    assert r.unplaced_device("pkg.norm.Task", "device") is True
+    assert r.unplaced_device("pkg.norm.Placed", "device") is False
+
+
+def test_a_tensor_made_on_a_bases_default_device_stays_behind(tmp_path, torch):
+    """Runtime truth: built with the default device and moved, `Distill` fails (its mean stayed on the CPU); built on
+    the device it runs on, `OnItsDevice` works there."""
+    with _imported_pkg(tmp_path, _DEVICE_PKG) as (_, net_mod):
+        x = torch.ones(2, 3, device="meta")
+        with pytest.raises(RuntimeError):
+            net_mod.Distill().to("meta")(x)
+        assert net_mod.OnItsDevice("meta")(x).device.type == "meta"

@@ -162,7 +162,8 @@ class TensorAsPlainAttribute(Rule):
       `device=None` parameter passed on, PyTorch's factory-kwargs convention
       for modules built on the CPU and moved later (also when kept on `self`
       first: `self.device = device`, or `device if device is not None else
-      torch.device("cpu")`, then `device=self.device`), nor the device of a
+      torch.device("cpu")`, then `device=self.device`, by the class or by a
+      base of another file, as the resolver reads it), nor the device of a
       buffer or Parameter of the class made on the CPU, `device=self.position_ids.device`,
       nor the tensor's own old device, `device=self.weights.device` when a
       helper regrows `self.weights`: it stays wherever the first one was made):
