@@ -1788,22 +1788,24 @@ class Resolver:
         self.world = world
         self._deps: set[str] = set()
 
+    def _ask(self, question: Callable[[str], Any], qualified: str, default: Any) -> Any:
+        """``question`` of the absolute name, or ``default`` when the files behind it cannot be read (too deep,
+        unreadable, undecodable)."""
+        try:
+            return question(self.absolute(qualified))
+        except (RecursionError, OSError, ValueError):
+            return default
+
     def absolute(self, qualified: str) -> str:
         return _absolutize(qualified, self.module_name, self.is_package)
 
     def class_framework(self, qualified: str) -> str | None:
         """'torch'/'mindspore' when ``qualified`` (absolute, or relative to this file) names a Module/Cell class."""
-        try:
-            return self.world.class_framework(self.absolute(qualified), self._deps)
-        except (RecursionError, OSError, ValueError):
-            return None
+        return self._ask(lambda q: self.world.class_framework(q, self._deps), qualified, None)
 
     def call_kind(self, qualified: str) -> tuple[str, str] | None:
         """(tag, framework) of what calling ``qualified`` returns, when certain."""
-        try:
-            return self.world.call_kind(self.absolute(qualified), self._deps)
-        except (RecursionError, OSError, ValueError):
-            return None
+        return self._ask(lambda q: self.world.call_kind(q, self._deps), qualified, None)
 
     def class_state(self, qualified: str, call: tuple | None = None) -> bool | None:
         """True when every instance of the class ``qualified`` surely holds parameters or buffers, else None.
@@ -1811,31 +1813,19 @@ class Resolver:
         ``call``: (keyword names, may pass more, positional count, keyword names given a literal True) of the call
         site, when known: a subclass of a framework layer whose state a flag switches (``nn.LayerNorm``), or a
         class that stores state under ``if <flag>:``, is then judged for that call."""
-        try:
-            return self.world.class_state(self.absolute(qualified), self._deps, 0, call)
-        except (RecursionError, OSError, ValueError):
-            return None
+        return self._ask(lambda q: self.world.class_state(q, self._deps, 0, call), qualified, None)
 
     def unplaced_device(self, qualified: str, attr: str) -> bool:
         """Does the class's ``__init__`` (or a base's) keep a ``device=None`` parameter in ``self.<attr>``?"""
-        try:
-            return self.world.unplaced_device(self.absolute(qualified), attr, self._deps)
-        except (RecursionError, OSError, ValueError):
-            return False
+        return self._ask(lambda q: self.world.unplaced_device(q, attr, self._deps), qualified, False)
 
     def constant_module(self, qualified: str) -> bool:
         """Does every instance of the class hold only constants its ``__init__`` makes (no Parameter, nothing written later)?"""
-        try:
-            return self.world.constant_module(self.absolute(qualified), self._deps)
-        except (RecursionError, OSError, ValueError):
-            return False
+        return self._ask(lambda q: self.world.constant_module(q, self._deps), qualified, False)
 
     def attr_kind(self, qualified: str, attr: str) -> tuple[str, str] | None:
         """(tag, framework) of what the class's ``__init__`` (or a base's) binds ``self.<attr>`` to, when certain."""
-        try:
-            return self.world.attr_kind(self.absolute(qualified), attr, self._deps)
-        except (RecursionError, OSError, ValueError):
-            return None
+        return self._ask(lambda q: self.world.attr_kind(q, attr, self._deps), qualified, None)
 
     def class_defines(self, qualified: str, name: str, framework=None) -> bool | None:
         """Does the class ``qualified`` or a base bind ``name`` (a method or class attribute)? None: cannot tell.
@@ -1843,33 +1833,21 @@ class Resolver:
         ``framework(q)`` answers for the framework classes reached (``torch.nn.Linear``); by default
         only the entry points are known (absent from ``nn.Module``/``nn.Cell``, see ``World.class_defines``).
         """
-        try:
-            return self.world.class_defines(self.absolute(qualified), name, self._deps, 0, framework)
-        except (RecursionError, OSError, ValueError):
-            return None
+        return self._ask(lambda q: self.world.class_defines(q, name, self._deps, 0, framework), qualified, None)
 
     def param_meets(self, qualified: str) -> dict[str, Any] | None:
         """The parameters of the function ``qualified`` that meet others in a tensor operation (``World.param_meets``)."""
-        try:
-            return self.world.param_meets(self.absolute(qualified), self._deps)
-        except (RecursionError, OSError, ValueError):
-            return None
+        return self._ask(lambda q: self.world.param_meets(q, self._deps), qualified, None)
 
     def passes_through(self, qualified: str) -> bool:
         """Does the function ``qualified`` hand back what it decorates (``@qualified`` / ``@qualified(...)``
         leaves a class as it is)? False when that cannot be read."""
-        try:
-            return self.world.passes_through(self.absolute(qualified), self._deps)
-        except (RecursionError, OSError, ValueError):
-            return False
+        return self._ask(lambda q: self.world.passes_through(q, self._deps), qualified, False)
 
     def inherited_entry(self, qualified: str, name: str):
         """The entry names read by the ``name`` method class ``qualified`` has (its own or the first base's that
         binds it); False: none on the way; None: cannot tell (``World.inherited_entry``)."""
-        try:
-            return self.world.inherited_entry(self.absolute(qualified), name, self._deps)
-        except (RecursionError, OSError, ValueError):
-            return None
+        return self._ask(lambda q: self.world.inherited_entry(q, name, self._deps), qualified, None)
 
     def consulted(self) -> dict[str, str]:
         """The files whose summaries the answers so far depended on: absolute path -> summary digest."""
