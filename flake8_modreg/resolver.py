@@ -43,6 +43,7 @@ consulted: :meth:`Resolver.consulted` is what a result cache must key on.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import os
@@ -969,37 +970,32 @@ def _summarizer(source: bytes | str, path: str) -> _Summarizer | None:
         return None
 
 
-def _meets_in_file(path: str, name: str) -> dict[str, Any] | None:
-    """``_param_meets`` of the module-level function ``name`` of the file at ``path`` (None when unreadable)."""
-    try:
-        with open(path, "rb") as f:
-            summarizer = _summarizer(f.read(), path)
-        if summarizer is None:
-            return None
-        for node in _walk_body(summarizer.tree.body):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
-                return _param_meets(node, summarizer.qualify)
-    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+def _meets_in_tree(summarizer: _Summarizer, name: str) -> dict[str, Any] | None:
+    """``_param_meets`` of the module-level function ``name`` of a parsed file (None when absent)."""
+    for node in _walk_body(summarizer.tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return _param_meets(node, summarizer.qualify)
     return None
 
 
-def _method_returns_in_file(path: str, cname: str, meth: str) -> list[str]:
-    """``_returns`` of the method ``meth`` defined (once) in the body of the module-level class ``cname`` of the file
-    at ``path``; ``[?]`` when unreadable, absent or defined twice."""
+def _method_returns_in_tree(summarizer: _Summarizer, cname: str, meth: str) -> list[str]:
+    """``_returns`` of the method ``meth`` defined (once) in the body of the module-level class ``cname`` of a parsed
+    file; ``[?]`` when absent or defined twice."""
+    classes = [n for n in _walk_body(summarizer.tree.body) if isinstance(n, ast.ClassDef) and n.name == cname]
+    defs = [f for c in classes[-1:] for f in c.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == meth]
+    if len(classes) == 1 and len(defs) == 1 and defs[0].args.args:
+        return summarizer._returns(defs[0])
+    return [_UNKNOWN]
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_file(path: str, digest: str) -> _Summarizer | None:
+    """The file at ``path`` parsed and read again (``digest``, the summary's, keys the version); None when unreadable."""
     try:
         with open(path, "rb") as f:
-            summarizer = _summarizer(f.read(), path)
-        if summarizer is None:
-            return [_UNKNOWN]
-        classes = [n for n in _walk_body(summarizer.tree.body) if isinstance(n, ast.ClassDef) and n.name == cname]
-        defs = [f for c in classes[-1:] for f in c.body
-                if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name == meth]
-        if len(classes) == 1 and len(defs) == 1 and defs[0].args.args:
-            return summarizer._returns(defs[0])
+            return _summarizer(f.read(), path)
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-        pass
-    return [_UNKNOWN]
+        return None
 
 
 def summarize(source: bytes | str, path: str) -> dict[str, Any] | None:
@@ -1213,9 +1209,10 @@ class _World:
         self.classes: dict[str, tuple[Any, dict[str, str]]] = {}
         self.calls: dict[str, tuple[Any, dict[str, str]]] = {}
         self.passes: dict[str, tuple[Any, dict[str, str]]] = {}
-        #: the file each summary read was made from; (path, its summary digest, function) -> ``_param_meets``
+        #: the file each summary read was made from; (path, its summary digest, question...) -> what ``_from_tree``
+        #: computed from that file (``_param_meets`` of a function, ``_returns`` of a method)
         self._paths: dict[int, str] = {}
-        self._meets: dict[tuple, Any] = {}
+        self._lazy: dict[tuple, Any] = {}
 
     @staticmethod
     def _fresh(hit: tuple[Any, dict[str, str]] | None) -> bool:
@@ -1535,26 +1532,30 @@ class _World:
         deps |= mine
         if ent is None or ent[0] != "func":
             return None
-        path = self._paths.get(id(ent[1]))
-        got = _STORE.get(path) if path else None
-        if got is None:
-            return None
-        key = (path, got[1], ent[2])
-        if key not in self._meets:  # asked rarely (a plain tensor handed to an imported function): computed then
-            self._meets[key] = _meets_in_file(path, ent[2])
-        return self._meets[key]
+        # asked rarely (a plain tensor handed to an imported function): computed then, not kept in every summary
+        return self._from_tree(ent[1], ("meets", ent[2]), lambda t: _meets_in_tree(t, ent[2]), None)
 
     def _method_returns(self, s: dict, cname: str, meth: str) -> list[str]:
         """``_returns`` of method ``meth`` of class ``cname`` of summary ``s``: asked rarely (a builder object's call),
         so read from the file then, not kept in every summary."""
+        return self._from_tree(s, ("returns", cname, meth), lambda t: _method_returns_in_tree(t, cname, meth), [_UNKNOWN])
+
+    def _from_tree(self, s: dict, key: tuple, compute: Callable[[_Summarizer], Any], default: Any) -> Any:
+        """``compute`` over the parsed file that summary ``s`` was made from, memoised per file version and ``key``;
+        ``default`` when the file cannot be read again. Each file is parsed once for all the questions asked of it
+        (the last few parsed files are kept)."""
         path = self._paths.get(id(s))
         got = _STORE.get(path) if path else None
         if got is None:
-            return [_UNKNOWN]
-        key = (path, got[1], cname, meth)
-        if key not in self._meets:
-            self._meets[key] = _method_returns_in_file(path, cname, meth)
-        return self._meets[key]
+            return default
+        k = (path, got[1], *key)
+        if k not in self._lazy:
+            tree = _parsed_file(path, got[1])
+            try:
+                self._lazy[k] = default if tree is None else compute(tree)
+            except (RecursionError, MemoryError, ValueError):
+                self._lazy[k] = default
+        return self._lazy[k]
 
     def passes_through(self, q: str, deps: set[str], depth: int = 0) -> bool:
         """Does the function ``q`` hand back the object it is given (``_Summarizer._pass_through``), through
