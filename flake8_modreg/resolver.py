@@ -180,6 +180,28 @@ def _statements(body: list[ast.stmt]) -> Iterable[ast.stmt]:
             stack.extend(reversed(c.body))
 
 
+def _init_binds(fn: ast.FunctionDef) -> list[tuple[str, ast.expr | None]]:
+    """``(attr, value)`` for every ``self.<attr>`` a statement of ``__init__`` binds (nested blocks included):
+    ``value`` is what ``self.<attr> = value`` (annotated or not) assigns, None for any other binding (augmented,
+    part of a tuple target, chained through a subscript)."""
+    if not fn.args.args:
+        return []
+    me = fn.args.args[0].arg
+    out: list[tuple[str, ast.expr | None]] = []
+    for n in _statements(fn.body):
+        if isinstance(n, ast.Assign):
+            targets = n.targets
+        elif isinstance(n, (ast.AnnAssign, ast.AugAssign)) and n.value is not None:
+            targets = [n.target]
+        else:
+            continue
+        for t in targets:
+            for x in ast.walk(t):
+                if isinstance(x, ast.Attribute) and isinstance(x.value, ast.Name) and x.value.id == me:
+                    out.append((x.attr, n.value if x is t and not isinstance(n, ast.AugAssign) else None))
+    return out
+
+
 def _function_nodes(fn: ast.AST) -> Iterable[ast.AST]:
     """Every node of a function's body, not entering nested defs, classes or lambdas."""
     stack = list(ast.iter_child_nodes(fn))
@@ -523,12 +545,14 @@ class _Summarizer:
                 }
                 if entries:
                     self.entries[node.name] = entries
-                attrs = self._init_attrs(node)
+                init = _init_def(node, self.qualify)
+                binds = _init_binds(init) if init is not None else []
+                attrs = self._init_attrs(binds)
                 if attrs:
                     self.attrs[node.name] = attrs
                 if constant_module(node, self.qualify):
                     self.constants.append(node.name)
-                devices = self._init_devices(node)
+                devices = self._init_devices(init, binds) if binds else {}
                 if devices:
                     self.devices[node.name] = devices
                 if node.decorator_list:
@@ -613,38 +637,20 @@ class _Summarizer:
             out.extend(self._stored(stmt, me))
         return out
 
-    def _init_attrs(self, node: ast.ClassDef) -> dict[str, str]:
+    def _init_attrs(self, binds: list[tuple[str, ast.expr | None]]) -> dict[str, str]:
         """``self.<attr> = <callee>(...)`` anywhere in ``__init__`` (``self.rotary_emb = RotaryEmbedding(cfg)``):
-        attribute -> qualified callee; ``?`` for an attribute also bound to something else there."""
-        fn = _init_def(node, self.qualify)
-        if fn is None or not fn.args.args:
-            return {}
-        me = fn.args.args[0].arg
+        attribute -> qualified callee; an attribute also bound to something else there is left out."""
         out: dict[str, str] = {}
-        for n in _statements(fn.body):
-            if isinstance(n, ast.Assign):
-                targets, value = n.targets, n.value
-            elif isinstance(n, (ast.AnnAssign, ast.AugAssign)) and n.value is not None:
-                targets, value = [n.target], n.value
-            else:
-                continue
-            for t in targets:
-                for x in ast.walk(t):
-                    if isinstance(x, ast.Attribute) and isinstance(x.value, ast.Name) and x.value.id == me:
-                        q = self.qualify(value.func) if (x is t and isinstance(n, (ast.Assign, ast.AnnAssign))
-                                                         and isinstance(value, ast.Call)) else _UNKNOWN
-                        out[x.attr] = q if out.get(x.attr, q) == q else _UNKNOWN
+        for attr, value in binds:
+            q = self.qualify(value.func) if isinstance(value, ast.Call) else _UNKNOWN
+            out[attr] = q if out.get(attr, q) == q else _UNKNOWN
         return {k: v for k, v in out.items() if v != _UNKNOWN}
 
-    def _init_devices(self, node: ast.ClassDef) -> dict[str, bool]:
+    def _init_devices(self, fn: ast.FunctionDef, binds: list[tuple[str, ast.expr | None]]) -> dict[str, bool]:
         """Attributes ``__init__`` binds to a device: attribute -> True when every binding is a ``device=None``
         parameter (as is, ``torch.device(device)``, or ``device if device is not None else <cpu>``: PyTorch's
         factory-kwargs convention, built on the CPU unless asked), False when some binding is anything else. Only
         attributes bound to such a parameter at least once are listed."""
-        fn = _init_def(node, self.qualify)
-        if fn is None or not fn.args.args:
-            return {}
-        me = fn.args.args[0].arg
         a = fn.args
         pos = [*a.posonlyargs, *a.args]
         defaults = [None] * (len(pos) - len(a.defaults)) + list(a.defaults)
@@ -670,15 +676,11 @@ class _Summarizer:
             return {}
         out: dict[str, bool] = {}
         seen: set[str] = set()
-        for n in _statements(fn.body):
-            targets = n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(
-                n, (ast.AnnAssign, ast.AugAssign)) and n.value is not None else []
-            for t in targets:
-                for x in ast.walk(t):
-                    if isinstance(x, ast.Attribute) and isinstance(x.value, ast.Name) and x.value.id == me:
-                        ok = x is t and not isinstance(n, ast.AugAssign) and from_none(n.value)
-                        out[x.attr] = ok and out.get(x.attr, True)
-                        seen.add(x.attr) if ok else None
+        for attr, value in binds:
+            ok = value is not None and from_none(value)
+            out[attr] = ok and out.get(attr, True)
+            if ok:
+                seen.add(attr)
         return {k: v for k, v in out.items() if k in seen}
 
     def _stored(self, stmt: ast.stmt, me: str) -> list:
