@@ -280,13 +280,18 @@ def _only_stateless_modules(model: FileModel, cls: ClassFacts, a: SelfAssign) ->
             return False  # nested containers: keep it simple
         if k.tag not in (Tag.LAYER, Tag.REGISTERED):
             continue
-        if not (isinstance(e, cst.Call) and known.stateless_layer(
-                model.qualify(e.func), positional=sum(1 for x in e.args if x.keyword is None and not x.star),
-                keywords=frozenset(x.keyword.value for x in e.args if x.keyword is not None),
-                star=any(x.star for x in e.args))):
+        if not _stateless_call(model, e):
             return False
         modules += 1
     return modules > 0
+
+
+def _stateless_call(model: FileModel, e: cst.BaseExpression) -> bool:
+    """A call that builds a stateless, mode-free torch layer (``known.stateless_layer`` for its arguments)."""
+    return isinstance(e, cst.Call) and known.stateless_layer(
+        model.qualify(e.func), positional=sum(1 for x in e.args if x.keyword is None and not x.star),
+        keywords=frozenset(x.keyword.value for x in e.args if x.keyword is not None),
+        star=any(x.star for x in e.args))
 
 
 def _constants_converted_at_use(model: FileModel, cls: ClassFacts, a: SelfAssign) -> bool:
@@ -301,8 +306,6 @@ def _constants_converted_at_use(model: FileModel, cls: ClassFacts, a: SelfAssign
     dtype). One item moved but not cast (``f.to(x.device)``) is still reported: after ``.half()`` its fp32 buffers
     meet half inputs.
     """
-    if model.resolver is None and not model.modules:
-        return False
     items = container_items(a.value)
     if not items or any(c.name == a.attr for c in cls.self_calls) or any(m.attr == a.attr for m in cls.mutations):
         return False
@@ -310,12 +313,9 @@ def _constants_converted_at_use(model: FileModel, cls: ClassFacts, a: SelfAssign
     for e in items:
         if not isinstance(e, cst.Call):
             return False
-        q = model.qualify(e.func)
-        if q and known.stateless_layer(q, sum(1 for x in e.args if x.keyword is None and not x.star),
-                                       frozenset(x.keyword.value for x in e.args if x.keyword is not None),
-                                       any(x.star for x in e.args)):
+        if _stateless_call(model, e):
             continue
-        if not _constant_class(model, e.func, q):
+        if not _constant_class(model, e.func, model.qualify(e.func)):
             return False
         constants += 1
     if not constants:
