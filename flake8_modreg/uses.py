@@ -1522,12 +1522,16 @@ def _tensor_operand(model: FileModel, e: cst.BaseExpression, facts: "ValueFacts"
     return facts != ValueFacts()  # facts known: it is a tensor (self.<buffer>, a factory call)
 
 
+def _owner_class(scope: Scope | None) -> ClassFacts | None:
+    """The class whose method ``scope`` is, or encloses (a nested function or comprehension of a method)."""
+    while scope is not None and scope.owner is None:
+        scope = scope.parent
+    return scope.owner if scope is not None else None
+
+
 def _own_state_facts(model: FileModel, attr: str, scope: Scope | None, depth: int) -> ValueFacts:
     """The facts of what a class registers as ``self.<attr>`` (``nn.Buffer(v)``, ``register_buffer("attr", v)``)."""
-    cls = scope.owner if scope is not None else None
-    while cls is None and scope is not None:
-        scope = scope.parent
-        cls = scope.owner if scope is not None else None
+    cls = _owner_class(scope)
     if cls is None:
         return ValueFacts()
     found: list[ValueFacts] = []
@@ -1550,10 +1554,7 @@ def _own_state_facts(model: FileModel, attr: str, scope: Scope | None, depth: in
 
 def _state_placed(model: FileModel, attr: str, scope: Scope | None) -> bool | None:
     """Was the buffer or Parameter ``self.<attr>`` made on a device the code names? None when not known."""
-    cls = scope.owner if scope is not None else None
-    while cls is None and scope is not None:
-        scope = scope.parent
-        cls = scope.owner if scope is not None else None
+    cls = _owner_class(scope)
     if cls is None:
         return None
     found: list[bool] = []
@@ -1619,13 +1620,9 @@ def _names_a_device(e: cst.BaseExpression | None, model: FileModel | None = None
             and scope is not None and _depth < 3):
         # device=self.device: named only if what __init__ stores there names one (self.device = device, with
         # device=None, follows the factory-kwargs convention as the parameter itself does)
-        cls = scope.owner
-        while cls is None and scope.parent is not None:
-            scope = scope.parent
-            cls = scope.owner
+        cls = _owner_class(scope)
         if cls is not None:
-            stores = [a for c in (cls, *cls.ancestors(), *model.descendants(cls)) for a in c.self_assigns
-                      if a.attr == e.attr.value]
+            stores = [a for c in use_index(model).family(cls) for a in c.self_assigns if a.attr == e.attr.value]
             if stores and all(a.method == "__init__" for a in stores):
                 return any(_names_a_device(a.value, model, a.scope, _depth + 1) for a in stores)
             if not stores and model.resolver is not None and any(
