@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -10,6 +12,7 @@ import libcst as cst
 
 from .. import known
 from ..findings import Applicability, Fix
+from ..resolver import constant_module
 from ..uses import exclusive_branches, self_call_closure, use_index
 from ..model import ClassFacts, FileModel, Kind, SelfAssign, Tag, dotted_name
 from ._fixes import MINDSPORE_CELLDICT_ATTRS, TORCH_MODULE_ATTRS, ancestry_takes_children, call, simple_assign, spell
@@ -373,11 +376,6 @@ def _constant_class(model: FileModel, func: cst.BaseExpression, q: str | None) -
         local = next((c for c in model.modules if c.name == func.value), None)
         if local is None or local.in_function:
             return False
-        import ast
-        import textwrap
-
-        from ..resolver import constant_module
-
         try:  # the class's own code (not the whole file's: edits elsewhere leave this answer alone)
             tree = ast.parse(textwrap.dedent(cst.Module(body=[]).code_for_node(local.node)))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
